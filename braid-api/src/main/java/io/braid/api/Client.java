@@ -1,0 +1,37 @@
+package io.braid.api;
+
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The calling side of a node. Thread-safe; every method returns at once.
+ *
+ * <p>{@code target} is a service name. With an empty {@code token} the call is stateless and goes
+ * to a random ACTIVE node of the service. With a token the call goes to the node that owns the
+ * token (see {@link LinkCache}); a token without an owner gets one by smooth weighted round robin.
+ *
+ * <p>The future completes on an I/O thread: do not block in stages chained to it without an
+ * executor of your own ({@code thenApplyAsync(fn, executor)}). It fails with a
+ * {@link BraidException}: {@link Code#UNAVAILABLE} when no node can be reached (the request was
+ * retried on another node only if it was provably never written, or the call is
+ * {@linkplain CallOptions#withIdempotent idempotent}), {@link Code#DEADLINE_EXCEEDED} when the
+ * deadline passed, {@link Code#NOT_FOUND} when the service has no nodes or the node no such
+ * method, {@link Code#RESOURCE_EXHAUSTED} when the request exceeds the frame limit, and any code a
+ * handler answered with.
+ */
+public interface Client {
+    <R> CompletableFuture<R> invoke(String target, String method, String token,
+                                    MessageLite request, Parser<R> responseParser, CallOptions options);
+
+    default <R> CompletableFuture<R> invoke(String target, String method, String token,
+                                            MessageLite request, Parser<R> responseParser) {
+        return invoke(target, method, token, request, responseParser, CallOptions.DEFAULT);
+    }
+
+    CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request, CallOptions options);
+
+    default CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request) {
+        return invoke(target, method, token, request, CallOptions.DEFAULT);
+    }
+}

@@ -1,0 +1,73 @@
+package io.braid.api;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * An absolute point in time by which a call must complete, on the monotonic clock
+ * ({@link System#nanoTime()}). A timeout becomes a deadline once, at the entry point, and the
+ * deadline then flows through handlers into the calls they make, so a chain of calls never
+ * outlives the first caller's patience. Immutable and thread-safe.
+ */
+public final class Deadline implements Comparable<Deadline> {
+    private final long deadlineNanos;
+
+    private Deadline(long deadlineNanos) {
+        this.deadlineNanos = deadlineNanos;
+    }
+
+    /** The deadline {@code timeout} from now; the timeout must be positive. */
+    public static Deadline after(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+        }
+        return afterNanos(saturatedNanos(timeout));
+    }
+
+    /** The deadline {@code nanos} from now (may be zero or negative: an expired deadline). */
+    public static Deadline afterNanos(long nanos) {
+        return new Deadline(System.nanoTime() + nanos);
+    }
+
+    /** Time left, zero or negative once expired. */
+    public long remainingNanos() {
+        return deadlineNanos - System.nanoTime();
+    }
+
+    /** Time left in whole milliseconds, rounded up, at least 0. */
+    public long remainingMillis() {
+        long nanos = remainingNanos();
+        return nanos <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(nanos + 999_999);
+    }
+
+    public Duration remaining() {
+        return Duration.ofNanos(Math.max(0, remainingNanos()));
+    }
+
+    public boolean isExpired() {
+        return remainingNanos() <= 0;
+    }
+
+    /** The earlier of the two deadlines; {@code other} may be null. */
+    public Deadline min(Deadline other) {
+        return other == null || compareTo(other) <= 0 ? this : other;
+    }
+
+    @Override
+    public int compareTo(Deadline other) {
+        return Long.compare(deadlineNanos - other.deadlineNanos, 0);
+    }
+
+    @Override
+    public String toString() {
+        return "Deadline{remaining=" + remaining() + "}";
+    }
+
+    static long saturatedNanos(Duration duration) {
+        try {
+            return duration.toNanos();
+        } catch (ArithmeticException overflow) {
+            return Long.MAX_VALUE / 4;
+        }
+    }
+}
