@@ -1,0 +1,427 @@
+package io.braid.rpc;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
+import io.braid.api.BraidException;
+import io.braid.api.CallOptions;
+import io.braid.api.Client;
+import io.braid.api.Code;
+import io.braid.api.Deadline;
+import io.braid.api.Discover;
+import io.braid.api.DiscoverEvent;
+import io.braid.api.Node;
+import io.braid.api.Subscription;
+import io.braid.rpc.internal.ClientChannels;
+import io.braid.rpc.internal.PeerPool;
+import io.braid.rpc.internal.PendingCall;
+import io.braid.rpc.internal.ServerConnectionHandler;
+import io.braid.rpc.internal.Transports;
+import io.braid.rpc.internal.balance.EjectionMarks;
+import io.braid.rpc.internal.balance.RandomPicker;
+import io.braid.rpc.internal.balance.SmoothWeightedPicker;
+import io.braid.rpc.internal.wire.Request;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
+
+/**
+ * The braid RPC client: picks a node of the target service from its node source (a
+ * {@link Discover}), keeps a small pool of multiplexed connections per node, and correlates
+ * answers by call id.
+ *
+ * <p>Picking: a stateless call (empty token) goes to a random ACTIVE node; a call with a token is
+ * picked by smooth weighted round robin. (Owning a token across calls is the link cache's work,
+ * added by braid-runtime; this client alone does not remember owners.) Nodes with weight 0,
+ * DRAINING nodes, nodes ejected after consecutive connect failures and nodes that just sent GoAway
+ * are skipped; when that leaves nothing, ejected and GoAway nodes are tried anyway (fail open).
+ *
+ * <p>Retries: a stateless call whose request was provably never written (connect refused,
+ * connection closed before the write, a GoAway that names it unprocessed) is retried on another
+ * node, up to {@code maxAttempts}; after the request left, only an idempotent call is retried.
+ * A call with a token is never moved to another node by a retry.
+ *
+ * <p>Thread-safe. {@link #close()} lets calls in flight finish (up to the grace period), then
+ * closes every connection; it is idempotent.
+ */
+public final class RpcClient implements Client, AutoCloseable {
+    private final Builder settings;
+    private final Discover discover;
+    private final EjectionMarks marks;
+    private final ClientChannels channels;
+    private final ConcurrentHashMap<String, PeerPool> pools = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ServiceBalancer> balancers = new ConcurrentHashMap<>();
+    private final Subscription membership;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final EventLoopGroup group;
+    private final boolean ownsGroup;
+
+    private RpcClient(Builder settings) {
+        this.settings = settings;
+        this.discover = settings.discover;
+        this.marks = new EjectionMarks(settings.failuresToEject, settings.ejectionBackoff,
+                settings.maxEjectionBackoff, System::nanoTime);
+        this.ownsGroup = settings.group == null;
+        this.group = ownsGroup ? Transports.newGroup(settings.ioThreads, "braid-rpc-client") : settings.group;
+        this.channels = new ClientChannels(group, settings.tls, settings.maxFrameBytes, settings.connectTimeout,
+                settings.pingInterval, settings.keepAliveTimeout, settings.nodeId, marks, this::retryOrFail);
+        this.membership = discover.watch(this::onMembership);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public <R> CompletableFuture<R> invoke(String target, String method, String token, MessageLite request,
+                                           Parser<R> responseParser, CallOptions options) {
+        Objects.requireNonNull(request, "request");
+        Objects.requireNonNull(responseParser, "responseParser");
+        return start(target, method, token, request.toByteString(), responseParser::parseFrom, options);
+    }
+
+    @Override
+    public CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request,
+                                            CallOptions options) {
+        Objects.requireNonNull(request, "request");
+        return start(target, method, token, UnsafeByteOperations.unsafeWrap(request), ByteString::toByteArray, options);
+    }
+
+    private <R> CompletableFuture<R> start(String target, String method, String token, ByteString payload,
+                                           PendingCall.Decoder<R> decoder, CallOptions options) {
+        requireText(target, "target");
+        requireText(method, "method");
+        Objects.requireNonNull(options, "options");
+        String tokenOrEmpty = token == null ? "" : token;
+        Deadline deadline = options.effectiveDeadline(settings.defaultTimeout);
+        Request.Builder request = Request.newBuilder().setMethod(method).setToken(tokenOrEmpty).setPayload(payload);
+        if (!options.metadata().isEmpty()) {
+            request.putAllMetadata(options.metadata());
+        }
+        if (settings.nodeId != null) {
+            request.putMetadata(ServerConnectionHandler.CALLER_KEY, settings.nodeId);
+        }
+        PendingCall<R> call = new PendingCall<>(target, method, tokenOrEmpty, options.idempotent(), deadline,
+                request, decoder);
+        if (closed.get()) {
+            call.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
+            return call;
+        }
+        try {
+            startAttempt(call, null);
+        } catch (BraidException e) {
+            call.completeExceptionally(e);
+        }
+        return call;
+    }
+
+    private void startAttempt(PendingCall<?> call, BraidException previous) {
+        Node node = pick(call);
+        if (node == null) {
+            if (previous != null) {
+                throw previous;
+            }
+            throw new BraidException(Code.UNAVAILABLE, discover.nodes(call.service()).isEmpty()
+                    ? "no node of service '" + call.service() + "' is registered"
+                    : "no ACTIVE node of service '" + call.service() + "' can take the call");
+        }
+        call.attempt(node, pool(node).connection());
+    }
+
+    /** Called on the event loop of a failed attempt. */
+    private void retryOrFail(PendingCall<?> call, BraidException reason, boolean written) {
+        if (call.isDone()) {
+            return;
+        }
+        boolean allowed = (!written || call.idempotent()) && call.token().isEmpty()
+                && call.attempts() < settings.maxAttempts && !call.deadline().isExpired() && !closed.get();
+        if (!allowed) {
+            call.completeExceptionally(reason);
+            return;
+        }
+        try {
+            startAttempt(call, reason);
+        } catch (BraidException e) {
+            call.completeExceptionally(e);
+        }
+    }
+
+    private Node pick(PendingCall<?> call) {
+        List<Node> nodes = discover.nodes(call.service());
+        if (nodes.isEmpty()) {
+            return null;
+        }
+        ServiceBalancer balancer = balancer(call.service(), nodes);
+        boolean stateless = call.token().isEmpty();
+        Predicate<Node> healthy = node -> takesNewWork(node) && !call.tried(node.id())
+                && !marks.isEjected(node.id()) && !isAvoided(node);
+        Node node = stateless ? balancer.random.pick(healthy) : balancer.smooth.pick(healthy);
+        if (node == null) {
+            Predicate<Node> any = node2 -> takesNewWork(node2) && !call.tried(node2.id());
+            node = stateless ? balancer.random.pick(any) : balancer.smooth.pick(any);
+        }
+        return node;
+    }
+
+    private static boolean takesNewWork(Node node) {
+        return node.isActive() && node.weight() > 0;
+    }
+
+    private boolean isAvoided(Node node) {
+        PeerPool pool = pools.get(node.id());
+        return pool != null && pool.avoided();
+    }
+
+    private ServiceBalancer balancer(String service, List<Node> nodes) {
+        ServiceBalancer current = balancers.get(service);
+        if (current != null && current.nodes == nodes) {
+            return current;
+        }
+        return balancers.compute(service, (s, old) -> {
+            if (old != null && old.nodes == nodes) {
+                return old;
+            }
+            SmoothWeightedPicker smooth = old == null ? SmoothWeightedPicker.of(nodes) : old.smooth.update(nodes);
+            return new ServiceBalancer(nodes, RandomPicker.of(nodes), smooth);
+        });
+    }
+
+    private PeerPool pool(Node node) {
+        PeerPool pool = pools.get(node.id());
+        if (pool != null && pool.node().address().equals(node.address())) {
+            return pool;
+        }
+        return pools.compute(node.id(), (id, old) -> {
+            if (old != null && old.node().address().equals(node.address())) {
+                return old;
+            }
+            if (old != null) {
+                old.retire();
+            }
+            return new PeerPool(node, settings.connectionsPerPeer, channels::connect,
+                    settings.ejectionBackoff.toNanos());
+        });
+    }
+
+    private void onMembership(DiscoverEvent event) {
+        Node node = event.node();
+        switch (event.type()) {
+            case REMOVED -> {
+                PeerPool pool = pools.remove(node.id());
+                if (pool != null) {
+                    pool.retire();
+                }
+                marks.forget(node.id());
+            }
+            case UPDATED -> {
+                if (!event.previous().address().equals(node.address())) {
+                    PeerPool pool = pools.remove(node.id());
+                    if (pool != null) {
+                        pool.retire();
+                    }
+                }
+            }
+            case ADDED -> {
+            }
+        }
+    }
+
+    /** Number of nodes this client holds connections to (for tests and the monitor). */
+    public int peerCount() {
+        return pools.size();
+    }
+
+    /** Graceful close: no new calls, calls in flight get up to the grace period, then all connections close. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        membership.close();
+        for (PeerPool pool : pools.values()) {
+            pool.retire();
+        }
+        channels.awaitClosed(settings.shutdownGrace);
+        for (PeerPool pool : pools.values()) {
+            pool.closeNow();
+        }
+        pools.clear();
+        channels.awaitClosed(Duration.ofSeconds(5));
+        if (ownsGroup) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    private record ServiceBalancer(List<Node> nodes, RandomPicker random, SmoothWeightedPicker smooth) {
+    }
+
+    private static void requireText(String value, String name) {
+        if (value == null || value.isBlank()) {
+            throw new IllegalArgumentException(name + " must not be blank");
+        }
+    }
+
+    /** Settings of a client; every setter validates at once, {@link #build()} checks the whole. */
+    public static final class Builder {
+        public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+        public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(3);
+        public static final Duration DEFAULT_PING_INTERVAL = Duration.ofSeconds(10);
+        public static final Duration DEFAULT_KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+        private Discover discover;
+        private String nodeId;
+        private Duration defaultTimeout = DEFAULT_TIMEOUT;
+        private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
+        private Duration pingInterval = DEFAULT_PING_INTERVAL;
+        private Duration keepAliveTimeout = DEFAULT_KEEP_ALIVE_TIMEOUT;
+        private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+        private int connectionsPerPeer = 1;
+        private int maxFrameBytes = RpcServer.Builder.DEFAULT_MAX_FRAME_BYTES;
+        private int maxAttempts = 3;
+        private int failuresToEject = 3;
+        private Duration ejectionBackoff = Duration.ofSeconds(1);
+        private Duration maxEjectionBackoff = Duration.ofSeconds(30);
+        private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private EventLoopGroup group;
+        private SslContext tls;
+
+        private Builder() {
+        }
+
+        /** Where the nodes of each service come from (required); the client never closes it. */
+        public Builder discover(Discover discover) {
+            this.discover = Objects.requireNonNull(discover, "discover");
+            return this;
+        }
+
+        /** This node's id, sent with every call so handlers see who called. */
+        public Builder nodeId(String nodeId) {
+            requireText(nodeId, "nodeId");
+            this.nodeId = nodeId;
+            return this;
+        }
+
+        /** Timeout of calls whose options set none; default 10 s. */
+        public Builder defaultTimeout(Duration timeout) {
+            this.defaultTimeout = RpcServer.Builder.positive(timeout, "defaultTimeout");
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = RpcServer.Builder.positive(timeout, "connectTimeout");
+            return this;
+        }
+
+        /** A connection with no traffic for this long sends a Ping; default 10 s. */
+        public Builder pingInterval(Duration interval) {
+            this.pingInterval = RpcServer.Builder.positive(interval, "pingInterval");
+            return this;
+        }
+
+        /** A connection that reads nothing (not even a Ping answer) for this long is closed; default 30 s. */
+        public Builder keepAliveTimeout(Duration timeout) {
+            this.keepAliveTimeout = RpcServer.Builder.positive(timeout, "keepAliveTimeout");
+            return this;
+        }
+
+        /** How long {@link #close()} waits for calls in flight; default 10 s. */
+        public Builder shutdownGrace(Duration grace) {
+            Objects.requireNonNull(grace, "shutdownGrace");
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("shutdownGrace must not be negative, was " + grace);
+            }
+            this.shutdownGrace = grace;
+            return this;
+        }
+
+        /** Multiplexed connections per node, 1..64; default 1. */
+        public Builder connectionsPerPeer(int connections) {
+            if (connections < 1 || connections > 64) {
+                throw new IllegalArgumentException("connectionsPerPeer must be in 1..64, was " + connections);
+            }
+            this.connectionsPerPeer = connections;
+            return this;
+        }
+
+        /** Largest frame written or read, 1 KiB..1 GiB; default 4 MiB. */
+        public Builder maxFrameBytes(int maxFrameBytes) {
+            if (maxFrameBytes < 1024 || maxFrameBytes > (1 << 30)) {
+                throw new IllegalArgumentException("maxFrameBytes must be in 1024..1073741824, was " + maxFrameBytes);
+            }
+            this.maxFrameBytes = maxFrameBytes;
+            return this;
+        }
+
+        /** Attempts per call (first try included), 1..10; default 3. */
+        public Builder maxAttempts(int attempts) {
+            if (attempts < 1 || attempts > 10) {
+                throw new IllegalArgumentException("maxAttempts must be in 1..10, was " + attempts);
+            }
+            this.maxAttempts = attempts;
+            return this;
+        }
+
+        /**
+         * Ejection (go-micro's Mark): after {@code failures} consecutive connect failures a node gets
+         * no stateless calls for {@code backoff}, doubling per repeated ejection up to {@code max}.
+         */
+        public Builder ejection(int failures, Duration backoff, Duration max) {
+            if (failures < 1) {
+                throw new IllegalArgumentException("ejection failures must be at least 1, was " + failures);
+            }
+            RpcServer.Builder.positive(backoff, "ejection backoff");
+            RpcServer.Builder.positive(max, "ejection max backoff");
+            if (max.compareTo(backoff) < 0) {
+                throw new IllegalArgumentException("ejection max backoff " + max + " is below the backoff " + backoff);
+            }
+            this.failuresToEject = failures;
+            this.ejectionBackoff = backoff;
+            this.maxEjectionBackoff = max;
+            return this;
+        }
+
+        public Builder ioThreads(int ioThreads) {
+            if (ioThreads < 1) {
+                throw new IllegalArgumentException("ioThreads must be at least 1, was " + ioThreads);
+            }
+            this.ioThreads = ioThreads;
+            return this;
+        }
+
+        /** A group to borrow (never shut down by the client); default: its own. */
+        public Builder eventLoopGroup(EventLoopGroup group) {
+            this.group = Objects.requireNonNull(group, "eventLoopGroup");
+            return this;
+        }
+
+        /** Connect with TLS using this client context (with a key and certificate in it for mutual TLS). */
+        public Builder tls(SslContext clientContext) {
+            Objects.requireNonNull(clientContext, "tls");
+            if (!clientContext.isClient()) {
+                throw new IllegalArgumentException("tls needs a client SslContext, got a server one");
+            }
+            this.tls = clientContext;
+            return this;
+        }
+
+        public RpcClient build() {
+            if (discover == null) {
+                throw new IllegalStateException("discover is required: the client needs a source of nodes");
+            }
+            if (keepAliveTimeout.compareTo(pingInterval) <= 0) {
+                throw new IllegalStateException("keepAliveTimeout (" + keepAliveTimeout
+                        + ") must be longer than pingInterval (" + pingInterval + ")");
+            }
+            return new RpcClient(this);
+        }
+    }
+}

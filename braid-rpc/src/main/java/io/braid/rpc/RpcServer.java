@@ -1,0 +1,351 @@
+package io.braid.rpc;
+
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import io.braid.api.AsyncHandler;
+import io.braid.api.BraidException;
+import io.braid.api.Code;
+import io.braid.api.Handler;
+import io.braid.api.Server;
+import io.braid.rpc.internal.FrameDecoder;
+import io.braid.rpc.internal.FrameEncoder;
+import io.braid.rpc.internal.MethodHandler;
+import io.braid.rpc.internal.ServerConfig;
+import io.braid.rpc.internal.ServerConnectionHandler;
+import io.braid.rpc.internal.Transports;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The braid RPC server: a Netty listener that serves registered methods over braid's framed
+ * protobuf protocol. Build with {@link #builder()}, register handlers (before or after
+ * {@link #start()}), start, and close.
+ *
+ * <p>Blocking handlers ({@link #handle}) run on a virtual thread per call, never on an event loop;
+ * non-blocking ones ({@link #handleAsync}) run inline on the event loop. Shutdown is graceful:
+ * {@link #shutdown(Duration)} stops accepting, sends GoAway on every connection (the client sends
+ * new calls elsewhere), lets calls in flight finish within the grace period, then closes.
+ *
+ * <p>Thread-safe. {@link #close()} is idempotent and waits for the shutdown.
+ */
+public final class RpcServer implements Server, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
+
+    private final Builder settings;
+    private final ConcurrentHashMap<String, MethodHandler> methods = new ConcurrentHashMap<>();
+    private final Set<ServerConnectionHandler> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicReference<CompletableFuture<Void>> shutdown = new AtomicReference<>();
+    private EventLoopGroup group;
+    private boolean ownsGroup;
+    private ExecutorService ownedExecutor;
+    private Channel listener;
+    private volatile boolean started;
+
+    private RpcServer(Builder settings) {
+        this.settings = settings;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public <Q, R extends MessageLite> void handle(String method, Parser<Q> requestParser, Handler<Q, R> handler) {
+        register(MethodHandler.blocking(method, requestParser, handler));
+    }
+
+    @Override
+    public <Q, R extends MessageLite> void handleAsync(String method, Parser<Q> requestParser,
+                                                      AsyncHandler<Q, R> handler) {
+        register(MethodHandler.async(method, requestParser, handler));
+    }
+
+    @Override
+    public void handleBytes(String method, Handler<byte[], byte[]> handler) {
+        register(MethodHandler.bytes(method, handler));
+    }
+
+    private void register(MethodHandler method) {
+        if (methods.putIfAbsent(method.name(), method) != null) {
+            throw new IllegalStateException("method '" + method.name() + "' is already registered");
+        }
+    }
+
+    @Override
+    public Set<String> methods() {
+        return Set.copyOf(methods.keySet());
+    }
+
+    /** Binds the listener; returns once it accepts connections. */
+    public synchronized RpcServer start() {
+        if (shutdown.get() != null) {
+            throw new IllegalStateException("server is shut down");
+        }
+        if (started) {
+            throw new IllegalStateException("server is already started");
+        }
+        ownsGroup = settings.group == null;
+        group = ownsGroup ? Transports.newGroup(settings.ioThreads, "braid-rpc-server") : settings.group;
+        java.util.concurrent.Executor executor = settings.blockingExecutor;
+        if (executor == null) {
+            ownedExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("braid-handler-", 0).factory());
+            executor = ownedExecutor;
+        }
+        ServerConfig config = new ServerConfig(methods, executor, settings.maxFrameBytes,
+                settings.maxInFlightPerConnection, settings.maxDeadline, settings.idleTimeout);
+        FrameEncoder encoder = new FrameEncoder(settings.maxFrameBytes);
+        SslContext tls = settings.tls;
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(group)
+                .channel(Transports.serverChannel(group))
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        ChannelPipeline pipeline = channel.pipeline();
+                        if (tls != null) {
+                            pipeline.addLast("tls", tls.newHandler(channel.alloc()));
+                        }
+                        ServerConnectionHandler connection = new ServerConnectionHandler(config);
+                        pipeline.addLast("idle", new IdleStateHandler(
+                                settings.idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+                        pipeline.addLast("frameDecoder", new FrameDecoder(settings.maxFrameBytes));
+                        pipeline.addLast("frameEncoder", encoder);
+                        pipeline.addLast("calls", connection);
+                        connections.add(connection);
+                        channel.closeFuture().addListener(f -> connections.remove(connection));
+                        if (shutdown.get() != null) {
+                            connection.goAway("server shutting down");
+                        }
+                    }
+                });
+        try {
+            listener = bootstrap.bind(settings.host, settings.port).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            releaseResources();
+            throw new BraidException(Code.UNAVAILABLE,
+                    "cannot listen on " + settings.host + ":" + settings.port + ": " + e.getMessage(), e);
+        }
+        started = true;
+        log.info("braid rpc server listening on {}:{}{}", settings.host, port(), tls != null ? " (TLS)" : "");
+        return this;
+    }
+
+    /** The port the server listens on (the one chosen by the OS when built with port 0). */
+    public int port() {
+        if (!started) {
+            throw new IllegalStateException("server is not started");
+        }
+        return ((InetSocketAddress) listener.localAddress()).getPort();
+    }
+
+    public String host() {
+        return settings.host;
+    }
+
+    /** Open client connections right now. */
+    public int connectionCount() {
+        return connections.size();
+    }
+
+    /**
+     * Graceful shutdown: stop accepting, GoAway on every connection, wait up to {@code grace} for
+     * calls in flight, then close what is left. Idempotent: later calls return the same future.
+     */
+    public CompletableFuture<Void> shutdown(Duration grace) {
+        Objects.requireNonNull(grace, "grace");
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (!shutdown.compareAndSet(null, done)) {
+            return shutdown.get();
+        }
+        if (!started) {
+            releaseResources();
+            done.complete(null);
+            return done;
+        }
+        listener.close().addListener(closed -> {
+            List<CompletableFuture<Void>> drained = new ArrayList<>();
+            for (ServerConnectionHandler connection : connections) {
+                CompletableFuture<Void> closedFuture = new CompletableFuture<>();
+                connection.channel().closeFuture().addListener(f -> closedFuture.complete(null));
+                drained.add(closedFuture);
+                connection.goAway("server shutting down");
+            }
+            CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new))
+                    .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
+                    .whenComplete((ignored, failure) -> {
+                        for (ServerConnectionHandler connection : connections) {
+                            connection.channel().close();
+                        }
+                        Thread.ofPlatform().name("braid-rpc-server-close").daemon().start(() -> {
+                            releaseResources();
+                            done.complete(null);
+                        });
+                    });
+        });
+        return done;
+    }
+
+    private void releaseResources() {
+        if (ownedExecutor != null) {
+            ownedExecutor.shutdown();
+        }
+        if (ownsGroup && group != null) {
+            group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        }
+    }
+
+    /** Shuts down with the builder's grace period and waits for it. Idempotent. */
+    @Override
+    public void close() {
+        shutdown(settings.shutdownGrace).join();
+    }
+
+    /** Settings of a server; every setter validates at once. */
+    public static final class Builder {
+        public static final int DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
+        public static final int DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION = 65_536;
+        public static final Duration DEFAULT_MAX_DEADLINE = Duration.ofMinutes(1);
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(2);
+        public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+
+        private String host = "0.0.0.0";
+        private int port;
+        private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+        private int maxInFlightPerConnection = DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION;
+        private Duration maxDeadline = DEFAULT_MAX_DEADLINE;
+        private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
+        private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+        private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private EventLoopGroup group;
+        private java.util.concurrent.Executor blockingExecutor;
+        private SslContext tls;
+
+        private Builder() {
+        }
+
+        /** Address to bind; default all interfaces. */
+        public Builder host(String host) {
+            if (host == null || host.isBlank()) {
+                throw new IllegalArgumentException("host must not be blank");
+            }
+            this.host = host;
+            return this;
+        }
+
+        /** Port to bind, 0..65535; 0 (the default) lets the OS choose. */
+        public Builder port(int port) {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("port must be in 0..65535, was " + port);
+            }
+            this.port = port;
+            return this;
+        }
+
+        /** Largest frame read or written, 1 KiB..1 GiB; default 4 MiB. */
+        public Builder maxFrameBytes(int maxFrameBytes) {
+            if (maxFrameBytes < 1024 || maxFrameBytes > (1 << 30)) {
+                throw new IllegalArgumentException("maxFrameBytes must be in 1024..1073741824, was " + maxFrameBytes);
+            }
+            this.maxFrameBytes = maxFrameBytes;
+            return this;
+        }
+
+        /** Calls served at once on one connection before new ones get RESOURCE_EXHAUSTED; default 65,536. */
+        public Builder maxInFlightPerConnection(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxInFlightPerConnection must be at least 1, was " + max);
+            }
+            this.maxInFlightPerConnection = max;
+            return this;
+        }
+
+        /** Longest a call may run, whatever the caller sent; default 1 minute. */
+        public Builder maxDeadline(Duration maxDeadline) {
+            this.maxDeadline = positive(maxDeadline, "maxDeadline");
+            return this;
+        }
+
+        /** A connection that sends nothing for this long is closed; default 2 minutes. */
+        public Builder idleTimeout(Duration idleTimeout) {
+            this.idleTimeout = positive(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /** How long {@link #close()} waits for calls in flight; default 10 s. */
+        public Builder shutdownGrace(Duration shutdownGrace) {
+            Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+            if (shutdownGrace.isNegative()) {
+                throw new IllegalArgumentException("shutdownGrace must not be negative, was " + shutdownGrace);
+            }
+            this.shutdownGrace = shutdownGrace;
+            return this;
+        }
+
+        /** Event loop threads when the server makes its own group; default one per core. */
+        public Builder ioThreads(int ioThreads) {
+            if (ioThreads < 1) {
+                throw new IllegalArgumentException("ioThreads must be at least 1, was " + ioThreads);
+            }
+            this.ioThreads = ioThreads;
+            return this;
+        }
+
+        /** A group to borrow (the server never shuts it down); default: its own. */
+        public Builder eventLoopGroup(EventLoopGroup group) {
+            this.group = Objects.requireNonNull(group, "eventLoopGroup");
+            return this;
+        }
+
+        /** Runs blocking handlers (borrowed, never shut down); default a virtual thread per call. */
+        public Builder blockingExecutor(java.util.concurrent.Executor executor) {
+            this.blockingExecutor = Objects.requireNonNull(executor, "blockingExecutor");
+            return this;
+        }
+
+        /** Serve TLS with this server context; require client certificates in it for mutual TLS. */
+        public Builder tls(SslContext serverContext) {
+            Objects.requireNonNull(serverContext, "tls");
+            if (serverContext.isClient()) {
+                throw new IllegalArgumentException("tls needs a server SslContext, got a client one");
+            }
+            this.tls = serverContext;
+            return this;
+        }
+
+        public RpcServer build() {
+            return new RpcServer(this);
+        }
+
+        static Duration positive(Duration value, String name) {
+            Objects.requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.braid.rpc.internal;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.WireFormat;
+import io.braid.rpc.internal.wire.Envelope;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.CorruptedFrameException;
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Turns bytes into {@link Envelope}s: a 4-byte big-endian length, then the envelope. No
+ * {@code ByteBuf} leaves this handler.
+ *
+ * <p>A frame longer than the limit is not buffered: if its first bytes show a well-formed Request
+ * or Response, its call id is read from them, an {@link OversizedFrame} goes downstream, and the
+ * rest of the frame is skipped as it arrives, so the connection survives. Anything that does not
+ * parse (garbage, a truncated envelope, an envelope of no known kind) raises
+ * {@link CorruptedFrameException}; the connection handler closes the connection on it.
+ */
+public final class FrameDecoder extends ByteToMessageDecoder {
+    static final int HEADER_BYTES = 4;
+    /** Enough of an envelope to read its kind, the nested length and the call id. */
+    private static final int PEEK_BYTES = 1 + 5 + 1 + 10;
+
+    private final int maxFrameBytes;
+    private long skipping;
+
+    public FrameDecoder(int maxFrameBytes) {
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) throws Exception {
+        if (skipping > 0) {
+            int n = (int) Math.min(skipping, in.readableBytes());
+            in.skipBytes(n);
+            skipping -= n;
+            return;
+        }
+        if (in.readableBytes() < HEADER_BYTES) {
+            return;
+        }
+        int start = in.readerIndex();
+        int length = in.getInt(start);
+        if (length < 0) {
+            throw new CorruptedFrameException("negative frame length " + length);
+        }
+        if (length > maxFrameBytes) {
+            int peek = Math.min(length, PEEK_BYTES);
+            if (in.readableBytes() < HEADER_BYTES + peek) {
+                return;
+            }
+            out.add(peekOversized(in, start + HEADER_BYTES, peek, length));
+            in.skipBytes(HEADER_BYTES);
+            skipping = length;
+            return;
+        }
+        if (in.readableBytes() < HEADER_BYTES + length) {
+            return;
+        }
+        Envelope envelope;
+        try {
+            envelope = Envelope.parseFrom(in.nioBuffer(start + HEADER_BYTES, length));
+        } catch (InvalidProtocolBufferException e) {
+            throw new CorruptedFrameException("undecodable frame of " + length + " bytes", e);
+        }
+        in.skipBytes(HEADER_BYTES + length);
+        if (envelope.getKindCase() == Envelope.KindCase.KIND_NOT_SET) {
+            throw new CorruptedFrameException("frame of " + length + " bytes carries no known message");
+        }
+        out.add(envelope);
+    }
+
+    /** Reads kind and call id from the first bytes of an oversized frame, or fails as garbage. */
+    private OversizedFrame peekOversized(ByteBuf in, int offset, int peek, int length) {
+        byte[] head = new byte[peek];
+        in.getBytes(offset, head);
+        CodedInputStream input = CodedInputStream.newInstance(head);
+        try {
+            int tag = input.readTag();
+            int field = WireFormat.getTagFieldNumber(tag);
+            boolean lengthDelimited = WireFormat.getTagWireType(tag) == WireFormat.WIRETYPE_LENGTH_DELIMITED;
+            if (!lengthDelimited || (field != Envelope.REQUEST_FIELD_NUMBER && field != Envelope.RESPONSE_FIELD_NUMBER)) {
+                throw new CorruptedFrameException("oversized frame of " + length + " bytes is not a call");
+            }
+            int nested = input.readRawVarint32();
+            if (nested != length - input.getTotalBytesRead()) {
+                throw new CorruptedFrameException("oversized frame of " + length + " bytes has a bad envelope");
+            }
+            int callTag = input.readTag();
+            if (WireFormat.getTagFieldNumber(callTag) != 1 || WireFormat.getTagWireType(callTag) != WireFormat.WIRETYPE_VARINT) {
+                throw new CorruptedFrameException("oversized frame of " + length + " bytes has no call id");
+            }
+            return new OversizedFrame(field == Envelope.REQUEST_FIELD_NUMBER, input.readUInt64(), length);
+        } catch (IOException e) {
+            throw new CorruptedFrameException("oversized frame of " + length + " bytes is not a call", e);
+        }
+    }
+}

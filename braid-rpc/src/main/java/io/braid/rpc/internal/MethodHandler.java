@@ -1,0 +1,112 @@
+package io.braid.rpc.internal;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
+import io.braid.api.AsyncHandler;
+import io.braid.api.BraidException;
+import io.braid.api.Code;
+import io.braid.api.Handler;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * A registered method: how to decode its request, run its handler and encode its answer. The
+ * handler's result or failure is delivered to {@link ServerCall#succeed} / {@link ServerCall#fail}.
+ */
+public abstract class MethodHandler {
+    private final String name;
+    private final boolean inline;
+
+    private MethodHandler(String name, boolean inline) {
+        this.name = requireMethodName(name);
+        this.inline = inline;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** True when the handler never blocks and runs on the event loop. */
+    public boolean inline() {
+        return inline;
+    }
+
+    abstract void invoke(ServerCall call, ByteString payload) throws Exception;
+
+    public static <Q, R extends MessageLite> MethodHandler blocking(String name, Parser<Q> parser, Handler<Q, R> handler) {
+        Objects.requireNonNull(parser, "requestParser");
+        Objects.requireNonNull(handler, "handler");
+        return new MethodHandler(name, false) {
+            @Override
+            void invoke(ServerCall call, ByteString payload) throws Exception {
+                R response = handler.handle(call, parse(parser, payload, name));
+                call.succeed(encode(response, name));
+            }
+        };
+    }
+
+    public static <Q, R extends MessageLite> MethodHandler async(String name, Parser<Q> parser, AsyncHandler<Q, R> handler) {
+        Objects.requireNonNull(parser, "requestParser");
+        Objects.requireNonNull(handler, "handler");
+        return new MethodHandler(name, true) {
+            @Override
+            void invoke(ServerCall call, ByteString payload) throws Exception {
+                CompletionStage<R> stage = handler.handle(call, parse(parser, payload, name));
+                if (stage == null) {
+                    throw new BraidException(Code.INTERNAL, "handler of '" + name + "' returned a null stage");
+                }
+                stage.whenComplete((response, failure) -> {
+                    if (failure != null) {
+                        call.fail(failure);
+                    } else {
+                        try {
+                            call.succeed(encode(response, name));
+                        } catch (RuntimeException e) {
+                            call.fail(e);
+                        }
+                    }
+                });
+            }
+        };
+    }
+
+    public static MethodHandler bytes(String name, Handler<byte[], byte[]> handler) {
+        Objects.requireNonNull(handler, "handler");
+        return new MethodHandler(name, false) {
+            @Override
+            void invoke(ServerCall call, ByteString payload) throws Exception {
+                byte[] response = handler.handle(call, payload.toByteArray());
+                if (response == null) {
+                    throw new BraidException(Code.INTERNAL, "handler of '" + name + "' returned null");
+                }
+                call.succeed(UnsafeByteOperations.unsafeWrap(response));
+            }
+        };
+    }
+
+    private static <Q> Q parse(Parser<Q> parser, ByteString payload, String method) {
+        try {
+            return parser.parseFrom(payload);
+        } catch (InvalidProtocolBufferException e) {
+            throw new BraidException(Code.INVALID_ARGUMENT,
+                    "request of '" + method + "' does not parse: " + e.getMessage(), e);
+        }
+    }
+
+    private static ByteString encode(MessageLite response, String method) {
+        if (response == null) {
+            throw new BraidException(Code.INTERNAL, "handler of '" + method + "' returned null");
+        }
+        return response.toByteString();
+    }
+
+    static String requireMethodName(String name) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("method must not be blank");
+        }
+        return name;
+    }
+}

@@ -1,0 +1,144 @@
+package io.braid.rpc.internal;
+
+import com.google.protobuf.ByteString;
+import io.braid.api.BraidException;
+import io.braid.api.Code;
+import io.braid.api.Deadline;
+import io.braid.api.Node;
+import io.braid.rpc.internal.wire.Request;
+import io.braid.rpc.internal.wire.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * A call made by this client; it is also the future the caller holds, so one call costs one
+ * object. A call may take several attempts (another node, when the request was provably never
+ * written, or when it is idempotent); each attempt belongs to one connection, and the fields of the
+ * current attempt are touched only on that connection's event loop.
+ *
+ * @param <R> the decoded response type
+ */
+public final class PendingCall<R> extends CompletableFuture<R> implements WriteQueue.Item {
+    /** Decodes a response payload. */
+    @FunctionalInterface
+    public interface Decoder<R> {
+        R decode(ByteString payload) throws Exception;
+    }
+
+    /** Where the client decides about retries; called on the event loop of the failed attempt. */
+    public interface Retrier {
+        void retryOrFail(PendingCall<?> call, BraidException reason, boolean written);
+    }
+
+    final String service;
+    final String method;
+    final String token;
+    final boolean idempotent;
+    final Deadline deadline;
+    final Request.Builder request;
+    private final Decoder<R> decoder;
+    private final List<String> triedNodes = new ArrayList<>(2);
+
+    // The current attempt; written before it is queued, then read and changed on its event loop.
+    ClientConnection connection;
+    long callId;
+    ScheduledFuture<?> timer;
+
+    public PendingCall(String service, String method, String token, boolean idempotent, Deadline deadline,
+                       Request.Builder request, Decoder<R> decoder) {
+        this.service = service;
+        this.method = method;
+        this.token = token;
+        this.idempotent = idempotent;
+        this.deadline = deadline;
+        this.request = request;
+        this.decoder = decoder;
+    }
+
+    public String service() {
+        return service;
+    }
+
+    public String token() {
+        return token;
+    }
+
+    public Deadline deadline() {
+        return deadline;
+    }
+
+    public boolean idempotent() {
+        return idempotent;
+    }
+
+    public int attempts() {
+        return triedNodes.size();
+    }
+
+    public boolean tried(String nodeId) {
+        return triedNodes.contains(nodeId);
+    }
+
+    /** Starts an attempt on {@code node} through {@code target}. */
+    public void attempt(Node node, ClientConnection target) {
+        triedNodes.add(node.id());
+        connection = target;
+        callId = 0;
+        timer = null;
+        target.send(this);
+    }
+
+    /** A response for this call arrived (on the event loop). */
+    void onResponse(Response response) {
+        if (response.getCode() != Code.OK.value()) {
+            completeExceptionally(Responses.toException(response));
+            return;
+        }
+        R value;
+        try {
+            value = decoder.decode(response.getPayload());
+        } catch (Exception e) {
+            completeExceptionally(new BraidException(Code.INTERNAL,
+                    "response of '" + method + "' does not parse: " + e.getMessage(), e));
+            return;
+        }
+        complete(value);
+    }
+
+    /** Stops the attempt's timer (on the event loop). */
+    void endAttempt() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    @Override
+    public void runOnLoop() {
+        connection.writeCall(this);
+    }
+
+    @Override
+    public void abandon() {
+        completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is shut down"));
+    }
+
+    /** Cancelling the future also tells the server, which may stop the work. */
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+        boolean cancelled = super.cancel(mayInterruptIfRunning);
+        ClientConnection current = connection;
+        if (cancelled && current != null) {
+            current.send(this); // on the loop: a done call that is in flight is taken out and a Cancel sent
+        }
+        return cancelled;
+    }
+
+    @Override
+    public String toString() {
+        return "PendingCall{" + service + "/" + method + (token.isEmpty() ? "" : " token=" + token)
+                + " attempts=" + triedNodes + ", " + super.toString() + "}";
+    }
+}

@@ -1,0 +1,60 @@
+package io.braid.rpc.internal;
+
+import com.google.protobuf.ByteString;
+import io.braid.api.BraidException;
+import io.braid.api.Code;
+import io.braid.rpc.internal.wire.Envelope;
+import io.braid.rpc.internal.wire.Response;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** Builds Response envelopes and maps failures to codes, in one place for server and client. */
+public final class Responses {
+    private Responses() {
+    }
+
+    public static Envelope ok(long callId, ByteString payload) {
+        return Envelope.newBuilder()
+                .setResponse(Response.newBuilder().setCallId(callId).setPayload(payload))
+                .build();
+    }
+
+    public static Envelope error(long callId, Code code, String message) {
+        return Envelope.newBuilder()
+                .setResponse(Response.newBuilder()
+                        .setCallId(callId)
+                        .setCode(code.value())
+                        .setMessage(message == null ? "" : message))
+                .build();
+    }
+
+    public static Envelope error(long callId, BraidException failure) {
+        return error(callId, failure.code(), failure.getMessage());
+    }
+
+    /** The failure a caller sees for a non-OK response. */
+    public static BraidException toException(Response response) {
+        return new BraidException(Code.forValue(response.getCode()), response.getMessage());
+    }
+
+    /**
+     * The code and message a handler's failure becomes: a {@link BraidException} keeps both, any
+     * other throwable is {@link Code#INTERNAL} with its message.
+     */
+    public static BraidException fromHandlerFailure(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof BraidException braid) {
+            return braid;
+        }
+        String message = t.getMessage();
+        return new BraidException(Code.INTERNAL, message != null ? message : t.getClass().getName(), t);
+    }
+
+    public static Throwable unwrap(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+}

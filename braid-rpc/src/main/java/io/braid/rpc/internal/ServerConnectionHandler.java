@@ -1,0 +1,275 @@
+package io.braid.rpc.internal;
+
+import io.braid.api.Code;
+import io.braid.api.Deadline;
+import io.braid.rpc.internal.wire.Envelope;
+import io.braid.rpc.internal.wire.GoAway;
+import io.braid.rpc.internal.wire.Ping;
+import io.braid.rpc.internal.wire.Request;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.collection.LongObjectHashMap;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server end of one connection: dispatches requests to handlers, answers pings, enforces the
+ * in-flight limit and deadlines, and drains on GoAway. Its state is touched on its event loop only.
+ */
+public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter {
+    /** Metadata key the client sets to its node id. */
+    public static final String CALLER_KEY = "braid-caller";
+
+    private static final Logger log = LoggerFactory.getLogger(ServerConnectionHandler.class);
+
+    private final ServerConfig config;
+    private final LongObjectHashMap<ServerCall> inFlight = new LongObjectHashMap<>();
+    private ChannelHandlerContext ctx;
+    private WriteQueue writeQueue;
+    private String remote;
+    private boolean reading;
+    private boolean flushPending;
+    private long maxSeenCallId;
+    private boolean goingAway;
+    private long goAwayLastCallId;
+
+    public ServerConnectionHandler(ServerConfig config) {
+        this.config = config;
+    }
+
+    int maxFrameBytes() {
+        return config.maxFrameBytes();
+    }
+
+    public Channel channel() {
+        return ctx.channel();
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.writeQueue = new WriteQueue(ctx.channel());
+        this.remote = describe(ctx.channel().remoteAddress());
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        reading = true;
+        if (msg instanceof Envelope envelope) {
+            switch (envelope.getKindCase()) {
+                case REQUEST -> onRequest(envelope.getRequest());
+                case PING -> onPing(envelope.getPing());
+                case CANCEL -> onCancel(envelope.getCancel().getCallId());
+                case GO_AWAY -> log.debug("client {} sent GoAway", remote);
+                default -> protocolError("a client may not send " + envelope.getKindCase());
+            }
+        } else if (msg instanceof OversizedFrame oversized) {
+            if (!oversized.isRequest()) {
+                protocolError("a client may not send responses");
+                return;
+            }
+            noteCallId(oversized.callId());
+            write(Responses.error(oversized.callId(), Code.RESOURCE_EXHAUSTED,
+                    "request of " + oversized.length() + " bytes exceeds the server's frame limit of "
+                            + config.maxFrameBytes() + " bytes"));
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        reading = false;
+        if (flushPending) {
+            flushPending = false;
+            ctx.flush();
+        }
+    }
+
+    private void onRequest(Request request) {
+        long callId = request.getCallId();
+        if (goingAway && callId > goAwayLastCallId) {
+            return; // announced as not processed in our GoAway: the client sends it elsewhere
+        }
+        noteCallId(callId);
+        MethodHandler method = config.methods().get(request.getMethod());
+        if (method == null) {
+            write(Responses.error(callId, Code.NOT_FOUND, "no method '" + request.getMethod() + "' on this node"));
+            return;
+        }
+        if (inFlight.size() >= config.maxInFlightPerConnection()) {
+            write(Responses.error(callId, Code.RESOURCE_EXHAUSTED, "more than " + config.maxInFlightPerConnection()
+                    + " calls in flight on one connection (maxInFlightPerConnection)"));
+            return;
+        }
+        long maxNanos = config.maxDeadline().toNanos();
+        long timeoutNanos = request.getTimeoutMs() == 0
+                ? maxNanos
+                : Math.min(maxNanos, TimeUnit.MILLISECONDS.toNanos(request.getTimeoutMs()));
+        Map<String, String> metadata = request.getMetadataMap();
+        String caller = metadata.getOrDefault(CALLER_KEY, remote);
+        ServerCall call = new ServerCall(this, method, callId, request.getToken(), metadata,
+                Deadline.afterNanos(timeoutNanos), caller, request.getPayload());
+        inFlight.put(callId, call);
+        if (method.inline()) {
+            call.run();
+            if (inFlight.get(callId) == call) {
+                call.timer = ctx.executor().schedule(call::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+            }
+            return;
+        }
+        call.timer = ctx.executor().schedule(call::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+        try {
+            config.blockingExecutor().execute(call);
+        } catch (RejectedExecutionException e) {
+            inFlight.remove(callId);
+            call.abort();
+            write(Responses.error(callId, Code.UNAVAILABLE, "server is shutting down"));
+        }
+    }
+
+    private void noteCallId(long callId) {
+        if (callId > maxSeenCallId) {
+            maxSeenCallId = callId;
+        }
+    }
+
+    private void onPing(Ping ping) {
+        if (!ping.getAck()) {
+            write(Envelope.newBuilder().setPing(Ping.newBuilder().setData(ping.getData()).setAck(true)).build());
+        }
+    }
+
+    private void onCancel(long callId) {
+        ServerCall call = inFlight.remove(callId);
+        if (call != null) {
+            call.abort();
+            closeIfDrained();
+        }
+    }
+
+    /** The call has its answer; write it now if we are on the loop inside a read, else batch it. */
+    void answer(ServerCall call) {
+        if (reading && ctx.executor().inEventLoop()) {
+            writeAnswer(call);
+        } else {
+            writeQueue.enqueue(call);
+        }
+    }
+
+    /** On the event loop, outside any batch: write and flush. */
+    void answerExpired(ServerCall call) {
+        writeAnswer(call);
+        if (!reading) {
+            ctx.flush();
+        }
+    }
+
+    /** On the event loop: write the answer unless the call was already taken out. */
+    void writeAnswer(ServerCall call) {
+        if (inFlight.get(call.callId) != call) {
+            return;
+        }
+        inFlight.remove(call.callId);
+        if (call.timer != null) {
+            call.timer.cancel(false);
+        }
+        write(call.answer);
+        closeIfDrained();
+    }
+
+    private void write(Envelope envelope) {
+        ctx.write(envelope, ctx.voidPromise());
+        if (reading) {
+            flushPending = true;
+        }
+    }
+
+    /**
+     * Starts a graceful close (on any thread): the client is told the last call id we serve,
+     * calls up to it finish, then the connection closes.
+     */
+    public void goAway(String reason) {
+        ctx.executor().execute(() -> {
+            if (goingAway) {
+                return;
+            }
+            goingAway = true;
+            goAwayLastCallId = maxSeenCallId;
+            ctx.writeAndFlush(Envelope.newBuilder()
+                    .setGoAway(GoAway.newBuilder().setLastCallId(goAwayLastCallId).setReason(reason))
+                    .build(), ctx.voidPromise());
+            closeIfDrained();
+        });
+    }
+
+    private void closeIfDrained() {
+        if (goingAway && inFlight.isEmpty()) {
+            ChannelFuture flushed = ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER);
+            flushed.addListener(f -> ctx.close());
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        // Backpressure: a client that does not read its answers stops being read from.
+        ctx.channel().config().setAutoRead(ctx.channel().isWritable());
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            log.debug("closing connection from {}: idle for {}", remote, config.idleTimeout());
+            ctx.close();
+        } else {
+            ctx.fireUserEventTriggered(evt);
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (!inFlight.isEmpty()) {
+            for (ServerCall call : new ArrayList<>(inFlight.values())) {
+                call.abort();
+            }
+            inFlight.clear();
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!ctx.channel().isOpen()) {
+            return; // already closing: the decoder's last look at a dead connection's bytes
+        }
+        if (cause instanceof DecoderException) {
+            log.warn("closing connection from {}: {}", remote, cause.getMessage());
+        } else {
+            log.debug("closing connection from {}", remote, cause);
+        }
+        ctx.close();
+    }
+
+    private void protocolError(String what) {
+        log.warn("closing connection from {}: protocol error: {}", remote, what);
+        ctx.close();
+    }
+
+    static String describe(SocketAddress address) {
+        if (address instanceof InetSocketAddress inet) {
+            return inet.getHostString() + ':' + inet.getPort();
+        }
+        return String.valueOf(address);
+    }
+}

@@ -1,0 +1,39 @@
+package io.braid.rpc.internal;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollEventLoopGroup;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioEventLoopGroup;
+import io.netty.channel.socket.ServerSocketChannel;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
+
+/**
+ * Chooses the socket transport: native epoll where it loads (Linux), NIO elsewhere. The channel
+ * classes follow the group, so a group handed in by the user decides for itself.
+ */
+public final class Transports {
+    private Transports() {
+    }
+
+    /** A new event loop group with daemon threads named {@code name-N}. */
+    public static EventLoopGroup newGroup(int threads, String name) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("ioThreads must be at least 1, was " + threads);
+        }
+        DefaultThreadFactory factory = new DefaultThreadFactory(name, true);
+        return Epoll.isAvailable() ? new EpollEventLoopGroup(threads, factory) : new NioEventLoopGroup(threads, factory);
+    }
+
+    public static Class<? extends SocketChannel> socketChannel(EventLoopGroup group) {
+        return group instanceof EpollEventLoopGroup ? EpollSocketChannel.class : NioSocketChannel.class;
+    }
+
+    public static Class<? extends ServerSocketChannel> serverChannel(EventLoopGroup group) {
+        return group instanceof EpollEventLoopGroup ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+    }
+}
