@@ -55,7 +55,7 @@ public final class CallOptions {
     public CallOptions withMetadata(String key, String value) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(value, "value");
-        if (key.startsWith("braid-")) {
+        if (key.regionMatches(true, 0, "braid-", 0, 6)) {
             throw new IllegalArgumentException("metadata keys starting with 'braid-' are reserved: " + key);
         }
         Map<String, String> copy = new LinkedHashMap<>(metadata);
@@ -82,7 +82,10 @@ public final class CallOptions {
         return metadata;
     }
 
-    /** The deadline of a call started now: the earliest of timeout, deadline and {@code defaultTimeout}. */
+    /**
+     * The deadline of a call started now: the earlier of {@link #deadline()} and the call's own
+     * timeout, where {@code defaultTimeout} stands in for a timeout that was not set.
+     */
     public Deadline effectiveDeadline(Duration defaultTimeout) {
         Deadline fromTimeout = Deadline.after(timeout != null ? timeout : defaultTimeout);
         return deadline == null ? fromTimeout : deadline.min(fromTimeout);

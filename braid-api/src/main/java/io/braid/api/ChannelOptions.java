@@ -53,7 +53,7 @@ public final class ChannelOptions {
     /** How long a delivered, unacknowledged message waits before another consumer may claim it. */
     public ChannelOptions withRedeliverAfter(Duration redeliverAfter) {
         Objects.requireNonNull(redeliverAfter, "redeliverAfter");
-        if (redeliverAfter.toMillis() < 1) {
+        if (redeliverAfter.compareTo(Duration.ofMillis(1)) < 0) {
             throw new IllegalArgumentException("redeliverAfter must be at least 1 ms, was " + redeliverAfter);
         }
         return new ChannelOptions(startAt, concurrency, redeliverAfter, maxDeliveries, durable);

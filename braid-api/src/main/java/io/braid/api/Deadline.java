@@ -37,7 +37,7 @@ public final class Deadline implements Comparable<Deadline> {
     /** Time left in whole milliseconds, rounded up, at least 0. */
     public long remainingMillis() {
         long nanos = remainingNanos();
-        return nanos <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(nanos + 999_999);
+        return nanos <= 0 ? 0 : TimeUnit.NANOSECONDS.toMillis(nanos) + (nanos % 1_000_000 == 0 ? 0 : 1);
     }
 
     public Duration remaining() {

@@ -40,9 +40,9 @@ public record Node(String id, String service, String host, int port, int weight,
         return new Node(id, service, host, port, weight, NodeState.ACTIVE, Map.of());
     }
 
-    /** {@code host:port}. */
+    /** {@code host:port}, with an IPv6 host in brackets ({@code [::1]:9000}). */
     public String address() {
-        return host + ':' + port;
+        return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ':' + port;
     }
 
     /** Whether the node takes new links and stateless calls. */

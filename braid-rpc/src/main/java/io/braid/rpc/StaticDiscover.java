@@ -25,7 +25,20 @@ import java.util.function.Consumer;
 public final class StaticDiscover implements Discover {
     private final Map<String, List<Node>> byService = new ConcurrentHashMap<>();
     private final Map<String, Node> byId = new HashMap<>();
-    private final List<Consumer<DiscoverEvent>> watchers = new CopyOnWriteArrayList<>();
+    private final List<Watcher> watchers = new CopyOnWriteArrayList<>();
+
+    /** Identity, not equality: the same listener watched twice is two subscriptions. */
+    private record Watcher(Consumer<DiscoverEvent> listener) {
+        @Override
+        public boolean equals(Object other) {
+            return this == other;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(this);
+        }
+    }
 
     /** A discover holding {@code nodes}. */
     public static StaticDiscover of(Node... nodes) {
@@ -49,16 +62,21 @@ public final class StaticDiscover implements Discover {
     @Override
     public Subscription watch(Consumer<DiscoverEvent> listener) {
         Objects.requireNonNull(listener, "listener");
-        watchers.add(listener);
-        return () -> watchers.remove(listener);
+        Watcher watcher = new Watcher(listener);
+        watchers.add(watcher);
+        return () -> watchers.remove(watcher);
     }
 
     @Override
     public synchronized void register(Node node) {
         Objects.requireNonNull(node, "node");
         Node previous = byId.put(node.id(), node);
+        if (node.equals(previous)) {
+            return; // nothing changed: watchers hear nothing and nodes() keeps its instance
+        }
         if (previous != null && !previous.service().equals(node.service())) {
             replace(previous.service(), previous, null);
+            publish(DiscoverEvent.removed(previous));
             previous = null;
         }
         replace(node.service(), previous, node);
@@ -91,8 +109,8 @@ public final class StaticDiscover implements Discover {
     }
 
     private void publish(DiscoverEvent event) {
-        for (Consumer<DiscoverEvent> watcher : watchers) {
-            watcher.accept(event);
+        for (Watcher watcher : watchers) {
+            watcher.listener().accept(event);
         }
     }
 
