@@ -42,7 +42,7 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
     private final List<String> triedNodes = new ArrayList<>(2);
 
     // The current attempt; written before it is queued, then read and changed on its event loop.
-    ClientConnection connection;
+    volatile ClientConnection connection;
     long callId;
     ScheduledFuture<?> timer;
 

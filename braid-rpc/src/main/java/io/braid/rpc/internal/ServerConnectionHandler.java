@@ -160,7 +160,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
 
     /** The call has its answer; write it now if we are on the loop inside a read, else batch it. */
     void answer(ServerCall call) {
-        if (reading && ctx.executor().inEventLoop()) {
+        if (ctx.executor().inEventLoop() && reading) {
             writeAnswer(call);
         } else {
             writeQueue.enqueue(call);
