@@ -1,0 +1,132 @@
+package io.braid.discover;
+
+import io.braid.api.Discover;
+import io.braid.api.DiscoverEvent;
+import io.braid.api.Node;
+import io.braid.api.Subscription;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Discovery inside one JVM: every instance made from the same {@link InMemoryMembership} sees the
+ * nodes the others register, with the same events and ordering as {@code RedisDiscover}. Nodes stay
+ * until deregistered, their registering instance closes, or {@link InMemoryMembership#evict}.
+ *
+ * <p>Watchers are called on this instance's own event thread, one event at a time, in order.
+ */
+public final class InMemoryDiscover implements Discover {
+    private final InMemoryMembership membership;
+    private final Listeners listeners = new Listeners();
+    private final Set<String> registered = ConcurrentHashMap.newKeySet();
+    /** This member's view: changed on its event thread together with the events it announces. */
+    private final Map<String, List<Node>> views = new ConcurrentHashMap<>();
+    private volatile Thread eventThread;
+    private final ExecutorService events;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    public InMemoryDiscover(InMemoryMembership membership) {
+        this.membership = Objects.requireNonNull(membership, "membership");
+        this.events = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("braid-discover-events").factory());
+        membership.join(this);
+    }
+
+    @Override
+    public List<Node> nodes(String service) {
+        return views.getOrDefault(service, List.of());
+    }
+
+    @Override
+    public Set<String> services() {
+        return Set.copyOf(views.keySet());
+    }
+
+    @Override
+    public Subscription watch(Consumer<DiscoverEvent> listener) {
+        return listeners.add(listener);
+    }
+
+    @Override
+    public void register(Node node) {
+        Objects.requireNonNull(node, "node");
+        Names.service(node.service());
+        Names.nodeId(node.id());
+        requireOpen();
+        membership.put(node, this);
+        registered.add(node.id());
+        awaitOwnView();
+    }
+
+    @Override
+    public void deregister(String nodeId) {
+        if (membership.remove(nodeId, this)) {
+            registered.remove(nodeId);
+            awaitOwnView();
+        }
+    }
+
+    /** Called by the membership, in order, under its lock. */
+    void deliver(String service, List<Node> after, List<DiscoverEvent> batch) {
+        try {
+            events.execute(() -> {
+                eventThread = Thread.currentThread();
+                if (after.isEmpty()) {
+                    views.remove(service);
+                } else {
+                    views.put(service, after);
+                }
+                listeners.publish(batch);
+            });
+        } catch (RejectedExecutionException closing) {
+            // this instance is closing: its watchers are done
+        }
+    }
+
+    /** Read-your-writes: returns once this member's own view shows its last change. */
+    private void awaitOwnView() {
+        if (Thread.currentThread() == eventThread) {
+            return; // called from a watcher: the change is queued behind the current event
+        }
+        try {
+            events.submit(() -> { }).get(5, TimeUnit.SECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("discover event thread is stuck", e);
+        }
+    }
+
+    private void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("discover is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (String id : List.copyOf(registered)) {
+            deregister(id);
+        }
+        membership.leave(this);
+        events.shutdown();
+        try {
+            events.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        listeners.clear();
+    }
+}

@@ -1,0 +1,529 @@
+package io.braid.discover;
+
+import io.braid.api.BraidException;
+import io.braid.api.Discover;
+import io.braid.api.DiscoverEvent;
+import io.braid.api.Node;
+import io.braid.api.Subscription;
+import io.braid.redis.RedisConnector;
+import io.braid.redis.RedisErrors;
+import io.braid.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Discovery on Redis. Each registered node refreshes its record every {@code heartbeat}; the
+ * record expires after {@code ttl} without one, so a crashed node disappears by itself. Changes are
+ * announced on Redis pub/sub (watchers re-read the service at once) and a full resync every
+ * {@code resyncInterval} repairs anything missed, expiries included.
+ *
+ * <p>Keys ({svc:S} keeps a service in one Cluster slot): {@code braid:{svc:S}:nodes} ZSET id to
+ * expiry, {@code braid:{svc:S}:node:ID} the record hash, {@code braid:{svc:S}:override:ID} an
+ * operator's {@code weight} / {@code state} (ACTIVE, DRAINING) that wins over the record, and
+ * {@code braid:services} SET. After writing an override, {@code PUBLISH braid:discover S} makes
+ * it visible at once; otherwise the next resync picks it up.
+ *
+ * <p>Protection: when a resync suddenly shows less than {@code protectThreshold} of a service's
+ * known nodes (Redis restarted empty, or was flushed), the vanished nodes are kept for
+ * {@code protectGrace} while they re-register, and this is logged, rather than dropping the
+ * service. Nodes that left gracefully are not held.
+ *
+ * <p>Redis down: reads keep serving the last view, heartbeats retry each interval and re-register
+ * by themselves when Redis is back. All background work runs on one thread; watchers are called
+ * on it, in order, and must not block. Thread-safe. {@link #close()} deregisters this instance's
+ * nodes at once; it does not close the borrowed {@link RedisConnector}.
+ */
+public final class RedisDiscover implements Discover {
+    static final String SERVICES_KEY = "braid:services";
+    static final String EVENTS_CHANNEL = "braid:discover";
+    private static final String LEFT = "\nleft\n";
+
+    private static final Logger log = LoggerFactory.getLogger(RedisDiscover.class);
+    private static final RedisScript REGISTER = RedisScript.resource(RedisDiscover.class, "register.lua");
+    private static final RedisScript DEREGISTER = RedisScript.resource(RedisDiscover.class, "deregister.lua");
+    private static final RedisScript SNAPSHOT = RedisScript.resource(RedisDiscover.class, "snapshot.lua");
+
+    private final RedisConnector redis;
+    private final Duration heartbeat;
+    private final Duration ttl;
+    private final Duration resyncInterval;
+    private final double protectThreshold;
+    private final Duration protectGrace;
+    private final ScheduledExecutorService loop;
+    private volatile Thread loopThread;
+    /** Runs on the loop; after close, silently drops the task. */
+    private final java.util.concurrent.Executor onLoop;
+    private final Listeners listeners = new Listeners();
+    private final Map<String, Node> registered = new ConcurrentHashMap<>();
+    private final Map<String, List<Node>> views = new ConcurrentHashMap<>();
+    // Touched on the loop thread only:
+    private final Map<String, Long> protectedSince = new HashMap<>();
+    private final Map<String, Long> leftRecently = new HashMap<>();
+    private final Set<String> resyncQueued = new HashSet<>();
+    private final Map<String, java.util.concurrent.ScheduledFuture<?>> expiryChecks = new HashMap<>();
+    private Set<String> malformed = new HashSet<>();
+    private final StatefulRedisPubSubConnection<String, String> pubSub;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile long lastHeartbeatOkNanos = System.nanoTime();
+    private boolean heartbeatFailing;
+    private boolean resyncFailing;
+
+    private RedisDiscover(Builder b) {
+        this.redis = b.redis;
+        this.heartbeat = b.heartbeat;
+        this.ttl = b.ttl;
+        this.resyncInterval = b.resyncInterval;
+        this.protectThreshold = b.protectThreshold;
+        this.protectGrace = b.protectGrace != null ? b.protectGrace : b.ttl.multipliedBy(2);
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+            Thread thread = Thread.ofPlatform().name("braid-discover").daemon().unstarted(runnable);
+            loopThread = thread;
+            return thread;
+        });
+        executor.setRemoveOnCancelPolicy(true);
+        this.loop = executor;
+        this.onLoop = task -> {
+            try {
+                executor.execute(task);
+            } catch (java.util.concurrent.RejectedExecutionException closed) {
+                // closed: nothing left to update
+            }
+        };
+        this.pubSub = redis.newPubSub();
+        pubSub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                onEvent(message);
+            }
+        });
+        try {
+            pubSub.sync().subscribe(EVENTS_CHANNEL);
+            submit(this::fullResync).get(b.startTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            close();
+            throw RedisErrors.toBraid("discover cannot read the cluster from " + redis.description(), e);
+        }
+        loop.scheduleWithFixedDelay(this::heartbeatAll, heartbeat.toNanos(), heartbeat.toNanos(), TimeUnit.NANOSECONDS);
+        loop.scheduleWithFixedDelay(this::fullResync, resyncInterval.toNanos(), resyncInterval.toNanos(),
+                TimeUnit.NANOSECONDS);
+    }
+
+    public static Builder builder(RedisConnector redis) {
+        return new Builder(redis);
+    }
+
+    @Override
+    public List<Node> nodes(String service) {
+        return views.getOrDefault(service, List.of());
+    }
+
+    @Override
+    public Set<String> services() {
+        Set<String> live = new HashSet<>();
+        views.forEach((service, nodes) -> {
+            if (!nodes.isEmpty()) {
+                live.add(service);
+            }
+        });
+        return Set.copyOf(live);
+    }
+
+    @Override
+    public Subscription watch(Consumer<DiscoverEvent> listener) {
+        return listeners.add(listener);
+    }
+
+    /**
+     * Registers (or updates) a node and waits until Redis has it and this instance's view shows it.
+     *
+     * @throws BraidException UNAVAILABLE when Redis cannot be reached; the node is then not registered
+     */
+    @Override
+    public void register(Node node) {
+        Objects.requireNonNull(node, "node");
+        Names.service(node.service());
+        Names.nodeId(node.id());
+        if (closed.get()) {
+            throw new IllegalStateException("discover is closed");
+        }
+        try {
+            writeRecord(node).thenCompose(existed -> redis.async().sadd(SERVICES_KEY, node.service()))
+                    .thenCompose(added -> redis.async().publish(EVENTS_CHANNEL, node.service()))
+                    .get(ttl.toMillis(), TimeUnit.MILLISECONDS);
+            registered.put(node.id(), node);
+            CompletableFuture<Void> applied = CompletableFuture.supplyAsync(() -> resync(node.service()), loop)
+                    .thenCompose(resynced -> resynced);
+            if (Thread.currentThread() != loopThread) { // a watcher registering: its view follows soon
+                applied.get(ttl.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (Exception e) {
+            throw RedisErrors.toBraid("cannot register " + node.id() + " with " + redis.description(), e);
+        }
+    }
+
+    @Override
+    public void deregister(String nodeId) {
+        Node node = registered.remove(nodeId);
+        if (node == null) {
+            return;
+        }
+        try {
+            redis.eval(DEREGISTER, ScriptOutputType.INTEGER, new String[] {nodesKey(node.service()),
+                            nodeKey(node.service(), nodeId)}, nodeId)
+                    .thenCompose(removed -> redis.async().publish(EVENTS_CHANNEL, node.service() + LEFT + nodeId))
+                    .get(ttl.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            // Redis is unreachable: the record expires by itself within the TTL.
+            log.warn("cannot deregister {} now ({}); its record expires within {}", nodeId, e.getMessage(), ttl);
+        }
+        if (!closed.get()) {
+            submit(() -> {
+                leftRecently.put(nodeId, System.nanoTime());
+                resync(node.service());
+            });
+        }
+    }
+
+    /** How long ago this instance last confirmed its registrations in Redis (for self-fencing). */
+    public Duration sinceLastHeartbeat() {
+        return Duration.ofNanos(System.nanoTime() - lastHeartbeatOkNanos);
+    }
+
+    private CompletableFuture<Long> writeRecord(Node node) {
+        List<String> args = new ArrayList<>();
+        args.add(node.id());
+        args.add(Long.toString(ttl.toMillis()));
+        args.addAll(NodeRecord.fields(node));
+        return redis.eval(REGISTER, ScriptOutputType.INTEGER,
+                new String[] {nodesKey(node.service()), nodeKey(node.service(), node.id())}, args.toArray(String[]::new));
+    }
+
+    private void heartbeatAll() {
+        if (registered.isEmpty()) {
+            lastHeartbeatOkNanos = System.nanoTime();
+            return;
+        }
+        long started = System.nanoTime();
+        List<CompletableFuture<?>> writes = new ArrayList<>();
+        for (Node node : registered.values()) {
+            writes.add(writeRecord(node).thenCompose(existed -> {
+                if (existed == 0L) {
+                    // Redis lost our record (restart without data, flush, failover): we are back now.
+                    log.info("re-registered {} in service {} (its record was gone from Redis)", node.id(), node.service());
+                    return redis.async().sadd(SERVICES_KEY, node.service())
+                            .thenCompose(x -> redis.async().publish(EVENTS_CHANNEL, node.service()));
+                }
+                return CompletableFuture.completedFuture(0L);
+            }).toCompletableFuture());
+        }
+        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).whenCompleteAsync((ok, failure) -> {
+            if (failure == null) {
+                lastHeartbeatOkNanos = started;
+                if (heartbeatFailing) {
+                    heartbeatFailing = false;
+                    log.info("heartbeats to {} work again", redis.description());
+                }
+            } else if (!heartbeatFailing) {
+                heartbeatFailing = true;
+                log.warn("heartbeat to {} failed ({}); retrying every {}", redis.description(),
+                        failure.getMessage(), heartbeat);
+            }
+        }, onLoop);
+    }
+
+    private void onEvent(String message) {
+        int split = message.indexOf(LEFT);
+        String service = split < 0 ? message : message.substring(0, split);
+        String leftId = split < 0 ? null : message.substring(split + LEFT.length());
+        try {
+            submit(() -> {
+                if (leftId != null) {
+                    leftRecently.put(leftId, System.nanoTime());
+                }
+                if (resyncQueued.add(service)) {
+                    resync(service).whenComplete((x, e) -> resyncQueued.remove(service));
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closing
+        }
+    }
+
+    /** On the loop: re-reads every known service. */
+    private void fullResync() {
+        redis.async().smembers(SERVICES_KEY).toCompletableFuture().whenCompleteAsync((services, failure) -> {
+            if (failure != null) {
+                noteResyncFailure(failure);
+                return;
+            }
+            Set<String> all = new HashSet<>(services);
+            all.addAll(views.keySet());
+            for (String service : all) {
+                resync(service);
+            }
+        }, onLoop);
+        long now = System.nanoTime();
+        leftRecently.values().removeIf(at -> now - at > protectGrace.toNanos() + ttl.toNanos());
+    }
+
+    /** On the loop: reads one service and applies the difference. */
+    private CompletableFuture<Void> resync(String service) {
+        return redis.<List<Object>>eval(SNAPSHOT, ScriptOutputType.MULTI, new String[] {nodesKey(service)},
+                        prefix(service))
+                .thenAcceptAsync(reply -> {
+                    apply(service, parseSnapshot(service, reply));
+                    scheduleExpiryCheck(service, (Long) reply.get(1), (Long) reply.get(2));
+                }, onLoop)
+                .exceptionally(failure -> {
+                    onLoop.execute(() -> noteResyncFailure(failure));
+                    return null;
+                });
+    }
+
+    /**
+     * On the loop: re-reads the service right after its earliest record expires, so a crash is
+     * seen within the TTL of the last heartbeat rather than up to a resync interval later.
+     */
+    private void scheduleExpiryCheck(String service, long redisNowMillis, long earliestExpiryMillis) {
+        if (earliestExpiryMillis < 0 || closed.get()) {
+            return;
+        }
+        long delayMillis = earliestExpiryMillis - redisNowMillis + 20;
+        if (delayMillis >= resyncInterval.toMillis()) {
+            return; // the periodic resync comes first
+        }
+        java.util.concurrent.ScheduledFuture<?> pending = expiryChecks.get(service);
+        if (pending != null && !pending.isDone()) {
+            return;
+        }
+        try {
+            expiryChecks.put(service, loop.schedule(() -> resync(service), Math.max(1, delayMillis),
+                    TimeUnit.MILLISECONDS));
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closing
+        }
+    }
+
+    private List<Node> parseSnapshot(String service, List<Object> reply) {
+        List<Node> nodes = new ArrayList<>();
+        Set<String> bad = new HashSet<>();
+        for (int i = 3; i + 2 < reply.size(); i += 3) {
+            String key = service + "/" + reply.get(i);
+            Node node;
+            try {
+                node = NodeRecord.parse((List<?>) reply.get(i + 1));
+            } catch (RuntimeException e) {
+                if (bad.add(key) && !malformed.contains(key)) {
+                    log.warn("ignoring a malformed record of node {} in service {}: {}", reply.get(i), service, e.toString());
+                }
+                continue;
+            }
+            List<?> override = (List<?>) reply.get(i + 2);
+            if (!override.isEmpty()) {
+                try {
+                    node = NodeRecord.override(node, override);
+                } catch (RuntimeException e) {
+                    if (bad.add(key + "/override") && !malformed.contains(key + "/override")) {
+                        log.warn("ignoring a malformed override of node {}: {}", node.id(), e.toString());
+                    }
+                }
+            }
+            if (node.service().equals(service)) {
+                nodes.add(node);
+            }
+        }
+        malformed.removeIf(key -> key.startsWith(service + "/"));
+        malformed.addAll(bad);
+        return nodes;
+    }
+
+    /** On the loop. */
+    private void apply(String service, List<Node> fresh) {
+        if (resyncFailing) {
+            resyncFailing = false;
+            log.info("discovery reads from {} work again", redis.description());
+        }
+        List<Node> known = nodes(service);
+        Map<String, Node> freshById = new HashMap<>();
+        for (Node node : fresh) {
+            freshById.put(node.id(), node);
+        }
+        List<Node> vanished = new ArrayList<>();
+        int surviving = 0;
+        for (Node node : known) {
+            if (freshById.containsKey(node.id())) {
+                surviving++;
+            } else if (!leftRecently.containsKey(node.id())) {
+                vanished.add(node);
+            }
+        }
+        List<Node> next = new ArrayList<>(fresh);
+        long now = System.nanoTime();
+        boolean sudden = !vanished.isEmpty() && surviving < protectThreshold * known.size();
+        Long since = protectedSince.get(service);
+        if (since == null && sudden) {
+            since = now;
+            protectedSince.put(service, now);
+            log.warn("service {}: {} of {} known nodes vanished at once; keeping them for {} while they re-register"
+                    + " (Redis restarted empty or was flushed?)", service, vanished.size(), known.size(), protectGrace);
+        }
+        if (since != null) {
+            if (vanished.isEmpty()) {
+                protectedSince.remove(service); // everyone is back
+            } else if (now - since < protectGrace.toNanos()) {
+                next.addAll(vanished); // hold them until the grace ends, however many are back already
+            } else {
+                protectedSince.remove(service);
+                log.warn("service {}: {} nodes did not come back within {}; removing them", service, vanished.size(),
+                        protectGrace);
+            }
+        }
+        List<Node> after = ServiceView.sorted(next);
+        List<DiscoverEvent> events = ServiceView.diff(known, after);
+        if (events.isEmpty()) {
+            return;
+        }
+        if (after.isEmpty()) {
+            views.remove(service);
+        } else {
+            views.put(service, after);
+        }
+        listeners.publish(events);
+    }
+
+    private void noteResyncFailure(Throwable failure) {
+        if (!resyncFailing) {
+            resyncFailing = true;
+            log.warn("cannot read discovery from {} ({}); serving the last view", redis.description(),
+                    failure.getMessage());
+        }
+    }
+
+    private CompletableFuture<Void> submit(Runnable task) {
+        return CompletableFuture.runAsync(task, loop);
+    }
+
+    static String prefix(String service) {
+        return "braid:{svc:" + service + "}";
+    }
+
+    static String nodesKey(String service) {
+        return prefix(service) + ":nodes";
+    }
+
+    static String nodeKey(String service, String id) {
+        return prefix(service) + ":node:" + id;
+    }
+
+    static String overrideKey(String service, String id) {
+        return prefix(service) + ":override:" + id;
+    }
+
+    /** Test hook: stop all background work without deregistering, as a crashed process would. */
+    void haltAsIfCrashed() {
+        closed.set(true);
+        registered.clear();
+        loop.shutdownNow();
+        pubSub.closeAsync();
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (String id : List.copyOf(registered.keySet())) {
+            deregister(id);
+        }
+        loop.shutdownNow();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        pubSub.closeAsync();
+        listeners.clear();
+    }
+
+    /** Settings; every setter validates at once. */
+    public static final class Builder {
+        private final RedisConnector redis;
+        private Duration heartbeat = Duration.ofSeconds(1);
+        private Duration ttl = Duration.ofSeconds(3);
+        private Duration resyncInterval = Duration.ofSeconds(1);
+        private double protectThreshold = 0.5;
+        private Duration protectGrace;
+        private Duration startTimeout = Duration.ofSeconds(5);
+
+        private Builder(RedisConnector redis) {
+            this.redis = Objects.requireNonNull(redis, "redis");
+        }
+
+        /** How often a node refreshes its record; default 1 s. */
+        public Builder heartbeat(Duration heartbeat) {
+            this.heartbeat = positive(heartbeat, "heartbeat");
+            return this;
+        }
+
+        /** How long a record lives without a heartbeat; default 3 s; at least twice the heartbeat. */
+        public Builder ttl(Duration ttl) {
+            this.ttl = positive(ttl, "ttl");
+            return this;
+        }
+
+        /** How often the whole view is re-read; default 1 s. */
+        public Builder resyncInterval(Duration interval) {
+            this.resyncInterval = positive(interval, "resyncInterval");
+            return this;
+        }
+
+        /** Share of known nodes below which a sudden drop is held back; 0 turns protection off. Default 0.5. */
+        public Builder protectThreshold(double threshold) {
+            if (!(threshold >= 0 && threshold <= 1)) {
+                throw new IllegalArgumentException("protectThreshold must be in 0..1, was " + threshold);
+            }
+            this.protectThreshold = threshold;
+            return this;
+        }
+
+        /** How long vanished nodes are held; default twice the TTL. */
+        public Builder protectGrace(Duration grace) {
+            this.protectGrace = positive(grace, "protectGrace");
+            return this;
+        }
+
+        public RedisDiscover build() {
+            if (ttl.compareTo(heartbeat.multipliedBy(2)) < 0) {
+                throw new IllegalStateException("ttl (" + ttl + ") must be at least twice the heartbeat (" + heartbeat
+                        + "), or one late heartbeat drops a live node");
+            }
+            return new RedisDiscover(this);
+        }
+
+        private static Duration positive(Duration value, String name) {
+            Objects.requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+            return value;
+        }
+    }
+}

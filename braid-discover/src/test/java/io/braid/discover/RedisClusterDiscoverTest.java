@@ -1,0 +1,38 @@
+package io.braid.discover;
+
+import io.braid.api.Discover;
+import io.braid.redis.RedisConnector;
+import io.braid.testkit.RedisExtension;
+import java.time.Duration;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The same contract on a 3-master Redis Cluster. */
+class RedisClusterDiscoverTest extends DiscoverContract {
+    @RegisterExtension
+    static final RedisExtension redis = RedisExtension.clustered();
+
+    @org.junit.jupiter.api.BeforeEach
+    void emptyRedis() {
+        for (var node : redis.cluster().nodes()) {
+            try (var probe = node.probe()) {
+                probe.command("FLUSHALL");
+            }
+        }
+    }
+
+    @Override
+    protected Discover newMember() {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connectCluster(redis.cluster().uris()));
+        return RedisDiscover.builder(connector).build();
+    }
+
+    @Override
+    protected void crash(Discover member) {
+        ((RedisDiscover) member).haltAsIfCrashed();
+    }
+
+    @Override
+    protected Duration crashDetectionBound() {
+        return Duration.ofSeconds(3 + 1);
+    }
+}

@@ -1,0 +1,170 @@
+package io.braid.discover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.braid.api.BraidException;
+import io.braid.api.Code;
+import io.braid.api.Discover;
+import io.braid.api.DiscoverEvent;
+import io.braid.api.Node;
+import io.braid.api.NodeState;
+import io.braid.redis.RedisConnector;
+import io.braid.testkit.RedisExtension;
+import io.braid.testkit.RedisProbe;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The contract on one real redis-server, plus what only Redis can do: restart, pause, overrides, garbage. */
+class RedisDiscoverTest extends DiscoverContract {
+    @RegisterExtension
+    static final RedisExtension redis = RedisExtension.single();
+
+    private static final Duration FAST_HEARTBEAT = Duration.ofMillis(200);
+    private static final Duration FAST_TTL = Duration.ofMillis(800);
+
+    @org.junit.jupiter.api.BeforeEach
+    void emptyRedis() {
+        try (RedisProbe probe = redis.server().probe()) {
+            probe.command("FLUSHALL");
+        }
+    }
+
+    @Override
+    protected Discover newMember() {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connect(redis.server().uri()));
+        return RedisDiscover.builder(connector).build();
+    }
+
+    /** A member with short timings, for tests that wait out a TTL. */
+    private Discover fastMember() {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connect(redis.server().uri()));
+        Discover discover = RedisDiscover.builder(connector).heartbeat(FAST_HEARTBEAT).ttl(FAST_TTL)
+                .resyncInterval(FAST_HEARTBEAT).protectGrace(Duration.ofSeconds(5)).build();
+        return closeAfterMembers(discover);
+    }
+
+    @Override
+    protected void crash(Discover member) {
+        ((RedisDiscover) member).haltAsIfCrashed();
+    }
+
+    @Override
+    protected Duration crashDetectionBound() {
+        return Duration.ofSeconds(3 + 1); // TTL + 1 s, at the default TTL
+    }
+
+    @Test
+    void redisRestartedEmptyLosesNoNodeFromTheWatchersView() throws Exception {
+        Discover watcher = fastMember();
+        for (int i = 1; i <= 3; i++) {
+            fastMember().register(node("logic-" + i, "logic", 7000 + i));
+        }
+        await("watcher sees 3", Duration.ofSeconds(2), () -> watcher.nodes("logic").size() == 3);
+        Recorder recorder = new Recorder();
+        watcher.watch(recorder);
+
+        redis.server().kill();
+        redis.server().restartEmpty();
+
+        // Every node puts itself back within a few heartbeats; meanwhile the watcher holds its view.
+        try (RedisProbe probe = redis.server().probe()) {
+            await("all 3 re-registered in Redis", Duration.ofSeconds(5),
+                    () -> Long.valueOf(3).equals(probe.command("ZCARD", RedisDiscover.nodesKey("logic"))));
+        }
+        assertThat(watcher.nodes("logic")).extracting(Node::id).containsExactly("logic-1", "logic-2", "logic-3");
+        assertThat(recorder.events).noneMatch(e -> e.type() == DiscoverEvent.Type.REMOVED);
+    }
+
+    @Test
+    void redisPausedLongerThanTheTtlHealsByItself() throws Exception {
+        Discover watcher = fastMember();
+        Discover owner = fastMember();
+        owner.register(node("logic-1", "logic", 7001));
+        owner.register(node("logic-2", "logic", 7002));
+        await("watcher sees 2", Duration.ofSeconds(2), () -> watcher.nodes("logic").size() == 2);
+        Recorder recorder = new Recorder();
+        watcher.watch(recorder);
+
+        redis.server().pause();
+        try {
+            TimeUnit.MILLISECONDS.sleep(FAST_TTL.toMillis() * 2); // the fault lasts this long: records expire meanwhile
+        } finally {
+            redis.server().resume();
+        }
+
+        try (RedisProbe probe = redis.server().probe()) {
+            await("both re-registered", Duration.ofSeconds(5),
+                    () -> Long.valueOf(2).equals(probe.command("ZCARD", RedisDiscover.nodesKey("logic"))));
+        }
+        assertThat(watcher.nodes("logic")).extracting(Node::id).containsExactly("logic-1", "logic-2");
+        assertThat(recorder.events).noneMatch(e -> e.type() == DiscoverEvent.Type.REMOVED);
+    }
+
+    @Test
+    void anOperatorOverrideReachesEveryWatcherAsUpdated() throws Exception {
+        Discover watcher = member();
+        Discover owner = member();
+        Node logic1 = node("logic-1", "logic", 7001);
+        owner.register(logic1);
+        await("watcher sees it", Duration.ofSeconds(1), () -> watcher.nodes("logic").contains(logic1));
+        Recorder recorder = new Recorder();
+        watcher.watch(recorder);
+
+        try (RedisProbe probe = redis.server().probe()) {
+            // What an operator types in redis-cli.
+            probe.command("HSET", RedisDiscover.overrideKey("logic", "logic-1"), "state", "DRAINING", "weight", "5");
+            probe.command("PUBLISH", RedisDiscover.EVENTS_CHANNEL, "logic");
+            await("UPDATED with the override", Duration.ofSeconds(1), () -> !recorder.events.isEmpty());
+            assertThat(recorder.events.get(0)).isEqualTo(
+                    DiscoverEvent.updated(logic1, logic1.withState(NodeState.DRAINING).withWeight(5)));
+
+            // Without a PUBLISH the next resync finds the change too.
+            probe.command("DEL", RedisDiscover.overrideKey("logic", "logic-1"));
+            await("override lifted", Duration.ofSeconds(3), () -> watcher.nodes("logic").contains(logic1));
+        }
+    }
+
+    @Test
+    void garbageInRedisIsIgnoredAndTheRestStillServes() throws Exception {
+        Discover watcher = member();
+        member().register(node("logic-1", "logic", 7001));
+        try (RedisProbe probe = redis.server().probe()) {
+            probe.command("ZADD", RedisDiscover.nodesKey("logic"), "99999999999999", "junk");
+            probe.command("HSET", RedisDiscover.nodeKey("logic", "junk"), "id", "junk", "port", "not-a-port");
+            probe.command("ZADD", RedisDiscover.nodesKey("logic"), "99999999999999", "logic-1x");
+            probe.command("HSET", RedisDiscover.nodeKey("logic", "logic-1x"), "id", "logic-1x", "service", "logic",
+                    "host", "127.0.0.1", "port", "7009", "weight", "100", "state", "ACTIVE");
+            probe.command("HSET", RedisDiscover.overrideKey("logic", "logic-1x"), "weight", "lots");
+            probe.command("PUBLISH", RedisDiscover.EVENTS_CHANNEL, "logic");
+        }
+
+        await("the valid hand-written node appears", Duration.ofSeconds(2), () -> watcher.nodes("logic").size() == 2);
+        assertThat(watcher.nodes("logic")).extracting(Node::id).containsExactly("logic-1", "logic-1x");
+        assertThat(watcher.nodes("logic").get(1).weight()).isEqualTo(100); // the bad override is ignored
+    }
+
+    @Test
+    void anUnreachableRedisAtStartIsAClearError() throws Exception {
+        int closedPort;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+
+        assertThatThrownBy(() -> RedisConnector.connect("redis://127.0.0.1:" + closedPort))
+                .isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE))
+                .hasMessageContaining("127.0.0.1:" + closedPort);
+    }
+
+    @Test
+    void settingsAreValidated() {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connect(redis.server().uri()));
+
+        assertThatThrownBy(() -> RedisDiscover.builder(connector).heartbeat(Duration.ofSeconds(2)).build())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("ttl");
+        assertThatThrownBy(() -> RedisDiscover.builder(connector).protectThreshold(1.5))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("protectThreshold");
+    }
+}
