@@ -1,0 +1,313 @@
+package io.braid.elector;
+
+import io.braid.api.Elector;
+import io.braid.api.Role;
+import io.braid.api.Subscription;
+import io.braid.redis.RedisConnector;
+import io.braid.redis.RedisScript;
+import io.lettuce.core.ScriptOutputType;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Leader election on Redis: a lease key per service, acquired and renewed by one script that
+ * checks ownership, and a fencing epoch that an {@code INCR} grows for every new leader.
+ *
+ * <p>What we guarantee, and what we do not: Redis is not a consensus store. With one Redis
+ * (or a Cluster without failover in the window), at most one node believes it leads at any
+ * moment, provided clocks advance at the same rate within {@code safetyMargin} over a lease: a
+ * leader counts its lease from the moment it <em>sent</em> the last confirmed renewal and stops
+ * leading {@code safetyMargin} before that lease ends, even while frozen (the check runs when
+ * {@link #role()} is asked). A failover that loses the lease write can crown a second leader; the
+ * epoch still grows only if the epoch write survived, so chores must be fenced by epoch where the
+ * store they touch can check it.
+ *
+ * <p>Keys: {@code braid:{elect:S}:leader} = {@code id|epoch} with a PX lease,
+ * {@code braid:{elect:S}:epoch}. Defaults: lease 3 s, renewal every lease/3, margin lease/10.
+ */
+public final class RedisElector implements Elector {
+    private static final Logger log = LoggerFactory.getLogger(RedisElector.class);
+    private static final RedisScript ACQUIRE = RedisScript.resource(RedisElector.class, "acquire.lua");
+    private static final RedisScript RELEASE = RedisScript.resource(RedisElector.class, "release.lua");
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._\\-]{1,128}");
+
+    private final RedisConnector redis;
+    private final String service;
+    private final String nodeId;
+    private final Duration lease;
+    private final Duration renewInterval;
+    private final Duration safetyMargin;
+    private final ScheduledThreadPoolExecutor loop;
+    private final RoleListeners listeners = new RoleListeners();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final String leaderKey;
+    private final String epochKey;
+
+    // Written on the loop thread, read anywhere.
+    private volatile boolean holding;
+    private volatile long leaseEndNanos;
+    private volatile long epoch;
+    private volatile String leaderId;
+    private volatile boolean heardFromRedis;
+    private volatile boolean partitioned;
+    private boolean failing;
+
+    private RedisElector(Builder b) {
+        this.redis = b.redis;
+        this.service = b.service;
+        this.nodeId = b.nodeId;
+        this.lease = b.lease;
+        this.renewInterval = b.renewInterval != null ? b.renewInterval : b.lease.dividedBy(3);
+        this.safetyMargin = b.safetyMargin != null ? b.safetyMargin : b.lease.dividedBy(10);
+        this.leaderKey = "braid:{elect:" + service + "}:leader";
+        this.epochKey = "braid:{elect:" + service + "}:epoch";
+        this.loop = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().name("braid-elector-" + service).daemon().factory());
+        loop.setRemoveOnCancelPolicy(true);
+        loop.scheduleWithFixedDelay(this::tick, 0, renewInterval.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    public static Builder builder(RedisConnector redis) {
+        return new Builder(redis);
+    }
+
+    @Override
+    public Role role() {
+        if (closed.get()) {
+            return Role.WAIT;
+        }
+        if (holding) {
+            return System.nanoTime() - leaseEndNanos < 0 ? Role.LEADER : Role.WAIT;
+        }
+        return heardFromRedis ? Role.FOLLOWER : Role.WAIT;
+    }
+
+    @Override
+    public long epoch() {
+        return epoch;
+    }
+
+    @Override
+    public Optional<String> leader() {
+        return role() == Role.LEADER ? Optional.of(nodeId) : Optional.ofNullable(holding ? null : leaderId);
+    }
+
+    @Override
+    public String service() {
+        return service;
+    }
+
+    public String nodeId() {
+        return nodeId;
+    }
+
+    /** When the current leadership ends at the latest if not renewed; only meaningful while leading. */
+    public Duration leaseRemaining() {
+        return holding ? Duration.ofNanos(Math.max(0, leaseEndNanos - System.nanoTime())) : Duration.ZERO;
+    }
+
+    @Override
+    public Subscription onChange(Consumer<Role> listener) {
+        return listeners.add(listener);
+    }
+
+    /** On the loop: acquire or renew, then check the lease. */
+    private void tick() {
+        if (closed.get()) {
+            return;
+        }
+        if (partitioned) {
+            checkLease();
+            return;
+        }
+        long sent = System.nanoTime();
+        redis.<List<Object>>eval(ACQUIRE, ScriptOutputType.MULTI, new String[] {leaderKey, epochKey}, nodeId,
+                        Long.toString(lease.toMillis()), Long.toString(epoch))
+                .whenComplete((reply, failure) -> {
+                    try {
+                        loop.execute(() -> onReply(sent, reply, failure));
+                    } catch (java.util.concurrent.RejectedExecutionException closing) {
+                        // closed
+                    }
+                });
+        checkLease();
+    }
+
+    private void onReply(long sent, List<Object> reply, Throwable failure) {
+        if (closed.get()) {
+            return;
+        }
+        if (failure != null) {
+            heardFromRedis = false; // who leads is unknown until Redis answers again
+            if (!failing) {
+                failing = true;
+                log.warn("election of {}: cannot reach {} ({}); {}", service, redis.description(), failure.getMessage(),
+                        holding ? "stepping down when the lease ends" : "still waiting");
+            }
+            checkLease();
+            return;
+        }
+        if (failing) {
+            failing = false;
+            log.info("election of {}: {} answers again", service, redis.description());
+        }
+        long status = (Long) reply.get(0);
+        long replyEpoch = (Long) reply.get(1);
+        String replyLeader = String.valueOf(reply.get(2));
+        heardFromRedis = true;
+        if (replyEpoch < epoch) {
+            log.warn("election of {}: Redis reports epoch {} below the {} already seen (data lost?)", service,
+                    replyEpoch, epoch);
+        }
+        epoch = replyEpoch;
+        leaderId = replyLeader;
+        if (status == 0) {
+            if (holding) {
+                log.warn("election of {}: {} leads now (epoch {}); {} steps down", service, replyLeader, replyEpoch, nodeId);
+            }
+            holding = false;
+        } else {
+            if (System.nanoTime() - (sent + lease.minus(safetyMargin).toNanos()) >= 0) {
+                // The answer came too late to lead on it: this lease may already be over.
+                holding = false;
+            } else {
+                leaseEndNanos = sent + lease.minus(safetyMargin).toNanos();
+                if (!holding && status == 1) {
+                    log.info("election of {}: {} leads (epoch {})", service, nodeId, replyEpoch);
+                }
+                holding = true;
+            }
+        }
+        listeners.announce(role());
+        scheduleLeaseCheck();
+    }
+
+    private void scheduleLeaseCheck() {
+        if (holding) {
+            long delay = Math.max(0, leaseEndNanos - System.nanoTime());
+            loop.schedule(this::checkLease, delay, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** On the loop: a leader whose lease ran out without a confirmed renewal steps down. */
+    private void checkLease() {
+        if (holding && System.nanoTime() - leaseEndNanos >= 0) {
+            holding = false;
+            heardFromRedis = false;
+            log.warn("election of {}: {} could not confirm its lease in time and steps down (epoch {})", service,
+                    nodeId, epoch);
+        }
+        listeners.announce(role());
+    }
+
+    /** Test hook: stop talking to Redis, as a node cut off from it would; the lease check keeps running. */
+    void partitionForTest() {
+        partitioned = true;
+    }
+
+    /** Gives up leadership at once (the key is deleted only if it still names this node and epoch). */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            loop.submit(() -> {
+                boolean wasLeading = holding;
+                holding = false;
+                if (wasLeading && !partitioned) {
+                    try {
+                        redis.eval(RELEASE, ScriptOutputType.INTEGER, new String[] {leaderKey}, nodeId + "|" + epoch)
+                                .get(lease.toMillis(), TimeUnit.MILLISECONDS);
+                    } catch (Exception e) {
+                        log.warn("election of {}: cannot release the lease now ({}); it ends within {}", service,
+                                e.getMessage(), lease);
+                    }
+                }
+                listeners.announce(Role.WAIT);
+            }).get(lease.toMillis() * 2, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            log.warn("election of {}: close did not finish cleanly", service, e);
+        }
+        loop.shutdownNow();
+        listeners.clear();
+    }
+
+    /** Settings; every setter validates at once. */
+    public static final class Builder {
+        private final RedisConnector redis;
+        private String service;
+        private String nodeId;
+        private Duration lease = Duration.ofSeconds(3);
+        private Duration renewInterval;
+        private Duration safetyMargin;
+
+        private Builder(RedisConnector redis) {
+            this.redis = Objects.requireNonNull(redis, "redis");
+        }
+
+        public Builder service(String service) {
+            if (service == null || !NAME.matcher(service).matches()) {
+                throw new IllegalArgumentException("service must be 1..128 of [A-Za-z0-9._-], was '" + service + "'");
+            }
+            this.service = service;
+            return this;
+        }
+
+        public Builder nodeId(String nodeId) {
+            if (nodeId == null || nodeId.isBlank() || nodeId.contains("|")) {
+                throw new IllegalArgumentException("nodeId must be non-blank without '|', was '" + nodeId + "'");
+            }
+            this.nodeId = nodeId;
+            return this;
+        }
+
+        /** How long a leadership lasts without renewal; default 3 s. */
+        public Builder lease(Duration lease) {
+            this.lease = positive(lease, "lease");
+            return this;
+        }
+
+        /** How often the leader renews and followers try; default lease / 3. */
+        public Builder renewInterval(Duration interval) {
+            this.renewInterval = positive(interval, "renewInterval");
+            return this;
+        }
+
+        /** How much earlier than the lease a leader stops leading (clock drift); default lease / 10. */
+        public Builder safetyMargin(Duration margin) {
+            this.safetyMargin = positive(margin, "safetyMargin");
+            return this;
+        }
+
+        public RedisElector build() {
+            if (service == null || nodeId == null) {
+                throw new IllegalStateException("service and nodeId are required");
+            }
+            Duration interval = renewInterval != null ? renewInterval : lease.dividedBy(3);
+            Duration margin = safetyMargin != null ? safetyMargin : lease.dividedBy(10);
+            if (interval.plus(margin).compareTo(lease) >= 0) {
+                throw new IllegalStateException("renewInterval (" + interval + ") + safetyMargin (" + margin
+                        + ") must be shorter than the lease (" + lease + ")");
+            }
+            return new RedisElector(this);
+        }
+
+        private static Duration positive(Duration value, String name) {
+            Objects.requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+            return value;
+        }
+    }
+}
