@@ -5,12 +5,12 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * Polls a condition until it holds or a deadline passes. The one place in the kit that waits;
- * nothing sleeps a fixed time hoping that something has happened meanwhile.
+ * Polls a condition until it holds or a deadline passes: how every braid test waits. Nothing
+ * sleeps a fixed time hoping that something has happened meanwhile.
  */
-final class Await {
+public final class Await {
     private static final long FIRST_PAUSE_NANOS = Duration.ofMillis(2).toNanos();
-    private static final long MAX_PAUSE_NANOS = Duration.ofMillis(50).toNanos();
+    private static final long MAX_PAUSE_NANOS = Duration.ofMillis(10).toNanos();
 
     private Await() {
     }
@@ -22,12 +22,12 @@ final class Await {
      * @throws IllegalStateException after {@code timeout} without success; its message names
      *         {@code what} and its cause is the last exception the condition threw, if any
      */
-    static void until(Duration timeout, String what, BooleanSupplier condition) {
+    public static void until(Duration timeout, String what, BooleanSupplier condition) {
         until(timeout, () -> what, condition);
     }
 
     /** As {@link #until(Duration, String, BooleanSupplier)}, the description computed on failure. */
-    static void until(Duration timeout, Supplier<String> what, BooleanSupplier condition) {
+    public static void until(Duration timeout, Supplier<String> what, BooleanSupplier condition) {
         Outcome outcome = pollFor(timeout, condition);
         if (!outcome.met()) {
             throw new IllegalStateException("Timed out after " + timeout.toMillis() + " ms waiting for "
@@ -36,7 +36,7 @@ final class Await {
     }
 
     /** Polls like {@link #until} but answers false on timeout instead of throwing. */
-    static boolean poll(Duration timeout, BooleanSupplier condition) {
+    public static boolean poll(Duration timeout, BooleanSupplier condition) {
         return pollFor(timeout, condition).met();
     }
 

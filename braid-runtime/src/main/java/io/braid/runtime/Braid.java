@@ -1,0 +1,396 @@
+package io.braid.runtime;
+
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import io.braid.api.AsyncHandler;
+import io.braid.api.CallOptions;
+import io.braid.api.Client;
+import io.braid.api.Discover;
+import io.braid.api.Elector;
+import io.braid.api.Handler;
+import io.braid.api.Node;
+import io.braid.api.NodeState;
+import io.braid.api.Server;
+import io.braid.discover.InMemoryDiscover;
+import io.braid.discover.RedisDiscover;
+import io.braid.elector.InMemoryElector;
+import io.braid.elector.RedisElector;
+import io.braid.redis.RedisConnector;
+import io.braid.rpc.RpcClient;
+import io.braid.rpc.RpcServer;
+import io.braid.rpc.internal.Transports;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslContext;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node of a braid cluster: an RPC server for its service, a client that finds every other
+ * service through discovery, and a seat in its service's leader election. Built with
+ * {@link #builder()}:
+ *
+ * <pre>{@code
+ * Braid braid = Braid.builder().service("logic").nodeId("logic-1")
+ *     .redis("redis://127.0.0.1:6379")      // omitted: the in-memory control plane of this JVM
+ *     .handle("player.login", LoginReq.parser(), (ctx, req) -> ...)
+ *     .start();
+ * }</pre>
+ *
+ * <p>Two {@code Braid} instances in one JVM are two nodes. {@link #close()} leaves the election,
+ * deregisters, lets calls in flight finish (GoAway), and closes everything in reverse start order;
+ * it is idempotent. Thread-safe.
+ */
+public final class Braid implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Braid.class);
+
+    private final Node node;
+    private final RpcServer server;
+    private final RpcClient client;
+    private final Discover discover;
+    private final Elector elector;
+    private final Deque<AutoCloseable> closeOrder;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private Braid(Node node, RpcServer server, RpcClient client, Discover discover, Elector elector,
+                  Deque<AutoCloseable> closeOrder) {
+        this.node = node;
+        this.server = server;
+        this.client = client;
+        this.discover = discover;
+        this.elector = elector;
+        this.closeOrder = closeOrder;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** This node as the cluster sees it. */
+    public Node node() {
+        return node;
+    }
+
+    public <R> CompletableFuture<R> invoke(String target, String method, String token, MessageLite request,
+                                           Parser<R> responseParser) {
+        return client.invoke(target, method, token, request, responseParser);
+    }
+
+    public <R> CompletableFuture<R> invoke(String target, String method, String token, MessageLite request,
+                                           Parser<R> responseParser, CallOptions options) {
+        return client.invoke(target, method, token, request, responseParser, options);
+    }
+
+    public CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request) {
+        return client.invoke(target, method, token, request);
+    }
+
+    public Client client() {
+        return client;
+    }
+
+    public Server server() {
+        return server;
+    }
+
+    public Discover discover() {
+        return discover;
+    }
+
+    public Elector elector() {
+        return elector;
+    }
+
+    /** Leaves the election, deregisters, drains calls in flight, closes everything. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        log.info("braid node {} ({}) closing", node.id(), node.service());
+        while (!closeOrder.isEmpty()) {
+            AutoCloseable next = closeOrder.pop();
+            try {
+                next.close();
+            } catch (Exception e) {
+                log.warn("closing {} of node {} failed", next, node.id(), e);
+            }
+        }
+    }
+
+    /** Settings of a node; each setter validates at once, {@link #start()} checks the whole. */
+    public static final class Builder {
+        private String service;
+        private String nodeId;
+        private String host = "127.0.0.1";
+        private String bindHost;
+        private int rpcPort;
+        private int weight = 100;
+        private final Map<String, String> metadata = new LinkedHashMap<>();
+        private String redisUri;
+        private List<String> redisClusterUris;
+        private RedisConnector redis;
+        private InMemoryControlPlane plane;
+        private Duration heartbeat = Duration.ofSeconds(1);
+        private Duration ttl = Duration.ofSeconds(3);
+        private Duration lease = Duration.ofSeconds(3);
+        private Duration defaultTimeout = RpcClient.Builder.DEFAULT_TIMEOUT;
+        private Duration shutdownGrace = Duration.ofSeconds(10);
+        private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private SslContext serverTls;
+        private SslContext clientTls;
+        private final List<Consumer<RpcServer>> handlers = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** The service this node serves (required), e.g. {@code "logic"}. */
+        public Builder service(String service) {
+            this.service = requireText(service, "service");
+            return this;
+        }
+
+        /** This node's id, unique in the cluster; default {@code service-<random>}. */
+        public Builder nodeId(String nodeId) {
+            this.nodeId = requireText(nodeId, "nodeId");
+            return this;
+        }
+
+        /** The address other nodes reach this one at; default 127.0.0.1. */
+        public Builder host(String host) {
+            this.host = requireText(host, "host");
+            return this;
+        }
+
+        /** The address the RPC server binds; default {@link #host}. Use 0.0.0.0 in containers. */
+        public Builder bindHost(String bindHost) {
+            this.bindHost = requireText(bindHost, "bindHost");
+            return this;
+        }
+
+        /** RPC port, 0..65535; 0 (default) picks a free one. */
+        public Builder rpcPort(int port) {
+            if (port < 0 || port > 65_535) {
+                throw new IllegalArgumentException("rpcPort must be in 0..65535, was " + port);
+            }
+            this.rpcPort = port;
+            return this;
+        }
+
+        /** Share of new links under smooth weighted round robin, 0..1,000,000; default 100. */
+        public Builder weight(int weight) {
+            if (weight < 0 || weight > Node.MAX_WEIGHT) {
+                throw new IllegalArgumentException("weight must be in 0.." + Node.MAX_WEIGHT + ", was " + weight);
+            }
+            this.weight = weight;
+            return this;
+        }
+
+        public Builder metadata(String key, String value) {
+            metadata.put(requireText(key, "metadata key"), Objects.requireNonNull(value, "metadata value"));
+            return this;
+        }
+
+        /** Use Redis (standalone or Sentinel: {@code redis://}, {@code rediss://}, {@code redis-sentinel://}). */
+        public Builder redis(String uri) {
+            this.redisUri = requireText(uri, "redis uri");
+            return this;
+        }
+
+        /** Use a Redis Cluster, reached through any of these nodes. */
+        public Builder redisCluster(List<String> seedUris) {
+            if (seedUris == null || seedUris.isEmpty()) {
+                throw new IllegalArgumentException("redisCluster needs at least one seed URI");
+            }
+            this.redisClusterUris = List.copyOf(seedUris);
+            return this;
+        }
+
+        /** Use a Redis connector made elsewhere; the node borrows it and never closes it. */
+        public Builder redis(RedisConnector connector) {
+            this.redis = Objects.requireNonNull(connector, "redis connector");
+            return this;
+        }
+
+        /** Use this in-memory control plane (no Redis); default the plane named "default". */
+        public Builder inMemory(InMemoryControlPlane plane) {
+            this.plane = Objects.requireNonNull(plane, "plane");
+            return this;
+        }
+
+        /** Use the in-memory control plane of this name in this JVM. */
+        public Builder inMemory(String clusterName) {
+            this.plane = InMemoryControlPlane.named(clusterName);
+            return this;
+        }
+
+        /** Discovery heartbeat and record TTL (Redis); defaults 1 s and 3 s. */
+        public Builder heartbeat(Duration heartbeat, Duration ttl) {
+            this.heartbeat = positive(heartbeat, "heartbeat");
+            this.ttl = positive(ttl, "ttl");
+            return this;
+        }
+
+        /** Leadership lease (Redis); default 3 s. */
+        public Builder lease(Duration lease) {
+            this.lease = positive(lease, "lease");
+            return this;
+        }
+
+        /** Timeout of calls that set none; default 10 s. */
+        public Builder defaultTimeout(Duration timeout) {
+            this.defaultTimeout = positive(timeout, "defaultTimeout");
+            return this;
+        }
+
+        /** How long close() lets calls in flight finish; default 10 s. */
+        public Builder shutdownGrace(Duration grace) {
+            Objects.requireNonNull(grace, "shutdownGrace");
+            if (grace.isNegative()) {
+                throw new IllegalArgumentException("shutdownGrace must not be negative, was " + grace);
+            }
+            this.shutdownGrace = grace;
+            return this;
+        }
+
+        /** Event loop threads shared by the node's server and client; default one per core. */
+        public Builder ioThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("ioThreads must be at least 1, was " + threads);
+            }
+            this.ioThreads = threads;
+            return this;
+        }
+
+        /** TLS for RPC: the server context this node serves with and the client context it calls with. */
+        public Builder tls(SslContext server, SslContext client) {
+            this.serverTls = Objects.requireNonNull(server, "server tls");
+            this.clientTls = Objects.requireNonNull(client, "client tls");
+            return this;
+        }
+
+        /** A blocking handler (virtual thread per call). */
+        public <Q, R extends MessageLite> Builder handle(String method, Parser<Q> parser, Handler<Q, R> handler) {
+            handlers.add(s -> s.handle(method, parser, handler));
+            return this;
+        }
+
+        /** A non-blocking handler (inline on the event loop; must never block). */
+        public <Q, R extends MessageLite> Builder handleAsync(String method, Parser<Q> parser, AsyncHandler<Q, R> handler) {
+            handlers.add(s -> s.handleAsync(method, parser, handler));
+            return this;
+        }
+
+        public Builder handleBytes(String method, Handler<byte[], byte[]> handler) {
+            handlers.add(s -> s.handleBytes(method, handler));
+            return this;
+        }
+
+        /**
+         * Starts the node: control plane, RPC server, registration, election. On failure everything
+         * started so far is closed again and the failure is thrown.
+         */
+        public Braid start() {
+            if (service == null) {
+                throw new IllegalStateException("service is required");
+            }
+            int backends = (redisUri != null ? 1 : 0) + (redisClusterUris != null ? 1 : 0) + (redis != null ? 1 : 0)
+                    + (plane != null ? 1 : 0);
+            if (backends > 1) {
+                throw new IllegalStateException("choose one control plane: redis(uri), redisCluster(uris), "
+                        + "redis(connector) or inMemory(...)");
+            }
+            String id = nodeId != null ? nodeId : service + "-" + UUID.randomUUID().toString().substring(0, 8);
+            Deque<AutoCloseable> started = new ArrayDeque<>();
+            try {
+                EventLoopGroup group = Transports.newGroup(ioThreads, "braid-" + id);
+                started.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+
+                Discover discover;
+                Elector elector;
+                RedisConnector connector = redis;
+                if (connector == null && redisUri != null) {
+                    connector = RedisConnector.connect(redisUri);
+                    started.push(connector);
+                } else if (connector == null && redisClusterUris != null) {
+                    connector = RedisConnector.connectCluster(redisClusterUris);
+                    started.push(connector);
+                }
+                InMemoryControlPlane memory = connector == null ? (plane != null ? plane : InMemoryControlPlane.named("default")) : null;
+                if (connector != null) {
+                    discover = RedisDiscover.builder(connector).heartbeat(heartbeat).ttl(ttl).build();
+                } else {
+                    discover = new InMemoryDiscover(memory.membership());
+                }
+                started.push(discover);
+
+                RpcClient.Builder clientSettings = RpcClient.builder().discover(discover).nodeId(id)
+                        .eventLoopGroup(group).defaultTimeout(defaultTimeout).shutdownGrace(shutdownGrace);
+                if (clientTls != null) {
+                    clientSettings.tls(clientTls);
+                }
+                RpcClient client = clientSettings.build();
+                started.push(client);
+
+                RpcServer.Builder serverSettings = RpcServer.builder().host(bindHost != null ? bindHost : host)
+                        .port(rpcPort).eventLoopGroup(group).shutdownGrace(shutdownGrace);
+                if (serverTls != null) {
+                    serverSettings.tls(serverTls);
+                }
+                RpcServer server = serverSettings.build();
+                handlers.forEach(h -> h.accept(server));
+                server.start();
+                started.push(server);
+
+                Node node = new Node(id, service, host, server.port(), weight, NodeState.ACTIVE, metadata);
+                discover.register(node);
+                started.push(() -> discover.deregister(id));
+
+                elector = connector != null
+                        ? RedisElector.builder(connector).service(service).nodeId(id).lease(lease).build()
+                        : new InMemoryElector(memory.elections(), service, id);
+                started.push(elector);
+
+                log.info("braid node {} of {} started at {} ({})", id, service, node.address(),
+                        connector != null ? connector.description() : "in-memory cluster " + memory.name());
+                return new Braid(node, server, client, discover, elector, started);
+            } catch (RuntimeException e) {
+                while (!started.isEmpty()) {
+                    try {
+                        started.pop().close();
+                    } catch (Exception suppressed) {
+                        e.addSuppressed(suppressed);
+                    }
+                }
+                throw e;
+            }
+        }
+
+        private static String requireText(String value, String name) {
+            if (value == null || value.isBlank()) {
+                throw new IllegalArgumentException(name + " must not be blank");
+            }
+            return value;
+        }
+
+        private static Duration positive(Duration value, String name) {
+            Objects.requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive, was " + value);
+            }
+            return value;
+        }
+    }
+}
