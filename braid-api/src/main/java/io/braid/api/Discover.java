@@ -20,6 +20,15 @@ public interface Discover extends AutoCloseable {
      */
     List<Node> nodes(String service);
 
+    /**
+     * Re-reads one service from the store now and completes with the fresh view. For the rare
+     * moment a caller must not act on a view that may lag (a token owned by a node this view does
+     * not show). The default, for stores that are never behind, is the current view.
+     */
+    default java.util.concurrent.CompletableFuture<List<Node>> refresh(String service) {
+        return java.util.concurrent.CompletableFuture.completedFuture(nodes(service));
+    }
+
     /** The services that have at least one node. */
     Set<String> services();
 

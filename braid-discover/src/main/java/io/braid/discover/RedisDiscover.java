@@ -164,11 +164,15 @@ public final class RedisDiscover implements Discover {
         if (closed.get()) {
             throw new IllegalStateException("discover is closed");
         }
+        long started = System.nanoTime();
         try {
             writeRecord(node).thenCompose(existed -> redis.async().sadd(SERVICES_KEY, node.service()))
                     .thenCompose(added -> redis.async().publish(EVENTS_CHANNEL, node.service()))
                     .get(ttl.toMillis(), TimeUnit.MILLISECONDS);
             registered.put(node.id(), node);
+            if (registered.size() == 1) {
+                lastHeartbeatOkNanos = started;
+            }
             CompletableFuture<Void> applied = CompletableFuture.supplyAsync(() -> resync(node.service()), loop)
                     .thenCompose(resynced -> resynced);
             if (Thread.currentThread() != loopThread) { // a watcher registering: its view follows soon
@@ -200,6 +204,12 @@ public final class RedisDiscover implements Discover {
                 resync(node.service());
             });
         }
+    }
+
+    @Override
+    public CompletableFuture<List<Node>> refresh(String service) {
+        return CompletableFuture.supplyAsync(() -> resync(service), loop).thenCompose(resynced -> resynced)
+                .thenApply(applied -> nodes(service));
     }
 
     /** How long ago this instance last confirmed its registrations in Redis (for self-fencing). */

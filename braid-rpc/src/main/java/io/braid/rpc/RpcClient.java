@@ -11,6 +11,7 @@ import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.api.Discover;
 import io.braid.api.DiscoverEvent;
+import io.braid.api.LinkCache;
 import io.braid.api.Node;
 import io.braid.api.Subscription;
 import io.braid.rpc.internal.ClientChannels;
@@ -38,11 +39,16 @@ import java.util.function.Predicate;
  * {@link Discover}), keeps a small pool of multiplexed connections per node, and correlates
  * answers by call id.
  *
- * <p>Picking: a stateless call (empty token) goes to a random ACTIVE node; a call with a token is
- * picked by smooth weighted round robin. (Owning a token across calls is the link cache's work,
- * added by braid-runtime; this client alone does not remember owners.) Nodes with weight 0,
- * DRAINING nodes, nodes ejected after consecutive connect failures and nodes that just sent GoAway
- * are skipped; when that leaves nothing, ejected and GoAway nodes are tried anyway (fail open).
+ * <p>Picking: a stateless call (empty token) goes to a random ACTIVE node. A call with a token
+ * goes to the node that owns the token in the {@link LinkCache} (near cache, then the store); a
+ * token without an owner is linked, first writer wins, to a node picked by smooth weighted round
+ * robin over ACTIVE nodes. The owner is called even while DRAINING; an owner that is registered but
+ * unreachable gives UNAVAILABLE and keeps its tokens (never a second owner while the first may
+ * live); an owner that discovery no longer lists (checked against the store, not a lagging view)
+ * loses the token to a new owner on its next call. Without a link cache a token call is simply
+ * picked by smooth weighted round robin. Nodes with weight 0, DRAINING nodes, nodes ejected after
+ * consecutive connect failures and nodes that just sent GoAway get no new work; when that leaves
+ * nothing, ejected and GoAway nodes are tried anyway (fail open).
  *
  * <p>Retries: a stateless call whose request was provably never written (connect refused,
  * connection closed before the write, a GoAway that names it unprocessed) is retried on another
@@ -55,6 +61,7 @@ import java.util.function.Predicate;
 public final class RpcClient implements Client, AutoCloseable {
     private final Builder settings;
     private final Discover discover;
+    private final LinkCache links;
     private final EjectionMarks marks;
     private final ClientChannels channels;
     private final ConcurrentHashMap<String, PeerPool> pools = new ConcurrentHashMap<>();
@@ -67,6 +74,7 @@ public final class RpcClient implements Client, AutoCloseable {
     private RpcClient(Builder settings) {
         this.settings = settings;
         this.discover = settings.discover;
+        this.links = settings.links;
         this.marks = new EjectionMarks(settings.failuresToEject, settings.ejectionBackoff,
                 settings.maxEjectionBackoff, System::nanoTime);
         this.ownsGroup = settings.group == null;
@@ -116,11 +124,104 @@ public final class RpcClient implements Client, AutoCloseable {
             return call;
         }
         try {
-            startAttempt(call, null);
+            if (links != null && !tokenOrEmpty.isEmpty()) {
+                routeByLink(call);
+            } else {
+                startAttempt(call, null);
+            }
         } catch (BraidException e) {
             call.completeExceptionally(e);
         }
         return call;
+    }
+
+    /** Token calls: owner from the link cache, or a new owner linked first-writer-wins. */
+    private void routeByLink(PendingCall<?> call) {
+        links.targetAsync(call.token(), call.service()).whenComplete((owner, failure) -> {
+            if (failure != null) {
+                call.completeExceptionally(BraidException.from(failure));
+            } else if (owner.isPresent()) {
+                callOwner(call, owner.get(), true);
+            } else {
+                linkNewOwner(call);
+            }
+        });
+    }
+
+    /**
+     * Calls {@code ownerId}. If this view does not list it, the store is asked; if it is gone there
+     * too, its link is removed (only if it still points at it) and the token gets a new owner.
+     */
+    private void callOwner(PendingCall<?> call, String ownerId, boolean mayRelink) {
+        Node owner = find(discover.nodes(call.service()), ownerId);
+        if (owner != null) {
+            attemptOwner(call, owner);
+            return;
+        }
+        discover.refresh(call.service()).whenComplete((fresh, failure) -> {
+            if (failure != null) {
+                call.completeExceptionally(BraidException.from(failure));
+                return;
+            }
+            Node listed = find(fresh, ownerId);
+            if (listed != null) {
+                attemptOwner(call, listed);
+            } else if (!mayRelink) {
+                call.completeExceptionally(new BraidException(Code.UNAVAILABLE,
+                        "token " + call.token() + " is linked to " + ownerId + ", which is not registered"));
+            } else {
+                Node gone = new Node(ownerId, call.service(), "0.0.0.0", 1, 0, io.braid.api.NodeState.DRAINING,
+                        java.util.Map.of());
+                links.unlinkAsync(call.token(), gone).whenComplete((removed, error) -> {
+                    if (error != null) {
+                        call.completeExceptionally(BraidException.from(error));
+                    } else {
+                        linkNewOwner(call);
+                    }
+                });
+            }
+        });
+    }
+
+    private void linkNewOwner(PendingCall<?> call) {
+        Node candidate;
+        try {
+            candidate = pick(call);
+        } catch (BraidException e) {
+            call.completeExceptionally(e);
+            return;
+        }
+        if (candidate == null) {
+            call.completeExceptionally(new BraidException(Code.UNAVAILABLE, discover.nodes(call.service()).isEmpty()
+                    ? "no node of service '" + call.service() + "' is registered"
+                    : "no ACTIVE node of service '" + call.service() + "' can take token " + call.token()));
+            return;
+        }
+        links.linkAsync(call.token(), candidate).whenComplete((ownerId, failure) -> {
+            if (failure != null) {
+                call.completeExceptionally(BraidException.from(failure));
+            } else if (ownerId.equals(candidate.id())) {
+                attemptOwner(call, candidate);
+            } else {
+                callOwner(call, ownerId, false); // another caller linked it first
+            }
+        });
+    }
+
+    private void attemptOwner(PendingCall<?> call, Node owner) {
+        if (call.isDone()) {
+            return;
+        }
+        call.attempt(owner, pool(owner).connection());
+    }
+
+    private static Node find(List<Node> nodes, String id) {
+        for (Node node : nodes) {
+            if (node.id().equals(id)) {
+                return node;
+            }
+        }
+        return null;
     }
 
     private void startAttempt(PendingCall<?> call, BraidException previous) {
@@ -278,6 +379,7 @@ public final class RpcClient implements Client, AutoCloseable {
         public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
 
         private Discover discover;
+        private LinkCache links;
         private String nodeId;
         private Duration defaultTimeout = DEFAULT_TIMEOUT;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -300,6 +402,12 @@ public final class RpcClient implements Client, AutoCloseable {
         /** Where the nodes of each service come from (required); the client never closes it. */
         public Builder discover(Discover discover) {
             this.discover = Objects.requireNonNull(discover, "discover");
+            return this;
+        }
+
+        /** Where token owners are kept; without one a token call is not sticky. Borrowed, never closed. */
+        public Builder linkCache(LinkCache links) {
+            this.links = Objects.requireNonNull(links, "linkCache");
             return this;
         }
 

@@ -113,7 +113,7 @@ public final class RpcServer implements Server, AutoCloseable {
             executor = ownedExecutor;
         }
         ServerConfig config = new ServerConfig(methods, executor, settings.maxFrameBytes,
-                settings.maxInFlightPerConnection, settings.maxDeadline, settings.idleTimeout);
+                settings.maxInFlightPerConnection, settings.maxDeadline, settings.idleTimeout, settings.tokenGate);
         FrameEncoder encoder = new FrameEncoder(settings.maxFrameBytes);
         SslContext tls = settings.tls;
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -243,8 +243,19 @@ public final class RpcServer implements Server, AutoCloseable {
         private EventLoopGroup group;
         private java.util.concurrent.Executor blockingExecutor;
         private SslContext tls;
+        private java.util.function.BooleanSupplier tokenGate;
 
         private Builder() {
+        }
+
+        /**
+         * Calls with a token are served only while {@code gate} answers true; otherwise they get
+         * UNAVAILABLE. The runtime uses it to fence a node that cannot confirm its registration, so
+         * it stops acting for its players before the cluster gives them to another node.
+         */
+        public Builder tokenGate(java.util.function.BooleanSupplier gate) {
+            this.tokenGate = Objects.requireNonNull(gate, "tokenGate");
+            return this;
         }
 
         /** Address to bind; default all interfaces. */

@@ -113,7 +113,8 @@ class ErrorPathTest {
         cluster.server(s -> s.handle("slow", StringValue.parser(), (ctx, req) -> {
             entered.countDown();
             release.await(10, TimeUnit.SECONDS);
-            cancelledSeenByHandler.complete(ctx.isCancelled());
+            // The server's deadline starts when the request arrives, a moment after the client's.
+            cancelledSeenByHandler.complete(io.braid.testkit.Await.poll(Duration.ofSeconds(2), ctx::isCancelled));
             return StringValue.of("too late");
         }));
         RpcClient client = cluster.client();
@@ -327,14 +328,7 @@ class ErrorPathTest {
     }
 
     /** Waits for a condition with a deadline, never a bare sleep. */
-    static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 10 s");
-            }
-            Thread.onSpinWait();
-            TimeUnit.MILLISECONDS.sleep(5);
-        }
+    static void await(java.util.function.BooleanSupplier condition) {
+        io.braid.testkit.Await.until(Duration.ofSeconds(10), "condition", condition);
     }
 }

@@ -6,8 +6,10 @@ import io.braid.api.AsyncHandler;
 import io.braid.api.CallOptions;
 import io.braid.api.Client;
 import io.braid.api.Discover;
+import io.braid.api.DiscoverEvent;
 import io.braid.api.Elector;
 import io.braid.api.Handler;
+import io.braid.api.LinkCache;
 import io.braid.api.Node;
 import io.braid.api.NodeState;
 import io.braid.api.Server;
@@ -15,6 +17,8 @@ import io.braid.discover.InMemoryDiscover;
 import io.braid.discover.RedisDiscover;
 import io.braid.elector.InMemoryElector;
 import io.braid.elector.RedisElector;
+import io.braid.linkcache.InMemoryLinkCache;
+import io.braid.linkcache.RedisLinkCache;
 import io.braid.redis.RedisConnector;
 import io.braid.rpc.RpcClient;
 import io.braid.rpc.RpcServer;
@@ -56,21 +60,27 @@ import org.slf4j.LoggerFactory;
 public final class Braid implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Braid.class);
 
-    private final Node node;
+    private volatile Node node;
     private final RpcServer server;
     private final RpcClient client;
     private final Discover discover;
     private final Elector elector;
+    private final LinkCache links;
+    private final Duration drainTimeout;
     private final Deque<AutoCloseable> closeOrder;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
 
-    private Braid(Node node, RpcServer server, RpcClient client, Discover discover, Elector elector,
-                  Deque<AutoCloseable> closeOrder) {
+    private Braid(Node node, RpcServer server, RpcClient client, Discover discover, Elector elector, LinkCache links,
+                  Duration drainTimeout, Deque<AutoCloseable> closeOrder) {
         this.node = node;
         this.server = server;
         this.client = client;
         this.discover = discover;
         this.elector = elector;
+        this.links = links;
+        this.drainTimeout = drainTimeout;
         this.closeOrder = closeOrder;
     }
 
@@ -113,6 +123,43 @@ public final class Braid implements AutoCloseable {
         return elector;
     }
 
+    public LinkCache linkCache() {
+        return links;
+    }
+
+    /**
+     * Empties this node without kicking players: it turns DRAINING (no new links, no stateless
+     * calls), keeps serving the tokens linked to it until they unlink or the drain timeout passes,
+     * then deregisters and closes. The future completes when the node is closed; calling again
+     * returns the same future.
+     */
+    public CompletableFuture<Void> drain() {
+        if (!draining.compareAndSet(false, true)) {
+            return drained;
+        }
+        Node drainingNode = node.withState(NodeState.DRAINING);
+        discover.register(drainingNode);
+        node = drainingNode;
+        log.info("braid node {} draining (up to {})", node.id(), drainTimeout);
+        long deadline = System.nanoTime() + drainTimeout.toNanos();
+        Thread.ofPlatform().daemon().name("braid-drain-" + node.id()).start(() -> {
+            try {
+                while (System.nanoTime() - deadline < 0 && !closed.get()) {
+                    long left = links.linkCountAsync(node.id()).get(5, TimeUnit.SECONDS);
+                    if (left == 0) {
+                        break;
+                    }
+                    TimeUnit.MILLISECONDS.sleep(100);
+                }
+            } catch (Exception e) {
+                log.warn("braid node {}: drain stopped waiting early", node.id(), e);
+            }
+            close();
+            drained.complete(null);
+        });
+        return drained;
+    }
+
     /** Leaves the election, deregisters, drains calls in flight, closes everything. Idempotent. */
     @Override
     public void close() {
@@ -148,6 +195,7 @@ public final class Braid implements AutoCloseable {
         private Duration lease = Duration.ofSeconds(3);
         private Duration defaultTimeout = RpcClient.Builder.DEFAULT_TIMEOUT;
         private Duration shutdownGrace = Duration.ofSeconds(10);
+        private Duration drainTimeout = Duration.ofMinutes(5);
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private SslContext serverTls;
         private SslContext clientTls;
@@ -265,6 +313,12 @@ public final class Braid implements AutoCloseable {
             return this;
         }
 
+        /** Longest {@link Braid#drain()} waits for linked players to leave; default 5 minutes. */
+        public Builder drainTimeout(Duration timeout) {
+            this.drainTimeout = positive(timeout, "drainTimeout");
+            return this;
+        }
+
         /** Event loop threads shared by the node's server and client; default one per core. */
         public Builder ioThreads(int threads) {
             if (threads < 1) {
@@ -336,7 +390,12 @@ public final class Braid implements AutoCloseable {
                 }
                 started.push(discover);
 
-                RpcClient.Builder clientSettings = RpcClient.builder().discover(discover).nodeId(id)
+                LinkCache links = connector != null
+                        ? RedisLinkCache.builder(connector).build()
+                        : new InMemoryLinkCache(memory.links());
+                started.push(links);
+
+                RpcClient.Builder clientSettings = RpcClient.builder().discover(discover).linkCache(links).nodeId(id)
                         .eventLoopGroup(group).defaultTimeout(defaultTimeout).shutdownGrace(shutdownGrace);
                 if (clientTls != null) {
                     clientSettings.tls(clientTls);
@@ -348,6 +407,11 @@ public final class Braid implements AutoCloseable {
                         .port(rpcPort).eventLoopGroup(group).shutdownGrace(shutdownGrace);
                 if (serverTls != null) {
                     serverSettings.tls(serverTls);
+                }
+                if (discover instanceof RedisDiscover redisDiscover) {
+                    // Self-fencing: stop serving players before the cluster could give them to another node.
+                    Duration fenceAfter = ttl.minus(heartbeat.compareTo(ttl.dividedBy(3)) > 0 ? heartbeat : ttl.dividedBy(3));
+                    serverSettings.tokenGate(() -> redisDiscover.sinceLastHeartbeat().compareTo(fenceAfter) < 0);
                 }
                 RpcServer server = serverSettings.build();
                 handlers.forEach(h -> h.accept(server));
@@ -363,9 +427,28 @@ public final class Braid implements AutoCloseable {
                         : new InMemoryElector(memory.elections(), service, id);
                 started.push(elector);
 
+                // When a node is gone: every node drops its cached links to it; the leader of its
+                // service removes those links once, so its players get a new owner.
+                Elector leaderCheck = elector;
+                started.push(discover.watch(event -> {
+                    if (event.type() != DiscoverEvent.Type.REMOVED) {
+                        return;
+                    }
+                    links.forgetNode(event.node().id());
+                    if (event.node().service().equals(service) && leaderCheck.isLeader()) {
+                        links.downAsync(event.node()).whenComplete((count, failure) -> {
+                            if (failure != null) {
+                                log.warn("leader {} could not clear the links of gone node {}", id, event.node().id(), failure);
+                            } else {
+                                log.info("leader {} cleared {} links of gone node {}", id, count, event.node().id());
+                            }
+                        });
+                    }
+                }));
+
                 log.info("braid node {} of {} started at {} ({})", id, service, node.address(),
                         connector != null ? connector.description() : "in-memory cluster " + memory.name());
-                return new Braid(node, server, client, discover, elector, started);
+                return new Braid(node, server, client, discover, elector, links, drainTimeout, started);
             } catch (RuntimeException e) {
                 while (!started.isEmpty()) {
                     try {

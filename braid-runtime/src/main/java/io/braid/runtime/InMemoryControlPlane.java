@@ -2,11 +2,12 @@ package io.braid.runtime;
 
 import io.braid.discover.InMemoryMembership;
 import io.braid.elector.InMemoryElections;
+import io.braid.linkcache.InMemoryLinks;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The embedded control plane of nodes that share one JVM: their membership and elections. Nodes
+ * The embedded control plane of nodes that share one JVM: their membership, elections and links. Nodes
  * built with the same plane see each other; a plane is either passed to each builder
  * ({@link Braid.Builder#inMemory(InMemoryControlPlane)}) or looked up by name
  * ({@link #named(String)}), which is how several {@code Braid} instances of one process find each
@@ -19,6 +20,7 @@ public final class InMemoryControlPlane {
     private final String name;
     private final InMemoryMembership membership = new InMemoryMembership();
     private final InMemoryElections elections = new InMemoryElections();
+    private final InMemoryLinks links = new InMemoryLinks();
 
     public InMemoryControlPlane(String name) {
         this.name = Objects.requireNonNull(name, "name");
@@ -42,5 +44,9 @@ public final class InMemoryControlPlane {
 
     public InMemoryElections elections() {
         return elections;
+    }
+
+    public InMemoryLinks links() {
+        return links;
     }
 }

@@ -4,8 +4,11 @@ import java.time.Duration;
 import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 
-/** What every connection of one server shares. */
+/**
+ * What every connection of one server shares. {@code tokenGate}, when set, must answer true for
+ * calls with a token to be served (a node that cannot confirm its registration fences itself).
+ */
 public record ServerConfig(ConcurrentMap<String, MethodHandler> methods, Executor blockingExecutor,
                            int maxFrameBytes, int maxInFlightPerConnection, Duration maxDeadline,
-                           Duration idleTimeout) {
+                           Duration idleTimeout, java.util.function.BooleanSupplier tokenGate) {
 }

@@ -107,6 +107,11 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             write(Responses.error(callId, Code.NOT_FOUND, "no method '" + request.getMethod() + "' on this node"));
             return;
         }
+        if (!request.getToken().isEmpty() && config.tokenGate() != null && !config.tokenGate().getAsBoolean()) {
+            write(Responses.error(callId, Code.UNAVAILABLE, "this node cannot confirm its registration and serves no "
+                    + "token calls until it can (self-fencing)"));
+            return;
+        }
         if (inFlight.size() >= config.maxInFlightPerConnection()) {
             write(Responses.error(callId, Code.RESOURCE_EXHAUSTED, "more than " + config.maxInFlightPerConnection()
                     + " calls in flight on one connection (maxInFlightPerConnection)"));

@@ -1,0 +1,13 @@
+-- Overwrite on purpose, keeping the reverse index right.
+-- KEYS[1] braid:{ls:K}:tok:T, KEYS[2] braid:{ls:K}:node:NEW; ARGV[1] service, ARGV[2] new id, ARGV[3] token,
+-- ARGV[4] the shard prefix braid:{ls:K} (the old owner's set shares the slot). Returns the old owner or false.
+local old = redis.call('HGET', KEYS[1], ARGV[1])
+if old == ARGV[2] then
+  return old
+end
+if old then
+  redis.call('SREM', ARGV[4] .. ':node:' .. old, ARGV[3])
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+return old
