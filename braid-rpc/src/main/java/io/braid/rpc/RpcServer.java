@@ -186,26 +186,37 @@ public final class RpcServer implements Server, AutoCloseable {
             done.complete(null);
             return done;
         }
-        listener.close().addListener(closed -> {
-            List<CompletableFuture<Void>> drained = new ArrayList<>();
-            for (ServerConnectionHandler connection : connections) {
-                CompletableFuture<Void> closedFuture = new CompletableFuture<>();
-                connection.channel().closeFuture().addListener(f -> closedFuture.complete(null));
-                drained.add(closedFuture);
-                connection.goAway("server shutting down");
+        // GoAway goes out before shutdown() returns (unless called on an event loop), so a request a
+        // client sends after this returns is never served here: the client retries it elsewhere.
+        boolean onEventLoop = listener.eventLoop().inEventLoop();
+        io.netty.channel.ChannelFuture stopped = listener.close();
+        List<io.netty.util.concurrent.Future<?>> announced = new ArrayList<>();
+        if (!onEventLoop) {
+            stopped.awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        List<CompletableFuture<Void>> drained = new ArrayList<>();
+        for (ServerConnectionHandler connection : connections) {
+            CompletableFuture<Void> closedFuture = new CompletableFuture<>();
+            connection.channel().closeFuture().addListener(f -> closedFuture.complete(null));
+            drained.add(closedFuture);
+            announced.add(connection.goAway("server shutting down"));
+        }
+        if (!onEventLoop) {
+            for (io.netty.util.concurrent.Future<?> sent : announced) {
+                sent.awaitUninterruptibly(1, TimeUnit.SECONDS);
             }
-            CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new))
-                    .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
-                    .whenComplete((ignored, failure) -> {
-                        for (ServerConnectionHandler connection : connections) {
-                            connection.channel().close();
-                        }
-                        Thread.ofPlatform().name("braid-rpc-server-close").daemon().start(() -> {
-                            releaseResources();
-                            done.complete(null);
-                        });
+        }
+        CompletableFuture.allOf(drained.toArray(CompletableFuture[]::new))
+                .completeOnTimeout(null, grace.toMillis(), TimeUnit.MILLISECONDS)
+                .whenComplete((ignored, failure) -> {
+                    for (ServerConnectionHandler connection : connections) {
+                        connection.channel().close();
+                    }
+                    Thread.ofPlatform().name("braid-rpc-server-close").daemon().start(() -> {
+                        releaseResources();
+                        done.complete(null);
                     });
-        });
+                });
         return done;
     }
 

@@ -92,11 +92,13 @@ class RoundTripTest {
         for (String method : List.of("echo", "echoInline")) {
             List<CompletableFuture<BytesValue>> calls = new ArrayList<>();
             for (int i = 0; i < 10_000; i++) {
+                // A generous deadline: this test is about correlation, and CI machines are shared.
                 calls.add(client.invoke(TestCluster.SERVICE, method, "",
-                        BytesValue.of(ByteString.copyFromUtf8("call-" + i)), BytesValue.parser()));
+                        BytesValue.of(ByteString.copyFromUtf8("call-" + i)), BytesValue.parser(),
+                        CallOptions.DEFAULT.withTimeout(java.time.Duration.ofSeconds(60))));
             }
             for (int i = 0; i < calls.size(); i++) {
-                assertThat(calls.get(i).get(30, TimeUnit.SECONDS).getValue().toStringUtf8())
+                assertThat(calls.get(i).get(60, TimeUnit.SECONDS).getValue().toStringUtf8())
                         .isEqualTo("call-" + i);
             }
         }

@@ -17,6 +17,7 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLParameters;
 
 /**
  * Makes client connections: the pipeline (TLS, keep-alive, frame codec, call correlation), the
@@ -63,7 +64,15 @@ public final class ClientChannels {
             protected void initChannel(Channel channel) {
                 ChannelPipeline pipeline = channel.pipeline();
                 if (tls != null) {
-                    pipeline.addLast("tls", tls.newHandler(channel.alloc(), node.host(), node.port()));
+                    SslHandler handler = tls.newHandler(channel.alloc(), node.host(), node.port());
+                    SSLParameters parameters = handler.engine().getSSLParameters();
+                    if (parameters.getEndpointIdentificationAlgorithm() == null) {
+                        // Netty 4.1 does not check the server's name unless asked: any certificate
+                        // the trusted authority issued would pass. Check it against the node's host.
+                        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+                        handler.engine().setSSLParameters(parameters);
+                    }
+                    pipeline.addLast("tls", handler);
                 }
                 pipeline.addLast("keepAlive", new IdleStateHandler(keepAliveTimeout.toMillis(), 0,
                         pingInterval.toMillis(), TimeUnit.MILLISECONDS));

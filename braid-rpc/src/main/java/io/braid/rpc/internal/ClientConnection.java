@@ -87,7 +87,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     void onConnectFailed(Throwable cause) {
         state = State.CLOSED;
         BraidException reason = new BraidException(Code.UNAVAILABLE,
-                "cannot connect to " + pool.describe() + ": " + cause.getMessage(), cause);
+                "cannot connect to " + pool.describe() + ": "
+                        + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()), cause);
         failWaiting(reason);
         pool.removed(this);
     }
@@ -142,7 +143,9 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         call.timer = null;
         if (call.completeExceptionally(deadlineExceeded(call))) {
             cancelInFlight(call);
-            channel.flush();
+            if (state == State.READY || state == State.GOING_AWAY) {
+                channel.flush(); // only then was a Cancel written; see WriteQueue for why not before
+            }
         }
     }
 

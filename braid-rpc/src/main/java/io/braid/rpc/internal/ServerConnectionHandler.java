@@ -204,8 +204,8 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
      * Starts a graceful close (on any thread): the client is told the last call id we serve,
      * calls up to it finish, then the connection closes.
      */
-    public void goAway(String reason) {
-        ctx.executor().execute(() -> {
+    public io.netty.util.concurrent.Future<?> goAway(String reason) {
+        return ctx.executor().submit(() -> {
             if (goingAway) {
                 return;
             }

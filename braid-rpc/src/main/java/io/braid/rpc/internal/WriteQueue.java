@@ -60,7 +60,10 @@ public final class WriteQueue {
                 }
             }
         } finally {
-            if (wrote) {
+            // Never flush a channel that is not connected yet: a client's SslHandler makes its
+            // ClientHello on that flush, the write fails (NotYetConnectedException) and the
+            // handshake never starts. Calls queued while connecting are flushed by onReady.
+            if (wrote && channel.isActive()) {
                 channel.flush();
             }
         }
