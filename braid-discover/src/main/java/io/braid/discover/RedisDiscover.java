@@ -1,5 +1,6 @@
 package io.braid.discover;
 
+import io.braid.api.internal.Checks;
 import io.braid.api.BraidException;
 import io.braid.api.Discover;
 import io.braid.api.DiscoverEvent;
@@ -489,19 +490,19 @@ public final class RedisDiscover implements Discover {
 
         /** How often a node refreshes its record; default 1 s. */
         public Builder heartbeat(Duration heartbeat) {
-            this.heartbeat = positive(heartbeat, "heartbeat");
+            this.heartbeat = Checks.positive(heartbeat, "heartbeat");
             return this;
         }
 
         /** How long a record lives without a heartbeat; default 3 s; at least twice the heartbeat. */
         public Builder ttl(Duration ttl) {
-            this.ttl = positive(ttl, "ttl");
+            this.ttl = Checks.positive(ttl, "ttl");
             return this;
         }
 
         /** How often the whole view is re-read; default 1 s. */
         public Builder resyncInterval(Duration interval) {
-            this.resyncInterval = positive(interval, "resyncInterval");
+            this.resyncInterval = Checks.positive(interval, "resyncInterval");
             return this;
         }
 
@@ -516,7 +517,7 @@ public final class RedisDiscover implements Discover {
 
         /** How long vanished nodes are held; default twice the TTL. */
         public Builder protectGrace(Duration grace) {
-            this.protectGrace = positive(grace, "protectGrace");
+            this.protectGrace = Checks.positive(grace, "protectGrace");
             return this;
         }
 
@@ -526,14 +527,6 @@ public final class RedisDiscover implements Discover {
                         + "), or one late heartbeat drops a live node");
             }
             return new RedisDiscover(this);
-        }
-
-        private static Duration positive(Duration value, String name) {
-            Objects.requireNonNull(value, name);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
-            return value;
         }
     }
 }

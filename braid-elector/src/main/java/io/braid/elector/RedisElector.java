@@ -1,5 +1,6 @@
 package io.braid.elector;
 
+import io.braid.api.internal.Checks;
 import io.braid.api.Elector;
 import io.braid.api.Role;
 import io.braid.api.Subscription;
@@ -273,19 +274,19 @@ public final class RedisElector implements Elector {
 
         /** How long a leadership lasts without renewal; default 3 s. */
         public Builder lease(Duration lease) {
-            this.lease = positive(lease, "lease");
+            this.lease = Checks.positive(lease, "lease");
             return this;
         }
 
         /** How often the leader renews and followers try; default lease / 3. */
         public Builder renewInterval(Duration interval) {
-            this.renewInterval = positive(interval, "renewInterval");
+            this.renewInterval = Checks.positive(interval, "renewInterval");
             return this;
         }
 
         /** How much earlier than the lease a leader stops leading (clock drift); default lease / 10. */
         public Builder safetyMargin(Duration margin) {
-            this.safetyMargin = positive(margin, "safetyMargin");
+            this.safetyMargin = Checks.positive(margin, "safetyMargin");
             return this;
         }
 
@@ -300,14 +301,6 @@ public final class RedisElector implements Elector {
                         + ") must be shorter than the lease (" + lease + ")");
             }
             return new RedisElector(this);
-        }
-
-        private static Duration positive(Duration value, String name) {
-            Objects.requireNonNull(value, name);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
-            return value;
         }
     }
 }

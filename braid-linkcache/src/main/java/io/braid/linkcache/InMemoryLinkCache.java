@@ -19,7 +19,7 @@ public final class InMemoryLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Optional<String>> targetAsync(String token, String service) {
-        requireToken(token);
+        Tokens.require(token);
         if (service == null || service.isBlank()) {
             throw new IllegalArgumentException("service must not be blank");
         }
@@ -28,14 +28,14 @@ public final class InMemoryLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<String> linkAsync(String token, Node candidate) {
-        requireToken(token);
+        Tokens.require(token);
         Objects.requireNonNull(candidate, "candidate");
         return CompletableFuture.completedFuture(links.link(token, candidate.service(), candidate.id()));
     }
 
     @Override
     public CompletableFuture<Void> relinkAsync(String token, Node node) {
-        requireToken(token);
+        Tokens.require(token);
         Objects.requireNonNull(node, "node");
         links.relink(token, node.service(), node.id());
         return CompletableFuture.completedFuture(null);
@@ -43,13 +43,13 @@ public final class InMemoryLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Integer> unlinkAsync(String token) {
-        requireToken(token);
+        Tokens.require(token);
         return CompletableFuture.completedFuture(links.unlink(token));
     }
 
     @Override
     public CompletableFuture<Boolean> unlinkAsync(String token, Node owner) {
-        requireToken(token);
+        Tokens.require(token);
         Objects.requireNonNull(owner, "owner");
         return CompletableFuture.completedFuture(links.unlink(token, owner.service(), owner.id()));
     }
@@ -76,9 +76,4 @@ public final class InMemoryLinkCache implements LinkCache {
         // nothing to release: the links belong to the shared InMemoryLinks
     }
 
-    private static void requireToken(String token) {
-        if (token == null || token.isEmpty()) {
-            throw new IllegalArgumentException("token must not be empty");
-        }
-    }
 }

@@ -92,7 +92,7 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Optional<String>> targetAsync(String token, String service) {
-        requireToken(token);
+        Tokens.require(token);
         requireService(service);
         if (near != null) {
             String cached = near.getIfPresent(nearKey(token, service));
@@ -113,7 +113,7 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<String> linkAsync(String token, Node candidate) {
-        requireToken(token);
+        Tokens.require(token);
         Objects.requireNonNull(candidate, "candidate");
         long seen = invalidations.get();
         return redis.<String>eval(LINK, ScriptOutputType.VALUE,
@@ -130,8 +130,9 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Void> relinkAsync(String token, Node node) {
-        requireToken(token);
+        Tokens.require(token);
         Objects.requireNonNull(node, "node");
+        long seen = invalidations.get();
         return redis.<String>eval(RELINK, ScriptOutputType.VALUE,
                         new String[] {tokenKey(token), nodeKey(token, node.id())},
                         node.service(), node.id(), token, shardPrefix(token))
@@ -140,7 +141,12 @@ public final class RedisLinkCache implements LinkCache {
                         throw RedisErrors.toBraid("cannot relink token " + token, failure);
                     }
                     if (near != null) {
-                        near.put(nearKey(token, node.service()), node.id());
+                        // An invalidation that arrived while we waited may be newer than this answer.
+                        if (invalidations.get() == seen) {
+                            near.put(nearKey(token, node.service()), node.id());
+                        } else {
+                            near.invalidate(nearKey(token, node.service()));
+                        }
                     }
                     if (!node.id().equals(old)) {
                         broadcast(tokenMessage(token, node.service()));
@@ -151,7 +157,7 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Integer> unlinkAsync(String token) {
-        requireToken(token);
+        Tokens.require(token);
         return redis.<List<Object>>eval(UNLINK_ALL, ScriptOutputType.MULTI, new String[] {tokenKey(token)},
                         token, shardPrefix(token))
                 .handle((removed, failure) -> {
@@ -170,7 +176,7 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Boolean> unlinkAsync(String token, Node owner) {
-        requireToken(token);
+        Tokens.require(token);
         Objects.requireNonNull(owner, "owner");
         return redis.<Long>eval(UNLINK_IF, ScriptOutputType.INTEGER,
                         new String[] {tokenKey(token), nodeKey(token, owner.id())}, owner.service(), owner.id(), token)
@@ -197,11 +203,12 @@ public final class RedisLinkCache implements LinkCache {
                     node.service(), node.id(), prefix));
         }
         return CompletableFuture.allOf(perShard.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
+            // Some shards may have been cleared even if others failed: tell everyone either way.
+            forgetNode(node.id());
+            broadcast(nodeMessage(node.id()));
             if (failure != null) {
                 throw RedisErrors.toBraid("cannot remove the links of node " + node.id(), failure);
             }
-            forgetNode(node.id());
-            broadcast(nodeMessage(node.id()));
             return perShard.stream().mapToLong(CompletableFuture::join).sum();
         });
     }
@@ -292,14 +299,6 @@ public final class RedisLinkCache implements LinkCache {
         return shardPrefix(token) + ":" + NODE_PREFIX + nodeId;
     }
 
-    private static void requireToken(String token) {
-        if (token == null || token.isEmpty()) {
-            throw new IllegalArgumentException("token must not be empty");
-        }
-        if (token.length() > 512) {
-            throw new IllegalArgumentException("token must be at most 512 characters, was " + token.length());
-        }
-    }
 
     private static void requireService(String service) {
         if (service == null || service.isBlank()) {

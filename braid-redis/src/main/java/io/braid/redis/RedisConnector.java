@@ -24,20 +24,23 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One Redis deployment (a standalone server, Sentinel-managed, or a Cluster) and the connections
- * braid's modules share on it: one multiplexed command connection, and pub/sub connections on
- * request. Whoever creates a connector closes it; the modules it is lent to never do.
+ * braid's modules share on it: one multiplexed command connection, and pub/sub or binary
+ * connections on request. Whoever creates a connector closes it, which closes every connection it
+ * made; the modules it is lent to never do.
  *
  * <p>Commands fail fast while Redis is unreachable (no unbounded buffering): the caller sees the
  * failure and retries on its own schedule; the connections reconnect by themselves. Thread-safe.
  */
 public final class RedisConnector implements AutoCloseable {
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    private static final io.lettuce.core.codec.RedisCodec<String, byte[]> BINARY =
+            io.lettuce.core.codec.RedisCodec.of(io.lettuce.core.codec.StringCodec.UTF8,
+                    io.lettuce.core.codec.ByteArrayCodec.INSTANCE);
 
     private final String description;
     private final boolean cluster;
@@ -45,7 +48,6 @@ public final class RedisConnector implements AutoCloseable {
     private final AbstractRedisClient client;
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> commands;
-    private final List<StatefulConnection<String, String>> extra = new CopyOnWriteArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private RedisConnector(String description, boolean cluster, ClientResources resources, AbstractRedisClient client,
@@ -151,6 +153,26 @@ public final class RedisConnector implements AutoCloseable {
         return commands;
     }
 
+    /**
+     * A new connection whose values are raw bytes (keys stay strings), for message bodies. The
+     * caller may use it for blocking commands (XREADGROUP BLOCK) that would stall the shared
+     * connection; this connector closes it on {@link #close()} if the caller has not.
+     */
+    public StatefulConnection<String, byte[]> newBinaryConnection() {
+        StatefulConnection<String, byte[]> binary = cluster
+                ? ((RedisClusterClient) client).connect(BINARY)
+                : ((RedisClient) client).connect(BINARY);
+        return binary;
+    }
+
+    /** The async commands of a connection made by {@link #newBinaryConnection()}. */
+    public static RedisClusterAsyncCommands<String, byte[]> binaryCommands(StatefulConnection<String, byte[]> connection) {
+        if (connection instanceof StatefulRedisClusterConnection<String, byte[]> clustered) {
+            return clustered.async();
+        }
+        return ((StatefulRedisConnection<String, byte[]>) connection).async();
+    }
+
     /** Whether this is a Redis Cluster. */
     public boolean isCluster() {
         return cluster;
@@ -161,7 +183,6 @@ public final class RedisConnector implements AutoCloseable {
         StatefulRedisPubSubConnection<String, String> pubSub = cluster
                 ? ((RedisClusterClient) client).connectPubSub()
                 : ((RedisClient) client).connectPubSub();
-        extra.add(pubSub);
         return pubSub;
     }
 
@@ -199,11 +220,7 @@ public final class RedisConnector implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (StatefulConnection<String, String> c : extra) {
-            c.closeAsync();
-        }
-        connection.closeAsync();
-        shutdown(client, resources);
+        shutdown(client, resources); // closes every connection it made that is still open
     }
 
     private static void shutdown(AbstractRedisClient client, ClientResources resources) {

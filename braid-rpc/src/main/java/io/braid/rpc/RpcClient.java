@@ -1,5 +1,6 @@
 package io.braid.rpc;
 
+import io.braid.api.internal.Checks;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
@@ -105,8 +106,8 @@ public final class RpcClient implements Client, AutoCloseable {
 
     private <R> CompletableFuture<R> start(String target, String method, String token, ByteString payload,
                                            PendingCall.Decoder<R> decoder, CallOptions options) {
-        requireText(target, "target");
-        requireText(method, "method");
+        Checks.notBlank(target, "target");
+        Checks.notBlank(method, "method");
         Objects.requireNonNull(options, "options");
         String tokenOrEmpty = token == null ? "" : token;
         Deadline deadline = options.effectiveDeadline(settings.defaultTimeout);
@@ -364,12 +365,6 @@ public final class RpcClient implements Client, AutoCloseable {
     private record ServiceBalancer(List<Node> nodes, RandomPicker random, SmoothWeightedPicker smooth) {
     }
 
-    private static void requireText(String value, String name) {
-        if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException(name + " must not be blank");
-        }
-    }
-
     /** Settings of a client; every setter validates at once, {@link #build()} checks the whole. */
     public static final class Builder {
         public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
@@ -413,68 +408,55 @@ public final class RpcClient implements Client, AutoCloseable {
 
         /** This node's id, sent with every call so handlers see who called. */
         public Builder nodeId(String nodeId) {
-            requireText(nodeId, "nodeId");
+            Checks.notBlank(nodeId, "nodeId");
             this.nodeId = nodeId;
             return this;
         }
 
         /** Timeout of calls whose options set none; default 10 s. */
         public Builder defaultTimeout(Duration timeout) {
-            this.defaultTimeout = RpcServer.Builder.positive(timeout, "defaultTimeout");
+            this.defaultTimeout = Checks.positive(timeout, "defaultTimeout");
             return this;
         }
 
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = RpcServer.Builder.positive(timeout, "connectTimeout");
+            this.connectTimeout = Checks.positive(timeout, "connectTimeout");
             return this;
         }
 
         /** A connection with no traffic for this long sends a Ping; default 10 s. */
         public Builder pingInterval(Duration interval) {
-            this.pingInterval = RpcServer.Builder.positive(interval, "pingInterval");
+            this.pingInterval = Checks.positive(interval, "pingInterval");
             return this;
         }
 
         /** A connection that reads nothing (not even a Ping answer) for this long is closed; default 30 s. */
         public Builder keepAliveTimeout(Duration timeout) {
-            this.keepAliveTimeout = RpcServer.Builder.positive(timeout, "keepAliveTimeout");
+            this.keepAliveTimeout = Checks.positive(timeout, "keepAliveTimeout");
             return this;
         }
 
         /** How long {@link #close()} waits for calls in flight; default 10 s. */
         public Builder shutdownGrace(Duration grace) {
-            Objects.requireNonNull(grace, "shutdownGrace");
-            if (grace.isNegative()) {
-                throw new IllegalArgumentException("shutdownGrace must not be negative, was " + grace);
-            }
-            this.shutdownGrace = grace;
+            this.shutdownGrace = Checks.notNegative(grace, "shutdownGrace");
             return this;
         }
 
         /** Multiplexed connections per node, 1..64; default 1. */
         public Builder connectionsPerPeer(int connections) {
-            if (connections < 1 || connections > 64) {
-                throw new IllegalArgumentException("connectionsPerPeer must be in 1..64, was " + connections);
-            }
-            this.connectionsPerPeer = connections;
+            this.connectionsPerPeer = Checks.inRange(connections, 1, 64, "connectionsPerPeer");
             return this;
         }
 
         /** Largest frame written or read, 1 KiB..1 GiB; default 4 MiB. */
         public Builder maxFrameBytes(int maxFrameBytes) {
-            if (maxFrameBytes < 1024 || maxFrameBytes > (1 << 30)) {
-                throw new IllegalArgumentException("maxFrameBytes must be in 1024..1073741824, was " + maxFrameBytes);
-            }
-            this.maxFrameBytes = maxFrameBytes;
+            this.maxFrameBytes = Checks.inRange(maxFrameBytes, 1024, (1 << 30), "maxFrameBytes");
             return this;
         }
 
         /** Attempts per call (first try included), 1..10; default 3. */
         public Builder maxAttempts(int attempts) {
-            if (attempts < 1 || attempts > 10) {
-                throw new IllegalArgumentException("maxAttempts must be in 1..10, was " + attempts);
-            }
-            this.maxAttempts = attempts;
+            this.maxAttempts = Checks.inRange(attempts, 1, 10, "maxAttempts");
             return this;
         }
 
@@ -486,8 +468,8 @@ public final class RpcClient implements Client, AutoCloseable {
             if (failures < 1) {
                 throw new IllegalArgumentException("ejection failures must be at least 1, was " + failures);
             }
-            RpcServer.Builder.positive(backoff, "ejection backoff");
-            RpcServer.Builder.positive(max, "ejection max backoff");
+            Checks.positive(backoff, "ejection backoff");
+            Checks.positive(max, "ejection max backoff");
             if (max.compareTo(backoff) < 0) {
                 throw new IllegalArgumentException("ejection max backoff " + max + " is below the backoff " + backoff);
             }
@@ -498,10 +480,7 @@ public final class RpcClient implements Client, AutoCloseable {
         }
 
         public Builder ioThreads(int ioThreads) {
-            if (ioThreads < 1) {
-                throw new IllegalArgumentException("ioThreads must be at least 1, was " + ioThreads);
-            }
-            this.ioThreads = ioThreads;
+            this.ioThreads = (int) Checks.atLeast(ioThreads, 1, "ioThreads");
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.braid.rpc;
 
+import io.braid.api.internal.Checks;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import io.braid.api.AsyncHandler;
@@ -271,68 +272,49 @@ public final class RpcServer implements Server, AutoCloseable {
 
         /** Address to bind; default all interfaces. */
         public Builder host(String host) {
-            if (host == null || host.isBlank()) {
-                throw new IllegalArgumentException("host must not be blank");
-            }
-            this.host = host;
+            this.host = Checks.notBlank(host, "host");
             return this;
         }
 
         /** Port to bind, 0..65535; 0 (the default) lets the OS choose. */
         public Builder port(int port) {
-            if (port < 0 || port > 65_535) {
-                throw new IllegalArgumentException("port must be in 0..65535, was " + port);
-            }
-            this.port = port;
+            this.port = Checks.inRange(port, 0, 65_535, "port");
             return this;
         }
 
         /** Largest frame read or written, 1 KiB..1 GiB; default 4 MiB. */
         public Builder maxFrameBytes(int maxFrameBytes) {
-            if (maxFrameBytes < 1024 || maxFrameBytes > (1 << 30)) {
-                throw new IllegalArgumentException("maxFrameBytes must be in 1024..1073741824, was " + maxFrameBytes);
-            }
-            this.maxFrameBytes = maxFrameBytes;
+            this.maxFrameBytes = Checks.inRange(maxFrameBytes, 1024, (1 << 30), "maxFrameBytes");
             return this;
         }
 
         /** Calls served at once on one connection before new ones get RESOURCE_EXHAUSTED; default 65,536. */
         public Builder maxInFlightPerConnection(int max) {
-            if (max < 1) {
-                throw new IllegalArgumentException("maxInFlightPerConnection must be at least 1, was " + max);
-            }
-            this.maxInFlightPerConnection = max;
+            this.maxInFlightPerConnection = (int) Checks.atLeast(max, 1, "maxInFlightPerConnection");
             return this;
         }
 
         /** Longest a call may run, whatever the caller sent; default 1 minute. */
         public Builder maxDeadline(Duration maxDeadline) {
-            this.maxDeadline = positive(maxDeadline, "maxDeadline");
+            this.maxDeadline = Checks.positive(maxDeadline, "maxDeadline");
             return this;
         }
 
         /** A connection that sends nothing for this long is closed; default 2 minutes. */
         public Builder idleTimeout(Duration idleTimeout) {
-            this.idleTimeout = positive(idleTimeout, "idleTimeout");
+            this.idleTimeout = Checks.positive(idleTimeout, "idleTimeout");
             return this;
         }
 
         /** How long {@link #close()} waits for calls in flight; default 10 s. */
         public Builder shutdownGrace(Duration shutdownGrace) {
-            Objects.requireNonNull(shutdownGrace, "shutdownGrace");
-            if (shutdownGrace.isNegative()) {
-                throw new IllegalArgumentException("shutdownGrace must not be negative, was " + shutdownGrace);
-            }
-            this.shutdownGrace = shutdownGrace;
+            this.shutdownGrace = Checks.notNegative(shutdownGrace, "shutdownGrace");
             return this;
         }
 
         /** Event loop threads when the server makes its own group; default one per core. */
         public Builder ioThreads(int ioThreads) {
-            if (ioThreads < 1) {
-                throw new IllegalArgumentException("ioThreads must be at least 1, was " + ioThreads);
-            }
-            this.ioThreads = ioThreads;
+            this.ioThreads = (int) Checks.atLeast(ioThreads, 1, "ioThreads");
             return this;
         }
 
@@ -360,14 +342,6 @@ public final class RpcServer implements Server, AutoCloseable {
 
         public RpcServer build() {
             return new RpcServer(this);
-        }
-
-        static Duration positive(Duration value, String name) {
-            Objects.requireNonNull(value, name);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
-            return value;
         }
     }
 }

@@ -1,0 +1,537 @@
+package io.braid.linkcache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import io.braid.api.BraidException;
+import io.braid.api.Code;
+import io.braid.api.LinkCache;
+import io.braid.api.Node;
+import io.braid.testkit.Await;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every LinkCache does, run against each backend. A "member" is one process's cache on the
+ * same store: its own instance (and, for Redis, its own connection and near cache).
+ */
+abstract class LinkCacheContract {
+    /** How long a change may take to reach another member's near cache (the contract says a second). */
+    static final Duration PROPAGATION = Duration.ofSeconds(1);
+    /** Generous bound for whole-batch waits, so a slow machine fails with a message instead of hanging. */
+    static final Duration BATCH_TIMEOUT = Duration.ofSeconds(30);
+
+    private static final AtomicInteger PORTS = new AtomicInteger(7000);
+
+    private final List<LinkCache> members = new ArrayList<>();
+    private final List<AutoCloseable> afterMembers = new ArrayList<>();
+
+    /** A new process's cache on the same store. */
+    protected abstract LinkCache newMember();
+
+    protected final LinkCache member() {
+        LinkCache cache = newMember();
+        members.add(cache);
+        return cache;
+    }
+
+    /** Closes {@code resource} after every member has closed, last registered first. */
+    protected final <T extends AutoCloseable> T closeAfterMembers(T resource) {
+        afterMembers.add(resource);
+        return resource;
+    }
+
+    @AfterEach
+    void closeMembers() throws Exception {
+        for (LinkCache member : members) {
+            member.close();
+        }
+        for (int i = afterMembers.size() - 1; i >= 0; i--) {
+            afterMembers.get(i).close();
+        }
+    }
+
+    static Node node(String id, String service) {
+        return Node.of(id, service, "127.0.0.1", PORTS.getAndIncrement(), 100);
+    }
+
+    static <T> T await(CompletableFuture<T> future) {
+        try {
+            return future.get(BATCH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw BraidException.from(e.getCause());
+        } catch (TimeoutException e) {
+            throw new AssertionError("no answer within " + BATCH_TIMEOUT, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /**
+     * What a call failed with, whether the method threw at once or returned a future that failed.
+     * Fails the test when the call succeeds or hangs.
+     */
+    static Throwable failureOf(String what, Supplier<? extends CompletableFuture<?>> call) {
+        CompletableFuture<?> future;
+        try {
+            future = call.get();
+        } catch (RuntimeException thrown) {
+            return thrown;
+        }
+        try {
+            Object value = future.get(5, TimeUnit.SECONDS);
+            return fail(what + ": expected a failure, but the call completed with " + value);
+        } catch (ExecutionException e) {
+            return e.getCause();
+        } catch (TimeoutException e) {
+            return fail(what + ": the call neither failed nor completed within 5 s (hangs)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return fail("interrupted");
+        }
+    }
+
+    @Test
+    void anUnknownTokenHasNoTargetAndUnknownNodesNoLinks() {
+        LinkCache cache = member();
+        Node logic = node("logic-1", "logic");
+
+        assertThat(cache.target("nobody", "logic")).isEmpty();
+        assertThat(cache.linkCount("logic-1")).isZero();
+        assertThat(cache.unlink("nobody")).isZero();
+        assertThat(cache.unlink("nobody", logic)).isFalse();
+        assertThat(cache.down(logic)).isZero();
+        assertThat(cache.target("nobody", "logic")).isEmpty();
+    }
+
+    @Test
+    void aLinkIsSeenByAnotherMember() {
+        LinkCache first = member();
+        LinkCache second = member();
+        Node logic = node("logic-1", "logic");
+
+        assertThat(first.link("player-1", logic)).isEqualTo("logic-1");
+
+        assertThat(second.target("player-1", "logic")).contains("logic-1");
+        assertThat(first.target("player-1", "logic")).contains("logic-1");
+        assertThat(second.target("player-1", "chat")).isEmpty();
+        assertThat(second.target("player-2", "logic")).isEmpty();
+        assertThat(second.linkCount("logic-1")).isEqualTo(1);
+    }
+
+    @Test
+    void theFirstWriterWins() {
+        LinkCache first = member();
+        LinkCache second = member();
+        Node a = node("logic-a", "logic");
+        Node b = node("logic-b", "logic");
+
+        assertThat(first.link("player-1", a)).isEqualTo("logic-a");
+        assertThat(second.link("player-1", b)).isEqualTo("logic-a");
+        assertThat(first.link("player-1", b)).isEqualTo("logic-a");
+
+        // The loser must not have cached its own candidate.
+        assertThat(second.target("player-1", "logic")).contains("logic-a");
+        assertThat(first.target("player-1", "logic")).contains("logic-a");
+        assertThat(first.linkCount("logic-a")).isEqualTo(1);
+        assertThat(first.linkCount("logic-b")).isZero();
+    }
+
+    @Test
+    void membersRacingToLinkTenThousandTokensAgreeOnExactlyOneOwnerEach() {
+        LinkCache first = member();
+        LinkCache second = member();
+        Node a = node("logic-a", "logic");
+        Node b = node("logic-b", "logic");
+        int tokens = 10_000;
+
+        List<CompletableFuture<String>> byFirst = new ArrayList<>(tokens);
+        List<CompletableFuture<String>> bySecond = new ArrayList<>(tokens);
+        for (int i = 0; i < tokens; i++) {
+            boolean swapped = i % 2 == 1;
+            String token = "race-" + i;
+            byFirst.add(first.linkAsync(token, swapped ? b : a));
+            bySecond.add(second.linkAsync(token, swapped ? a : b));
+        }
+
+        Map<String, Long> tally = new HashMap<>();
+        for (int i = 0; i < tokens; i++) {
+            String token = "race-" + i;
+            String owner = await(byFirst.get(i));
+            assertThat(await(bySecond.get(i))).as("the second member's answer for %s", token).isEqualTo(owner);
+            assertThat(owner).isIn("logic-a", "logic-b");
+            assertThat(first.target(token, "logic")).as("first member's target of %s", token).contains(owner);
+            assertThat(second.target(token, "logic")).as("second member's target of %s", token).contains(owner);
+            tally.merge(owner, 1L, Long::sum);
+        }
+        long countA = first.linkCount("logic-a");
+        long countB = second.linkCount("logic-b");
+        System.out.printf("%s: race won by logic-a %d, logic-b %d%n", getClass().getSimpleName(), countA, countB);
+        assertThat(countA + countB).isEqualTo(tokens);
+        assertThat(countA).isEqualTo(tally.getOrDefault("logic-a", 0L)).isPositive();
+        assertThat(countB).isEqualTo(tally.getOrDefault("logic-b", 0L)).isPositive();
+    }
+
+    @Test
+    void linksArePerServiceAndUnlinkRemovesThemAll() {
+        LinkCache first = member();
+        LinkCache second = member();
+        Node logic = node("logic-1", "logic");
+        Node chat = node("chat-1", "chat");
+
+        assertThat(first.link("player-1", logic)).isEqualTo("logic-1");
+        assertThat(first.link("player-1", chat)).isEqualTo("chat-1");
+        assertThat(second.target("player-1", "logic")).contains("logic-1");
+        assertThat(second.target("player-1", "chat")).contains("chat-1");
+
+        assertThat(second.unlink("player-1")).isEqualTo(2);
+
+        assertThat(second.target("player-1", "logic")).isEmpty();
+        assertThat(second.target("player-1", "chat")).isEmpty();
+        assertThat(second.linkCount("logic-1")).isZero();
+        assertThat(second.linkCount("chat-1")).isZero();
+        Await.until(PROPAGATION, "the first member sees both links gone",
+                () -> first.target("player-1", "logic").isEmpty() && first.target("player-1", "chat").isEmpty());
+        assertThat(first.unlink("player-1")).isZero();
+    }
+
+    @Test
+    void relinkOverwritesAndMovesTheCount() {
+        LinkCache first = member();
+        LinkCache second = member();
+        Node a = node("logic-a", "logic");
+        Node b = node("logic-b", "logic");
+        first.link("player-1", a);
+        first.link("player-2", a);
+
+        first.relink("player-1", b);
+
+        assertThat(first.target("player-1", "logic")).contains("logic-b");
+        assertThat(second.target("player-1", "logic")).contains("logic-b");
+        assertThat(second.linkCount("logic-a")).isEqualTo(1);
+        assertThat(second.linkCount("logic-b")).isEqualTo(1);
+
+        first.relink("player-1", b); // again: nothing moves
+        assertThat(second.linkCount("logic-b")).isEqualTo(1);
+        assertThat(second.linkCount("logic-a")).isEqualTo(1);
+
+        second.relink("player-3", b); // a token without a link gets one
+        assertThat(first.target("player-3", "logic")).contains("logic-b");
+        assertThat(first.linkCount("logic-b")).isEqualTo(2);
+        assertThat(first.link("player-3", a)).as("relink's link counts for first-writer-wins").isEqualTo("logic-b");
+    }
+
+    /** Pitaya issue #251: a player reconnects quickly; the old gateway's late unlink must not log them out. */
+    @Test
+    void aLateUnlinkFromTheOldOwnerKeepsTheNewerLink() {
+        LinkCache oldGateway = member();
+        LinkCache newGateway = member();
+        Node oldOwner = node("gate-old", "gate");
+        Node newOwner = node("gate-new", "gate");
+        assertThat(oldGateway.link("player-1", oldOwner)).isEqualTo("gate-old");
+        assertThat(oldGateway.target("player-1", "gate")).contains("gate-old");
+
+        newGateway.relink("player-1", newOwner);
+        assertThat(newGateway.target("player-1", "gate")).contains("gate-new");
+
+        assertThat(oldGateway.unlink("player-1", oldOwner)).isFalse();
+
+        assertThat(newGateway.target("player-1", "gate")).contains("gate-new");
+        Await.until(PROPAGATION, "the old gateway sees the new owner",
+                () -> oldGateway.target("player-1", "gate").equals(Optional.of("gate-new")));
+        assertThat(newGateway.linkCount("gate-new")).isEqualTo(1);
+        assertThat(newGateway.linkCount("gate-old")).isZero();
+
+        assertThat(oldGateway.unlink("player-1", newOwner)).isTrue();
+        assertThat(oldGateway.target("player-1", "gate")).isEmpty();
+        Await.until(PROPAGATION, "the new gateway sees the link gone",
+                () -> newGateway.target("player-1", "gate").isEmpty());
+        assertThat(newGateway.linkCount("gate-new")).isZero();
+        assertThat(oldGateway.unlink("player-1", newOwner)).as("nothing left to remove").isFalse();
+    }
+
+    @Test
+    void downRemovesOnlyTheLinksThatStillPointAtTheNode() {
+        LinkCache leader = member();
+        LinkCache other = member();
+        Node dead = node("logic-dead", "logic");
+        Node alive = node("logic-alive", "logic");
+        Node chat = node("chat-1", "chat");
+        for (int i = 0; i < 50; i++) {
+            leader.link("player-" + i, dead);
+        }
+        other.link("player-50", alive);
+        other.relink("player-7", alive); // moved away before the node went down
+        other.link("player-8", chat); // another service's link of a token that is on the dead node
+        assertThat(other.target("player-3", "logic")).contains("logic-dead");
+
+        assertThat(leader.down(dead)).isEqualTo(49);
+
+        assertThat(leader.linkCount("logic-dead")).isZero();
+        assertThat(leader.linkCount("logic-alive")).isEqualTo(2);
+        assertThat(leader.target("player-3", "logic")).isEmpty();
+        assertThat(leader.target("player-7", "logic")).contains("logic-alive");
+        assertThat(leader.target("player-50", "logic")).contains("logic-alive");
+        assertThat(leader.target("player-8", "chat")).contains("chat-1");
+        Await.until(PROPAGATION, "the other member sees the dead node's links gone",
+                () -> other.target("player-3", "logic").isEmpty());
+        assertThat(other.target("player-7", "logic")).contains("logic-alive");
+        assertThat(leader.down(dead)).as("a second down finds nothing").isZero();
+        assertThat(other.link("player-3", alive)).as("the token is free again").isEqualTo("logic-alive");
+    }
+
+    @Test
+    void randomOperationsFromFourThreadsLeaveNoDrift() throws Exception {
+        List<LinkCache> workers = List.of(member(), member());
+        List<Node> nodes = List.of(node("logic-1", "logic"), node("logic-2", "logic"), node("logic-3", "logic"),
+                node("chat-1", "chat"), node("chat-2", "chat"));
+        List<String> services = List.of("logic", "chat");
+        int tokens = 2_000;
+        int threads = 4;
+        int operations = 100_000;
+        int batch = 1_000;
+
+        long start = System.nanoTime();
+        try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+            List<Future<?>> runs = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                LinkCache cache = workers.get(t % workers.size());
+                Random random = new Random(20_240_601L + t);
+                runs.add(pool.submit(() -> {
+                    for (int done = 0; done < operations / threads; done += batch) {
+                        List<CompletableFuture<?>> inFlight = new ArrayList<>(batch);
+                        for (int i = 0; i < batch; i++) {
+                            inFlight.add(randomOperation(cache, random, tokens, nodes, services));
+                        }
+                        await(CompletableFuture.allOf(inFlight.toArray(CompletableFuture[]::new)));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> run : runs) {
+                run.get(BATCH_TIMEOUT.toSeconds() * 2, TimeUnit.SECONDS);
+            }
+        }
+        System.out.printf("%s: %,d random operations in %.0f ms%n", getClass().getSimpleName(), operations,
+                (System.nanoTime() - start) / 1e6);
+
+        LinkCache fresh = member(); // an empty near cache: what the store itself says
+        Map<String, CompletableFuture<Optional<String>>> reads = new HashMap<>();
+        for (int i = 0; i < tokens; i++) {
+            for (String service : services) {
+                reads.put("tok-" + i + "/" + service, fresh.targetAsync("tok-" + i, service));
+            }
+        }
+        Map<String, Optional<String>> truth = new HashMap<>();
+        Map<String, Long> tally = new HashMap<>();
+        reads.forEach((key, read) -> {
+            Optional<String> owner = await(read);
+            truth.put(key, owner);
+            owner.ifPresent(id -> tally.merge(id, 1L, Long::sum));
+        });
+        assertThat(tally.values().stream().mapToLong(Long::longValue).sum()).as("links left").isPositive();
+        for (Node node : nodes) {
+            assertThat(fresh.linkCount(node.id())).as("linkCount of %s", node.id())
+                    .isEqualTo(tally.getOrDefault(node.id(), 0L));
+        }
+        for (Map.Entry<String, Optional<String>> link : truth.entrySet()) {
+            String service = link.getKey().substring(link.getKey().indexOf('/') + 1);
+            link.getValue().ifPresent(owner -> assertThat(nodes).filteredOn(n -> n.id().equals(owner))
+                    .as("owner of %s is a node of that service", link.getKey())
+                    .singleElement().extracting(Node::service).isEqualTo(service));
+        }
+        for (LinkCache worker : workers) {
+            AtomicReference<String> wrong = new AtomicReference<>();
+            Await.until(Duration.ofSeconds(2), () -> "every worker's near cache to agree with the store, first "
+                    + "disagreement: " + wrong.get(), () -> {
+                        for (Map.Entry<String, Optional<String>> link : truth.entrySet()) {
+                            String key = link.getKey();
+                            int slash = key.indexOf('/');
+                            Optional<String> seen = worker.target(key.substring(0, slash), key.substring(slash + 1));
+                            if (!seen.equals(link.getValue())) {
+                                wrong.set(key + " seen as " + seen + " but is " + link.getValue());
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
+        }
+    }
+
+    private static CompletableFuture<?> randomOperation(LinkCache cache, Random random, int tokens, List<Node> nodes,
+                                                        List<String> services) {
+        String token = "tok-" + random.nextInt(tokens);
+        Node node = nodes.get(random.nextInt(nodes.size()));
+        int dice = random.nextInt(1_000);
+        if (dice < 350) {
+            return cache.linkAsync(token, node);
+        } else if (dice < 550) {
+            return cache.relinkAsync(token, node);
+        } else if (dice < 700) {
+            return cache.unlinkAsync(token, node);
+        } else if (dice < 800) {
+            return cache.unlinkAsync(token);
+        } else if (dice < 999) {
+            return cache.targetAsync(token, services.get(random.nextInt(services.size())));
+        } else {
+            return cache.downAsync(node);
+        }
+    }
+
+    @Test
+    void anUnlinkReachesAMemberThatHadTheTokenCached() {
+        LinkCache writer = member();
+        LinkCache reader = member();
+        writer.link("player-1", node("logic-1", "logic"));
+        assertThat(reader.target("player-1", "logic")).contains("logic-1"); // now in its near cache
+
+        long start = System.nanoTime();
+        assertThat(writer.unlink("player-1")).isEqualTo(1);
+
+        Await.until(PROPAGATION, "the reader sees the unlink", () -> reader.target("player-1", "logic").isEmpty());
+        System.out.printf("%s: unlink seen by another member after %.1f ms%n", getClass().getSimpleName(),
+                (System.nanoTime() - start) / 1e6);
+        assertThat(writer.target("player-1", "logic")).as("the writer reads its own write").isEmpty();
+    }
+
+    @Test
+    void relinkCompareUnlinkAndDownReachAMemberThatHadTheTokensCached() {
+        LinkCache writer = member();
+        LinkCache reader = member();
+        Node a = node("logic-a", "logic");
+        Node b = node("logic-b", "logic");
+        writer.link("moved", a);
+        writer.link("left", a);
+        writer.link("dropped", b);
+        for (String token : List.of("moved", "left")) {
+            assertThat(reader.target(token, "logic")).contains("logic-a");
+        }
+        assertThat(reader.target("dropped", "logic")).contains("logic-b");
+
+        writer.relink("moved", b);
+        assertThat(writer.unlink("left", a)).isTrue();
+        assertThat(writer.down(b)).isEqualTo(2); // "dropped" and "moved", now on b
+
+        assertThat(writer.target("moved", "logic")).isEmpty();
+        Await.until(PROPAGATION, "the reader sees every change", () -> reader.target("moved", "logic").isEmpty()
+                && reader.target("left", "logic").isEmpty() && reader.target("dropped", "logic").isEmpty());
+    }
+
+    @Test
+    void aLinkMadeAfterAMissReachesTheMemberThatMissed() {
+        LinkCache writer = member();
+        LinkCache reader = member();
+        assertThat(reader.target("player-1", "logic")).isEmpty();
+
+        writer.link("player-1", node("logic-1", "logic"));
+
+        Await.until(PROPAGATION, "the reader sees the new link",
+                () -> reader.target("player-1", "logic").equals(Optional.of("logic-1")));
+    }
+
+    @Test
+    void forgetNodeDropsNoLinkFromTheStore() {
+        LinkCache cache = member();
+        Node a = node("logic-a", "logic");
+        cache.link("player-1", a);
+        assertThat(cache.target("player-1", "logic")).contains("logic-a");
+
+        cache.forgetNode("logic-a");
+        cache.forgetNode("never-seen");
+
+        assertThat(cache.target("player-1", "logic")).contains("logic-a");
+        assertThat(cache.linkCount("logic-a")).isEqualTo(1);
+    }
+
+    @Test
+    void blockingMethodsWorkFromAPlainThread() throws Exception {
+        LinkCache cache = member();
+        Node a = node("logic-a", "logic");
+        Node b = node("logic-b", "logic");
+        List<Object> results = new ArrayList<>();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Thread plain = Thread.ofPlatform().name("plain-caller").start(() -> {
+            try {
+                results.add(cache.link("player-1", a));
+                results.add(cache.link("player-1", b));
+                results.add(cache.target("player-1", "logic"));
+                cache.relink("player-1", b);
+                results.add(cache.target("player-1", "logic"));
+                results.add(cache.linkCount("logic-b"));
+                results.add(cache.unlink("player-1", a));
+                results.add(cache.unlink("player-1", b));
+                cache.link("player-2", a);
+                cache.link("player-3", a);
+                results.add(cache.down(a));
+                cache.link("player-4", b);
+                results.add(cache.unlink("player-4"));
+                results.add(cache.linkCount("logic-b"));
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        plain.join(BATCH_TIMEOUT.toMillis());
+
+        assertThat(plain.isAlive()).as("the blocking calls returned").isFalse();
+        assertThat(failure.get()).isNull();
+        assertThat(results).containsExactly("logic-a", "logic-a", Optional.of("logic-a"), Optional.of("logic-b"), 1L,
+                false, true, 2L, 1, 0L);
+    }
+
+    @Test
+    void badInputFailsWithAClearException() {
+        LinkCache cache = member();
+        Node a = node("logic-a", "logic");
+
+        for (String token : new String[] {null, "", "   "}) {
+            String what = "token " + (token == null ? "null" : "'" + token + "'");
+            assertBadInput(what + " in targetAsync", () -> cache.targetAsync(token, "logic"), "token");
+            assertBadInput(what + " in linkAsync", () -> cache.linkAsync(token, a), "token");
+            assertBadInput(what + " in relinkAsync", () -> cache.relinkAsync(token, a), "token");
+            assertBadInput(what + " in unlinkAsync", () -> cache.unlinkAsync(token), "token");
+            assertBadInput(what + " in unlinkAsync(owner)", () -> cache.unlinkAsync(token, a), "token");
+        }
+        for (String service : new String[] {null, "", " "}) {
+            assertBadInput("service " + service, () -> cache.targetAsync("player-1", service), "service");
+        }
+        assertBadInput("null candidate", () -> cache.linkAsync("player-1", null), "candidate", "node");
+        assertBadInput("null node in relink", () -> cache.relinkAsync("player-1", null), "node");
+        assertBadInput("null owner", () -> cache.unlinkAsync("player-1", null), "owner", "node");
+        assertBadInput("null node in down", () -> cache.downAsync(null), "node");
+        assertBadInput("null node id", () -> cache.linkCountAsync(null), "node");
+        assertBadInput("blank token in blocking link", () -> CompletableFuture.completedFuture(cache.link(" ", a)),
+                "token");
+        assertThat(cache.linkCount("logic-a")).as("nothing was linked").isZero();
+        assertThat(cache.target("player-1", "logic")).isEmpty();
+    }
+
+    private static void assertBadInput(String what, Supplier<? extends CompletableFuture<?>> call, String... namedOneOf) {
+        Throwable failure = failureOf(what, call);
+        assertThat(failure).as(what).satisfiesAnyOf(
+                f -> assertThat(f).isInstanceOfAny(IllegalArgumentException.class, NullPointerException.class),
+                f -> assertThat(f).isInstanceOf(BraidException.class)
+                        .extracting(e -> ((BraidException) e).code()).isEqualTo(Code.INVALID_ARGUMENT));
+        assertThat(failure.getMessage()).as("message of %s", what).isNotBlank();
+        assertThat(failure.getMessage().toLowerCase(java.util.Locale.ROOT)).as("message of %s names the argument", what)
+                .containsAnyOf(namedOneOf);
+    }
+}
