@@ -61,14 +61,13 @@ class RedisElectorTest extends ElectorContract {
         }
     }
 
-    @Test
-    void aFrozenLeaderProcessDoesNotLeadWhenItWakesUp() throws Exception {
+    /** Starts an {@link ElectorProcess}; its output lines collect in {@code lines}. */
+    private static Process startChild(String service, Duration lease, List<String> lines) throws Exception {
         Process child = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
                 "-cp", System.getProperty("java.class.path"), ElectorProcess.class.getName(),
-                redis.server().uri(), "frozen", "child", Long.toString(FAST_LEASE.toMillis()))
+                redis.server().uri(), service, "child", Long.toString(lease.toMillis()))
                 .redirectErrorStream(true).start();
-        List<String> lines = new CopyOnWriteArrayList<>();
-        Thread reader = Thread.ofPlatform().daemon().start(() -> {
+        Thread.ofPlatform().daemon().start(() -> {
             try (BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
@@ -78,6 +77,37 @@ class RedisElectorTest extends ElectorContract {
                 // the child died
             }
         });
+        return child;
+    }
+
+    @Test
+    void aKilledLeaderProcessIsReplacedWithinItsLeaseAndOneRenewal() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Process child = startChild("killed", Duration.ofSeconds(3), lines);
+        try {
+            await("the child leads", Duration.ofSeconds(10), () -> lines.stream().anyMatch(l -> l.startsWith("L ")));
+            Elector parent = elector("killed", "parent"); // default lease 3 s, renewal every 1 s
+            await("parent follows", Duration.ofSeconds(3), () -> parent.role() == Role.FOLLOWER);
+            long childEpoch = parent.epoch();
+
+            long killedAt = System.nanoTime();
+            child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+
+            await("parent takes over", Duration.ofSeconds(5), parent::isLeader);
+            Duration failover = Duration.ofNanos(System.nanoTime() - killedAt);
+            System.out.printf("failover after a killed (kill -9) leader: %d ms (lease 3 s, renewal 1 s)%n",
+                    failover.toMillis());
+            assertThat(failover).isLessThanOrEqualTo(Duration.ofMillis(4_500));
+            assertThat(parent.epoch()).isGreaterThan(childEpoch);
+        } finally {
+            child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aFrozenLeaderProcessDoesNotLeadWhenItWakesUp() throws Exception {
+        List<String> lines = new CopyOnWriteArrayList<>();
+        Process child = startChild("frozen", FAST_LEASE, lines);
         try (LeadershipHistory history = new LeadershipHistory()) {
             await("the child leads", Duration.ofSeconds(10), () -> lines.stream().anyMatch(l -> l.startsWith("L ")));
             Elector parent = fastElector("frozen", "parent");
@@ -117,7 +147,6 @@ class RedisElectorTest extends ElectorContract {
             assertThat(parent.epoch()).isGreaterThan(childEpoch);
         } finally {
             child.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            reader.join(2000);
         }
     }
 
