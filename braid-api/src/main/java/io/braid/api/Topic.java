@@ -1,9 +1,13 @@
 package io.braid.api;
 
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-/** A named stream of messages. Thread-safe. */
+/**
+ * A named stream of messages that fans out to every channel subscribed to it. Thread-safe.
+ * Headers whose keys start with {@code braid-} are reserved.
+ */
 public interface Topic {
     String name();
 
@@ -20,4 +24,14 @@ public interface Topic {
     default Channel subscribe(String channel) {
         return subscribe(channel, ChannelOptions.DEFAULT);
     }
+
+    /** Up to {@code limit} dead letters of this topic, oldest first. */
+    CompletableFuture<List<DeadLetter>> deadLetters(int limit);
+
+    /**
+     * Publishes up to {@code limit} dead letters again (oldest first) and removes them from the
+     * dead letters. Every channel of the topic sees a replayed message again, marked with the
+     * header {@code braid-replay-of} (the original id). Completes with how many were replayed.
+     */
+    CompletableFuture<Integer> replayDeadLetters(int limit);
 }

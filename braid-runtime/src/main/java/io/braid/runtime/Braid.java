@@ -1,8 +1,10 @@
 package io.braid.runtime;
 
+import io.braid.api.internal.Checks;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import io.braid.api.AsyncHandler;
+import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.Client;
 import io.braid.api.Discover;
@@ -12,6 +14,8 @@ import io.braid.api.Handler;
 import io.braid.api.LinkCache;
 import io.braid.api.Node;
 import io.braid.api.NodeState;
+import io.braid.api.Pubsub;
+import io.braid.api.Topic;
 import io.braid.api.Server;
 import io.braid.discover.InMemoryDiscover;
 import io.braid.discover.RedisDiscover;
@@ -19,6 +23,8 @@ import io.braid.elector.InMemoryElector;
 import io.braid.elector.RedisElector;
 import io.braid.linkcache.InMemoryLinkCache;
 import io.braid.linkcache.RedisLinkCache;
+import io.braid.pubsub.InMemoryPubsub;
+import io.braid.pubsub.RedisPubsub;
 import io.braid.redis.RedisConnector;
 import io.braid.rpc.RpcClient;
 import io.braid.rpc.RpcServer;
@@ -35,7 +41,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -66,6 +74,7 @@ public final class Braid implements AutoCloseable {
     private final Discover discover;
     private final Elector elector;
     private final LinkCache links;
+    private final Pubsub pubsub;
     private final Duration drainTimeout;
     private final Deque<AutoCloseable> closeOrder;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -73,13 +82,14 @@ public final class Braid implements AutoCloseable {
     private final AtomicBoolean draining = new AtomicBoolean();
 
     private Braid(Node node, RpcServer server, RpcClient client, Discover discover, Elector elector, LinkCache links,
-                  Duration drainTimeout, Deque<AutoCloseable> closeOrder) {
+                  Pubsub pubsub, Duration drainTimeout, Deque<AutoCloseable> closeOrder) {
         this.node = node;
         this.server = server;
         this.client = client;
         this.discover = discover;
         this.elector = elector;
         this.links = links;
+        this.pubsub = pubsub;
         this.drainTimeout = drainTimeout;
         this.closeOrder = closeOrder;
     }
@@ -123,8 +133,18 @@ public final class Braid implements AutoCloseable {
         return elector;
     }
 
+    /** The link cache; unlinks made through it are announced on {@link ClusterEvents#LINKCACHE_UNLINK}. */
     public LinkCache linkCache() {
         return links;
+    }
+
+    public Pubsub pubsub() {
+        return pubsub;
+    }
+
+    /** The topic of this name (a shortcut for {@code pubsub().topic(name)}). */
+    public Topic topic(String name) {
+        return pubsub.topic(name);
     }
 
     /**
@@ -143,16 +163,30 @@ public final class Braid implements AutoCloseable {
         log.info("braid node {} draining (up to {})", node.id(), drainTimeout);
         long deadline = System.nanoTime() + drainTimeout.toNanos();
         Thread.ofPlatform().daemon().name("braid-drain-" + node.id()).start(() -> {
+            boolean countFailing = false;
             try {
                 while (System.nanoTime() - deadline < 0 && !closed.get()) {
-                    long left = links.linkCountAsync(node.id()).get(5, TimeUnit.SECONDS);
-                    if (left == 0) {
-                        break;
+                    try {
+                        long left = links.linkCountAsync(node.id()).get(5, TimeUnit.SECONDS);
+                        if (left == 0) {
+                            break;
+                        }
+                        if (countFailing) {
+                            countFailing = false;
+                            log.info("braid node {}: counting its links again ({} left)", node.id(), left);
+                        }
+                    } catch (ExecutionException | TimeoutException e) {
+                        // The store cannot say now: that is not "no players left". Keep waiting.
+                        if (!countFailing) {
+                            countFailing = true;
+                            log.warn("braid node {}: cannot count its links ({}); still draining", node.id(),
+                                    BraidException.from(e).getMessage());
+                        }
                     }
                     TimeUnit.MILLISECONDS.sleep(100);
                 }
-            } catch (Exception e) {
-                log.warn("braid node {}: drain stopped waiting early", node.id(), e);
+            } catch (InterruptedException e) {
+                log.warn("braid node {}: drain interrupted; closing now", node.id());
             }
             close();
             drained.complete(null);
@@ -196,6 +230,8 @@ public final class Braid implements AutoCloseable {
         private Duration defaultTimeout = RpcClient.Builder.DEFAULT_TIMEOUT;
         private Duration shutdownGrace = Duration.ofSeconds(10);
         private Duration drainTimeout = Duration.ofMinutes(5);
+        private Duration trimInterval = Duration.ofSeconds(10);
+        private Duration redisCommandTimeout = RedisConnector.DEFAULT_COMMAND_TIMEOUT;
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private SslContext serverTls;
         private SslContext clientTls;
@@ -206,54 +242,48 @@ public final class Braid implements AutoCloseable {
 
         /** The service this node serves (required), e.g. {@code "logic"}. */
         public Builder service(String service) {
-            this.service = requireText(service, "service");
+            this.service = Checks.notBlank(service, "service");
             return this;
         }
 
         /** This node's id, unique in the cluster; default {@code service-<random>}. */
         public Builder nodeId(String nodeId) {
-            this.nodeId = requireText(nodeId, "nodeId");
+            this.nodeId = Checks.notBlank(nodeId, "nodeId");
             return this;
         }
 
         /** The address other nodes reach this one at; default 127.0.0.1. */
         public Builder host(String host) {
-            this.host = requireText(host, "host");
+            this.host = Checks.notBlank(host, "host");
             return this;
         }
 
         /** The address the RPC server binds; default {@link #host}. Use 0.0.0.0 in containers. */
         public Builder bindHost(String bindHost) {
-            this.bindHost = requireText(bindHost, "bindHost");
+            this.bindHost = Checks.notBlank(bindHost, "bindHost");
             return this;
         }
 
         /** RPC port, 0..65535; 0 (default) picks a free one. */
         public Builder rpcPort(int port) {
-            if (port < 0 || port > 65_535) {
-                throw new IllegalArgumentException("rpcPort must be in 0..65535, was " + port);
-            }
-            this.rpcPort = port;
+            this.rpcPort = Checks.inRange(port, 0, 65_535, "rpcPort");
             return this;
         }
 
         /** Share of new links under smooth weighted round robin, 0..1,000,000; default 100. */
         public Builder weight(int weight) {
-            if (weight < 0 || weight > Node.MAX_WEIGHT) {
-                throw new IllegalArgumentException("weight must be in 0.." + Node.MAX_WEIGHT + ", was " + weight);
-            }
-            this.weight = weight;
+            this.weight = Checks.inRange(weight, 0, Node.MAX_WEIGHT, "weight");
             return this;
         }
 
         public Builder metadata(String key, String value) {
-            metadata.put(requireText(key, "metadata key"), Objects.requireNonNull(value, "metadata value"));
+            metadata.put(Checks.notBlank(key, "metadata key"), Objects.requireNonNull(value, "metadata value"));
             return this;
         }
 
         /** Use Redis (standalone or Sentinel: {@code redis://}, {@code rediss://}, {@code redis-sentinel://}). */
         public Builder redis(String uri) {
-            this.redisUri = requireText(uri, "redis uri");
+            this.redisUri = Checks.notBlank(uri, "redis uri");
             return this;
         }
 
@@ -286,45 +316,53 @@ public final class Braid implements AutoCloseable {
 
         /** Discovery heartbeat and record TTL (Redis); defaults 1 s and 3 s. */
         public Builder heartbeat(Duration heartbeat, Duration ttl) {
-            this.heartbeat = positive(heartbeat, "heartbeat");
-            this.ttl = positive(ttl, "ttl");
+            this.heartbeat = Checks.positive(heartbeat, "heartbeat");
+            this.ttl = Checks.positive(ttl, "ttl");
             return this;
         }
 
         /** Leadership lease (Redis); default 3 s. */
         public Builder lease(Duration lease) {
-            this.lease = positive(lease, "lease");
+            this.lease = Checks.positive(lease, "lease");
             return this;
         }
 
         /** Timeout of calls that set none; default 10 s. */
         public Builder defaultTimeout(Duration timeout) {
-            this.defaultTimeout = positive(timeout, "defaultTimeout");
+            this.defaultTimeout = Checks.positive(timeout, "defaultTimeout");
             return this;
         }
 
         /** How long close() lets calls in flight finish; default 10 s. */
         public Builder shutdownGrace(Duration grace) {
-            Objects.requireNonNull(grace, "shutdownGrace");
-            if (grace.isNegative()) {
-                throw new IllegalArgumentException("shutdownGrace must not be negative, was " + grace);
-            }
-            this.shutdownGrace = grace;
+            this.shutdownGrace = Checks.notNegative(grace, "shutdownGrace");
             return this;
         }
 
         /** Longest {@link Braid#drain()} waits for linked players to leave; default 5 minutes. */
         public Builder drainTimeout(Duration timeout) {
-            this.drainTimeout = positive(timeout, "drainTimeout");
+            this.drainTimeout = Checks.positive(timeout, "drainTimeout");
+            return this;
+        }
+
+        /**
+         * How long a Redis command may take before it fails; default 2 s. A burst of N new tokens
+         * costs about 2N commands on one shared connection: raise this for huge login waves.
+         */
+        public Builder redisCommandTimeout(Duration timeout) {
+            this.redisCommandTimeout = Checks.positive(timeout, "redisCommandTimeout");
+            return this;
+        }
+
+        /** How often the service leader trims topics below what their slowest channel needs; default 10 s. */
+        public Builder trimInterval(Duration interval) {
+            this.trimInterval = Checks.positive(interval, "trimInterval");
             return this;
         }
 
         /** Event loop threads shared by the node's server and client; default one per core. */
         public Builder ioThreads(int threads) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("ioThreads must be at least 1, was " + threads);
-            }
-            this.ioThreads = threads;
+            this.ioThreads = (int) Checks.atLeast(threads, 1, "ioThreads");
             return this;
         }
 
@@ -376,10 +414,10 @@ public final class Braid implements AutoCloseable {
                 Elector elector;
                 RedisConnector connector = redis;
                 if (connector == null && redisUri != null) {
-                    connector = RedisConnector.connect(redisUri);
+                    connector = RedisConnector.connect(redisUri, redisCommandTimeout);
                     started.push(connector);
                 } else if (connector == null && redisClusterUris != null) {
-                    connector = RedisConnector.connectCluster(redisClusterUris);
+                    connector = RedisConnector.connectCluster(redisClusterUris, redisCommandTimeout);
                     started.push(connector);
                 }
                 InMemoryControlPlane memory = connector == null ? (plane != null ? plane : InMemoryControlPlane.named("default")) : null;
@@ -394,6 +432,12 @@ public final class Braid implements AutoCloseable {
                         ? RedisLinkCache.builder(connector).build()
                         : new InMemoryLinkCache(memory.links());
                 started.push(links);
+
+                Pubsub pubsub = connector != null
+                        ? RedisPubsub.builder(connector).consumerName(id).build()
+                        : new InMemoryPubsub(memory.streams(), id);
+                started.push(pubsub);
+                ClusterEvents events = new ClusterEvents(pubsub);
 
                 RpcClient.Builder clientSettings = RpcClient.builder().discover(discover).linkCache(links).nodeId(id)
                         .eventLoopGroup(group).defaultTimeout(defaultTimeout).shutdownGrace(shutdownGrace);
@@ -431,6 +475,9 @@ public final class Braid implements AutoCloseable {
                 // service removes those links once, so its players get a new owner.
                 Elector leaderCheck = elector;
                 started.push(discover.watch(event -> {
+                    if (event.node().service().equals(service) && leaderCheck.isLeader()) {
+                        events.discover(event);
+                    }
                     if (event.type() != DiscoverEvent.Type.REMOVED) {
                         return;
                     }
@@ -446,9 +493,22 @@ public final class Braid implements AutoCloseable {
                     }
                 }));
 
+                started.push(elector.onChange(role -> events.role(service, id, role, leaderCheck.epoch())));
+
+                // The leader's chore: cut topics below what their slowest channel still needs.
+                java.util.concurrent.ScheduledExecutorService chores = java.util.concurrent.Executors
+                        .newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("braid-chores-" + id).factory());
+                started.push(chores::shutdownNow);
+                chores.scheduleWithFixedDelay(() -> {
+                    if (leaderCheck.isLeader()) {
+                        PubsubChores.trim(pubsub);
+                    }
+                }, trimInterval.toMillis(), trimInterval.toMillis(), TimeUnit.MILLISECONDS);
+
                 log.info("braid node {} of {} started at {} ({})", id, service, node.address(),
                         connector != null ? connector.description() : "in-memory cluster " + memory.name());
-                return new Braid(node, server, client, discover, elector, links, drainTimeout, started);
+                return new Braid(node, server, client, discover, elector, new AnnouncingLinkCache(links, events), pubsub,
+                        drainTimeout, started);
             } catch (RuntimeException e) {
                 while (!started.isEmpty()) {
                     try {
@@ -459,21 +519,6 @@ public final class Braid implements AutoCloseable {
                 }
                 throw e;
             }
-        }
-
-        private static String requireText(String value, String name) {
-            if (value == null || value.isBlank()) {
-                throw new IllegalArgumentException(name + " must not be blank");
-            }
-            return value;
-        }
-
-        private static Duration positive(Duration value, String name) {
-            Objects.requireNonNull(value, name);
-            if (value.isNegative() || value.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive, was " + value);
-            }
-            return value;
         }
     }
 }

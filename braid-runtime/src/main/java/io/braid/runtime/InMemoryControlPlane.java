@@ -3,11 +3,12 @@ package io.braid.runtime;
 import io.braid.discover.InMemoryMembership;
 import io.braid.elector.InMemoryElections;
 import io.braid.linkcache.InMemoryLinks;
+import io.braid.pubsub.InMemoryStreams;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The embedded control plane of nodes that share one JVM: their membership, elections and links. Nodes
+ * The embedded control plane of nodes that share one JVM: their membership, elections, links and topics. Nodes
  * built with the same plane see each other; a plane is either passed to each builder
  * ({@link Braid.Builder#inMemory(InMemoryControlPlane)}) or looked up by name
  * ({@link #named(String)}), which is how several {@code Braid} instances of one process find each
@@ -21,6 +22,7 @@ public final class InMemoryControlPlane {
     private final InMemoryMembership membership = new InMemoryMembership();
     private final InMemoryElections elections = new InMemoryElections();
     private final InMemoryLinks links = new InMemoryLinks();
+    private final InMemoryStreams streams = new InMemoryStreams();
 
     public InMemoryControlPlane(String name) {
         this.name = Objects.requireNonNull(name, "name");
@@ -48,5 +50,9 @@ public final class InMemoryControlPlane {
 
     public InMemoryLinks links() {
         return links;
+    }
+
+    public InMemoryStreams streams() {
+        return streams;
     }
 }

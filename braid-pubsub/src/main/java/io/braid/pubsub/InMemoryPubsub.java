@@ -1,0 +1,119 @@
+package io.braid.pubsub;
+
+import io.braid.api.Pubsub;
+import io.braid.api.Topic;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Topics and channels inside one JVM, with the semantics of {@link RedisPubsub}: one instance is
+ * one process's view of the {@link InMemoryStreams} it is given, and instances sharing those
+ * streams behave like the processes of one cluster sharing a Redis. A topic is an append-only log;
+ * a channel is a group with its own position and pending messages; each
+ * {@link io.braid.api.Channel} subscribed here is one consumer of its channel. One channel with one
+ * consumer is a single receive, several channels a broadcast, several consumers of one channel
+ * compete.
+ *
+ * <p>A consumer takes a message only when one of its {@code concurrency} handler slots is free,
+ * so a slow handler slows its consumer and nothing buffers without bound. A handler that returns
+ * acknowledges its message; one that throws leaves it pending. A message pending longer than
+ * {@code redeliverAfter} is claimed by any consumer of its channel that has a free slot (its
+ * delivery count grows); one that was delivered {@code maxDeliveries} times moves to the topic's
+ * dead letters with the last failure as its reason. Ephemeral channels go when their last
+ * consumer closes; durable ones stay and keep their messages. {@link #trim()} removes what no
+ * channel needs. Bodies over {@code maxBodyBytes} (1 MiB) are refused with
+ * {@code RESOURCE_EXHAUSTED}.
+ *
+ * <p>Handlers and each consumer's dispatcher run on virtual threads; a dispatcher waits on its
+ * channel's condition (a publish, or the next pending message becoming stale), never polls.
+ * Thread-safe. {@link #close()} closes every channel subscribed through this instance and lets
+ * running handlers finish; it does not touch the borrowed streams. Idempotent.
+ */
+public final class InMemoryPubsub implements Pubsub {
+    static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    private static final Logger log = LoggerFactory.getLogger(InMemoryPubsub.class);
+
+    final InMemoryStreams streams;
+    final String consumerPrefix;
+    final int maxBodyBytes;
+    final ExecutorService handlers;
+    final Set<InMemoryChannel> channels = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger consumers = new AtomicInteger();
+    private final Map<String, InMemoryTopic> topics = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    /**
+     * @param streams      the cluster's topics, shared with the other members; borrowed, never closed here
+     * @param consumerName prefix of this member's consumer names (the node id, typically)
+     */
+    public InMemoryPubsub(InMemoryStreams streams, String consumerName) {
+        this(streams, consumerName, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    InMemoryPubsub(InMemoryStreams streams, String consumerName, int maxBodyBytes) {
+        this.streams = Objects.requireNonNull(streams, "streams");
+        if (consumerName == null || consumerName.isBlank()) {
+            throw new IllegalArgumentException("consumerName must not be blank");
+        }
+        if (maxBodyBytes < 1) {
+            throw new IllegalArgumentException("maxBodyBytes must be positive, was " + maxBodyBytes);
+        }
+        this.consumerPrefix = consumerName;
+        this.maxBodyBytes = maxBodyBytes;
+        this.handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("braid-message-", 0).factory());
+    }
+
+    @Override
+    public Topic topic(String name) {
+        requireOpen();
+        return topics.computeIfAbsent(Names.topic(name), n -> new InMemoryTopic(this, streams.log(n)));
+    }
+
+    /** Trims every topic of the shared streams, as {@link InMemoryStreams#trim()}. */
+    public long trim() {
+        return streams.trim();
+    }
+
+    String nextConsumerName() {
+        return consumerPrefix + "-" + consumers.incrementAndGet();
+    }
+
+    void requireOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("pubsub is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (InMemoryChannel channel : new ArrayList<>(channels)) {
+            channel.close();
+        }
+        handlers.shutdown();
+        try {
+            if (!handlers.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("message handlers still running after 10 s; their messages stay pending and are redelivered");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "InMemoryPubsub{" + consumerPrefix + "}";
+    }
+}

@@ -1,0 +1,227 @@
+package io.braid.pubsub;
+
+import io.braid.api.Pubsub;
+import io.braid.api.Topic;
+import io.braid.redis.RedisConnector;
+import io.braid.redis.RedisErrors;
+import io.lettuce.core.Range;
+import io.lettuce.core.XTrimArgs;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.models.stream.PendingMessages;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Topics and channels on Redis Streams. A topic is a stream ({@code braid:{topic:N}}); a channel is
+ * a consumer group on it; each {@link io.braid.api.Channel} subscribed here is one consumer. One
+ * channel with one consumer is a single receive, several channels a broadcast, several consumers of
+ * one channel compete. Dead letters go to {@code braid:{topic:N}:dead}; {@code braid:topics} lists
+ * the topics.
+ *
+ * <p>Nothing is deleted while a channel still needs it: {@link #trim()} (run by a leader) cuts
+ * each stream below the oldest message some channel has not acknowledged. An optional
+ * {@code maxLen} cap bounds a stream anyway, which is a documented, opt-in loss. Thread-safe;
+ * {@link #close()} closes every channel subscribed through this instance, not the borrowed
+ * {@link RedisConnector}.
+ */
+public final class RedisPubsub implements Pubsub {
+    static final String TOPICS_KEY = "braid:topics";
+    private static final Logger log = LoggerFactory.getLogger(RedisPubsub.class);
+
+    final RedisConnector redis;
+    final String consumerPrefix;
+    final int batchSize;
+    final long maxLen;
+    final Duration block;
+    final int maxBodyBytes;
+    final ExecutorService handlers;
+    private final StatefulConnection<String, byte[]> binaryConnection;
+    final RedisClusterAsyncCommands<String, byte[]> binary;
+    private final Map<String, RedisTopic> topics = new ConcurrentHashMap<>();
+    final Set<StreamChannel> channels = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private RedisPubsub(Builder b) {
+        this.redis = b.redis;
+        this.consumerPrefix = b.consumerName;
+        this.batchSize = b.batchSize;
+        this.maxLen = b.maxLen;
+        this.block = b.block;
+        this.maxBodyBytes = b.maxBodyBytes;
+        this.handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("braid-message-", 0).factory());
+        this.binaryConnection = redis.newBinaryConnection();
+        this.binary = RedisConnector.binaryCommands(binaryConnection);
+    }
+
+    public static Builder builder(RedisConnector redis) {
+        return new Builder(redis);
+    }
+
+    @Override
+    public Topic topic(String name) {
+        if (closed.get()) {
+            throw new IllegalStateException("pubsub is closed");
+        }
+        return topics.computeIfAbsent(Names.topic(name), n -> new RedisTopic(this, n));
+    }
+
+    static String streamKey(String topic) {
+        return "braid:{topic:" + topic + "}";
+    }
+
+    static String deadKey(String topic) {
+        return streamKey(topic) + ":dead";
+    }
+
+    /**
+     * Cuts every topic below what its slowest channel still needs: the oldest pending message of
+     * any group, or the first message a group has not been given yet. Topics without channels are
+     * left alone. Safe to run anywhere, any number of times; the runtime runs it on a leader.
+     *
+     * @return how many messages were removed
+     */
+    public long trim() {
+        long removed = 0;
+        try {
+            for (String topic : redis.async().smembers(TOPICS_KEY).get(5, TimeUnit.SECONDS)) {
+                removed += trim(topic);
+            }
+        } catch (Exception e) {
+            log.warn("trimming topics failed: {}", e.getMessage());
+        }
+        return removed;
+    }
+
+    long trim(String topic) throws Exception {
+        String key = streamKey(topic);
+        List<Object> groups = redis.async().xinfoGroups(key).get(5, TimeUnit.SECONDS);
+        if (groups.isEmpty()) {
+            return 0;
+        }
+        String keepFrom = null;
+        for (Object raw : groups) {
+            Map<String, Object> group = StreamChannel.pairs((List<?>) raw);
+            String name = String.valueOf(group.get("name"));
+            long pending = ((Number) group.get("pending")).longValue();
+            String needed;
+            if (pending > 0) {
+                PendingMessages summary = redis.async().xpending(key, name).get(5, TimeUnit.SECONDS);
+                needed = summary.getMessageIds().getLower().getValue();
+            } else {
+                needed = StreamIds.next(String.valueOf(group.get("last-delivered-id")));
+            }
+            if (keepFrom == null || StreamIds.compare(needed, keepFrom) < 0) {
+                keepFrom = needed;
+            }
+        }
+        return redis.async().xtrim(key, XTrimArgs.Builder.minId(keepFrom)).get(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        for (StreamChannel channel : new ArrayList<>(channels)) {
+            channel.close();
+        }
+        handlers.shutdown();
+        try {
+            if (!handlers.awaitTermination(10, TimeUnit.SECONDS)) {
+                log.warn("message handlers still running after 10 s; their messages stay pending and are redelivered");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        binaryConnection.closeAsync();
+    }
+
+    static RuntimeException failure(String what, Throwable failure) {
+        return RedisErrors.toBraid(what, failure);
+    }
+
+    /** Settings; every setter validates at once. */
+    public static final class Builder {
+        private final RedisConnector redis;
+        private String consumerName = "consumer-" + Long.toHexString(System.nanoTime());
+        private int batchSize = 64;
+        private long maxLen;
+        private Duration block = Duration.ofMillis(500);
+        private int maxBodyBytes = 1024 * 1024;
+
+        private Builder(RedisConnector redis) {
+            this.redis = Objects.requireNonNull(redis, "redis");
+        }
+
+        /** Prefix of this process's consumer names (the node id, typically). */
+        public Builder consumerName(String name) {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("consumerName must not be blank");
+            }
+            this.consumerName = name;
+            return this;
+        }
+
+        /** Messages read (and acknowledged) per round trip, 1..10,000; default 64. */
+        public Builder batchSize(int size) {
+            if (size < 1 || size > 10_000) {
+                throw new IllegalArgumentException("batchSize must be in 1..10000, was " + size);
+            }
+            this.batchSize = size;
+            return this;
+        }
+
+        /**
+         * Caps each stream at about this many messages (XADD MAXLEN ~), dropping the oldest even if
+         * a channel has not read them: an opt-in loss for topics where the latest matters most.
+         * 0 (the default) means no cap.
+         */
+        public Builder maxLen(long maxLen) {
+            if (maxLen < 0) {
+                throw new IllegalArgumentException("maxLen must not be negative, was " + maxLen);
+            }
+            this.maxLen = maxLen;
+            return this;
+        }
+
+        /** Largest message body accepted by publish; default 1 MiB. */
+        public Builder maxBodyBytes(int bytes) {
+            if (bytes < 1) {
+                throw new IllegalArgumentException("maxBodyBytes must be positive, was " + bytes);
+            }
+            this.maxBodyBytes = bytes;
+            return this;
+        }
+
+        /** How long one read waits for new messages before looking around (claims, close); default 500 ms. */
+        public Builder block(Duration block) {
+            Objects.requireNonNull(block, "block");
+            if (block.toMillis() < 1 || block.compareTo(RedisConnector.DEFAULT_COMMAND_TIMEOUT) >= 0) {
+                throw new IllegalArgumentException("block must be in 1 ms.." + RedisConnector.DEFAULT_COMMAND_TIMEOUT
+                        + " (the command timeout), was " + block);
+            }
+            this.block = block;
+            return this;
+        }
+
+        public RedisPubsub build() {
+            return new RedisPubsub(this);
+        }
+    }
+
+    static Range<String> only(String id) {
+        return Range.create(id, id);
+    }
+}

@@ -1,0 +1,149 @@
+package io.braid.pubsub;
+
+import io.braid.api.BraidException;
+import io.braid.api.Channel;
+import io.braid.api.ChannelOptions;
+import io.braid.api.Code;
+import io.braid.api.DeadLetter;
+import io.braid.api.Message;
+import io.braid.api.Topic;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XAddArgs;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+
+/** One topic: a Redis stream. Publishing is one XADD; the first publish registers the topic. */
+final class RedisTopic implements Topic {
+    static final String BODY = "b";
+    static final String HEADER = "h:";
+    static final String DEAD_ID = "x-id";
+    static final String DEAD_CHANNEL = "x-channel";
+    static final String DEAD_REASON = "x-reason";
+    static final String DEAD_DELIVERIES = "x-deliveries";
+    static final String REPLAY_OF = "braid-replay-of";
+
+    private final RedisPubsub pubsub;
+    private final String name;
+    private final String key;
+    private volatile boolean registered;
+
+    RedisTopic(RedisPubsub pubsub, String name) {
+        this.pubsub = pubsub;
+        this.name = name;
+        this.key = RedisPubsub.streamKey(name);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public CompletableFuture<String> publish(byte[] body, Map<String, String> headers) {
+        Objects.requireNonNull(body, "body");
+        Objects.requireNonNull(headers, "headers");
+        Names.headers(headers);
+        if (body.length > pubsub.maxBodyBytes) {
+            return CompletableFuture.failedFuture(new BraidException(Code.RESOURCE_EXHAUSTED, "message body of "
+                    + body.length + " bytes exceeds the limit of " + pubsub.maxBodyBytes + " bytes (maxBodyBytes)"));
+        }
+        return append(fields(body, headers));
+    }
+
+    private CompletableFuture<String> append(Map<String, byte[]> fields) {
+        registerOnce();
+        XAddArgs args = new XAddArgs();
+        if (pubsub.maxLen > 0) {
+            args.maxlen(pubsub.maxLen).approximateTrimming();
+        }
+        return pubsub.binary.xadd(key, args, fields).toCompletableFuture()
+                .exceptionally(failure -> {
+                    throw RedisPubsub.failure("cannot publish to topic " + name, failure);
+                });
+    }
+
+    private void registerOnce() {
+        if (!registered) {
+            pubsub.redis.async().sadd(RedisPubsub.TOPICS_KEY, name).thenAccept(added -> registered = true);
+        }
+    }
+
+    static Map<String, byte[]> fields(byte[] body, Map<String, String> headers) {
+        Map<String, byte[]> fields = new LinkedHashMap<>(headers.size() + 1);
+        headers.forEach((k, v) -> fields.put(HEADER + k, v.getBytes(StandardCharsets.UTF_8)));
+        fields.put(BODY, body);
+        return fields;
+    }
+
+    @Override
+    public Channel subscribe(String channel, ChannelOptions options) {
+        Objects.requireNonNull(options, "options");
+        registerOnce();
+        StreamChannel consumer = new StreamChannel(pubsub, name, Names.channel(channel), options);
+        pubsub.channels.add(consumer);
+        return consumer;
+    }
+
+    @Override
+    public CompletableFuture<List<DeadLetter>> deadLetters(int limit) {
+        requireLimit(limit);
+        return pubsub.binary.xrange(RedisPubsub.deadKey(name), Range.create("-", "+"), Limit.from(limit))
+                .toCompletableFuture()
+                .handle((entries, failure) -> {
+                    if (failure != null) {
+                        throw RedisPubsub.failure("cannot read the dead letters of " + name, failure);
+                    }
+                    List<DeadLetter> letters = new ArrayList<>(entries.size());
+                    for (StreamMessage<String, byte[]> entry : entries) {
+                        letters.add(toDeadLetter(entry));
+                    }
+                    return letters;
+                });
+    }
+
+    private DeadLetter toDeadLetter(StreamMessage<String, byte[]> entry) {
+        Map<String, byte[]> body = entry.getBody();
+        int deliveries = Integer.parseInt(text(body.get(DEAD_DELIVERIES), "1"));
+        Message message = StreamChannel.toMessage(text(body.get(DEAD_ID), entry.getId()), name, body, deliveries);
+        return new DeadLetter(message, text(body.get(DEAD_CHANNEL), "?"), text(body.get(DEAD_REASON), ""));
+    }
+
+    private static String text(byte[] value, String otherwise) {
+        return value == null ? otherwise : new String(value, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public CompletableFuture<Integer> replayDeadLetters(int limit) {
+        requireLimit(limit);
+        String deadKey = RedisPubsub.deadKey(name);
+        return pubsub.binary.xrange(deadKey, Range.create("-", "+"), Limit.from(limit)).toCompletableFuture()
+                .thenCompose(entries -> {
+                    CompletableFuture<Integer> done = CompletableFuture.completedFuture(0);
+                    for (StreamMessage<String, byte[]> entry : entries) {
+                        DeadLetter letter = toDeadLetter(entry);
+                        Map<String, String> headers = new LinkedHashMap<>(letter.message().headers());
+                        headers.put(REPLAY_OF, letter.message().id());
+                        done = done.thenCompose(count -> append(fields(letter.message().body(), headers))
+                                .thenCompose(id -> pubsub.binary.xdel(deadKey, entry.getId()).toCompletableFuture())
+                                .thenApply(deleted -> count + 1));
+                    }
+                    return done;
+                })
+                .exceptionally(failure -> {
+                    throw RedisPubsub.failure("cannot replay the dead letters of " + name, failure);
+                });
+    }
+
+    private static void requireLimit(int limit) {
+        if (limit < 1 || limit > 100_000) {
+            throw new IllegalArgumentException("limit must be in 1..100000, was " + limit);
+        }
+    }
+}

@@ -1,0 +1,366 @@
+package io.braid.pubsub;
+
+import io.braid.api.Channel;
+import io.braid.api.ChannelOptions;
+import io.braid.api.Message;
+import io.braid.api.MessageHandler;
+import io.braid.redis.RedisErrors;
+import io.braid.redis.RedisScript;
+import io.lettuce.core.Consumer;
+import io.lettuce.core.Limit;
+import io.lettuce.core.Range;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.StreamMessage;
+import io.lettuce.core.XClaimArgs;
+import io.lettuce.core.XGroupCreateArgs;
+import io.lettuce.core.XPendingArgs;
+import io.lettuce.core.XReadArgs;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.models.stream.PendingMessage;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One consumer of one channel (a consumer group) of one topic. A reader thread takes batches from
+ * the group (XREADGROUP) only while a handler slot is free, so a slow handler slows its reader and
+ * nothing buffers without bound. Handlers that return are acknowledged in batches (one XACK for all
+ * that finished meanwhile); handlers that throw leave their message pending. Every
+ * {@code redeliverAfter / 2} the reader claims messages of this channel that have been pending
+ * longer than {@code redeliverAfter} (from any consumer, dead or slow), and moves those delivered
+ * {@code maxDeliveries} times to the dead letters.
+ *
+ * <p>Redis down: the reader backs off (up to 2 s) and retries; a group lost with Redis' data is
+ * created again. {@link #close()} stops reading, lets running handlers finish, acknowledges them,
+ * and removes the group if the channel is ephemeral.
+ */
+final class StreamChannel implements Channel {
+    private static final Logger log = LoggerFactory.getLogger(StreamChannel.class);
+    private static final RedisScript DEAD = RedisScript.resource(StreamChannel.class, "dead.lua");
+    private static final AtomicInteger SEQUENCE = new AtomicInteger();
+    private static final int MAX_REMEMBERED_FAILURES = 10_000;
+
+    private final RedisPubsub pubsub;
+    private final String topic;
+    private final String channel;
+    private final ChannelOptions options;
+    private final String key;
+    private final String consumerName;
+    private final Consumer<String> consumer;
+    private final Semaphore slots;
+    private final ConcurrentLinkedQueue<String> toAck = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean ackScheduled = new AtomicBoolean();
+    private final Map<String, String> lastFailure = new ConcurrentHashMap<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean started = new AtomicBoolean();
+    private volatile MessageHandler handler;
+    private StatefulConnection<String, byte[]> readConnection;
+    private Thread reader;
+
+    StreamChannel(RedisPubsub pubsub, String topic, String channel, ChannelOptions options) {
+        this.pubsub = pubsub;
+        this.topic = topic;
+        this.channel = channel;
+        this.options = options;
+        this.key = RedisPubsub.streamKey(topic);
+        this.consumerName = pubsub.consumerPrefix + "-" + SEQUENCE.incrementAndGet();
+        this.consumer = Consumer.from(channel, consumerName);
+        this.slots = new Semaphore(options.concurrency());
+        ensureGroup(); // a channel exists from subscribe on, so publishes after it are kept for it
+    }
+
+    @Override
+    public String topic() {
+        return topic;
+    }
+
+    @Override
+    public String name() {
+        return channel;
+    }
+
+    @Override
+    public void onMessage(MessageHandler handler) {
+        Objects.requireNonNull(handler, "handler");
+        if (closed.get()) {
+            throw new IllegalStateException("channel " + channel + " of " + topic + " is closed");
+        }
+        if (!started.compareAndSet(false, true)) {
+            throw new IllegalStateException("channel " + channel + " of " + topic + " already has a handler");
+        }
+        this.handler = handler;
+        this.readConnection = pubsub.redis.newBinaryConnection();
+        this.reader = Thread.ofVirtual().name("braid-channel-" + topic + "/" + channel).start(this::readLoop);
+    }
+
+    private void ensureGroup() {
+        String start = options.startAt() == ChannelOptions.StartPosition.EARLIEST ? "0" : "$";
+        try {
+            pubsub.binary.xgroupCreate(XReadArgs.StreamOffset.from(key, start), channel,
+                    XGroupCreateArgs.Builder.mkstream(true)).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            if (!RedisErrors.is(e, RedisErrors.BUSYGROUP)) {
+                throw RedisPubsub.failure("cannot create channel " + channel + " of topic " + topic, e);
+            }
+        }
+    }
+
+    private void readLoop() {
+        RedisClusterAsyncCommands<String, byte[]> commands = pubsub.redis.binaryCommands(readConnection);
+        long claimEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(20), options.redeliverAfter().toNanos() / 2);
+        long nextClaim = System.nanoTime() + claimEveryNanos;
+        long backoffMillis = 0;
+        while (!closed.get()) {
+            try {
+                if (backoffMillis > 0) {
+                    TimeUnit.MILLISECONDS.sleep(backoffMillis);
+                }
+                // Read only while a handler can start: a busy channel leaves new messages in Redis,
+                // where other consumers of the channel can take them.
+                slots.acquire();
+                slots.release();
+                List<StreamMessage<String, byte[]>> batch = commands.xreadgroup(consumer,
+                                XReadArgs.Builder.count(pubsub.batchSize).block(pubsub.block),
+                                XReadArgs.StreamOffset.lastConsumed(key))
+                        .get(pubsub.block.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+                // A batch read is always handed to the handlers, even if close() came meanwhile:
+                // its messages are this consumer's now.
+                for (StreamMessage<String, byte[]> entry : batch) {
+                    dispatch(entry.getId(), entry.getBody(), 1);
+                }
+                if (System.nanoTime() - nextClaim >= 0) {
+                    claimStale(commands);
+                    nextClaim = System.nanoTime() + claimEveryNanos;
+                }
+                if (backoffMillis > 0) {
+                    log.info("channel {} of {} reads again", channel, topic);
+                    backoffMillis = 0;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (closed.get()) {
+                    return;
+                }
+                if (RedisErrors.is(e, RedisErrors.NOGROUP)) {
+                    log.warn("channel {} of {} is gone from Redis (data lost?); creating it again", channel, topic);
+                    recreateQuietly();
+                    continue;
+                }
+                if (backoffMillis == 0) {
+                    log.warn("channel {} of {} cannot read ({}); retrying with backoff", channel, topic, e.getMessage());
+                }
+                backoffMillis = Math.min(2_000, Math.max(100, backoffMillis * 2));
+            }
+        }
+    }
+
+    private void recreateQuietly() {
+        try {
+            ensureGroup();
+        } catch (RuntimeException e) {
+            log.debug("recreating channel {} of {} failed: {}", channel, topic, e.getMessage());
+        }
+    }
+
+    /** Runs the handler on a free slot (waiting for one: a slow handler slows the reader). */
+    private void dispatch(String id, Map<String, byte[]> fields, int deliveryCount) throws InterruptedException {
+        if (fields == null) {
+            // The entry was trimmed away (maxLen cap) while pending: nothing to deliver.
+            toAck.add(id);
+            scheduleAck();
+            return;
+        }
+        slots.acquire();
+        Message message = toMessage(id, topic, fields, deliveryCount);
+        try {
+            pubsub.handlers.execute(() -> {
+                try {
+                    handler.handle(message);
+                    lastFailure.remove(id);
+                    toAck.add(id);
+                    scheduleAck();
+                } catch (Throwable t) {
+                    remember(id, t);
+                    log.debug("handler of channel {} of {} failed on {} (delivery {})", channel, topic, id, deliveryCount, t);
+                } finally {
+                    slots.release();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            slots.release(); // stays pending; another consumer gets it
+        }
+    }
+
+    private void remember(String id, Throwable failure) {
+        if (lastFailure.size() < MAX_REMEMBERED_FAILURES) {
+            lastFailure.put(id, failure.getClass().getSimpleName() + ": " + failure.getMessage());
+        }
+    }
+
+    private void scheduleAck() {
+        if (ackScheduled.compareAndSet(false, true)) {
+            try {
+                pubsub.handlers.execute(this::flushAcks);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                flushAcks();
+            }
+        }
+    }
+
+    /** One XACK for everything finished since the last one. */
+    private void flushAcks() {
+        ackScheduled.set(false);
+        List<String> ids = new ArrayList<>();
+        String id;
+        while ((id = toAck.poll()) != null) {
+            ids.add(id);
+        }
+        if (ids.isEmpty()) {
+            return;
+        }
+        pubsub.binary.xack(key, channel, ids.toArray(String[]::new)).exceptionally(failure -> {
+            // Unacknowledged messages are redelivered after redeliverAfter: at least once still holds.
+            log.debug("acknowledging {} messages of {} failed: {}", ids.size(), topic, failure.getMessage());
+            return 0L;
+        });
+    }
+
+    /** Claims messages pending too long in this channel; dead-letters those out of deliveries. */
+    private void claimStale(RedisClusterAsyncCommands<String, byte[]> commands) throws Exception {
+        long idleMillis = options.redeliverAfter().toMillis();
+        List<PendingMessage> stale = commands.xpending(key, new XPendingArgs<String>().group(channel)
+                        .idle(idleMillis).range(Range.create("-", "+")).limit(Limit.from(pubsub.batchSize)))
+                .get(5, TimeUnit.SECONDS);
+        for (PendingMessage pending : stale) {
+            if (closed.get()) {
+                return;
+            }
+            if (pending.getRedeliveryCount() >= options.maxDeliveries()) {
+                deadLetter(pending);
+                continue;
+            }
+            List<StreamMessage<String, byte[]>> claimed = commands.xclaim(key, consumer,
+                    XClaimArgs.Builder.minIdleTime(idleMillis), pending.getId()).get(5, TimeUnit.SECONDS);
+            for (StreamMessage<String, byte[]> entry : claimed) {
+                dispatch(entry.getId(), entry.getBody(), (int) Math.min(Integer.MAX_VALUE, pending.getRedeliveryCount() + 1));
+            }
+            if (claimed.isEmpty()) {
+                // Claimed by someone else meanwhile, or the entry is gone: a gone entry must not stay pending forever.
+                long gone = commands.xrange(key, RedisPubsub.only(pending.getId())).get(5, TimeUnit.SECONDS).size();
+                if (gone == 0) {
+                    commands.xack(key, channel, pending.getId());
+                }
+            }
+        }
+    }
+
+    private void deadLetter(PendingMessage pending) throws Exception {
+        String reason = lastFailure.getOrDefault(pending.getId(),
+                "not acknowledged after " + pending.getRedeliveryCount() + " deliveries");
+        Long moved = pubsub.redis.<Long>eval(DEAD, ScriptOutputType.INTEGER,
+                new String[] {key, RedisPubsub.deadKey(topic)}, channel, pending.getId(), reason,
+                Long.toString(pending.getRedeliveryCount())).get(5, TimeUnit.SECONDS);
+        lastFailure.remove(pending.getId());
+        if (moved == 1L) {
+            log.warn("message {} of {} moved to the dead letters of channel {} after {} deliveries: {}", pending.getId(),
+                    topic, channel, pending.getRedeliveryCount(), reason);
+        }
+    }
+
+    static Message toMessage(String id, String topic, Map<String, byte[]> fields, int deliveryCount) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        byte[] body = new byte[0];
+        for (Map.Entry<String, byte[]> field : fields.entrySet()) {
+            if (field.getKey().equals(RedisTopic.BODY)) {
+                body = field.getValue();
+            } else if (field.getKey().startsWith(RedisTopic.HEADER)) {
+                headers.put(field.getKey().substring(RedisTopic.HEADER.length()),
+                        new String(field.getValue(), StandardCharsets.UTF_8));
+            }
+        }
+        return new Message(id, topic, headers, body, deliveryCount);
+    }
+
+    static Map<String, Object> pairs(List<?> flat) {
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            map.put(String.valueOf(flat.get(i)), flat.get(i + 1));
+        }
+        return map;
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        pubsub.channels.remove(this);
+        if (reader != null) {
+            // Not interrupted: a read in flight finishes (within the block time) and its messages
+            // are handled, instead of lying in this consumer's pending list until someone claims them.
+            try {
+                reader.join(pubsub.block.toMillis() + 5_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (reader.isAlive()) {
+                reader.interrupt();
+            }
+        }
+        try {
+            // Let running handlers finish: take every slot back, then acknowledge what they did.
+            if (slots.tryAcquire(options.concurrency(), 10, TimeUnit.SECONDS)) {
+                slots.release(options.concurrency());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        flushAcks();
+        leaveGroup();
+        if (readConnection != null) {
+            readConnection.closeAsync();
+        }
+    }
+
+    /**
+     * Removes this consumer from the group when it holds nothing (deleting a consumer drops its
+     * pending messages, so one that holds some stays for others to claim from). An ephemeral
+     * channel is removed with its last consumer.
+     */
+    private void leaveGroup() {
+        try {
+            long holding = pubsub.binary.xpending(key, consumer, Range.create("-", "+"), Limit.from(1))
+                    .get(5, TimeUnit.SECONDS).size();
+            if (holding == 0) {
+                pubsub.binary.xgroupDelconsumer(key, consumer).get(5, TimeUnit.SECONDS);
+            }
+            if (!options.durable()) {
+                List<Object> consumers = pubsub.binary.xinfoConsumers(key, channel).get(5, TimeUnit.SECONDS);
+                if (consumers.isEmpty()) {
+                    pubsub.binary.xgroupDestroy(key, channel).get(5, TimeUnit.SECONDS);
+                }
+            }
+        } catch (Exception e) {
+            log.debug("channel {} of {}: leaving the group failed ({}); an idle consumer entry stays behind", channel,
+                    topic, e.getMessage());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "StreamChannel{" + topic + "/" + channel + " as " + consumerName + "}";
+    }
+}

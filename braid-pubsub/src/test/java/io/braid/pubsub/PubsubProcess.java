@@ -1,0 +1,47 @@
+package io.braid.pubsub;
+
+import io.braid.api.ChannelOptions;
+import io.braid.api.Pubsub;
+import io.braid.redis.RedisConnector;
+import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
+import java.io.FileDescriptor;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * A child JVM with one consumer, so a test can kill it with SIGKILL like a crashed process.
+ * Args: redis uri, topic, channel, concurrency, mode. Mode {@code hold}: the handler prints
+ * {@code GOT <id>} and never returns (the messages stay pending with this consumer); mode
+ * {@code ack}: it prints {@code H <body>} and returns (acknowledged). A line is flushed before the
+ * handler returns, so every acknowledged message was reported. Prints {@code READY} once subscribed.
+ */
+public final class PubsubProcess {
+    private PubsubProcess() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
+                false, StandardCharsets.UTF_8);
+        RedisConnector redis = RedisConnector.connect(args[0]);
+        Pubsub pubsub = RedisPubsub.builder(redis).consumerName("child").build();
+        boolean hold = args[4].equals("hold");
+        CountDownLatch never = new CountDownLatch(1);
+        pubsub.topic(args[1]).subscribe(args[2], ChannelOptions.DEFAULT.withConcurrency(Integer.parseInt(args[3])))
+                .onMessage(message -> {
+                    synchronized (out) {
+                        out.println(hold ? "GOT " + message.id() : "H " + new String(message.body(), StandardCharsets.UTF_8));
+                        out.flush();
+                    }
+                    if (hold) {
+                        never.await();
+                    }
+                });
+        synchronized (out) {
+            out.println("READY");
+            out.flush();
+        }
+        never.await(); // until killed
+    }
+}
