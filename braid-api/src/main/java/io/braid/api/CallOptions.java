@@ -12,18 +12,21 @@ import java.util.Objects;
  */
 public final class CallOptions {
     /** No timeout of its own (the client's default applies), not idempotent, no metadata. */
-    public static final CallOptions DEFAULT = new CallOptions(null, null, false, Map.of());
+    public static final CallOptions DEFAULT = new CallOptions(null, null, false, Map.of(), null);
 
     private final Duration timeout;
     private final Deadline deadline;
     private final boolean idempotent;
     private final Map<String, String> metadata;
+    private final String contentType;
 
-    private CallOptions(Duration timeout, Deadline deadline, boolean idempotent, Map<String, String> metadata) {
+    private CallOptions(Duration timeout, Deadline deadline, boolean idempotent, Map<String, String> metadata,
+                        String contentType) {
         this.timeout = timeout;
         this.deadline = deadline;
         this.idempotent = idempotent;
         this.metadata = metadata;
+        this.contentType = contentType;
     }
 
     /** The call fails with {@link Code#DEADLINE_EXCEEDED} if it has not completed after {@code timeout}. */
@@ -32,7 +35,7 @@ public final class CallOptions {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive, was " + timeout);
         }
-        return new CallOptions(timeout, deadline, idempotent, metadata);
+        return new CallOptions(timeout, deadline, idempotent, metadata, contentType);
     }
 
     /**
@@ -40,7 +43,7 @@ public final class CallOptions {
      * call. When both a timeout and a deadline are set, the earlier one wins.
      */
     public CallOptions withDeadline(Deadline deadline) {
-        return new CallOptions(timeout, Objects.requireNonNull(deadline, "deadline"), idempotent, metadata);
+        return new CallOptions(timeout, Objects.requireNonNull(deadline, "deadline"), idempotent, metadata, contentType);
     }
 
     /**
@@ -48,7 +51,7 @@ public final class CallOptions {
      * has left this process; any call is retried when it provably was never written.
      */
     public CallOptions withIdempotent(boolean idempotent) {
-        return new CallOptions(timeout, deadline, idempotent, metadata);
+        return new CallOptions(timeout, deadline, idempotent, metadata, contentType);
     }
 
     /** Adds one metadata entry sent with the request. Keys starting with {@code braid-} are reserved. */
@@ -60,7 +63,23 @@ public final class CallOptions {
         }
         Map<String, String> copy = new LinkedHashMap<>(metadata);
         copy.put(key, value);
-        return new CallOptions(timeout, deadline, idempotent, Map.copyOf(copy));
+        return new CallOptions(timeout, deadline, idempotent, Map.copyOf(copy), contentType);
+    }
+
+    /**
+     * Encodes the request, and asks for the answer, in this content type (a {@link Codec}'s name,
+     * e.g. {@code application/json}); default protobuf binary.
+     */
+    public CallOptions withContentType(String contentType) {
+        if (contentType == null || contentType.isBlank()) {
+            throw new IllegalArgumentException("contentType must not be blank");
+        }
+        return new CallOptions(timeout, deadline, idempotent, metadata, contentType);
+    }
+
+    /** The content type, or null for protobuf binary. */
+    public String contentType() {
+        return contentType;
     }
 
     /** The timeout, or null when the client's default applies. */
@@ -94,6 +113,6 @@ public final class CallOptions {
     @Override
     public String toString() {
         return "CallOptions{timeout=" + timeout + ", deadline=" + deadline + ", idempotent=" + idempotent
-                + ", metadata=" + metadata + "}";
+                + ", metadata=" + metadata + ", contentType=" + contentType + "}";
     }
 }

@@ -4,9 +4,10 @@ import io.braid.api.internal.Checks;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
-import com.google.protobuf.UnsafeByteOperations;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
+import io.braid.api.ClientInterceptor;
+import io.braid.api.Codec;
 import io.braid.api.Client;
 import io.braid.api.Code;
 import io.braid.api.Deadline;
@@ -14,8 +15,10 @@ import io.braid.api.Discover;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.LinkCache;
 import io.braid.api.Node;
+import io.braid.api.OutgoingCall;
 import io.braid.api.Subscription;
 import io.braid.rpc.internal.ClientChannels;
+import io.braid.rpc.internal.CodecRegistry;
 import io.braid.rpc.internal.PeerPool;
 import io.braid.rpc.internal.PendingCall;
 import io.braid.rpc.internal.ServerConnectionHandler;
@@ -28,6 +31,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -63,6 +67,8 @@ public final class RpcClient implements Client, AutoCloseable {
     private final Builder settings;
     private final Discover discover;
     private final LinkCache links;
+    private final CodecRegistry codecs;
+    private final List<ClientInterceptor> interceptors;
     private final EjectionMarks marks;
     private final ClientChannels channels;
     private final ConcurrentHashMap<String, PeerPool> pools = new ConcurrentHashMap<>();
@@ -76,6 +82,13 @@ public final class RpcClient implements Client, AutoCloseable {
         this.settings = settings;
         this.discover = settings.discover;
         this.links = settings.links;
+        this.codecs = new CodecRegistry(settings.codecs);
+        List<ClientInterceptor> chain = new java.util.ArrayList<>();
+        if (settings.propagateDeadlines) {
+            chain.add(new DeadlinePropagation());
+        }
+        chain.addAll(settings.interceptors);
+        this.interceptors = List.copyOf(chain);
         this.marks = new EjectionMarks(settings.failuresToEject, settings.ejectionBackoff,
                 settings.maxEjectionBackoff, System::nanoTime);
         this.ownsGroup = settings.group == null;
@@ -94,38 +107,87 @@ public final class RpcClient implements Client, AutoCloseable {
                                            Parser<R> responseParser, CallOptions options) {
         Objects.requireNonNull(request, "request");
         Objects.requireNonNull(responseParser, "responseParser");
-        return start(target, method, token, request.toByteString(), responseParser::parseFrom, options);
+        return start(target, method, token, request, responseParser, options);
     }
 
     @Override
     public CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request,
                                             CallOptions options) {
         Objects.requireNonNull(request, "request");
-        return start(target, method, token, UnsafeByteOperations.unsafeWrap(request), ByteString::toByteArray, options);
+        return start(target, method, token, request, null, options);
     }
 
-    private <R> CompletableFuture<R> start(String target, String method, String token, ByteString payload,
-                                           PendingCall.Decoder<R> decoder, CallOptions options) {
+    /** {@code parser} null means the answer is returned as bytes. */
+    @SuppressWarnings("unchecked")
+    private <R> CompletableFuture<R> start(String target, String method, String token, Object request,
+                                           Parser<R> parser, CallOptions options) {
         Checks.notBlank(target, "target");
         Checks.notBlank(method, "method");
         Objects.requireNonNull(options, "options");
         String tokenOrEmpty = token == null ? "" : token;
+        Codec codec = codecs.resolve(options.contentType());
+        if (codec == null) {
+            return CompletableFuture.failedFuture(new BraidException(Code.INVALID_ARGUMENT,
+                    "unknown content type '" + options.contentType() + "' (this client knows " + codecs + ")"));
+        }
+        ByteString payload;
+        try {
+            payload = codec.encode(request);
+        } catch (Exception e) {
+            return CompletableFuture.failedFuture(BraidException.from(e).code() == Code.UNKNOWN
+                    ? new BraidException(Code.INVALID_ARGUMENT, "cannot encode the request as " + codec.contentType()
+                            + ": " + e.getMessage(), e)
+                    : BraidException.from(e));
+        }
+        PendingCall.Decoder<R> decoder = parser == null
+                ? bytes -> (R) bytes.toByteArray()
+                : bytes -> codec.decode(bytes, parser);
         Deadline deadline = options.effectiveDeadline(settings.defaultTimeout);
-        Request.Builder request = Request.newBuilder().setMethod(method).setToken(tokenOrEmpty).setPayload(payload);
-        if (!options.metadata().isEmpty()) {
-            request.putAllMetadata(options.metadata());
+        if (interceptors.isEmpty()) {
+            return send(target, method, tokenOrEmpty, payload, codec, decoder, options, deadline, options.metadata(), null);
+        }
+        Outgoing call = new Outgoing(target, method, tokenOrEmpty, options, deadline);
+        CompletableFuture<Object> answered = proceed(0, call, c -> (CompletableFuture<Object>) send(target, method,
+                tokenOrEmpty, payload, codec, decoder, options, c.deadline(), c.metadata(), c));
+        return (CompletableFuture<R>) answered;
+    }
+
+    /** Interceptor {@code index} of the chain, or {@code last} after the last one. */
+    private CompletableFuture<Object> proceed(int index, Outgoing call,
+                                              java.util.function.Function<Outgoing, CompletableFuture<Object>> last) {
+        try {
+            if (index == interceptors.size()) {
+                return last.apply(call);
+            }
+            CompletableFuture<Object> answer = interceptors.get(index).intercept(call, c -> proceed(index + 1, call, last));
+            return answer != null ? answer : CompletableFuture.failedFuture(new BraidException(Code.INTERNAL,
+                    "a client interceptor returned a null future"));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private <R> CompletableFuture<R> send(String target, String method, String token, ByteString payload, Codec codec,
+                                          PendingCall.Decoder<R> decoder, CallOptions options, Deadline deadline,
+                                          Map<String, String> metadata, Outgoing observer) {
+        Request.Builder request = Request.newBuilder().setMethod(method).setToken(token).setPayload(payload)
+                .setContentType(CodecRegistry.wireName(codec));
+        if (!metadata.isEmpty()) {
+            request.putAllMetadata(metadata);
         }
         if (settings.nodeId != null) {
             request.putMetadata(ServerConnectionHandler.CALLER_KEY, settings.nodeId);
         }
-        PendingCall<R> call = new PendingCall<>(target, method, tokenOrEmpty, options.idempotent(), deadline,
-                request, decoder);
+        PendingCall<R> call = new PendingCall<>(target, method, token, options.idempotent(), deadline, request, decoder);
+        if (observer != null) {
+            observer.pending = call;
+        }
         if (closed.get()) {
             call.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
             return call;
         }
         try {
-            if (links != null && !tokenOrEmpty.isEmpty()) {
+            if (links != null && !token.isEmpty()) {
                 routeByLink(call);
             } else {
                 startAttempt(call, null);
@@ -134,6 +196,67 @@ public final class RpcClient implements Client, AutoCloseable {
             call.completeExceptionally(e);
         }
         return call;
+    }
+
+    /** A call as client interceptors see it. */
+    private static final class Outgoing implements OutgoingCall {
+        private final String target;
+        private final String method;
+        private final String token;
+        private final CallOptions options;
+        private final Map<String, String> metadata;
+        private Deadline deadline;
+        volatile PendingCall<?> pending;
+
+        Outgoing(String target, String method, String token, CallOptions options, Deadline deadline) {
+            this.target = target;
+            this.method = method;
+            this.token = token;
+            this.options = options;
+            this.deadline = deadline;
+            this.metadata = new java.util.LinkedHashMap<>(options.metadata());
+        }
+
+        @Override
+        public String target() {
+            return target;
+        }
+
+        @Override
+        public String method() {
+            return method;
+        }
+
+        @Override
+        public String token() {
+            return token;
+        }
+
+        @Override
+        public Map<String, String> metadata() {
+            return metadata;
+        }
+
+        @Override
+        public Deadline deadline() {
+            return deadline;
+        }
+
+        @Override
+        public void tightenDeadline(Deadline earlier) {
+            deadline = deadline.min(earlier);
+        }
+
+        @Override
+        public CallOptions options() {
+            return options;
+        }
+
+        @Override
+        public Map<String, String> responseMetadata() {
+            PendingCall<?> call = pending;
+            return call == null ? Map.of() : call.responseMetadata();
+        }
     }
 
     /** Token calls: owner from the link cache, or a new owner linked first-writer-wins. */
@@ -375,6 +498,9 @@ public final class RpcClient implements Client, AutoCloseable {
 
         private Discover discover;
         private LinkCache links;
+        private final List<Codec> codecs = new java.util.ArrayList<>();
+        private final List<ClientInterceptor> interceptors = new java.util.ArrayList<>();
+        private boolean propagateDeadlines = true;
         private String nodeId;
         private Duration defaultTimeout = DEFAULT_TIMEOUT;
         private Duration connectTimeout = DEFAULT_CONNECT_TIMEOUT;
@@ -397,6 +523,27 @@ public final class RpcClient implements Client, AutoCloseable {
         /** Where the nodes of each service come from (required); the client never closes it. */
         public Builder discover(Discover discover) {
             this.discover = Objects.requireNonNull(discover, "discover");
+            return this;
+        }
+
+        /** Adds a client interceptor; they run in the order added, after deadline propagation. */
+        public Builder intercept(ClientInterceptor interceptor) {
+            interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+            return this;
+        }
+
+        /** Adds a codec for its content type, next to the built-in protobuf, JSON and raw ones. */
+        public Builder codec(Codec codec) {
+            codecs.add(Objects.requireNonNull(codec, "codec"));
+            return this;
+        }
+
+        /**
+         * Whether a call made while serving another inherits that call's deadline (default true; see
+         * {@link DeadlinePropagation}).
+         */
+        public Builder propagateDeadlines(boolean propagate) {
+            this.propagateDeadlines = propagate;
             return this;
         }
 

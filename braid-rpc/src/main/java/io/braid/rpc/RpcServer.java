@@ -114,7 +114,8 @@ public final class RpcServer implements Server, AutoCloseable {
             executor = ownedExecutor;
         }
         ServerConfig config = new ServerConfig(methods, executor, settings.maxFrameBytes,
-                settings.maxInFlightPerConnection, settings.maxDeadline, settings.idleTimeout, settings.tokenGate);
+                settings.maxInFlightPerConnection, settings.maxDeadline, settings.idleTimeout, settings.tokenGate,
+                new io.braid.rpc.internal.CodecRegistry(settings.codecs), List.copyOf(settings.interceptors));
         FrameEncoder encoder = new FrameEncoder(settings.maxFrameBytes);
         SslContext tls = settings.tls;
         ServerBootstrap bootstrap = new ServerBootstrap()
@@ -256,8 +257,22 @@ public final class RpcServer implements Server, AutoCloseable {
         private java.util.concurrent.Executor blockingExecutor;
         private SslContext tls;
         private java.util.function.BooleanSupplier tokenGate;
+        private final List<io.braid.api.Codec> codecs = new ArrayList<>();
+        private final List<io.braid.api.ServerInterceptor> interceptors = new ArrayList<>();
 
         private Builder() {
+        }
+
+        /** Adds a server interceptor; they run in the order added, around every handler. */
+        public Builder intercept(io.braid.api.ServerInterceptor interceptor) {
+            interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+            return this;
+        }
+
+        /** Adds a codec for its content type, next to the built-in protobuf, JSON and raw ones. */
+        public Builder codec(io.braid.api.Codec codec) {
+            codecs.add(Objects.requireNonNull(codec, "codec"));
+            return this;
         }
 
         /**

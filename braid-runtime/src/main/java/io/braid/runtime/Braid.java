@@ -6,17 +6,22 @@ import com.google.protobuf.Parser;
 import io.braid.api.AsyncHandler;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
+import io.braid.api.ChannelOptions;
+import io.braid.api.ClientInterceptor;
+import io.braid.api.Codec;
 import io.braid.api.Client;
 import io.braid.api.Discover;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Elector;
 import io.braid.api.Handler;
 import io.braid.api.LinkCache;
+import io.braid.api.MessageHandler;
 import io.braid.api.Node;
 import io.braid.api.NodeState;
 import io.braid.api.Pubsub;
 import io.braid.api.Topic;
 import io.braid.api.Server;
+import io.braid.api.ServerInterceptor;
 import io.braid.discover.InMemoryDiscover;
 import io.braid.discover.RedisDiscover;
 import io.braid.elector.InMemoryElector;
@@ -79,6 +84,9 @@ public final class Braid implements AutoCloseable {
     private final Deque<AutoCloseable> closeOrder;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+    private List<Consumer<Braid>> beforeStop = List.of();
+    private List<Runnable> afterStop = List.of();
     private final AtomicBoolean draining = new AtomicBoolean();
 
     private Braid(Node node, RpcServer server, RpcClient client, Discover discover, Elector elector, LinkCache links,
@@ -201,12 +209,53 @@ public final class Braid implements AutoCloseable {
             return;
         }
         log.info("braid node {} ({}) closing", node.id(), node.service());
+        runHooks(beforeStop, hook -> hook.accept(this));
         while (!closeOrder.isEmpty()) {
             AutoCloseable next = closeOrder.pop();
             try {
                 next.close();
             } catch (Exception e) {
                 log.warn("closing {} of node {} failed", next, node.id(), e);
+            }
+        }
+        runHooks(afterStop, Runnable::run);
+        stopped.countDown();
+    }
+
+    private <T> void runHooks(List<T> hooks, Consumer<T> run) {
+        for (T hook : hooks) {
+            try {
+                run.accept(hook);
+            } catch (RuntimeException e) {
+                log.warn("a lifecycle hook of node {} failed", node.id(), e);
+            }
+        }
+    }
+
+    /**
+     * The main loop of a game server process (go-micro's Service.Run): blocks until SIGTERM or
+     * SIGINT (or {@link #close()} from elsewhere), then {@linkplain #drain() drains} and closes, and
+     * returns, so {@code main} can end with exit code 0. A second signal while draining closes at
+     * once.
+     */
+    public void run() throws InterruptedException {
+        java.util.concurrent.atomic.AtomicInteger signals = new java.util.concurrent.atomic.AtomicInteger();
+        Signals.onTermination(name -> {
+            int count = signals.incrementAndGet();
+            log.info("braid node {}: SIG{} {}", node.id(), name, count == 1 ? "- draining" : "again - closing now");
+            if (count == 1) {
+                drain();
+            } else {
+                Thread.ofPlatform().daemon().start(this::close);
+            }
+        });
+        log.info("braid node {} running until SIGTERM or SIGINT", node.id());
+        stopped.await();
+        if (draining.get()) {
+            try {
+                drained.get();
+            } catch (java.util.concurrent.ExecutionException e) {
+                log.warn("braid node {}: drain ended with {}", node.id(), e.getCause().toString());
             }
         }
     }
@@ -236,6 +285,17 @@ public final class Braid implements AutoCloseable {
         private SslContext serverTls;
         private SslContext clientTls;
         private final List<Consumer<RpcServer>> handlers = new ArrayList<>();
+        private final List<Runnable> beforeStartHooks = new ArrayList<>();
+        private final List<Consumer<Braid>> afterStartHooks = new ArrayList<>();
+        private final List<Consumer<Braid>> beforeStopHooks = new ArrayList<>();
+        private final List<Runnable> afterStopHooks = new ArrayList<>();
+        private final List<Subscriber> subscribers = new ArrayList<>();
+        private final List<ClientInterceptor> clientInterceptors = new ArrayList<>();
+        private final List<ServerInterceptor> serverInterceptors = new ArrayList<>();
+        private final List<Codec> codecs = new ArrayList<>();
+
+        private record Subscriber(String topic, String channel, ChannelOptions options, MessageHandler handler) {
+        }
 
         private Builder() {
         }
@@ -373,6 +433,62 @@ public final class Braid implements AutoCloseable {
             return this;
         }
 
+        /** Runs first thing in {@link #start()}. */
+        public Builder beforeStart(Runnable hook) {
+            beforeStartHooks.add(Objects.requireNonNull(hook, "hook"));
+            return this;
+        }
+
+        /** Runs once the node is registered and serving. */
+        public Builder afterStart(Consumer<Braid> hook) {
+            afterStartHooks.add(Objects.requireNonNull(hook, "hook"));
+            return this;
+        }
+
+        /** Runs first thing in {@link Braid#close()}, while everything still works. */
+        public Builder beforeStop(Consumer<Braid> hook) {
+            beforeStopHooks.add(Objects.requireNonNull(hook, "hook"));
+            return this;
+        }
+
+        /** Runs once everything is closed. */
+        public Builder afterStop(Runnable hook) {
+            afterStopHooks.add(Objects.requireNonNull(hook, "hook"));
+            return this;
+        }
+
+        /**
+         * Subscribes {@code handler} to {@code channel} of {@code topic} for the life of the node
+         * (go-micro's Server.Subscribe): delivery starts with the node and stops when it closes.
+         */
+        public Builder subscribe(String topic, String channel, MessageHandler handler) {
+            return subscribe(topic, channel, ChannelOptions.DEFAULT, handler);
+        }
+
+        public Builder subscribe(String topic, String channel, ChannelOptions options, MessageHandler handler) {
+            subscribers.add(new Subscriber(Checks.notBlank(topic, "topic"), Checks.notBlank(channel, "channel"),
+                    Objects.requireNonNull(options, "options"), Objects.requireNonNull(handler, "handler")));
+            return this;
+        }
+
+        /** Adds a client interceptor (after the built-in deadline propagation), in order. */
+        public Builder clientInterceptor(ClientInterceptor interceptor) {
+            clientInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+            return this;
+        }
+
+        /** Adds a server interceptor, in order, around every handler of this node. */
+        public Builder serverInterceptor(ServerInterceptor interceptor) {
+            serverInterceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+            return this;
+        }
+
+        /** Adds a codec (content type) to this node's client and server. */
+        public Builder codec(Codec codec) {
+            codecs.add(Objects.requireNonNull(codec, "codec"));
+            return this;
+        }
+
         /** A blocking handler (virtual thread per call). */
         public <Q, R extends MessageLite> Builder handle(String method, Parser<Q> parser, Handler<Q, R> handler) {
             handlers.add(s -> s.handle(method, parser, handler));
@@ -405,6 +521,7 @@ public final class Braid implements AutoCloseable {
                         + "redis(connector) or inMemory(...)");
             }
             String id = nodeId != null ? nodeId : service + "-" + UUID.randomUUID().toString().substring(0, 8);
+            beforeStartHooks.forEach(Runnable::run);
             Deque<AutoCloseable> started = new ArrayDeque<>();
             try {
                 EventLoopGroup group = Transports.newGroup(ioThreads, "braid-" + id);
@@ -444,6 +561,8 @@ public final class Braid implements AutoCloseable {
                 if (clientTls != null) {
                     clientSettings.tls(clientTls);
                 }
+                clientInterceptors.forEach(clientSettings::intercept);
+                codecs.forEach(clientSettings::codec);
                 RpcClient client = clientSettings.build();
                 started.push(client);
 
@@ -452,6 +571,8 @@ public final class Braid implements AutoCloseable {
                 if (serverTls != null) {
                     serverSettings.tls(serverTls);
                 }
+                serverInterceptors.forEach(serverSettings::intercept);
+                codecs.forEach(serverSettings::codec);
                 if (discover instanceof RedisDiscover redisDiscover) {
                     // Self-fencing: stop serving players before the cluster could give them to another node.
                     Duration fenceAfter = ttl.minus(heartbeat.compareTo(ttl.dividedBy(3)) > 0 ? heartbeat : ttl.dividedBy(3));
@@ -507,8 +628,19 @@ public final class Braid implements AutoCloseable {
 
                 log.info("braid node {} of {} started at {} ({})", id, service, node.address(),
                         connector != null ? connector.description() : "in-memory cluster " + memory.name());
-                return new Braid(node, server, client, discover, elector, new AnnouncingLinkCache(links, events), pubsub,
-                        drainTimeout, started);
+                for (Subscriber subscriber : subscribers) {
+                    io.braid.api.Channel channel = pubsub.topic(subscriber.topic())
+                            .subscribe(subscriber.channel(), subscriber.options());
+                    started.push(channel);
+                    channel.onMessage(subscriber.handler());
+                }
+
+                Braid braid = new Braid(node, server, client, discover, elector, new AnnouncingLinkCache(links, events),
+                        pubsub, drainTimeout, started);
+                braid.beforeStop = List.copyOf(beforeStopHooks);
+                braid.afterStop = List.copyOf(afterStopHooks);
+                afterStartHooks.forEach(hook -> hook.accept(braid));
+                return braid;
             } catch (RuntimeException e) {
                 while (!started.isEmpty()) {
                     try {

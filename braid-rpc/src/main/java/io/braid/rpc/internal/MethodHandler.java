@@ -1,15 +1,16 @@
 package io.braid.rpc.internal;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import com.google.protobuf.UnsafeByteOperations;
 import io.braid.api.AsyncHandler;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
+import io.braid.api.Codec;
 import io.braid.api.Handler;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -34,16 +35,17 @@ public abstract class MethodHandler {
         return inline;
     }
 
-    abstract void invoke(ServerCall call, ByteString payload) throws Exception;
+    /** Decodes the request with {@code codec}, runs the handler, and completes with the encoded answer. */
+    abstract CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception;
 
     public static <Q, R extends MessageLite> MethodHandler blocking(String name, Parser<Q> parser, Handler<Q, R> handler) {
         Objects.requireNonNull(parser, "requestParser");
         Objects.requireNonNull(handler, "handler");
         return new MethodHandler(name, false) {
             @Override
-            void invoke(ServerCall call, ByteString payload) throws Exception {
-                R response = handler.handle(call, parse(parser, payload, name));
-                call.succeed(encode(response, name));
+            CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception {
+                R response = handler.handle(call, parse(parser, payload, name, codec));
+                return CompletableFuture.completedFuture(encode(response, name, codec));
             }
         };
     }
@@ -53,20 +55,19 @@ public abstract class MethodHandler {
         Objects.requireNonNull(handler, "handler");
         return new MethodHandler(name, true) {
             @Override
-            void invoke(ServerCall call, ByteString payload) throws Exception {
-                CompletionStage<R> stage = handler.handle(call, parse(parser, payload, name));
+            CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception {
+                CompletionStage<R> stage = handler.handle(call, parse(parser, payload, name, codec));
                 if (stage == null) {
                     throw new BraidException(Code.INTERNAL, "handler of '" + name + "' returned a null stage");
                 }
-                stage.whenComplete((response, failure) -> {
-                    if (failure != null) {
-                        call.fail(failure);
-                    } else {
-                        try {
-                            call.succeed(encode(response, name));
-                        } catch (RuntimeException e) {
-                            call.fail(e);
-                        }
+                return stage.thenApply(response -> {
+                    try {
+                        return encode(response, name, codec);
+                    } catch (BraidException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        throw new BraidException(Code.INTERNAL, "cannot encode the answer of '" + name + "': "
+                                + e.getMessage(), e);
                     }
                 });
             }
@@ -77,30 +78,32 @@ public abstract class MethodHandler {
         Objects.requireNonNull(handler, "handler");
         return new MethodHandler(name, false) {
             @Override
-            void invoke(ServerCall call, ByteString payload) throws Exception {
+            CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception {
                 byte[] response = handler.handle(call, payload.toByteArray());
                 if (response == null) {
                     throw new BraidException(Code.INTERNAL, "handler of '" + name + "' returned null");
                 }
-                call.succeed(UnsafeByteOperations.unsafeWrap(response));
+                return CompletableFuture.completedFuture(UnsafeByteOperations.unsafeWrap(response));
             }
         };
     }
 
-    private static <Q> Q parse(Parser<Q> parser, ByteString payload, String method) {
+    private static <Q> Q parse(Parser<Q> parser, ByteString payload, String method, Codec codec) {
         try {
-            return parser.parseFrom(payload);
-        } catch (InvalidProtocolBufferException e) {
-            throw new BraidException(Code.INVALID_ARGUMENT,
-                    "request of '" + method + "' does not parse: " + e.getMessage(), e);
+            return codec.decode(payload, parser);
+        } catch (BraidException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new BraidException(Code.INVALID_ARGUMENT, "request of '" + method + "' does not parse as "
+                    + codec.contentType() + ": " + e.getMessage(), e);
         }
     }
 
-    private static ByteString encode(MessageLite response, String method) {
+    private static ByteString encode(MessageLite response, String method, Codec codec) throws Exception {
         if (response == null) {
             throw new BraidException(Code.INTERNAL, "handler of '" + method + "' returned null");
         }
-        return response.toByteString();
+        return codec.encode(response);
     }
 
     static String requireMethodName(String name) {

@@ -41,6 +41,8 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
     private final Decoder<R> decoder;
     private final List<String> triedNodes = new ArrayList<>(2);
 
+    private volatile java.util.Map<String, String> responseMetadata = java.util.Map.of();
+
     // The current attempt; written before it is queued, then read and changed on its event loop.
     volatile ClientConnection connection;
     long callId;
@@ -69,6 +71,11 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
         return deadline;
     }
 
+    /** What the server sent back with its answer; empty before it arrives. */
+    public java.util.Map<String, String> responseMetadata() {
+        return responseMetadata;
+    }
+
     public boolean idempotent() {
         return idempotent;
     }
@@ -92,6 +99,9 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
 
     /** A response for this call arrived (on the event loop). */
     void onResponse(Response response) {
+        if (response.getMetadataCount() > 0) {
+            responseMetadata = response.getMetadataMap();
+        }
         if (response.getCode() != Code.OK.value()) {
             completeExceptionally(Responses.toException(response));
             return;

@@ -13,19 +13,27 @@ public final class Responses {
     private Responses() {
     }
 
-    public static Envelope ok(long callId, ByteString payload) {
-        return Envelope.newBuilder()
-                .setResponse(Response.newBuilder().setCallId(callId).setPayload(payload))
-                .build();
+    public static Envelope ok(long callId, ByteString payload, java.util.Map<String, String> metadata) {
+        Response.Builder response = Response.newBuilder().setCallId(callId).setPayload(payload);
+        if (metadata != null && !metadata.isEmpty()) {
+            response.putAllMetadata(metadata);
+        }
+        return Envelope.newBuilder().setResponse(response).build();
     }
 
     public static Envelope error(long callId, Code code, String message) {
-        return Envelope.newBuilder()
-                .setResponse(Response.newBuilder()
-                        .setCallId(callId)
-                        .setCode(code.value())
-                        .setMessage(message == null ? "" : message))
-                .build();
+        return error(callId, code, message, null);
+    }
+
+    public static Envelope error(long callId, Code code, String message, java.util.Map<String, String> metadata) {
+        Response.Builder response = Response.newBuilder()
+                .setCallId(callId)
+                .setCode(code.value())
+                .setMessage(message == null ? "" : message);
+        if (metadata != null && !metadata.isEmpty()) {
+            response.putAllMetadata(metadata);
+        }
+        return Envelope.newBuilder().setResponse(response).build();
     }
 
     public static Envelope error(long callId, BraidException failure) {

@@ -2,13 +2,21 @@ package io.braid.rpc.internal;
 
 import com.google.protobuf.ByteString;
 import io.braid.api.BraidException;
-import io.braid.api.CallContext;
+import io.braid.api.Codec;
+import io.braid.api.IncomingCall;
+import io.braid.api.ServerInterceptor;
+import io.braid.rpc.RpcContext;
 import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.rpc.internal.wire.Envelope;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * deadline, by a Cancel from the caller, or by the connection closing; whatever comes later is
  * dropped.
  */
-final class ServerCall implements CallContext, Runnable, WriteQueue.Item {
+final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
     private static final Logger log = LoggerFactory.getLogger(ServerCall.class);
     private static final VarHandle FINISHED;
 
@@ -35,7 +43,10 @@ final class ServerCall implements CallContext, Runnable, WriteQueue.Item {
     private final ServerConnectionHandler connection;
     private final MethodHandler method;
     private final String token;
-    private final Map<String, String> metadata;
+    private volatile Map<String, String> metadata;
+    private Map<String, String> responseMetadata;
+    private final Codec codec;
+    private final List<ServerInterceptor> interceptors;
     private final Deadline deadline;
     private final String caller;
     private ByteString payload;
@@ -48,8 +59,11 @@ final class ServerCall implements CallContext, Runnable, WriteQueue.Item {
     ScheduledFuture<?> timer;
 
     ServerCall(ServerConnectionHandler connection, MethodHandler method, long callId, String token,
-               Map<String, String> metadata, Deadline deadline, String caller, ByteString payload) {
+               Map<String, String> metadata, Deadline deadline, String caller, ByteString payload, Codec codec,
+               List<ServerInterceptor> interceptors) {
         this.connection = connection;
+        this.codec = codec;
+        this.interceptors = interceptors;
         this.method = method;
         this.callId = callId;
         this.token = token;
@@ -65,17 +79,37 @@ final class ServerCall implements CallContext, Runnable, WriteQueue.Item {
         if (cancelled || deadline.isExpired()) {
             return; // the deadline timer or the cancel answers for it; do no expired work
         }
-        ByteString request = payload;
-        payload = null;
+        CompletionStage<Object> answered = RpcContext.with(this, () -> proceed(0));
+        answered.whenComplete((answer, failure) -> {
+            if (failure != null) {
+                fail(failure);
+            } else if (answer instanceof ByteString bytes) {
+                succeed(bytes);
+            } else {
+                fail(new BraidException(Code.INTERNAL, "a server interceptor answered with "
+                        + (answer == null ? "null" : answer.getClass().getName()) + " instead of the handler's answer"));
+            }
+        });
+    }
+
+    /** Interceptor {@code index}, or the handler after the last one. */
+    private CompletionStage<Object> proceed(int index) {
         try {
-            method.invoke(this, request);
+            if (index == interceptors.size()) {
+                ByteString request = payload;
+                payload = null;
+                return method.invoke(this, request, codec).thenApply(bytes -> bytes);
+            }
+            CompletionStage<Object> stage = interceptors.get(index).intercept(this, call -> proceed(index + 1));
+            return stage != null ? stage : CompletableFuture.failedFuture(new BraidException(Code.INTERNAL,
+                    "a server interceptor returned a null stage"));
         } catch (Throwable t) {
-            fail(t);
+            return CompletableFuture.failedFuture(t);
         }
     }
 
     void succeed(ByteString response) {
-        finish(Responses.ok(callId, response));
+        finish(Responses.ok(callId, response, responseMetadataSnapshot()));
     }
 
     void fail(Throwable failure) {
@@ -83,7 +117,26 @@ final class ServerCall implements CallContext, Runnable, WriteQueue.Item {
         if (error.code() == Code.INTERNAL) {
             log.warn("handler of '{}' failed (call {} from {})", method.name(), callId, caller, error.getCause());
         }
-        finish(Responses.error(callId, error));
+        finish(Responses.error(callId, error.code(), error.getMessage(), responseMetadataSnapshot()));
+    }
+
+    private synchronized Map<String, String> responseMetadataSnapshot() {
+        return responseMetadata == null ? null : Map.copyOf(responseMetadata);
+    }
+
+    @Override
+    public synchronized void putMetadata(String key, String value) {
+        Map<String, String> copy = new LinkedHashMap<>(metadata);
+        copy.put(key, value);
+        metadata = Collections.unmodifiableMap(copy);
+    }
+
+    @Override
+    public synchronized Map<String, String> responseMetadata() {
+        if (responseMetadata == null) {
+            responseMetadata = Collections.synchronizedMap(new LinkedHashMap<>());
+        }
+        return responseMetadata;
     }
 
     private void finish(Envelope envelope) {

@@ -10,5 +10,6 @@ import java.util.concurrent.Executor;
  */
 public record ServerConfig(ConcurrentMap<String, MethodHandler> methods, Executor blockingExecutor,
                            int maxFrameBytes, int maxInFlightPerConnection, Duration maxDeadline,
-                           Duration idleTimeout, java.util.function.BooleanSupplier tokenGate) {
+                           Duration idleTimeout, java.util.function.BooleanSupplier tokenGate, CodecRegistry codecs,
+                           java.util.List<io.braid.api.ServerInterceptor> interceptors) {
 }

@@ -102,6 +102,12 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             return; // announced as not processed in our GoAway: the client sends it elsewhere
         }
         noteCallId(callId);
+        io.braid.api.Codec codec = config.codecs().resolve(request.getContentType());
+        if (codec == null) {
+            write(Responses.error(callId, Code.INVALID_ARGUMENT, "unknown content type '" + request.getContentType()
+                    + "' (this node knows " + config.codecs() + ")"));
+            return;
+        }
         MethodHandler method = config.methods().get(request.getMethod());
         if (method == null) {
             write(Responses.error(callId, Code.NOT_FOUND, "no method '" + request.getMethod() + "' on this node"));
@@ -124,7 +130,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         Map<String, String> metadata = request.getMetadataMap();
         String caller = metadata.getOrDefault(CALLER_KEY, remote);
         ServerCall call = new ServerCall(this, method, callId, request.getToken(), metadata,
-                Deadline.afterNanos(timeoutNanos), caller, request.getPayload());
+                Deadline.afterNanos(timeoutNanos), caller, request.getPayload(), codec, config.interceptors());
         inFlight.put(callId, call);
         if (method.inline()) {
             call.run();
