@@ -31,6 +31,13 @@ public interface Client {
 
     CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request, CallOptions options);
 
+    /**
+     * Opens a bidirectional stream to the node that a call with the same arguments would reach
+     * (go-micro's Client.Stream). Returns at once; failures to open end the stream.
+     */
+    <Q extends MessageLite, R> ClientStream<Q, R> stream(String target, String method, String token,
+                                                        Parser<R> responseParser, CallOptions options);
+
     default CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request) {
         return invoke(target, method, token, request, CallOptions.DEFAULT);
     }

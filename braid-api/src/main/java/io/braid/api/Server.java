@@ -23,6 +23,9 @@ public interface Server {
      */
     <Q, R extends MessageLite> void handleAsync(String method, Parser<Q> requestParser, AsyncHandler<Q, R> handler);
 
+    /** Registers a bidirectional stream handler; it runs on a virtual thread per stream. */
+    <Q, R extends MessageLite> void handleStream(String method, Parser<Q> requestParser, StreamHandler<Q, R> handler);
+
     /** Registers a blocking handler of raw bytes (no protobuf on either side). */
     void handleBytes(String method, Handler<byte[], byte[]> handler);
 

@@ -7,6 +7,7 @@ import com.google.protobuf.Parser;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.ClientInterceptor;
+import io.braid.api.ClientStream;
 import io.braid.api.Codec;
 import io.braid.api.Client;
 import io.braid.api.Code;
@@ -20,7 +21,9 @@ import io.braid.api.Subscription;
 import io.braid.rpc.internal.ClientChannels;
 import io.braid.rpc.internal.CodecRegistry;
 import io.braid.rpc.internal.PeerPool;
+import io.braid.rpc.internal.ClientStreamCall;
 import io.braid.rpc.internal.PendingCall;
+import io.braid.rpc.internal.RoutedCall;
 import io.braid.rpc.internal.ServerConnectionHandler;
 import io.braid.rpc.internal.Transports;
 import io.braid.rpc.internal.balance.EjectionMarks;
@@ -115,6 +118,50 @@ public final class RpcClient implements Client, AutoCloseable {
                                             CallOptions options) {
         Objects.requireNonNull(request, "request");
         return start(target, method, token, request, null, options);
+    }
+
+    @Override
+    public <Q extends MessageLite, R> ClientStream<Q, R> stream(String target, String method, String token,
+                                                               Parser<R> responseParser, CallOptions options) {
+        Checks.notBlank(target, "target");
+        Checks.notBlank(method, "method");
+        Objects.requireNonNull(responseParser, "responseParser");
+        Objects.requireNonNull(options, "options");
+        String tokenOrEmpty = token == null ? "" : token;
+        Codec codec = codecs.resolve(options.contentType());
+        Deadline deadline = options.effectiveDeadline(settings.defaultTimeout);
+        io.braid.api.CallContext serving = RpcContext.currentOrNull();
+        if (serving != null && settings.propagateDeadlines) {
+            deadline = deadline.min(serving.deadline());
+        }
+        Request.Builder open = Request.newBuilder().setMethod(method).setToken(tokenOrEmpty)
+                .setContentType(codec == null ? "" : CodecRegistry.wireName(codec));
+        if (!options.metadata().isEmpty()) {
+            open.putAllMetadata(options.metadata());
+        }
+        if (settings.nodeId != null) {
+            open.putMetadata(ServerConnectionHandler.CALLER_KEY, settings.nodeId);
+        }
+        Codec streamCodec = codec != null ? codec : Codecs.protobuf();
+        ClientStreamCall<Q, R> stream = new ClientStreamCall<>(target, method, tokenOrEmpty, deadline, open, streamCodec,
+                bytes -> streamCodec.decode(bytes, responseParser));
+        if (codec == null) {
+            stream.completeExceptionally(new BraidException(Code.INVALID_ARGUMENT,
+                    "unknown content type '" + options.contentType() + "' (this client knows " + codecs + ")"));
+        } else if (closed.get()) {
+            stream.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
+        } else {
+            try {
+                if (links != null && !tokenOrEmpty.isEmpty()) {
+                    routeByLink(stream);
+                } else {
+                    startAttempt(stream, null);
+                }
+            } catch (BraidException e) {
+                stream.completeExceptionally(e);
+            }
+        }
+        return stream;
     }
 
     /** {@code parser} null means the answer is returned as bytes. */
@@ -260,7 +307,7 @@ public final class RpcClient implements Client, AutoCloseable {
     }
 
     /** Token calls: owner from the link cache, or a new owner linked first-writer-wins. */
-    private void routeByLink(PendingCall<?> call) {
+    private void routeByLink(RoutedCall call) {
         links.targetAsync(call.token(), call.service()).whenComplete((owner, failure) -> {
             if (failure != null) {
                 call.completeExceptionally(BraidException.from(failure));
@@ -276,7 +323,7 @@ public final class RpcClient implements Client, AutoCloseable {
      * Calls {@code ownerId}. If this view does not list it, the store is asked; if it is gone there
      * too, its link is removed (only if it still points at it) and the token gets a new owner.
      */
-    private void callOwner(PendingCall<?> call, String ownerId, boolean mayRelink) {
+    private void callOwner(RoutedCall call, String ownerId, boolean mayRelink) {
         Node owner = find(discover.nodes(call.service()), ownerId);
         if (owner != null) {
             attemptOwner(call, owner);
@@ -307,7 +354,7 @@ public final class RpcClient implements Client, AutoCloseable {
         });
     }
 
-    private void linkNewOwner(PendingCall<?> call) {
+    private void linkNewOwner(RoutedCall call) {
         Node candidate;
         try {
             candidate = pick(call);
@@ -332,7 +379,7 @@ public final class RpcClient implements Client, AutoCloseable {
         });
     }
 
-    private void attemptOwner(PendingCall<?> call, Node owner) {
+    private void attemptOwner(RoutedCall call, Node owner) {
         if (call.isDone()) {
             return;
         }
@@ -348,7 +395,7 @@ public final class RpcClient implements Client, AutoCloseable {
         return null;
     }
 
-    private void startAttempt(PendingCall<?> call, BraidException previous) {
+    private void startAttempt(RoutedCall call, BraidException previous) {
         Node node = pick(call);
         if (node == null) {
             if (previous != null) {
@@ -379,7 +426,7 @@ public final class RpcClient implements Client, AutoCloseable {
         }
     }
 
-    private Node pick(PendingCall<?> call) {
+    private Node pick(RoutedCall call) {
         List<Node> nodes = discover.nodes(call.service());
         if (nodes.isEmpty()) {
             return null;

@@ -83,6 +83,12 @@ public final class RpcServer implements Server, AutoCloseable {
     }
 
     @Override
+    public <Q, R extends MessageLite> void handleStream(String method, Parser<Q> requestParser,
+                                                       io.braid.api.StreamHandler<Q, R> handler) {
+        register(MethodHandler.stream(method, requestParser, handler));
+    }
+
+    @Override
     public void handleBytes(String method, Handler<byte[], byte[]> handler) {
         register(MethodHandler.bytes(method, handler));
     }

@@ -125,6 +125,12 @@ public final class Braid implements AutoCloseable {
         return client.invoke(target, method, token, request);
     }
 
+    /** Opens a bidirectional stream to the node a call with this token would reach. */
+    public <Q extends MessageLite, R> io.braid.api.ClientStream<Q, R> stream(String target, String method, String token,
+                                                                            Parser<R> responseParser) {
+        return client.stream(target, method, token, responseParser, CallOptions.DEFAULT);
+    }
+
     public Client client() {
         return client;
     }
@@ -498,6 +504,13 @@ public final class Braid implements AutoCloseable {
         /** A non-blocking handler (inline on the event loop; must never block). */
         public <Q, R extends MessageLite> Builder handleAsync(String method, Parser<Q> parser, AsyncHandler<Q, R> handler) {
             handlers.add(s -> s.handleAsync(method, parser, handler));
+            return this;
+        }
+
+        /** A bidirectional stream handler (virtual thread per stream). */
+        public <Q, R extends MessageLite> Builder handleStream(String method, Parser<Q> parser,
+                                                               io.braid.api.StreamHandler<Q, R> handler) {
+            handlers.add(s -> s.handleStream(method, parser, handler));
             return this;
         }
 

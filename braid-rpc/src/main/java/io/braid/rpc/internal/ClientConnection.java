@@ -37,6 +37,8 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     private final String callerId;
     private final LongObjectHashMap<PendingCall<?>> inFlight = new LongObjectHashMap<>();
     private final ArrayDeque<PendingCall<?>> waiting = new ArrayDeque<>();
+    private final LongObjectHashMap<ClientStreamCall<?, ?>> streams = new LongObjectHashMap<>();
+    private final ArrayDeque<ClientStreamCall<?, ?>> waitingStreams = new ArrayDeque<>();
     private volatile State state = State.CONNECTING;
     private Channel channel;
     private WriteQueue writeQueue;
@@ -80,7 +82,57 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         while ((call = waiting.poll()) != null) {
             writeCall(call);
         }
+        ClientStreamCall<?, ?> stream;
+        while ((stream = waitingStreams.poll()) != null) {
+            writeOpen(stream);
+        }
         channel.flush();
+    }
+
+    /** Any thread: opens a stream on this connection, in order with everything queued before. */
+    void openStream(ClientStreamCall<?, ?> stream) {
+        writeQueue.enqueue(new WriteQueue.Item() {
+            @Override
+            public void runOnLoop() {
+                switch (state) {
+                    case CONNECTING -> waitingStreams.add(stream);
+                    case READY -> writeOpen(stream);
+                    case GOING_AWAY, CLOSED -> stream.onLost(new BraidException(Code.UNAVAILABLE,
+                            "connection to " + pool.describe() + " is closing"));
+                }
+            }
+
+            @Override
+            public void abandon() {
+                stream.onLost(new BraidException(Code.UNAVAILABLE, "client is shut down"));
+            }
+        });
+    }
+
+    private void writeOpen(ClientStreamCall<?, ?> stream) {
+        long id = ++nextCallId;
+        Envelope open = stream.openOnLoop(id, channel.eventLoop());
+        if (open == null) {
+            stream.onLost(new BraidException(Code.DEADLINE_EXCEEDED, "deadline exceeded before the stream opened"));
+            return;
+        }
+        streams.put(id, stream);
+        channel.write(open, channel.voidPromise());
+    }
+
+    /** Any thread: queues one envelope of a stream, in order. */
+    void sendEnvelope(Envelope envelope) {
+        writeQueue.enqueue(envelope);
+    }
+
+    /** Any thread: the stream is over; forget it. */
+    void forgetStream(ClientStreamCall<?, ?> stream) {
+        channel.eventLoop().execute(() -> {
+            if (streams.get(stream.callId()) == stream) {
+                streams.remove(stream.callId());
+                closeIfDrained();
+            }
+        });
     }
 
     /** On the event loop: the connection could not be made; nothing was written. */
@@ -90,7 +142,22 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
                 "cannot connect to " + pool.describe() + ": "
                         + (cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName()), cause);
         failWaiting(reason);
+        failStreams(reason);
         pool.removed(this);
+    }
+
+    private void failStreams(BraidException reason) {
+        ClientStreamCall<?, ?> waitingStream;
+        while ((waitingStream = waitingStreams.poll()) != null) {
+            waitingStream.onLost(reason);
+        }
+        if (!streams.isEmpty()) {
+            List<ClientStreamCall<?, ?>> open = new ArrayList<>(streams.values());
+            streams.clear();
+            for (ClientStreamCall<?, ?> stream : open) {
+                stream.onLost(reason);
+            }
+        }
     }
 
     /** On the event loop. */
@@ -174,6 +241,25 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
                 case RESPONSE -> onResponse(envelope.getResponse());
                 case PING -> onPing(ctx, envelope.getPing());
                 case GO_AWAY -> onGoAway(envelope.getGoAway());
+                case STREAM_MESSAGE -> {
+                    ClientStreamCall<?, ?> stream = streams.get(envelope.getStreamMessage().getCallId());
+                    if (stream != null) {
+                        stream.onMessage(envelope.getStreamMessage().getPayload());
+                    }
+                }
+                case STREAM_CREDIT -> {
+                    ClientStreamCall<?, ?> stream = streams.get(envelope.getStreamCredit().getCallId());
+                    if (stream != null) {
+                        stream.onCredit(envelope.getStreamCredit().getCredit());
+                    }
+                }
+                case STREAM_END -> {
+                    ClientStreamCall<?, ?> stream = streams.remove(envelope.getStreamEnd().getCallId());
+                    if (stream != null) {
+                        stream.onEnd(envelope.getStreamEnd());
+                        closeIfDrained();
+                    }
+                }
                 default -> protocolError(ctx, "a server may not send " + envelope.getKindCase());
             }
         } else if (msg instanceof OversizedFrame oversized) {
@@ -196,7 +282,14 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     private void onResponse(Response response) {
         PendingCall<?> call = inFlight.remove(response.getCallId());
         if (call == null) {
-            return; // the call timed out or was cancelled before its answer came
+            ClientStreamCall<?, ?> stream = streams.remove(response.getCallId());
+            if (stream != null) { // a stream refused before it opened (no such method, ...)
+                stream.onEnd(io.braid.rpc.internal.wire.StreamEnd.newBuilder().setCallId(response.getCallId())
+                        .setCode(response.getCode() == 0 ? Code.INTERNAL.value() : response.getCode())
+                        .setMessage(response.getMessage()).build());
+                closeIfDrained();
+            }
+            return; // else: the call timed out or was cancelled before its answer came
         }
         call.endAttempt();
         call.onResponse(response);
@@ -228,6 +321,16 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
             inFlight.remove(call.callId);
             notWritten(call, reason);
         }
+        List<ClientStreamCall<?, ?>> unopened = new ArrayList<>();
+        for (ClientStreamCall<?, ?> stream : streams.values()) {
+            if (stream.callId() > goAway.getLastCallId()) {
+                unopened.add(stream);
+            }
+        }
+        for (ClientStreamCall<?, ?> stream : unopened) {
+            streams.remove(stream.callId());
+            stream.onLost(reason);
+        }
         closeIfDrained();
     }
 
@@ -246,7 +349,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void closeIfDrained() {
-        if (state == State.GOING_AWAY && inFlight.isEmpty()) {
+        if (state == State.GOING_AWAY && inFlight.isEmpty() && streams.isEmpty()) {
             channel.close();
         }
     }
@@ -302,6 +405,7 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
         failWaiting(wasConnecting
                 ? new BraidException(Code.UNAVAILABLE, "cannot connect to " + pool.describe())
                 : lost);
+        failStreams(lost);
         ctx.fireChannelInactive();
     }
 

@@ -74,6 +74,43 @@ public abstract class MethodHandler {
         };
     }
 
+    /** True for a stream method: it must be opened as a stream, not called. */
+    public boolean isStream() {
+        return false;
+    }
+
+    /** Makes the served stream of a stream method (on the event loop). */
+    ServerStream<?, ?> openStream(ServerConnectionHandler connection, long callId, String token,
+                                  java.util.Map<String, String> metadata, io.braid.api.Deadline deadline, String caller,
+                                  Codec codec, long initialCredit) {
+        throw new BraidException(Code.INVALID_ARGUMENT, "'" + name + "' is not a stream method");
+    }
+
+    public static <Q, R extends MessageLite> MethodHandler stream(String name, Parser<Q> parser,
+                                                                  io.braid.api.StreamHandler<Q, R> handler) {
+        Objects.requireNonNull(parser, "requestParser");
+        Objects.requireNonNull(handler, "handler");
+        return new MethodHandler(name, false) {
+            @Override
+            public boolean isStream() {
+                return true;
+            }
+
+            @Override
+            CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) {
+                throw new BraidException(Code.INVALID_ARGUMENT, "'" + name() + "' is a stream method; open it as a stream");
+            }
+
+            @Override
+            ServerStream<?, ?> openStream(ServerConnectionHandler connection, long callId, String token,
+                                          java.util.Map<String, String> metadata, io.braid.api.Deadline deadline,
+                                          String caller, Codec codec, long initialCredit) {
+                return new ServerStream<>(connection, callId, name(), token, metadata, deadline, caller, codec, parser,
+                        handler, initialCredit);
+            }
+        };
+    }
+
     public static MethodHandler bytes(String name, Handler<byte[], byte[]> handler) {
         Objects.requireNonNull(handler, "handler");
         return new MethodHandler(name, false) {

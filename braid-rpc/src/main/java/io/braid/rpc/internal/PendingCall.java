@@ -20,7 +20,7 @@ import java.util.concurrent.ScheduledFuture;
  *
  * @param <R> the decoded response type
  */
-public final class PendingCall<R> extends CompletableFuture<R> implements WriteQueue.Item {
+public final class PendingCall<R> extends CompletableFuture<R> implements WriteQueue.Item, RoutedCall {
     /** Decodes a response payload. */
     @FunctionalInterface
     public interface Decoder<R> {
@@ -59,10 +59,12 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
         this.decoder = decoder;
     }
 
+    @Override
     public String service() {
         return service;
     }
 
+    @Override
     public String token() {
         return token;
     }
@@ -80,15 +82,18 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
         return idempotent;
     }
 
+    @Override
     public int attempts() {
         return triedNodes.size();
     }
 
+    @Override
     public boolean tried(String nodeId) {
         return triedNodes.contains(nodeId);
     }
 
     /** Starts an attempt on {@code node} through {@code target}. */
+    @Override
     public void attempt(Node node, ClientConnection target) {
         triedNodes.add(node.id());
         connection = target;

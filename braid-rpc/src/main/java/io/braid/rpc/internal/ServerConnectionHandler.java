@@ -34,6 +34,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
 
     private final ServerConfig config;
     private final LongObjectHashMap<ServerCall> inFlight = new LongObjectHashMap<>();
+    private final LongObjectHashMap<ServerStream<?, ?>> streams = new LongObjectHashMap<>();
     private ChannelHandlerContext ctx;
     private WriteQueue writeQueue;
     private String remote;
@@ -70,6 +71,19 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
                 case REQUEST -> onRequest(envelope.getRequest());
                 case PING -> onPing(envelope.getPing());
                 case CANCEL -> onCancel(envelope.getCancel().getCallId());
+                case STREAM_MESSAGE -> onStreamMessage(envelope.getStreamMessage());
+                case STREAM_CREDIT -> {
+                    ServerStream<?, ?> stream = streams.get(envelope.getStreamCredit().getCallId());
+                    if (stream != null) {
+                        stream.onCredit(envelope.getStreamCredit().getCredit());
+                    }
+                }
+                case STREAM_END -> {
+                    ServerStream<?, ?> stream = streams.get(envelope.getStreamEnd().getCallId());
+                    if (stream != null) {
+                        stream.onHalfClose();
+                    }
+                }
                 case GO_AWAY -> log.debug("client {} sent GoAway", remote);
                 default -> protocolError("a client may not send " + envelope.getKindCase());
             }
@@ -118,7 +132,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
                     + "token calls until it can (self-fencing)"));
             return;
         }
-        if (inFlight.size() >= config.maxInFlightPerConnection()) {
+        if (inFlight.size() + streams.size() >= config.maxInFlightPerConnection()) {
             write(Responses.error(callId, Code.RESOURCE_EXHAUSTED, "more than " + config.maxInFlightPerConnection()
                     + " calls in flight on one connection (maxInFlightPerConnection)"));
             return;
@@ -129,6 +143,10 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
                 : Math.min(maxNanos, TimeUnit.MILLISECONDS.toNanos(request.getTimeoutMs()));
         Map<String, String> metadata = request.getMetadataMap();
         String caller = metadata.getOrDefault(CALLER_KEY, remote);
+        if (request.getStream() || method.isStream()) {
+            openStream(request, method, codec, metadata, caller, timeoutNanos);
+            return;
+        }
         ServerCall call = new ServerCall(this, method, callId, request.getToken(), metadata,
                 Deadline.afterNanos(timeoutNanos), caller, request.getPayload(), codec, config.interceptors());
         inFlight.put(callId, call);
@@ -149,6 +167,71 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         }
     }
 
+    private void openStream(Request request, MethodHandler method, io.braid.api.Codec codec, Map<String, String> metadata,
+                            String caller, long timeoutNanos) {
+        long callId = request.getCallId();
+        if (!request.getStream()) {
+            write(Responses.error(callId, Code.INVALID_ARGUMENT, "'" + method.name() + "' is a stream method; open it as a stream"));
+            return;
+        }
+        ServerStream<?, ?> stream;
+        try {
+            stream = method.openStream(this, callId, request.getToken(), metadata, Deadline.afterNanos(timeoutNanos), caller,
+                    codec, request.getInitialCredit());
+        } catch (io.braid.api.BraidException e) {
+            write(Responses.error(callId, e));
+            return;
+        }
+        streams.put(callId, stream);
+        write(stream.initialCredit());
+        ServerStream<?, ?> opened = stream;
+        ctx.executor().schedule(() -> {
+            if (streams.get(callId) == opened) {
+                opened.abort(new io.braid.api.BraidException(Code.DEADLINE_EXCEEDED,
+                        "deadline exceeded in stream '" + method.name() + "'"), true);
+            }
+        }, timeoutNanos, TimeUnit.NANOSECONDS);
+        try {
+            config.blockingExecutor().execute(stream);
+        } catch (RejectedExecutionException e) {
+            streams.remove(callId);
+            write(Responses.error(callId, Code.UNAVAILABLE, "server is shutting down"));
+        }
+    }
+
+    private void onStreamMessage(io.braid.rpc.internal.wire.StreamMessage message) {
+        ServerStream<?, ?> stream = streams.get(message.getCallId());
+        if (stream != null && !stream.onMessage(message.getPayload())) {
+            streams.remove(message.getCallId());
+            stream.abort(new io.braid.api.BraidException(Code.RESOURCE_EXHAUSTED,
+                    "the caller sent more than the " + ServerStream.WINDOW + " messages it was allowed ahead"), true);
+        }
+    }
+
+    /** Any thread: queues an envelope of a stream, in order. */
+    void send(Envelope envelope) {
+        writeQueue.enqueue(envelope);
+    }
+
+    /** Any thread: queues a stream's last envelope; the stream is forgotten once it is written. */
+    void endStream(ServerStream<?, ?> stream, Envelope end) {
+        writeQueue.enqueue(new WriteQueue.Item() {
+            @Override
+            public void runOnLoop() {
+                if (streams.get(stream.callId) == stream) {
+                    streams.remove(stream.callId);
+                }
+                ctx.write(end, ctx.voidPromise());
+                closeIfDrained();
+            }
+
+            @Override
+            public void abandon() {
+                // the connection is gone
+            }
+        });
+    }
+
     private void noteCallId(long callId) {
         if (callId > maxSeenCallId) {
             maxSeenCallId = callId;
@@ -165,6 +248,11 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         ServerCall call = inFlight.remove(callId);
         if (call != null) {
             call.abort();
+            closeIfDrained();
+        }
+        ServerStream<?, ?> stream = streams.remove(callId);
+        if (stream != null) {
+            stream.abort(new io.braid.api.BraidException(Code.CANCELLED, "the caller cancelled the stream"), false);
             closeIfDrained();
         }
     }
@@ -225,7 +313,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
     }
 
     private void closeIfDrained() {
-        if (goingAway && inFlight.isEmpty()) {
+        if (goingAway && inFlight.isEmpty() && streams.isEmpty()) {
             ChannelFuture flushed = ctx.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER);
             flushed.addListener(f -> ctx.close());
         }
@@ -250,6 +338,12 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (!streams.isEmpty()) {
+            for (ServerStream<?, ?> stream : new ArrayList<>(streams.values())) {
+                stream.abort(new io.braid.api.BraidException(Code.UNAVAILABLE, "the caller's connection was lost"), false);
+            }
+            streams.clear();
+        }
         if (!inFlight.isEmpty()) {
             for (ServerCall call : new ArrayList<>(inFlight.values())) {
                 call.abort();

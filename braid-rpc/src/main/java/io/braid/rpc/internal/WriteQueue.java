@@ -29,6 +29,21 @@ public final class WriteQueue {
         this.channel = channel;
     }
 
+    /** Queues one envelope to write, in order with everything else queued. */
+    public void enqueue(io.braid.rpc.internal.wire.Envelope envelope) {
+        enqueue(new Item() {
+            @Override
+            public void runOnLoop() {
+                channel.write(envelope, channel.voidPromise());
+            }
+
+            @Override
+            public void abandon() {
+                // the connection is gone; so is the stream this belonged to
+            }
+        });
+    }
+
     /** Queues {@code item}; it runs on the event loop soon, followed by one flush per batch. */
     public void enqueue(Item item) {
         queue.add(item);
