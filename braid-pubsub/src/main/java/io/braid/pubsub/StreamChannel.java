@@ -60,6 +60,12 @@ final class StreamChannel implements Channel {
     private final String consumerName;
     private final Consumer<String> consumer;
     private final Semaphore slots;
+    /**
+     * Messages this consumer holds: read or claimed, and not yet acknowledged (or given back by a
+     * failing handler). At most a batch plus what the handlers run, so the group's pending list
+     * for this consumer stays bounded even when acknowledgements lag.
+     */
+    private final Semaphore held;
     private final ConcurrentLinkedQueue<String> toAck = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean ackScheduled = new AtomicBoolean();
     private final Map<String, String> lastFailure = new ConcurrentHashMap<>();
@@ -78,6 +84,7 @@ final class StreamChannel implements Channel {
         this.consumerName = pubsub.consumerPrefix + "-" + SEQUENCE.incrementAndGet();
         this.consumer = Consumer.from(channel, consumerName);
         this.slots = new Semaphore(options.concurrency());
+        this.held = new Semaphore(pubsub.batchSize + options.concurrency());
         ensureGroup(); // a channel exists from subscribe on, so publishes after it are kept for it
     }
 
@@ -131,10 +138,20 @@ final class StreamChannel implements Channel {
                 // where other consumers of the channel can take them.
                 slots.acquire();
                 slots.release();
-                List<StreamMessage<String, byte[]>> batch = commands.xreadgroup(consumer,
-                                XReadArgs.Builder.count(pubsub.batchSize).block(pubsub.block),
-                                XReadArgs.StreamOffset.lastConsumed(key))
-                        .get(pubsub.block.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+                held.acquire();
+                int available = 1 + held.drainPermits();
+                int room = Math.min(pubsub.batchSize, available);
+                held.release(available - room);
+                List<StreamMessage<String, byte[]>> batch;
+                try {
+                    batch = commands.xreadgroup(consumer, XReadArgs.Builder.count(room).block(pubsub.block),
+                                    XReadArgs.StreamOffset.lastConsumed(key))
+                            .get(pubsub.block.toMillis() + 5_000, TimeUnit.MILLISECONDS);
+                } catch (Exception e) {
+                    held.release(room);
+                    throw e;
+                }
+                held.release(room - batch.size()); // the rest stays held until acknowledged
                 // A batch read is always handed to the handlers, even if close() came meanwhile:
                 // its messages are this consumer's now.
                 for (StreamMessage<String, byte[]> entry : batch) {
@@ -193,6 +210,7 @@ final class StreamChannel implements Channel {
                     toAck.add(id);
                     scheduleAck();
                 } catch (Throwable t) {
+                    held.release(); // pending in Redis now, for whoever claims it later
                     remember(id, t);
                     log.debug("handler of channel {} of {} failed on {} (delivery {})", channel, topic, id, deliveryCount, t);
                 } finally {
@@ -201,6 +219,7 @@ final class StreamChannel implements Channel {
             });
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             slots.release(); // stays pending; another consumer gets it
+            held.release();
         }
     }
 
@@ -231,10 +250,12 @@ final class StreamChannel implements Channel {
         if (ids.isEmpty()) {
             return;
         }
-        pubsub.binary.xack(key, channel, ids.toArray(String[]::new)).exceptionally(failure -> {
-            // Unacknowledged messages are redelivered after redeliverAfter: at least once still holds.
-            log.debug("acknowledging {} messages of {} failed: {}", ids.size(), topic, failure.getMessage());
-            return 0L;
+        pubsub.binary.xack(key, channel, ids.toArray(String[]::new)).whenComplete((acked, failure) -> {
+            held.release(ids.size());
+            if (failure != null) {
+                // Unacknowledged messages are redelivered after redeliverAfter: at least once still holds.
+                log.debug("acknowledging {} messages of {} failed: {}", ids.size(), topic, failure.getMessage());
+            }
         });
     }
 
@@ -252,8 +273,18 @@ final class StreamChannel implements Channel {
                 deadLetter(pending);
                 continue;
             }
-            List<StreamMessage<String, byte[]>> claimed = commands.xclaim(key, consumer,
-                    XClaimArgs.Builder.minIdleTime(idleMillis), pending.getId()).get(5, TimeUnit.SECONDS);
+            held.acquire();
+            List<StreamMessage<String, byte[]>> claimed;
+            try {
+                claimed = commands.xclaim(key, consumer, XClaimArgs.Builder.minIdleTime(idleMillis), pending.getId())
+                        .get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                held.release();
+                throw e;
+            }
+            if (claimed.isEmpty()) {
+                held.release();
+            }
             for (StreamMessage<String, byte[]> entry : claimed) {
                 dispatch(entry.getId(), entry.getBody(), (int) Math.min(Integer.MAX_VALUE, pending.getRedeliveryCount() + 1));
             }
