@@ -1,0 +1,25 @@
+package io.braid.examples;
+
+import java.util.Objects;
+
+/**
+ * One setting of an entry point: a command-line flag and the environment variable that stands in
+ * for it. A flag wins over the variable, the variable over the default. Each entry point declares
+ * its settings in one list, which is also what {@code --help} prints and what the test that checks
+ * docker-compose.yml reads.
+ *
+ * @param flag         the flag, with its dashes: {@code --players}
+ * @param env          the environment variable: {@code BOTS_PLAYERS}
+ * @param defaultValue the value when neither is given; null means "none"
+ * @param help         one line for {@code --help}
+ */
+public record Setting(String flag, String env, String defaultValue, String help) {
+    public Setting {
+        Objects.requireNonNull(flag, "flag");
+        Objects.requireNonNull(env, "env");
+        Objects.requireNonNull(help, "help");
+        if (!flag.startsWith("--")) {
+            throw new IllegalArgumentException("a flag starts with --: " + flag);
+        }
+    }
+}
