@@ -13,11 +13,7 @@ class RedisClusterDiscoverTest extends DiscoverContract {
 
     @org.junit.jupiter.api.BeforeEach
     void emptyRedis() {
-        for (var node : redis.cluster().nodes()) {
-            try (var probe = node.probe()) {
-                probe.command("FLUSHALL");
-            }
-        }
+        redis.cluster().flushAll();
     }
 
     @Override

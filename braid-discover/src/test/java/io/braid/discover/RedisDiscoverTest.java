@@ -27,9 +27,7 @@ class RedisDiscoverTest extends DiscoverContract {
 
     @org.junit.jupiter.api.BeforeEach
     void emptyRedis() {
-        try (RedisProbe probe = redis.server().probe()) {
-            probe.command("FLUSHALL");
-        }
+        redis.server().flushAll();
     }
 
     @Override

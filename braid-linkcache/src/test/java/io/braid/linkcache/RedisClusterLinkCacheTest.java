@@ -18,11 +18,7 @@ class RedisClusterLinkCacheTest extends LinkCacheContract {
 
     @BeforeEach
     void emptyRedis() {
-        for (RedisServer node : redis.cluster().nodes()) {
-            try (RedisProbe probe = node.probe()) {
-                probe.command("FLUSHALL");
-            }
-        }
+        redis.cluster().flushAll();
     }
 
     @Override

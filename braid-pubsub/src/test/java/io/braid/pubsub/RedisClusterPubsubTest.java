@@ -19,11 +19,7 @@ class RedisClusterPubsubTest extends RedisPubsubContract {
 
     @BeforeEach
     void emptyRedis() {
-        for (RedisServer node : redis.cluster().nodes()) {
-            try (RedisProbe probe = node.probe()) {
-                probe.command("FLUSHALL");
-            }
-        }
+        redis.cluster().flushAll();
     }
 
     @Override

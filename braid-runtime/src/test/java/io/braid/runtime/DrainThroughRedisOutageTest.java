@@ -36,9 +36,7 @@ class DrainThroughRedisOutageTest {
         if (!redis.server().isRunning()) {
             redis.server().restart();
         }
-        try (RedisProbe probe = redis.server().probe()) {
-            probe.command("FLUSHALL");
-        }
+        redis.server().flushAll();
     }
 
     @AfterEach

@@ -72,9 +72,7 @@ class KilledLogicNodeTest {
 
     @BeforeEach
     void emptyRedis() {
-        try (RedisProbe probe = redis.server().probe()) {
-            probe.command("FLUSHALL");
-        }
+        redis.server().flushAll();
     }
 
     @AfterEach

@@ -16,11 +16,7 @@ class RedisClusterStickyRoutingTest extends RedisStickyRoutingContract {
 
     @BeforeEach
     void emptyRedis() {
-        for (RedisServer node : redis.cluster().nodes()) {
-            try (RedisProbe probe = node.probe()) {
-                probe.command("FLUSHALL");
-            }
-        }
+        redis.cluster().flushAll();
     }
 
     @Override

@@ -14,9 +14,7 @@ class RedisStickyRoutingTest extends RedisStickyRoutingContract {
 
     @BeforeEach
     void emptyRedis() {
-        try (RedisProbe probe = redis.server().probe()) {
-            probe.command("FLUSHALL");
-        }
+        redis.server().flushAll();
     }
 
     @Override

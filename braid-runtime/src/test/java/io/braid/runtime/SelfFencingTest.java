@@ -28,9 +28,7 @@ class SelfFencingTest {
 
     @BeforeEach
     void emptyRedis() {
-        try (RedisProbe probe = redis.server().probe()) {
-            probe.command("FLUSHALL");
-        }
+        redis.server().flushAll();
     }
 
     private static Code codeOf(Runnable call) {

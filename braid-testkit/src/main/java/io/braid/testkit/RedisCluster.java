@@ -95,6 +95,22 @@ public final class RedisCluster implements AutoCloseable {
     }
 
     /** {@link RedisServer#uri()} of every node, in the order of {@link #nodes()}. Immutable. */
+    /** Deletes every key on every master (replicas follow): a clean slate between tests. */
+    public void flushAll() {
+        for (RedisServer node : nodes()) {
+            try (RedisProbe probe = node.probe()) {
+                if ("master".equals(roleOf(probe))) {
+                    probe.command("FLUSHALL");
+                }
+            }
+        }
+    }
+
+    private static String roleOf(RedisProbe probe) {
+        Object role = probe.command("ROLE");
+        return role instanceof List<?> parts && !parts.isEmpty() ? String.valueOf(parts.get(0)) : "";
+    }
+
     public List<String> uris() {
         return nodes.stream().map(RedisServer::uri).toList();
     }

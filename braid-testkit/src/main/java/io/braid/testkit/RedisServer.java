@@ -270,6 +270,13 @@ public final class RedisServer implements AutoCloseable {
      *
      * @throws IllegalStateException after {@link #close()}
      */
+    /** Deletes every key (FLUSHALL): a clean slate between the tests of a class that share this server. */
+    public void flushAll() {
+        try (RedisProbe probe = probe()) {
+            probe.command("FLUSHALL");
+        }
+    }
+
     public RedisProbe probe() {
         synchronized (this) {
             ensureOpen();
