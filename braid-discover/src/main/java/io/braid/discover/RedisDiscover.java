@@ -470,7 +470,7 @@ public final class RedisDiscover implements Discover {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        pubSub.closeAsync();
+        pubSub.close(); // before the connector shuts down, which would close it a second time
         listeners.clear();
     }
 

@@ -309,7 +309,7 @@ public final class RedisLinkCache implements LinkCache {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true) && pubSub != null) {
-            pubSub.closeAsync();
+            pubSub.close();
         }
     }
 

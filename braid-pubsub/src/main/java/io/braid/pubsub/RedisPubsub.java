@@ -145,7 +145,7 @@ public final class RedisPubsub implements Pubsub {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        binaryConnection.closeAsync();
+        binaryConnection.close();
     }
 
     static RuntimeException failure(String what, Throwable failure) {

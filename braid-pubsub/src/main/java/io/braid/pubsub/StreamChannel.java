@@ -362,7 +362,7 @@ final class StreamChannel implements Channel {
         flushAcks();
         leaveGroup();
         if (readConnection != null) {
-            readConnection.closeAsync();
+            readConnection.close();
         }
     }
 
