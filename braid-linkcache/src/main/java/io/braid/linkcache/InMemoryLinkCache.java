@@ -12,9 +12,16 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class InMemoryLinkCache implements LinkCache {
     private final InMemoryLinks links;
+    private final LinkCacheListener listener;
 
     public InMemoryLinkCache(InMemoryLinks links) {
+        this(links, LinkCacheListener.NONE);
+    }
+
+    /** As {@link #InMemoryLinkCache(InMemoryLinks)}; {@code listener} hears lookups (always NEAR_HIT or MISS). */
+    public InMemoryLinkCache(InMemoryLinks links, LinkCacheListener listener) {
         this.links = Objects.requireNonNull(links, "links");
+        this.listener = Objects.requireNonNull(listener, "listener");
     }
 
     @Override
@@ -23,7 +30,9 @@ public final class InMemoryLinkCache implements LinkCache {
         if (service == null || service.isBlank()) {
             throw new IllegalArgumentException("service must not be blank");
         }
-        return CompletableFuture.completedFuture(links.target(token, service));
+        Optional<String> owner = links.target(token, service);
+        listener.lookup(service, owner.isPresent() ? LinkCacheListener.Outcome.NEAR_HIT : LinkCacheListener.Outcome.MISS);
+        return CompletableFuture.completedFuture(owner);
     }
 
     @Override
@@ -38,6 +47,7 @@ public final class InMemoryLinkCache implements LinkCache {
         Tokens.require(token);
         Objects.requireNonNull(node, "node");
         links.relink(token, node.service(), node.id());
+        listener.relinked(node.service());
         return CompletableFuture.completedFuture(null);
     }
 

@@ -53,6 +53,7 @@ public final class RedisLinkCache implements LinkCache {
     private final RedisConnector redis;
     private final int shards;
     private final Cache<String, String> near;
+    private final LinkCacheListener listener;
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final AtomicBoolean closed = new AtomicBoolean();
     /**
@@ -64,6 +65,7 @@ public final class RedisLinkCache implements LinkCache {
     private RedisLinkCache(Builder b) {
         this.redis = b.redis;
         this.shards = b.shards;
+        this.listener = b.listener;
         this.near = b.nearCache
                 ? Caffeine.newBuilder().maximumSize(b.nearCacheSize).expireAfterWrite(b.nearCacheTtl).build()
                 : null;
@@ -97,6 +99,7 @@ public final class RedisLinkCache implements LinkCache {
         if (near != null) {
             String cached = near.getIfPresent(nearKey(token, service));
             if (cached != null) {
+                listener.lookup(service, LinkCacheListener.Outcome.NEAR_HIT);
                 return CompletableFuture.completedFuture(Optional.of(cached));
             }
         }
@@ -107,6 +110,8 @@ public final class RedisLinkCache implements LinkCache {
                         throw RedisErrors.toBraid("cannot read the link of token " + token, failure);
                     }
                     cache(token, service, owner, seen);
+                    listener.lookup(service, owner != null ? LinkCacheListener.Outcome.REDIS_HIT
+                            : LinkCacheListener.Outcome.MISS);
                     return Optional.ofNullable(owner);
                 });
     }
@@ -151,6 +156,7 @@ public final class RedisLinkCache implements LinkCache {
                     if (!node.id().equals(old)) {
                         broadcast(tokenMessage(token, node.service()));
                     }
+                    listener.relinked(node.service());
                     return null;
                 });
     }
@@ -320,6 +326,7 @@ public final class RedisLinkCache implements LinkCache {
         private Duration nearCacheTtl = Duration.ofSeconds(10);
         private boolean nearCache = true;
         private int shards = 64;
+        private LinkCacheListener listener = LinkCacheListener.NONE;
 
         private Builder(RedisConnector redis) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -359,6 +366,12 @@ public final class RedisLinkCache implements LinkCache {
                 throw new IllegalArgumentException("shards must be in 1..16384, was " + shards);
             }
             this.shards = shards;
+            return this;
+        }
+
+        /** Hears how lookups are answered and when tokens are relinked; default none. */
+        public Builder listener(LinkCacheListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 

@@ -80,7 +80,12 @@ final class InMemoryChannel implements Channel {
                 slots.acquire();
                 InMemoryTopicLog.Delivery delivery;
                 try {
-                    delivery = topicLog.take(group, consumerName, redeliverAfterNanos, options.maxDeliveries());
+                    delivery = topicLog.take(group, consumerName, redeliverAfterNanos, options.maxDeliveries(),
+                            dead -> {
+                                for (int i = 0; i < dead; i++) {
+                                    pubsub.listener.deadLettered(topic(), name());
+                                }
+                            });
                 } catch (InterruptedException e) {
                     slots.release();
                     return;
@@ -96,6 +101,11 @@ final class InMemoryChannel implements Channel {
         try {
             pubsub.handlers.execute(() -> {
                 try {
+                    if (delivery.message().deliveryCount() == 1) {
+                        pubsub.listener.delivered(topic(), name());
+                    } else {
+                        pubsub.listener.redelivered(topic(), name());
+                    }
                     handler.handle(delivery.message());
                     topicLog.ack(delivery);
                 } catch (Throwable t) {

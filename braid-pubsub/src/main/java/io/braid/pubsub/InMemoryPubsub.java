@@ -39,13 +39,14 @@ import org.slf4j.LoggerFactory;
  * Thread-safe. {@link #close()} closes every channel subscribed through this instance and lets
  * running handlers finish; it does not touch the borrowed streams. Idempotent.
  */
-public final class InMemoryPubsub implements Pubsub {
+public final class InMemoryPubsub implements Pubsub, PubsubStats {
     static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
     private static final Logger log = LoggerFactory.getLogger(InMemoryPubsub.class);
 
     final InMemoryStreams streams;
     final String consumerPrefix;
     final int maxBodyBytes;
+    final PubsubListener listener;
     final ExecutorService handlers;
     final Set<InMemoryChannel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicInteger consumers = new AtomicInteger();
@@ -57,10 +58,19 @@ public final class InMemoryPubsub implements Pubsub {
      * @param consumerName prefix of this member's consumer names (the node id, typically)
      */
     public InMemoryPubsub(InMemoryStreams streams, String consumerName) {
-        this(streams, consumerName, DEFAULT_MAX_BODY_BYTES);
+        this(streams, consumerName, DEFAULT_MAX_BODY_BYTES, PubsubListener.NONE);
+    }
+
+    /** As {@link #InMemoryPubsub(InMemoryStreams, String)}, telling {@code listener} what it does. */
+    public InMemoryPubsub(InMemoryStreams streams, String consumerName, PubsubListener listener) {
+        this(streams, consumerName, DEFAULT_MAX_BODY_BYTES, listener);
     }
 
     InMemoryPubsub(InMemoryStreams streams, String consumerName, int maxBodyBytes) {
+        this(streams, consumerName, maxBodyBytes, PubsubListener.NONE);
+    }
+
+    InMemoryPubsub(InMemoryStreams streams, String consumerName, int maxBodyBytes, PubsubListener listener) {
         this.streams = Objects.requireNonNull(streams, "streams");
         if (consumerName == null || consumerName.isBlank()) {
             throw new IllegalArgumentException("consumerName must not be blank");
@@ -70,6 +80,7 @@ public final class InMemoryPubsub implements Pubsub {
         }
         this.consumerPrefix = consumerName;
         this.maxBodyBytes = maxBodyBytes;
+        this.listener = Objects.requireNonNull(listener, "listener");
         this.handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("braid-message-", 0).factory());
     }
 
@@ -82,6 +93,12 @@ public final class InMemoryPubsub implements Pubsub {
     /** Trims every topic of the shared streams, as {@link InMemoryStreams#trim()}. */
     public long trim() {
         return streams.trim();
+    }
+
+    /** The figures of every topic of the shared streams (what every member sees). */
+    @Override
+    public java.util.concurrent.CompletableFuture<java.util.List<TopicStats>> topicStats() {
+        return java.util.concurrent.CompletableFuture.completedFuture(streams.stats());
     }
 
     String nextConsumerName() {

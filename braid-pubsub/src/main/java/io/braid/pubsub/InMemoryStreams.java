@@ -54,6 +54,15 @@ public final class InMemoryStreams {
         return count;
     }
 
+    /** The figures of every topic, sorted by name. */
+    java.util.List<TopicStats> stats() {
+        java.util.List<TopicStats> stats = new java.util.ArrayList<>();
+        for (InMemoryTopicLog log : new java.util.TreeMap<>(topics).values()) {
+            stats.add(log.stats());
+        }
+        return stats;
+    }
+
     /** Messages {@code topic} holds (Redis' XLEN). */
     int size(String topic) {
         InMemoryTopicLog log = topics.get(topic);

@@ -36,7 +36,9 @@ final class InMemoryTopic implements Topic {
                     + body.length + " bytes exceeds the limit of " + pubsub.maxBodyBytes + " bytes (maxBodyBytes)"));
         }
         pubsub.requireOpen();
-        return CompletableFuture.completedFuture(log.append(Map.copyOf(headers), body.clone()));
+        String id = log.append(Map.copyOf(headers), body.clone());
+        pubsub.listener.published(log.topic());
+        return CompletableFuture.completedFuture(id);
     }
 
     @Override

@@ -149,22 +149,36 @@ final class InMemoryTopicLog {
      * come first: those delivered {@code maxDeliveries} times move to the dead letters, the next
      * one is claimed (its delivery count grows). Otherwise the next message the channel has not
      * seen is handed out. With neither, waits for a publish or until the oldest pending message
-     * becomes stale.
+     * becomes stale. {@code onDeadLettered} hears how many messages it moved to the dead letters,
+     * without the lock held.
      *
      * @throws InterruptedException when the consumer is closed (its dispatcher interrupted)
      */
-    Delivery take(Group group, String consumer, long redeliverAfterNanos, int maxDeliveries)
-            throws InterruptedException {
+    Delivery take(Group group, String consumer, long redeliverAfterNanos, int maxDeliveries,
+                  java.util.function.IntConsumer onDeadLettered) throws InterruptedException {
+        int[] dead = new int[1];
         lock.lockInterruptibly();
         try {
             while (true) {
                 long now = System.nanoTime();
-                Delivery delivery = claimStale(group, consumer, now, redeliverAfterNanos, maxDeliveries);
+                Delivery delivery = claimStale(group, consumer, now, redeliverAfterNanos, maxDeliveries, dead);
                 if (delivery == null) {
                     delivery = nextUnseen(group, consumer, now);
                 }
                 if (delivery != null) {
                     return delivery;
+                }
+                if (dead[0] > 0) {
+                    // Tell about the dead letters now, not when the next message comes: outside the lock.
+                    int count = dead[0];
+                    dead[0] = 0;
+                    lock.unlock();
+                    try {
+                        onDeadLettered.accept(count);
+                    } finally {
+                        lock.lock();
+                    }
+                    continue;
                 }
                 Iterator<Pending> oldest = group.pending.values().iterator();
                 if (oldest.hasNext()) {
@@ -176,10 +190,14 @@ final class InMemoryTopicLog {
             }
         } finally {
             lock.unlock();
+            if (dead[0] > 0) {
+                onDeadLettered.accept(dead[0]);
+            }
         }
     }
 
-    private Delivery claimStale(Group group, String consumer, long now, long redeliverAfterNanos, int maxDeliveries) {
+    private Delivery claimStale(Group group, String consumer, long now, long redeliverAfterNanos, int maxDeliveries,
+                                int[] deadLettered) {
         Iterator<Pending> iterator = group.pending.values().iterator();
         while (iterator.hasNext()) {
             Pending pending = iterator.next();
@@ -195,6 +213,7 @@ final class InMemoryTopicLog {
                 String reason = pending.lastFailure != null ? pending.lastFailure
                         : "not acknowledged after " + pending.deliveries + " deliveries";
                 deadLetters.put(++lastDeadSeq, new DeadLetter(message(entry, pending.deliveries), group.name, reason));
+                deadLettered[0]++;
                 continue;
             }
             pending.consumer = consumer;
@@ -300,6 +319,22 @@ final class InMemoryTopicLog {
                 replayed++;
             }
             return replayed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The topic's figures now: its size, dead letters, and each channel's consumers, backlog and pending. */
+    TopicStats stats() {
+        lock.lock();
+        try {
+            List<TopicStats.ChannelStats> channels = new ArrayList<>();
+            for (Group group : new TreeMap<>(groups).values()) {
+                long backlog = entries.tailMap(group.lastDelivered, false).size();
+                channels.add(new TopicStats.ChannelStats(group.name, group.consumers.size(), backlog,
+                        group.pending.size()));
+            }
+            return new TopicStats(topic, entries.size(), deadLetters.size(), channels);
         } finally {
             lock.unlock();
         }

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * {@link #close()} closes every channel subscribed through this instance, not the borrowed
  * {@link RedisConnector}.
  */
-public final class RedisPubsub implements Pubsub {
+public final class RedisPubsub implements Pubsub, PubsubStats {
     static final String TOPICS_KEY = "braid:topics";
     private static final Logger log = LoggerFactory.getLogger(RedisPubsub.class);
 
@@ -46,6 +47,7 @@ public final class RedisPubsub implements Pubsub {
     final long maxLen;
     final Duration block;
     final int maxBodyBytes;
+    final PubsubListener listener;
     final ExecutorService handlers;
     private final StatefulConnection<String, byte[]> binaryConnection;
     final RedisClusterAsyncCommands<String, byte[]> binary;
@@ -60,6 +62,7 @@ public final class RedisPubsub implements Pubsub {
         this.maxLen = b.maxLen;
         this.block = b.block;
         this.maxBodyBytes = b.maxBodyBytes;
+        this.listener = b.listener;
         this.handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("braid-message-", 0).factory());
         this.binaryConnection = redis.newBinaryConnection();
         this.binary = RedisConnector.binaryCommands(binaryConnection);
@@ -129,6 +132,46 @@ public final class RedisPubsub implements Pubsub {
         return redis.async().xtrim(key, XTrimArgs.Builder.minId(keepFrom)).get(5, TimeUnit.SECONDS);
     }
 
+    /**
+     * The figures of every topic listed in {@code braid:topics}: XLEN of the stream and of its dead
+     * letters, and XINFO GROUPS for each channel's consumers, pending count and backlog (the
+     * group's {@code lag}, which Redis 7.0 and later report; -1 where Redis cannot tell).
+     */
+    @Override
+    public CompletableFuture<List<TopicStats>> topicStats() {
+        if (closed.get()) {
+            return CompletableFuture.failedFuture(new IllegalStateException("pubsub is closed"));
+        }
+        return CompletableFuture.supplyAsync(this::readTopicStats, handlers);
+    }
+
+    private List<TopicStats> readTopicStats() {
+        try {
+            List<TopicStats> stats = new ArrayList<>();
+            for (String topic : new java.util.TreeSet<>(redis.async().smembers(TOPICS_KEY).get(5, TimeUnit.SECONDS))) {
+                String key = streamKey(topic);
+                long length = redis.async().xlen(key).get(5, TimeUnit.SECONDS);
+                long dead = redis.async().xlen(deadKey(topic)).get(5, TimeUnit.SECONDS);
+                List<TopicStats.ChannelStats> channels = new ArrayList<>();
+                if (length > 0 || redis.async().exists(key).get(5, TimeUnit.SECONDS) > 0) {
+                    for (Object raw : redis.async().xinfoGroups(key).get(5, TimeUnit.SECONDS)) {
+                        Map<String, Object> group = StreamChannel.pairs((List<?>) raw);
+                        Object lag = group.get("lag");
+                        channels.add(new TopicStats.ChannelStats(String.valueOf(group.get("name")),
+                                ((Number) group.get("consumers")).intValue(),
+                                lag instanceof Number number ? number.longValue() : -1,
+                                ((Number) group.get("pending")).longValue()));
+                    }
+                }
+                channels.sort(java.util.Comparator.comparing(TopicStats.ChannelStats::channel));
+                stats.add(new TopicStats(topic, length, dead, channels));
+            }
+            return stats;
+        } catch (Exception e) {
+            throw failure("cannot read the topics' figures", e);
+        }
+    }
+
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -160,6 +203,7 @@ public final class RedisPubsub implements Pubsub {
         private long maxLen;
         private Duration block = Duration.ofMillis(500);
         private int maxBodyBytes = 1024 * 1024;
+        private PubsubListener listener = PubsubListener.NONE;
 
         private Builder(RedisConnector redis) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -213,6 +257,12 @@ public final class RedisPubsub implements Pubsub {
                         + " (the command timeout), was " + block);
             }
             this.block = block;
+            return this;
+        }
+
+        /** Hears what this instance publishes, delivers and dead-letters; default none. */
+        public Builder listener(PubsubListener listener) {
+            this.listener = Objects.requireNonNull(listener, "listener");
             return this;
         }
 

@@ -54,7 +54,10 @@ final class RedisTopic implements Topic {
             return CompletableFuture.failedFuture(new BraidException(Code.RESOURCE_EXHAUSTED, "message body of "
                     + body.length + " bytes exceeds the limit of " + pubsub.maxBodyBytes + " bytes (maxBodyBytes)"));
         }
-        return append(fields(body, headers));
+        return append(fields(body, headers)).thenApply(id -> {
+            pubsub.listener.published(name);
+            return id;
+        });
     }
 
     private CompletableFuture<String> append(Map<String, byte[]> fields) {

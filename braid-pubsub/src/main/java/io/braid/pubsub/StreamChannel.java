@@ -205,6 +205,11 @@ final class StreamChannel implements Channel {
         try {
             pubsub.handlers.execute(() -> {
                 try {
+                    if (deliveryCount == 1) {
+                        pubsub.listener.delivered(topic, channel);
+                    } else {
+                        pubsub.listener.redelivered(topic, channel);
+                    }
                     handler.handle(message);
                     lastFailure.remove(id);
                     toAck.add(id);
@@ -306,6 +311,7 @@ final class StreamChannel implements Channel {
                 Long.toString(pending.getRedeliveryCount())).get(5, TimeUnit.SECONDS);
         lastFailure.remove(pending.getId());
         if (moved == 1L) {
+            pubsub.listener.deadLettered(topic, channel);
             log.warn("message {} of {} moved to the dead letters of channel {} after {} deliveries: {}", pending.getId(),
                     topic, channel, pending.getRedeliveryCount(), reason);
         }

@@ -28,6 +28,8 @@ import io.braid.elector.InMemoryElector;
 import io.braid.elector.RedisElector;
 import io.braid.linkcache.InMemoryLinkCache;
 import io.braid.linkcache.RedisLinkCache;
+import io.braid.monitor.MonitorOptions;
+import io.braid.monitor.Monitoring;
 import io.braid.pubsub.InMemoryPubsub;
 import io.braid.pubsub.RedisPubsub;
 import io.braid.redis.RedisConnector;
@@ -35,7 +37,10 @@ import io.braid.rpc.RpcClient;
 import io.braid.rpc.RpcServer;
 import io.braid.rpc.internal.Transports;
 import io.netty.channel.EventLoopGroup;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;
+import io.opentelemetry.api.OpenTelemetry;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -44,6 +49,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -80,6 +86,7 @@ public final class Braid implements AutoCloseable {
     private final Elector elector;
     private final LinkCache links;
     private final Pubsub pubsub;
+    private final Monitoring monitoring;
     private final Duration drainTimeout;
     private final Deque<AutoCloseable> closeOrder;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -90,7 +97,7 @@ public final class Braid implements AutoCloseable {
     private final AtomicBoolean draining = new AtomicBoolean();
 
     private Braid(Node node, RpcServer server, RpcClient client, Discover discover, Elector elector, LinkCache links,
-                  Pubsub pubsub, Duration drainTimeout, Deque<AutoCloseable> closeOrder) {
+                  Pubsub pubsub, Monitoring monitoring, Duration drainTimeout, Deque<AutoCloseable> closeOrder) {
         this.node = node;
         this.server = server;
         this.client = client;
@@ -98,6 +105,7 @@ public final class Braid implements AutoCloseable {
         this.elector = elector;
         this.links = links;
         this.pubsub = pubsub;
+        this.monitoring = monitoring;
         this.drainTimeout = drainTimeout;
         this.closeOrder = closeOrder;
     }
@@ -156,6 +164,28 @@ public final class Braid implements AutoCloseable {
         return pubsub;
     }
 
+    /** Where this node's meters are recorded (the registry handed to the builder, or the node's own). */
+    public MeterRegistry meterRegistry() {
+        return monitoring.meterRegistry();
+    }
+
+    /** Where this node's monitor (dashboard, /api, /metrics) listens, if {@link Builder#monitor} started one. */
+    public Optional<InetSocketAddress> monitorAddress() {
+        return monitoring.httpAddress();
+    }
+
+    /**
+     * Changes this node's weight, its share of new links under smooth weighted round robin
+     * (0..1,000,000; 0 takes no new links), and registers the change. Links it holds stay.
+     */
+    public void weight(int weight) {
+        Checks.inRange(weight, 0, Node.MAX_WEIGHT, "weight");
+        synchronized (this) {
+            node = node.withWeight(weight);
+        }
+        discover.register(node);
+    }
+
     /** The topic of this name (a shortcut for {@code pubsub().topic(name)}). */
     public Topic topic(String name) {
         return pubsub.topic(name);
@@ -171,9 +201,12 @@ public final class Braid implements AutoCloseable {
         if (!draining.compareAndSet(false, true)) {
             return drained;
         }
-        Node drainingNode = node.withState(NodeState.DRAINING);
+        Node drainingNode;
+        synchronized (this) {
+            drainingNode = node.withState(NodeState.DRAINING);
+            node = drainingNode;
+        }
         discover.register(drainingNode);
-        node = drainingNode;
         log.info("braid node {} draining (up to {})", node.id(), drainTimeout);
         long deadline = System.nanoTime() + drainTimeout.toNanos();
         Thread.ofPlatform().daemon().name("braid-drain-" + node.id()).start(() -> {
@@ -299,6 +332,9 @@ public final class Braid implements AutoCloseable {
         private final List<ClientInterceptor> clientInterceptors = new ArrayList<>();
         private final List<ServerInterceptor> serverInterceptors = new ArrayList<>();
         private final List<Codec> codecs = new ArrayList<>();
+        private MonitorOptions monitor;
+        private MeterRegistry meterRegistry;
+        private OpenTelemetry openTelemetry;
 
         private record Subscriber(String topic, String channel, ChannelOptions options, MessageHandler handler) {
         }
@@ -489,6 +525,40 @@ public final class Braid implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Starts the monitor on this node: the dashboard at {@code /}, the JSON API, {@code /metrics}
+         * and health checks, on 127.0.0.1:{@code port} (9999 by convention; 0 picks a free one).
+         */
+        public Builder monitor(int port) {
+            this.monitor = MonitorOptions.port(port);
+            return this;
+        }
+
+        /** Starts the monitor with these options (address, port, bearer token, refresh). */
+        public Builder monitor(MonitorOptions options) {
+            this.monitor = Objects.requireNonNull(options, "monitor options");
+            return this;
+        }
+
+        /**
+         * Records this node's meters in {@code registry} (borrowed, never closed by the node);
+         * default a Prometheus registry of the node's own, which the monitor's {@code /metrics} shows.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+            return this;
+        }
+
+        /**
+         * Traces calls (client and server spans, W3C context in the call metadata) and messages
+         * (producer and consumer spans, context in the headers) with {@code openTelemetry}; default
+         * no tracing.
+         */
+        public Builder openTelemetry(OpenTelemetry openTelemetry) {
+            this.openTelemetry = Objects.requireNonNull(openTelemetry, "openTelemetry");
+            return this;
+        }
+
         /** Adds a codec (content type) to this node's client and server. */
         public Builder codec(Codec codec) {
             codecs.add(Objects.requireNonNull(codec, "codec"));
@@ -535,6 +605,17 @@ public final class Braid implements AutoCloseable {
             }
             String id = nodeId != null ? nodeId : service + "-" + UUID.randomUUID().toString().substring(0, 8);
             beforeStartHooks.forEach(Runnable::run);
+            Monitoring.Builder monitorSettings = Monitoring.builder(service, id);
+            if (monitor != null) {
+                monitorSettings.http(monitor);
+            }
+            if (meterRegistry != null) {
+                monitorSettings.meterRegistry(meterRegistry);
+            }
+            if (openTelemetry != null) {
+                monitorSettings.openTelemetry(openTelemetry);
+            }
+            Monitoring monitoring = monitorSettings.build();
             Deque<AutoCloseable> started = new ArrayDeque<>();
             try {
                 EventLoopGroup group = Transports.newGroup(ioThreads, "braid-" + id);
@@ -559,13 +640,13 @@ public final class Braid implements AutoCloseable {
                 started.push(discover);
 
                 LinkCache links = connector != null
-                        ? RedisLinkCache.builder(connector).build()
-                        : new InMemoryLinkCache(memory.links());
+                        ? RedisLinkCache.builder(connector).listener(monitoring.linkCacheListener()).build()
+                        : new InMemoryLinkCache(memory.links(), monitoring.linkCacheListener());
                 started.push(links);
 
                 Pubsub pubsub = connector != null
-                        ? RedisPubsub.builder(connector).consumerName(id).build()
-                        : new InMemoryPubsub(memory.streams(), id);
+                        ? RedisPubsub.builder(connector).consumerName(id).listener(monitoring.pubsubListener()).build()
+                        : new InMemoryPubsub(memory.streams(), id, monitoring.pubsubListener());
                 started.push(pubsub);
                 ClusterEvents events = new ClusterEvents(pubsub);
 
@@ -574,6 +655,7 @@ public final class Braid implements AutoCloseable {
                 if (clientTls != null) {
                     clientSettings.tls(clientTls);
                 }
+                clientSettings.intercept(monitoring.clientInterceptor()); // first: it times and traces the whole call
                 clientInterceptors.forEach(clientSettings::intercept);
                 codecs.forEach(clientSettings::codec);
                 RpcClient client = clientSettings.build();
@@ -584,6 +666,7 @@ public final class Braid implements AutoCloseable {
                 if (serverTls != null) {
                     serverSettings.tls(serverTls);
                 }
+                serverSettings.intercept(monitoring.serverInterceptor()); // first: the trace is current for the rest
                 serverInterceptors.forEach(serverSettings::intercept);
                 codecs.forEach(serverSettings::codec);
                 if (discover instanceof RedisDiscover redisDiscover) {
@@ -592,6 +675,7 @@ public final class Braid implements AutoCloseable {
                     serverSettings.tokenGate(() -> redisDiscover.sinceLastHeartbeat().compareTo(fenceAfter) < 0);
                 }
                 RpcServer server = serverSettings.build();
+                monitoring.handlers().forEach(server::handleBytes); // braid.stats, braid.drain, braid.weight
                 handlers.forEach(h -> h.accept(server));
                 server.start();
                 started.push(server);
@@ -641,17 +725,21 @@ public final class Braid implements AutoCloseable {
 
                 log.info("braid node {} of {} started at {} ({})", id, service, node.address(),
                         connector != null ? connector.description() : "in-memory cluster " + memory.name());
+                Pubsub traced = monitoring.traced(pubsub); // what users see: publishes and deliveries traced
                 for (Subscriber subscriber : subscribers) {
-                    io.braid.api.Channel channel = pubsub.topic(subscriber.topic())
+                    io.braid.api.Channel channel = traced.topic(subscriber.topic())
                             .subscribe(subscriber.channel(), subscriber.options());
                     started.push(channel);
                     channel.onMessage(subscriber.handler());
                 }
 
                 Braid braid = new Braid(node, server, client, discover, elector, new AnnouncingLinkCache(links, events),
-                        pubsub, drainTimeout, started);
+                        traced, monitoring, drainTimeout, started);
                 braid.beforeStop = List.copyOf(beforeStopHooks);
                 braid.afterStop = List.copyOf(afterStopHooks);
+                // Last to start, first to close: the monitor stops before the node deregisters.
+                monitoring.start(new MonitoredNode(braid, links, pubsub), group, clientTls);
+                started.push(monitoring);
                 afterStartHooks.forEach(hook -> hook.accept(braid));
                 return braid;
             } catch (RuntimeException e) {
@@ -662,6 +750,7 @@ public final class Braid implements AutoCloseable {
                         e.addSuppressed(suppressed);
                     }
                 }
+                monitoring.close();
                 throw e;
             }
         }

@@ -1,0 +1,64 @@
+package io.braid.monitor;
+
+/**
+ * The names of braid's meters and of their tags: one place, so dashboards, alerts and code agree.
+ * Names are Micrometer's dotted form; Prometheus shows them with underscores, counters with
+ * {@code _total} and timers with {@code _seconds} (for example
+ * {@code braid_rpc_client_calls_seconds_count}).
+ *
+ * <table>
+ * <caption>Meters</caption>
+ * <tr><th>name</th><th>type</th><th>tags</th></tr>
+ * <tr><td>{@value #RPC_CLIENT_CALLS}</td><td>timer (p99 over the last minute)</td><td>service, method, code</td></tr>
+ * <tr><td>{@value #RPC_SERVER_CALLS}</td><td>timer (p99 over the last minute)</td><td>service, method, code</td></tr>
+ * <tr><td>{@value #LINKCACHE_LOOKUPS}</td><td>counter</td><td>service, outcome (near_hit, redis_hit, miss, relink)</td></tr>
+ * <tr><td>{@value #LINKCACHE_LINKS}</td><td>gauge</td><td>node</td></tr>
+ * <tr><td>{@value #PUBSUB_PUBLISHED}</td><td>counter</td><td>topic</td></tr>
+ * <tr><td>{@value #PUBSUB_DELIVERED}</td><td>counter</td><td>topic, channel</td></tr>
+ * <tr><td>{@value #PUBSUB_REDELIVERED}</td><td>counter</td><td>topic, channel</td></tr>
+ * <tr><td>{@value #PUBSUB_DEAD_LETTERED}</td><td>counter</td><td>topic, channel</td></tr>
+ * <tr><td>{@value #PUBSUB_BACKLOG}</td><td>gauge</td><td>topic, channel</td></tr>
+ * <tr><td>{@value #PUBSUB_PENDING}</td><td>gauge</td><td>topic, channel</td></tr>
+ * <tr><td>{@value #PUBSUB_CONSUMERS}</td><td>gauge</td><td>topic, channel</td></tr>
+ * <tr><td>{@value #PUBSUB_DEAD_LETTERS}</td><td>gauge</td><td>topic</td></tr>
+ * <tr><td>{@value #DISCOVER_NODES}</td><td>gauge</td><td>service, state (ACTIVE, DRAINING)</td></tr>
+ * <tr><td>{@value #ELECTION_ROLE}</td><td>gauge, 1 for the node's current role, 0 for the others</td><td>service, role (WAIT, FOLLOWER, LEADER)</td></tr>
+ * <tr><td>{@value #ELECTION_EPOCH}</td><td>gauge</td><td>service</td></tr>
+ * </table>
+ */
+public final class BraidMeters {
+    public static final String RPC_CLIENT_CALLS = "braid.rpc.client.calls";
+    public static final String RPC_SERVER_CALLS = "braid.rpc.server.calls";
+    public static final String LINKCACHE_LOOKUPS = "braid.linkcache.lookups";
+    public static final String LINKCACHE_LINKS = "braid.linkcache.links";
+    public static final String PUBSUB_PUBLISHED = "braid.pubsub.published";
+    public static final String PUBSUB_DELIVERED = "braid.pubsub.delivered";
+    public static final String PUBSUB_REDELIVERED = "braid.pubsub.redelivered";
+    public static final String PUBSUB_DEAD_LETTERED = "braid.pubsub.dead_lettered";
+    public static final String PUBSUB_BACKLOG = "braid.pubsub.backlog";
+    public static final String PUBSUB_PENDING = "braid.pubsub.pending";
+    public static final String PUBSUB_CONSUMERS = "braid.pubsub.consumers";
+    public static final String PUBSUB_DEAD_LETTERS = "braid.pubsub.dead_letters";
+    public static final String DISCOVER_NODES = "braid.discover.nodes";
+    public static final String ELECTION_ROLE = "braid.election.role";
+    public static final String ELECTION_EPOCH = "braid.election.epoch";
+
+    public static final String TAG_SERVICE = "service";
+    public static final String TAG_METHOD = "method";
+    public static final String TAG_CODE = "code";
+    public static final String TAG_OUTCOME = "outcome";
+    public static final String TAG_NODE = "node";
+    public static final String TAG_TOPIC = "topic";
+    public static final String TAG_CHANNEL = "channel";
+    public static final String TAG_STATE = "state";
+    public static final String TAG_ROLE = "role";
+
+    /** {@value #LINKCACHE_LOOKUPS} outcomes. */
+    public static final String OUTCOME_NEAR_HIT = "near_hit";
+    public static final String OUTCOME_REDIS_HIT = "redis_hit";
+    public static final String OUTCOME_MISS = "miss";
+    public static final String OUTCOME_RELINK = "relink";
+
+    private BraidMeters() {
+    }
+}

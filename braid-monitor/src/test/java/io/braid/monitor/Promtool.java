@@ -1,0 +1,45 @@
+package io.braid.monitor;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs Prometheus' own linter on a scrape: {@code promtool check metrics} from Debian's
+ * {@code prometheus} package (.ci/run installs it). A missing promtool fails the test: the check
+ * is part of the contract, not optional.
+ */
+final class Promtool {
+    private Promtool() {
+    }
+
+    /** promtool's verdict: exit code and everything it printed. */
+    record Verdict(int exitCode, String output) {
+    }
+
+    static Verdict checkMetrics(String exposition) {
+        ProcessBuilder builder = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true);
+        Process process;
+        try {
+            process = builder.start();
+        } catch (IOException e) {
+            throw new AssertionError("promtool is not installed (apt-get install prometheus; .ci/run does this): "
+                    + e.getMessage(), e);
+        }
+        try {
+            process.getOutputStream().write(exposition.getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().close();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new AssertionError("promtool did not finish in 30 s");
+            }
+            return new Verdict(process.exitValue(), output);
+        } catch (IOException e) {
+            throw new AssertionError("talking to promtool failed", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+}

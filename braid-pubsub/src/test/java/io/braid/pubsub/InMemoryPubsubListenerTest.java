@@ -1,0 +1,15 @@
+package io.braid.pubsub;
+
+import io.braid.api.Pubsub;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** The listener and stats contract in memory. */
+class InMemoryPubsubListenerTest extends PubsubListenerContract {
+    private final InMemoryStreams streams = new InMemoryStreams();
+    private final AtomicInteger members = new AtomicInteger();
+
+    @Override
+    protected Pubsub member(PubsubListener listener) {
+        return adopt(new InMemoryPubsub(streams, "member-" + members.incrementAndGet(), listener));
+    }
+}
