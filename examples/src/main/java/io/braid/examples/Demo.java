@@ -6,6 +6,8 @@ import io.braid.examples.bots.Bots;
 import io.braid.examples.bots.BotsReport;
 import io.braid.examples.chat.ChatService;
 import io.braid.examples.gateway.GatewayService;
+import io.braid.examples.monitor.MonitorService;
+import io.braid.monitor.MonitorOptions;
 import io.braid.examples.logic.LogicService;
 import io.braid.runtime.Braid;
 import io.braid.runtime.InMemoryControlPlane;
@@ -29,7 +31,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 
 /**
- * The whole product in one JVM: a gateway, three logic nodes, the chat service and the bots, on the
+ * The whole product in one JVM: a gateway, three logic nodes, the chat service, the monitor and the bots, on the
  * embedded in-memory control plane or on Redis. It prints progress while the bots play and a
  * summary at the end, whose check is that every player was served by exactly one logic node (seen
  * both from the players' side and from the logic nodes' own records).
@@ -99,6 +101,7 @@ public final class Demo implements AutoCloseable {
     private final List<LogicService> logic = new ArrayList<>();
     private final InMemoryControlPlane plane;
     private ChatService chat;
+    private MonitorService monitor;
     private GatewayService gateway;
     private volatile Bots bots;
     private volatile boolean stopRequested;
@@ -147,6 +150,13 @@ public final class Demo implements AutoCloseable {
             gateway = GatewayService.start(node("gateway-1"), options.httpHost(), 0);
         }
         started.push(gateway);
+        try {
+            monitor = MonitorService.start(node("monitor-1"), MonitorOptions.DEFAULT);
+        } catch (RuntimeException e) {
+            // Port 9999 is taken (another demo?): any free one will do for the dashboard.
+            monitor = MonitorService.start(node("monitor-1"), MonitorOptions.DEFAULT.withPort(0));
+        }
+        started.push(monitor);
         long deadline = System.nanoTime() + READY_WITHIN.toNanos();
         while (!ready()) {
             if (System.nanoTime() - deadline > 0) {
@@ -167,6 +177,11 @@ public final class Demo implements AutoCloseable {
 
     public String pageUrl() {
         return gateway.pageUrl();
+    }
+
+    /** Where the cluster dashboard is. */
+    public String dashboardUrl() {
+        return monitor.dashboardUrl();
     }
 
     public GatewayService gateway() {
@@ -195,6 +210,8 @@ public final class Demo implements AutoCloseable {
                 options.plane(), options.players(),
                 options.duration().isZero() ? "as long as you like (Ctrl-C ends it)" : options.duration().toSeconds() + " s");
         out.printf("player page: %s  (log in, click, chat; the bots' chat shows up there too)%n", pageUrl());
+        out.printf("dashboard:   %s  (nodes, leaders, links, call rates, topics; drain a node from there)%n",
+                dashboardUrl());
         out.flush();
         bots = Bots.start(botOptions);
         if (stopRequested) {

@@ -4,13 +4,14 @@ import io.braid.examples.bots.Bots;
 import io.braid.examples.chat.ChatService;
 import io.braid.examples.gateway.GatewayService;
 import io.braid.examples.logic.LogicService;
+import io.braid.examples.monitor.MonitorService;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * The examples' one entry point: {@code java -jar braid-examples.jar <command> [flags]} with
- * command {@code demo} (everything in one JVM), {@code gateway}, {@code logic}, {@code chat} or
- * {@code bots} (each as its own process). Every flag has an environment variable standing in for
+ * command {@code demo} (everything in one JVM), {@code gateway}, {@code logic}, {@code chat},
+ * {@code monitor} or {@code bots} (each as its own process). Every flag has an environment variable standing in for
  * it; {@code <command> --help} lists them.
  */
 public final class Main {
@@ -32,6 +33,8 @@ public final class Main {
                     LogicService::main),
             new Command(ChatService.SERVICE, "the chat service (world chat over pub-sub)", ChatService.SETTINGS,
                     ChatService::main),
+            new Command(MonitorService.SERVICE, "a node serving the cluster dashboard", MonitorService.SETTINGS,
+                    MonitorService::main),
             new Command("bots", "the load generator: simulated players over WebSocket", Bots.SETTINGS, Bots::main));
 
     private Main() {
