@@ -42,7 +42,7 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * <p>Nothing touches the disk and nothing expires during a run: certificates are valid from an hour
  * ago (clock skew) to a day from now.
  */
-final class TestCertificates {
+public final class TestCertificates {
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final String SIGNATURE = "SHA256withECDSA";
 
@@ -50,11 +50,11 @@ final class TestCertificates {
     }
 
     /** A private key and the certificate an authority issued for it. */
-    record Identity(PrivateKey key, X509Certificate certificate) {
+    public record Identity(PrivateKey key, X509Certificate certificate) {
     }
 
     /** A self-signed certificate authority that issues server and client certificates. */
-    static final class Authority {
+    public static final class Authority {
         private final X500Name name;
         private final KeyPair keys;
         private final X509Certificate certificate;
@@ -79,19 +79,19 @@ final class TestCertificates {
         }
 
         /** A server certificate for this machine's loopback: SAN IP 127.0.0.1 and DNS localhost. */
-        Identity issueServer(String commonName) {
+        public Identity issueServer(String commonName) {
             return issueServer(commonName, new GeneralNames(new GeneralName[] {
                     new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
                     new GeneralName(GeneralName.dNSName, "localhost")}));
         }
 
         /** A server certificate valid only for {@code dnsName}: not for 127.0.0.1, where tests connect. */
-        Identity issueServerFor(String dnsName) {
+        public Identity issueServerFor(String dnsName) {
             return issueServer(dnsName, new GeneralNames(new GeneralName(GeneralName.dNSName, dnsName)));
         }
 
         /** A client certificate, for servers that require one (mutual TLS). */
-        Identity issueClient(String commonName) {
+        public Identity issueClient(String commonName) {
             return issue(commonName, KeyPurposeId.id_kp_clientAuth, null);
         }
 
@@ -128,12 +128,12 @@ final class TestCertificates {
     }
 
     /** A new authority; each call makes one that trusts nothing the others issued. */
-    static Authority newAuthority(String commonName) {
+    public static Authority newAuthority(String commonName) {
         return new Authority(commonName);
     }
 
     /** TLS server context presenting {@code server}; {@code clientAuth} REQUIRE asks for a client certificate from {@code trustedClients}. */
-    static SslContext serverContext(Identity server, Authority trustedClients, ClientAuth clientAuth) {
+    public static SslContext serverContext(Identity server, Authority trustedClients, ClientAuth clientAuth) {
         try {
             return SslContextBuilder.forServer(server.key(), server.certificate())
                     .trustManager(trustedClients.certificate())
@@ -149,7 +149,7 @@ final class TestCertificates {
      * certificate (Netty 4.1 leaves that check off unless asked), presenting {@code own} when it is
      * not null.
      */
-    static SslContext clientContext(Authority trusted, Identity own) {
+    public static SslContext clientContext(Authority trusted, Identity own) {
         SslContextBuilder builder = SslContextBuilder.forClient()
                 .trustManager(trusted.certificate())
                 .endpointIdentificationAlgorithm("HTTPS");
