@@ -1,5 +1,9 @@
 package io.braid.monitor;
 
+import static io.braid.monitor.MonitorJson.node;
+import static io.braid.monitor.MonitorJson.topic;
+import static io.braid.monitor.MonitorJson.channel;
+import static io.braid.monitor.MonitorJson.list;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.braid.api.ChannelOptions;
@@ -267,24 +271,4 @@ class MonitorHttpTest {
                 .mapToLong(m -> (Long) m.get("calls")).sum();
     }
 
-    static Map<String, Object> node(Map<String, Object> view, String service, String id) {
-        return list(view.get("services")).stream().filter(s -> s.get("name").equals(service))
-                .flatMap(s -> list(s.get("nodes")).stream()).filter(n -> n.get("id").equals(id))
-                .findFirst().orElseThrow(() -> new IllegalStateException("no node " + id + " in " + view));
-    }
-
-    static Map<String, Object> topic(Map<String, Object> json, String name) {
-        return list(json.get("topics")).stream().filter(t -> t.get("name").equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no topic " + name + " in " + json));
-    }
-
-    static Map<String, Object> channel(Map<String, Object> topic, String name) {
-        return list(topic.get("channels")).stream().filter(c -> c.get("name").equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no channel " + name + " in " + topic));
-    }
-
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> list(Object value) {
-        return (List<Map<String, Object>>) value;
-    }
 }

@@ -9,15 +9,15 @@ import java.util.concurrent.TimeUnit;
  * {@code prometheus} package (.ci/run installs it). A missing promtool fails the test: the check
  * is part of the contract, not optional.
  */
-final class Promtool {
+public final class Promtool {
     private Promtool() {
     }
 
     /** promtool's verdict: exit code and everything it printed. */
-    record Verdict(int exitCode, String output) {
+    public record Verdict(int exitCode, String output) {
     }
 
-    static Verdict checkMetrics(String exposition) {
+    public static Verdict checkMetrics(String exposition) {
         ProcessBuilder builder = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true);
         Process process;
         try {

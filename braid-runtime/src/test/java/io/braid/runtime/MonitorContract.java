@@ -1,5 +1,9 @@
 package io.braid.runtime;
 
+import static io.braid.monitor.MonitorJson.channel;
+import static io.braid.monitor.MonitorJson.list;
+import static io.braid.monitor.MonitorJson.node;
+import static io.braid.monitor.MonitorJson.topic;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.StringValue;
@@ -8,6 +12,7 @@ import io.braid.api.Message;
 import io.braid.api.NodeState;
 import io.braid.monitor.BraidMeters;
 import io.braid.monitor.BraidSpans;
+import io.braid.monitor.Promtool;
 import io.braid.monitor.MonitorOptions;
 import io.braid.monitor.internal.Json;
 import io.braid.testkit.Await;
@@ -258,18 +263,9 @@ abstract class MonitorContract {
 
     /** Prometheus' linter, from Debian's prometheus package (.ci/run installs it); missing fails. */
     static void assertPromtoolAccepts(String exposition) throws Exception {
-        Process promtool;
-        try {
-            promtool = new ProcessBuilder("promtool", "check", "metrics").redirectErrorStream(true).start();
-        } catch (IOException e) {
-            throw new AssertionError("promtool is not installed (apt-get install prometheus)", e);
-        }
-        promtool.getOutputStream().write(exposition.getBytes(StandardCharsets.UTF_8));
-        promtool.getOutputStream().close();
-        String output = new String(promtool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(promtool.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(output).as("promtool check metrics").isEmpty();
-        assertThat(promtool.exitValue()).isZero();
+        Promtool.Verdict verdict = Promtool.checkMetrics(exposition);
+        assertThat(verdict.output()).as("promtool check metrics").isEmpty();
+        assertThat(verdict.exitCode()).isZero();
     }
 
     private static long helloCalls(Map<String, Object> node) {
@@ -277,26 +273,6 @@ abstract class MonitorContract {
                 .mapToLong(m -> (Long) m.get("calls")).sum();
     }
 
-    static Map<String, Object> node(Map<String, Object> view, String service, String id) {
-        return list(view.get("services")).stream().filter(s -> s.get("name").equals(service))
-                .flatMap(s -> list(s.get("nodes")).stream()).filter(n -> n.get("id").equals(id))
-                .findFirst().orElseThrow(() -> new IllegalStateException("no node " + id + " in " + view));
-    }
-
-    static Map<String, Object> topic(Map<String, Object> json, String name) {
-        return list(json.get("topics")).stream().filter(t -> t.get("name").equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no topic " + name + " in " + json));
-    }
-
-    static Map<String, Object> channel(Map<String, Object> topic, String name) {
-        return list(topic.get("channels")).stream().filter(c -> c.get("name").equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalStateException("no channel " + name + " in " + topic));
-    }
-
-    @SuppressWarnings("unchecked")
-    static List<Map<String, Object>> list(Object value) {
-        return (List<Map<String, Object>>) value;
-    }
 
     private static SpanData one(List<SpanData> spans, String name, SpanKind kind) {
         List<SpanData> found = spans.stream().filter(s -> s.getName().equals(name) && s.getKind() == kind).toList();
