@@ -1,0 +1,12 @@
+package io.braid.bench.core;
+
+/**
+ * A section of the side-by-side suite (limits, rpc, sticky routing, pub-sub, micro): it sets up
+ * what it compares, runs its comparisons and adds rows and notes to the report.
+ */
+public interface Suite {
+    /** Short name used on the command line ({@code --only rpc,pubsub}) and in the CSV. */
+    String name();
+
+    void run(Report report, Window window) throws Exception;
+}
