@@ -1,5 +1,6 @@
 package io.braid.testkit;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.AfterAllCallback;
@@ -71,6 +72,15 @@ public final class RedisExtension implements BeforeAllCallback, AfterAllCallback
     /** A cluster as {@link RedisCluster#start(int, int)}; arguments are checked when it starts. */
     public static RedisExtension clustered(int masters, int replicasPerMaster) {
         return new RedisExtension(null, () -> RedisCluster.start(masters, replicasPerMaster));
+    }
+
+    /**
+     * A cluster as {@link RedisCluster#start(int, int, Duration)}: a shorter node timeout for tests
+     * that kill masters. Arguments are checked when it starts.
+     */
+    public static RedisExtension clustered(int masters, int replicasPerMaster, Duration nodeTimeout) {
+        Objects.requireNonNull(nodeTimeout, "nodeTimeout");
+        return new RedisExtension(null, () -> RedisCluster.start(masters, replicasPerMaster, nodeTimeout));
     }
 
     /**
