@@ -8,8 +8,10 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Handler;
 import io.braid.api.Server;
+import io.braid.rpc.internal.ConnectionLimiter;
 import io.braid.rpc.internal.FrameDecoder;
 import io.braid.rpc.internal.FrameEncoder;
+import io.braid.rpc.internal.FrameReadTimeout;
 import io.braid.rpc.internal.MethodHandler;
 import io.braid.rpc.internal.ServerConfig;
 import io.braid.rpc.internal.ServerConnectionHandler;
@@ -61,6 +63,7 @@ public final class RpcServer implements Server, AutoCloseable {
     private boolean ownsGroup;
     private ExecutorService ownedExecutor;
     private Channel listener;
+    private volatile ConnectionLimiter limiter;
     private volatile boolean started;
 
     private RpcServer(Builder settings) {
@@ -124,6 +127,8 @@ public final class RpcServer implements Server, AutoCloseable {
                 new io.braid.rpc.internal.CodecRegistry(settings.codecs), List.copyOf(settings.interceptors));
         FrameEncoder encoder = new FrameEncoder(settings.maxFrameBytes);
         SslContext tls = settings.tls;
+        ConnectionLimiter limiter = new ConnectionLimiter(settings.maxConnections);
+        this.limiter = limiter;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
                 .channel(Transports.serverChannel(group))
@@ -133,6 +138,9 @@ public final class RpcServer implements Server, AutoCloseable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel channel) {
+                        if (!limiter.admit(channel)) {
+                            return; // past maxConnections: already closed
+                        }
                         ChannelPipeline pipeline = channel.pipeline();
                         if (tls != null) {
                             pipeline.addLast("tls", tls.newHandler(channel.alloc()));
@@ -140,6 +148,7 @@ public final class RpcServer implements Server, AutoCloseable {
                         ServerConnectionHandler connection = new ServerConnectionHandler(config);
                         pipeline.addLast("idle", new IdleStateHandler(
                                 settings.idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+                        pipeline.addLast("frameReadTimeout", new FrameReadTimeout(settings.frameReadTimeout));
                         pipeline.addLast("frameDecoder", new FrameDecoder(settings.maxFrameBytes));
                         pipeline.addLast("frameEncoder", encoder);
                         pipeline.addLast("calls", connection);
@@ -177,6 +186,12 @@ public final class RpcServer implements Server, AutoCloseable {
     /** Open client connections right now. */
     public int connectionCount() {
         return connections.size();
+    }
+
+    /** Connections refused since start because the server held {@code maxConnections} already. */
+    public long rejectedConnectionCount() {
+        ConnectionLimiter current = limiter;
+        return current == null ? 0 : current.rejected();
     }
 
     /**
@@ -250,6 +265,8 @@ public final class RpcServer implements Server, AutoCloseable {
         public static final Duration DEFAULT_MAX_DEADLINE = Duration.ofMinutes(1);
         public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(2);
         public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
+        public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
+        public static final Duration DEFAULT_FRAME_READ_TIMEOUT = Duration.ofSeconds(30);
 
         private String host = "0.0.0.0";
         private int port;
@@ -258,6 +275,8 @@ public final class RpcServer implements Server, AutoCloseable {
         private Duration maxDeadline = DEFAULT_MAX_DEADLINE;
         private Duration idleTimeout = DEFAULT_IDLE_TIMEOUT;
         private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private Duration frameReadTimeout = DEFAULT_FRAME_READ_TIMEOUT;
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private EventLoopGroup group;
         private java.util.concurrent.Executor blockingExecutor;
@@ -324,6 +343,26 @@ public final class RpcServer implements Server, AutoCloseable {
         /** A connection that sends nothing for this long is closed; default 2 minutes. */
         public Builder idleTimeout(Duration idleTimeout) {
             this.idleTimeout = Checks.positive(idleTimeout, "idleTimeout");
+            return this;
+        }
+
+        /**
+         * Connections held open at once, 1..1,000,000; default 10,000. One past it is closed as soon
+         * as it is accepted (a reset, before TLS or any read), counted in
+         * {@link RpcServer#rejectedConnectionCount()} and logged; connections already open are served on.
+         */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = Checks.inRange(maxConnections, 1, 1_000_000, "maxConnections");
+            return this;
+        }
+
+        /**
+         * A frame begun must arrive whole within this, or the connection is closed: the cut for a
+         * peer that sends a length and then dribbles the body (each byte would reset the idle
+         * timeout). Default 30 s.
+         */
+        public Builder frameReadTimeout(Duration frameReadTimeout) {
+            this.frameReadTimeout = Checks.positive(frameReadTimeout, "frameReadTimeout");
             return this;
         }
 
