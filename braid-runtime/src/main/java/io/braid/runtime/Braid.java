@@ -321,6 +321,7 @@ public final class Braid implements AutoCloseable {
         private Duration trimInterval = Duration.ofSeconds(10);
         private Duration redisCommandTimeout = RedisConnector.DEFAULT_COMMAND_TIMEOUT;
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
+        private boolean nearCache = true;
         private SslContext serverTls;
         private SslContext clientTls;
         private final List<Consumer<RpcServer>> handlers = new ArrayList<>();
@@ -465,6 +466,16 @@ public final class Braid implements AutoCloseable {
         /** Event loop threads shared by the node's server and client; default one per core. */
         public Builder ioThreads(int threads) {
             this.ioThreads = (int) Checks.atLeast(threads, 1, "ioThreads");
+            return this;
+        }
+
+        /**
+         * Whether this node keeps a near cache of token links in front of Redis; default true, and a
+         * warm token call makes no Redis round trip. Off, every token call reads its owner from
+         * Redis. The in-memory control plane has no near cache either way.
+         */
+        public Builder nearCache(boolean enabled) {
+            this.nearCache = enabled;
             return this;
         }
 
@@ -640,7 +651,8 @@ public final class Braid implements AutoCloseable {
                 started.push(discover);
 
                 LinkCache links = connector != null
-                        ? RedisLinkCache.builder(connector).listener(monitoring.linkCacheListener()).build()
+                        ? RedisLinkCache.builder(connector).nearCache(nearCache)
+                                .listener(monitoring.linkCacheListener()).build()
                         : new InMemoryLinkCache(memory.links(), monitoring.linkCacheListener());
                 started.push(links);
 

@@ -45,6 +45,31 @@ abstract class RedisStickyRoutingContract extends StickyRoutingContract {
     }
 
     @Test
+    void withoutItsNearCacheAGatewayReadsTheOwnerFromRedisOnEveryStickyCall() {
+        List<Braid> logic = logicNodes(3);
+        try (Braid gateway = onPlane(Braid.builder().service("gateway").nodeId("gateway-uncached").ioThreads(1)
+                .nearCache(false)).start()) {
+            awaitActive(gateway, logic);
+            List<String> tokens = tokens("uncached", 20);
+            Map<String, String> owners = new TreeMap<>();
+            for (String token : tokens) {
+                owners.put(token, call(gateway, token));
+            }
+
+            Map<String, Long> before = linkCacheCommandCalls();
+            for (int round = 0; round < 5; round++) {
+                for (String token : tokens) {
+                    assertThat(call(gateway, token)).as("owner of %s", token).isEqualTo(owners.get(token));
+                }
+            }
+            Map<String, Long> after = linkCacheCommandCalls();
+            assertThat(after.get("hget") - before.get("hget"))
+                    .as("HGETs of 100 sticky calls of linked tokens without a near cache (%s -> %s)", before, after)
+                    .isEqualTo(100L);
+        }
+    }
+
+    @Test
     void aWarmStickyCallSendsNoRedisCommand() {
         List<Braid> logic = logicNodes(3);
         Braid gateway = gateway("gateway-1");
