@@ -1,0 +1,135 @@
+package io.braid.bench.rpc;
+
+import io.braid.bench.core.Goals;
+import io.braid.bench.core.Report;
+import io.braid.bench.core.Row;
+import io.braid.bench.core.Suite;
+import io.braid.bench.core.Window;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * braid invoke (no token), with both handler modes, against gRPC-java unary and the bare Netty
+ * echo, closed loop at 1x1, 1x64 and 4x16 with 64 B payloads and 1x64 with 1 KiB; gRPC's default
+ * executor only at 1x64 64 B. Each server runs in its own JVM on the server core for the whole
+ * suite; the clients run in this JVM.
+ */
+public final class RpcSuite implements Suite {
+    public static final String GROUP = "rpc";
+    static final String NETTY = "netty echo";
+    static final String BRAID_VIRTUAL = "braid virtual thread";
+    static final String BRAID_INLINE = "braid inline";
+    static final String GRPC_DIRECT = "gRPC direct";
+    static final String GRPC_DEFAULT = "gRPC default";
+
+    static final EchoCell ONE_BY_ONE = new EchoCell(1, 1, 64);
+    static final EchoCell ONE_BY_64 = new EchoCell(1, 64, 64);
+    static final EchoCell FOUR_BY_16 = new EchoCell(4, 16, 64);
+    static final EchoCell ONE_BY_64_KIB = new EchoCell(1, 64, 1024);
+
+    /** Keeps the suite near 3.5 minutes at the full window: 17 subject-cells x 3 repeats. */
+    private static final Duration MAX_MEASURE = Duration.ofSeconds(3);
+    private static final double KIB = 1024;
+
+    @Override
+    public String name() {
+        return GROUP;
+    }
+
+    @Override
+    public void run(Report report, Window window) throws Exception {
+        report.section(GROUP, "RPC: braid vs gRPC-java vs bare Netty (echo, closed loop)");
+        Map<ServerKind, ServerProcess> servers = new EnumMap<>(ServerKind.class);
+        try {
+            for (ServerKind kind : ServerKind.values()) {
+                servers.put(kind, ServerProcess.start(kind));
+            }
+            EchoSubject netty = EchoSubject.nettyEcho(NETTY, servers.get(ServerKind.NETTY_ECHO));
+            EchoSubject braidVirtual = EchoSubject.braid(BRAID_VIRTUAL, servers.get(ServerKind.BRAID_VIRTUAL_THREAD));
+            EchoSubject braidInline = EchoSubject.braid(BRAID_INLINE, servers.get(ServerKind.BRAID_INLINE));
+            EchoSubject grpcDirect = EchoSubject.grpc(GRPC_DIRECT, servers.get(ServerKind.GRPC_DIRECT));
+            EchoSubject grpcDefault = EchoSubject.grpc(GRPC_DEFAULT, servers.get(ServerKind.GRPC_DEFAULT));
+
+            EchoComparisons comparisons = new EchoComparisons(window, MAX_MEASURE);
+            for (EchoCell cell : List.of(ONE_BY_ONE, ONE_BY_64, FOUR_BY_16, ONE_BY_64_KIB)) {
+                List<EchoSubject> subjects = new ArrayList<>(List.of(netty, braidVirtual, braidInline, grpcDirect));
+                if (cell.equals(ONE_BY_64)) {
+                    subjects.add(grpcDefault);
+                }
+                report.add(comparisons.run(GROUP, cell, subjects));
+            }
+            report.note(GROUP, setup(comparisons.window()));
+            goals(report);
+        } finally {
+            for (ServerProcess server : servers.values()) {
+                server.close();
+            }
+        }
+    }
+
+    private static String setup(Window window) {
+        return String.format(Locale.ROOT, """
+                Every call echoes its payload. Cells are connections x calls in flight per connection \
+                (closed loop: each answer starts the next call), payload size. Baseline: the bare Netty \
+                length-prefixed echo. Each server runs in its own JVM (same flags as the load JVM) with one \
+                event-loop thread; each client in the load JVM has one event-loop thread and one connection \
+                per connection of the cell. braid: `RpcClient.invoke(service, "echo", "", BytesValue, parser)` \
+                over a static node list; the server's handler is blocking (`handle`, a virtual thread per call) \
+                or non-blocking (`handleAsync`, inline on the event loop). gRPC-java%s: unary calls over \
+                grpc-netty-shaded with a byte[] marshaller; *direct* runs callbacks and handlers on the event \
+                loops (`directExecutor()` on both sides), *default* on gRPC's default executors. B/op: heap \
+                bytes allocated per call by the load JVM and by the server JVM; CPU µs/op: both JVMs' process \
+                CPU time per call. Each figure is the median of %d interleaved %.1f s windows.""",
+                grpcVersion(),
+                window.repeats(), window.measure().toMillis() / 1e3);
+    }
+
+    private static String grpcVersion() {
+        String version = io.grpc.ManagedChannel.class.getPackage().getImplementationVersion();
+        return version == null ? "" : " " + version;
+    }
+
+    private static void goals(Report report) {
+        String cell = ONE_BY_64.name();
+        for (String braid : List.of(BRAID_INLINE, BRAID_VIRTUAL)) {
+            Optional<Row> row = Goals.row(report, GROUP, cell, braid);
+            Optional<Row> grpc = Goals.row(report, GROUP, cell, GRPC_DIRECT);
+            Optional<Row> netty = Goals.row(report, GROUP, cell, NETTY);
+            String prefix = "RPC " + cell + ", " + braid;
+            if (row.isEmpty() || grpc.isEmpty() || netty.isEmpty()) {
+                Goals.unchecked(report, prefix, "the cell did not run");
+                continue;
+            }
+            var b = row.get().sample();
+            var g = grpc.get().sample();
+            var n = netty.get().sample();
+            Goals.atLeast(report, prefix + ": throughput / gRPC direct", b.opsPerSecond() / g.opsPerSecond(), 3,
+                    Goals.Unit.RATIO);
+            Goals.atLeast(report, prefix + ": throughput / bare Netty echo", b.opsPerSecond() / n.opsPerSecond(), 0.5,
+                    Goals.Unit.RATIO);
+            Goals.atMost(report, prefix + ": p99 / gRPC direct p99", b.p99Micros() / g.p99Micros(), 1.0 / 3,
+                    Goals.Unit.RATIO);
+            Goals.atMost(report, prefix + ": allocation per call, load side", b.clientBytesPerOp(), KIB,
+                    Goals.Unit.BYTES);
+            Goals.atMost(report, prefix + ": allocation per call, serving side", b.serverBytesPerOp(), KIB,
+                    Goals.Unit.BYTES);
+        }
+        String single = ONE_BY_ONE.name();
+        Optional<Row> netty = Goals.row(report, GROUP, single, NETTY);
+        for (String braid : List.of(BRAID_INLINE, BRAID_VIRTUAL)) {
+            Optional<Row> row = Goals.row(report, GROUP, single, braid);
+            String goal = "RPC " + single + ", " + braid + ": p50 − bare Netty echo p50";
+            if (row.isEmpty() || netty.isEmpty()) {
+                Goals.unchecked(report, goal, "the cell did not run");
+                continue;
+            }
+            Goals.atMost(report, goal, row.get().sample().p50Micros() - netty.get().sample().p50Micros(), 20,
+                    Goals.Unit.MICROS);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package io.braid.bench.rpc;
+
+/** The echo servers a server JVM can run; each answers a request with its own payload. */
+public enum ServerKind {
+    /** Length-prefixed frames echoed whole by a Netty handler: the floor for any RPC over TCP. */
+    NETTY_ECHO("netty-echo"),
+    /** braid's RpcServer, a blocking handler: each call runs on its own virtual thread. */
+    BRAID_VIRTUAL_THREAD("braid-virtual-thread"),
+    /** braid's RpcServer, a {@code handleAsync} handler that never blocks, run inline on the event loop. */
+    BRAID_INLINE("braid-inline"),
+    /** gRPC-java unary over grpc-netty-shaded, byte[] marshaller, handler run on the transport thread. */
+    GRPC_DIRECT("grpc-direct"),
+    /** The same gRPC server with its default executor (a cached thread pool) running handlers. */
+    GRPC_DEFAULT("grpc-default");
+
+    private final String id;
+
+    ServerKind(String id) {
+        this.id = id;
+    }
+
+    /** The name on the server JVM's command line. */
+    public String id() {
+        return id;
+    }
+
+    public static ServerKind of(String id) {
+        for (ServerKind kind : values()) {
+            if (kind.id.equals(id)) {
+                return kind;
+            }
+        }
+        throw new IllegalArgumentException("unknown server kind '" + id + "'");
+    }
+}

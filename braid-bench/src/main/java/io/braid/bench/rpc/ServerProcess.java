@@ -1,0 +1,134 @@
+package io.braid.bench.rpc;
+
+import io.braid.bench.core.Pinning;
+import io.braid.bench.core.Usage;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A server JVM ({@link ServerMain}) seen from the bench JVM: started on the server core with the
+ * bench JVM's own flags and class path, its port, and a {@link Usage.Meter} that asks it for its
+ * CPU time and allocated bytes. Closing it stops the JVM.
+ */
+public final class ServerProcess implements AutoCloseable {
+    /**
+     * Extra flags for server JVMs only, space-separated, e.g. to record a flight recording of
+     * the serving side: {@code -Dbench.serverFlags=-XX:StartFlightRecording=filename=server.jfr}.
+     */
+    public static final String EXTRA_FLAGS_PROPERTY = "bench.serverFlags";
+    private static final long START_TIMEOUT_SECONDS = 60;
+
+    private final ServerKind kind;
+    private final Process process;
+    private final BufferedReader replies;
+    private final PrintStream commands;
+    private final int port;
+
+    private ServerProcess(ServerKind kind, Process process, BufferedReader replies, PrintStream commands, int port) {
+        this.kind = kind;
+        this.process = process;
+        this.replies = replies;
+        this.commands = commands;
+        this.port = port;
+    }
+
+    /** Starts a server JVM and returns once it accepts connections. */
+    public static ServerProcess start(ServerKind kind) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmFlags());
+        command.addAll(extraFlags());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerMain.class.getName(), kind.id()));
+        Process process = new ProcessBuilder(Pinning.onServerCore(command))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        BufferedReader replies = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                StandardCharsets.UTF_8));
+        PrintStream commands = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
+        Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                if (!process.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                    // still starting after the timeout: kill it so readLine below ends
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                // started in time
+            }
+        });
+        String ready = replies.readLine();
+        watchdog.interrupt();
+        if (ready == null || !ready.startsWith("ready ")) {
+            process.destroyForcibly();
+            throw new IllegalStateException("server JVM " + kind.id() + " did not start (exit "
+                    + process.waitFor() + ", said " + ready + "); its errors are above");
+        }
+        return new ServerProcess(kind, process, replies, commands, Integer.parseInt(ready.substring(6).strip()));
+    }
+
+    public ServerKind kind() {
+        return kind;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** CPU time and allocation of the whole server JVM. */
+    public Usage.Meter meter() {
+        return this::usage;
+    }
+
+    private synchronized Usage usage() {
+        commands.println("usage");
+        try {
+            String reply = replies.readLine();
+            if (reply == null || !reply.startsWith("usage ")) {
+                throw new IllegalStateException("server JVM " + kind.id() + " answered " + reply + " to usage");
+            }
+            String[] fields = reply.split(" ");
+            return new Usage(Long.parseLong(fields[1]), Long.parseLong(fields[2]));
+        } catch (IOException e) {
+            throw new UncheckedIOException("server JVM " + kind.id() + " is gone", e);
+        }
+    }
+
+    @Override
+    public synchronized void close() throws InterruptedException {
+        if (!process.isAlive()) {
+            return;
+        }
+        commands.println("exit");
+        if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The flags this JVM was started with, minus agents and recordings that cannot be shared by
+     * two JVMs: the server side runs with the same heap, GC and compiler settings as the load side.
+     */
+    public static List<String> jvmFlags() {
+        return ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(flag -> !flag.startsWith("-agentlib") && !flag.startsWith("-agentpath")
+                        && !flag.startsWith("-javaagent") && !flag.startsWith("-XX:StartFlightRecording")
+                        && !flag.startsWith("-XX:FlightRecorderOptions") && !flag.startsWith("-D"))
+                .toList();
+    }
+
+    private static List<String> extraFlags() {
+        String extra = System.getProperty(EXTRA_FLAGS_PROPERTY, "").strip();
+        return extra.isEmpty() ? List.of() : List.of(extra.split("\\s+"));
+    }
+}
