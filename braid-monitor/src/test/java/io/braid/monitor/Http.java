@@ -24,6 +24,12 @@ final class Http {
         return send(request.build());
     }
 
+    /** A GET with this exact Authorization header value (no "Bearer " added). */
+    static HttpResponse<String> getWithAuthorization(String url, String authorization) {
+        return send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15)).GET()
+                .header("Authorization", authorization).build());
+    }
+
     static HttpResponse<String> post(String url, String token, String contentType, String body) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(15))
                 .POST(HttpRequest.BodyPublishers.ofString(body));

@@ -57,6 +57,8 @@ import org.slf4j.LoggerFactory;
  * POST /api/nodes/{id}/weight      {"weight": n}
  * </pre>
  * With a bearer token set, every route not marked "no token" needs {@code Authorization: Bearer}.
+ * A request Netty cannot parse (a line or header over its limits, a bad length, broken chunks) gets
+ * 400 and the connection closes; it is never routed.
  * POSTs must be {@code application/json}, which a cross-site form cannot send without a CORS
  * preflight this server never grants. Answers are computed off the event loop where they wait.
  */
@@ -159,6 +161,13 @@ public final class MonitorHttpServer implements AutoCloseable {
     private final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+            if (request.decoderResult().isFailure()) {
+                // Netty could not parse it (a line or header too long, a bad length, broken chunks):
+                // whatever it made of the request is not routed, and the connection is not reused.
+                send(ctx, Answer.error(HttpResponseStatus.BAD_REQUEST, "malformed request: "
+                        + abbreviate(String.valueOf(request.decoderResult().cause().getMessage()))), false);
+                return;
+            }
             boolean keepAlive = HttpUtil.isKeepAlive(request);
             CompletableFuture<Answer> answer;
             try {
@@ -266,6 +275,10 @@ public final class MonitorHttpServer implements AutoCloseable {
         }
         String given = request.headers().get(HttpHeaderNames.AUTHORIZATION);
         return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expectedAuthorization);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 200 ? text : text.substring(0, 200) + "...";
     }
 
     private static CompletableFuture<Answer> done(Answer answer) {
