@@ -7,8 +7,10 @@ import io.braid.bench.core.Row;
 import io.braid.bench.core.Suite;
 import io.braid.bench.core.Window;
 import io.braid.bench.limits.LimitsSuite;
+import io.braid.bench.pubsub.PubsubSuite;
 import io.braid.bench.rpc.RpcSuite;
 import io.braid.bench.rpc.ServerProcess;
+import io.braid.bench.sticky.StickySuite;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.GarbageCollectorMXBean;
@@ -45,7 +47,9 @@ public final class Bench {
     static List<Suite> suites() {
         return List.of(
                 new LimitsSuite(),
-                new RpcSuite());
+                new RpcSuite(),
+                new StickySuite(),
+                new PubsubSuite());
     }
 
     public static void main(String[] args) throws Exception {
