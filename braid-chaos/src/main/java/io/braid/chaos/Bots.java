@@ -1,0 +1,115 @@
+package io.braid.chaos;
+
+import com.google.protobuf.StringValue;
+import io.braid.api.BraidException;
+import io.braid.api.CallOptions;
+import io.braid.api.Code;
+import io.braid.runtime.Braid;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Players: each bot owns one token and calls {@code play} on a gateway (stateless: any gateway)
+ * again and again, one call at a time, each with a deadline. Every call goes to the history with
+ * its start, end and outcome; a call that has not completed {@link #HUNG_AFTER} past its deadline
+ * is recorded as hung and the bot moves on.
+ */
+final class Bots implements AutoCloseable {
+    static final Duration HUNG_AFTER = Duration.ofSeconds(5);
+    private static final long PACE_NANOS = TimeUnit.MILLISECONDS.toNanos(60);
+
+    private final Braid client;
+    private final History history;
+    private final Duration deadline;
+    private final List<String> tokens = new ArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    /** Per bot: end of its first successful call that started at or after {@link #markMicros}, or 0. */
+    private final AtomicLongArray okSinceMark;
+    private volatile long markMicros = Long.MAX_VALUE;
+
+    Bots(Braid client, History history, int count, Duration deadline) {
+        this.client = client;
+        this.history = history;
+        this.deadline = deadline;
+        this.okSinceMark = new AtomicLongArray(count);
+        for (int i = 0; i < count; i++) {
+            String token = "player-" + (i + 1);
+            tokens.add(token);
+            int bot = i;
+            threads.add(Thread.ofVirtual().name("bot-" + token).start(() -> play(bot, token)));
+        }
+    }
+
+    List<String> tokens() {
+        return tokens;
+    }
+
+    private void play(int bot, String token) {
+        CallOptions options = CallOptions.DEFAULT.withTimeout(deadline);
+        StringValue request = StringValue.of(token);
+        while (running.get()) {
+            long start = EventLog.nowMicros();
+            AtomicBoolean recorded = new AtomicBoolean();
+            CompletableFuture<StringValue> call = client.invoke(ChaosNames.GATEWAY, ChaosNames.PLAY, "", request,
+                    StringValue.parser(), options);
+            call.whenComplete((answer, failure) -> {
+                long end = EventLog.nowMicros();
+                if (recorded.compareAndSet(false, true)) {
+                    Code code = failure == null ? Code.OK : BraidException.from(failure).code();
+                    history.calls.add(new History.BotCall(token, start, end, deadline.toNanos() / 1_000, code, false));
+                    if (code == Code.OK && start >= markMicros) {
+                        okSinceMark.compareAndSet(bot, 0, end);
+                    }
+                }
+            });
+            try {
+                call.get(deadline.plus(HUNG_AFTER).toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (recorded.compareAndSet(false, true)) {
+                    history.calls.add(new History.BotCall(token, start, EventLog.nowMicros(),
+                            deadline.toNanos() / 1_000, Code.DEADLINE_EXCEEDED, true));
+                }
+            } catch (Exception failed) {
+                // recorded by whenComplete
+            }
+            LockSupport.parkNanos(PACE_NANOS); // a player's think time between actions
+        }
+    }
+
+    /** From now on, watch for every bot's first successful call that starts at or after {@code micros}. */
+    void markRecoveryFrom(long micros) {
+        for (int i = 0; i < okSinceMark.length(); i++) {
+            okSinceMark.set(i, 0);
+        }
+        markMicros = micros;
+    }
+
+    /** The end of the last bot's first success since the mark, or 0 while some bot has none yet. */
+    long allOkSinceMark() {
+        long last = 0;
+        for (int i = 0; i < okSinceMark.length(); i++) {
+            long at = okSinceMark.get(i);
+            if (at == 0) {
+                return 0;
+            }
+            last = Math.max(last, at);
+        }
+        return last;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running.set(false);
+        for (Thread thread : threads) {
+            thread.join(deadline.plus(HUNG_AFTER).plusSeconds(1).toMillis());
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.braid.chaos;
+
+/** Names the node processes and the orchestrator agree on. */
+final class ChaosNames {
+    static final String LOGIC = "logic";
+    static final String GATEWAY = "gateway";
+    static final String BOTS = "bots";
+    /** Gateway method the bots call (stateless; request: the player token). */
+    static final String PLAY = "play";
+    /** Logic method the gateways call with the player's token. */
+    static final String ACT = "act";
+    static final String TOPIC = "chaos.ledger";
+    /** Channel consumed by the logic nodes (competing consumers). */
+    static final String LEDGER_CHANNEL = "ledger";
+    /** Channel consumed by the gateways: a second consumer group of the same topic (fan-out). */
+    static final String AUDIT_CHANNEL = "audit";
+    /** Header carrying the publisher's sequence number. */
+    static final String SEQ_HEADER = "seq";
+
+    private ChaosNames() {
+    }
+}

@@ -1,0 +1,351 @@
+package io.braid.chaos;
+
+import io.braid.api.DiscoverEvent;
+import io.braid.api.Node;
+import io.braid.api.NodeState;
+import io.braid.runtime.Braid;
+import io.braid.testkit.Await;
+import io.braid.testkit.RedisProbe;
+import io.braid.testkit.RedisServer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The chaos orchestrator: starts a redis-server (AOF, fsync on every write), three logic and two
+ * gateway JVMs, bots and a publisher in this JVM, applies a seeded fault schedule, stops
+ * everything, and checks the merged history ({@link Checkers}). {@link #main} runs it from the
+ * command line and writes the report; the JUnit test runs the short schedule.
+ */
+public final class ChaosRun {
+    private static final Logger log = LoggerFactory.getLogger(ChaosRun.class);
+    private static final String LEADER_KEY = "braid:{elect:" + ChaosNames.LOGIC + "}:leader";
+
+    /** What a run is made of; {@link #defaults} are the ones the suite is measured with. */
+    public record Settings(long seed, boolean longSchedule, Duration longDuration, int bots, Duration heartbeat,
+                           Duration ttl, Duration lease, Duration redeliverAfter, Duration callDeadline,
+                           Duration deadlineSlack, Duration recoveryBound, Path workDir) {
+        public static Settings defaults(long seed, boolean longSchedule, Duration longDuration, Path workDir) {
+            return new Settings(seed, longSchedule, longDuration, 16, Duration.ofMillis(500), Duration.ofSeconds(2),
+                    Duration.ofMillis(1_500), Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(500),
+                    Duration.ofSeconds(30), workDir);
+        }
+    }
+
+    private final Settings settings;
+    private final History history = new History();
+    private final List<NodeProcess> live = new ArrayList<>();
+    private final List<NodeProcess> gone = new ArrayList<>();
+    /** REMOVED events the bots' node saw: node id and wall-clock micros. */
+    private final Queue<Map.Entry<String, Long>> removals = new ConcurrentLinkedQueue<>();
+    private int logicCount;
+    private int gatewayCount;
+    private RedisServer redis;
+    private Braid control;
+
+    private ChaosRun(Settings settings) {
+        this.settings = settings;
+    }
+
+    /** Runs the whole schedule and returns its report; throws only when the cluster could not even start. */
+    public static ChaosReport run(Settings settings) throws Exception {
+        return new ChaosRun(settings).execute();
+    }
+
+    private ChaosReport execute() throws Exception {
+        Files.createDirectories(settings.workDir());
+        try (var old = Files.list(settings.workDir())) {
+            for (Path file : old.toList()) {
+                Files.deleteIfExists(file);
+            }
+        }
+        Schedule schedule = settings.longSchedule()
+                ? Schedule.longSchedule(settings.seed(), new Schedule.Timing(settings.ttl(), settings.lease()))
+                : Schedule.shortSchedule(settings.seed(), new Schedule.Timing(settings.ttl(), settings.lease()));
+        long runStart = EventLog.nowMicros();
+        redis = RedisServer.builder().appendOnly(true).extraArgs("--appendfsync", "always").start();
+        StallProbe stalls = new StallProbe(history);
+        try {
+            control = Braid.builder().service(ChaosNames.BOTS).nodeId("bots").ioThreads(1).redis(redis.uri())
+                    .heartbeat(settings.heartbeat(), settings.ttl()).lease(settings.lease()).start();
+            control.discover().watch(event -> {
+                if (event.type() == DiscoverEvent.Type.REMOVED) {
+                    removals.add(Map.entry(event.node().id(), EventLog.nowMicros()));
+                }
+            });
+            for (int i = 0; i < 3; i++) {
+                startNode(ChaosNames.LOGIC);
+            }
+            for (int i = 0; i < 2; i++) {
+                startNode(ChaosNames.GATEWAY);
+            }
+            awaitFullMembership(Duration.ofSeconds(90));
+            Await.until(Duration.ofSeconds(30), "a logic leader", () -> currentLeader().isPresent());
+            List<String> tokens;
+            try (Bots bots = new Bots(control, history, settings.bots(), settings.callDeadline());
+                 Publisher publisher = new Publisher(control.topic(ChaosNames.TOPIC), history)) {
+                tokens = bots.tokens();
+                bots.markRecoveryFrom(EventLog.nowMicros());
+                Await.until(Duration.ofSeconds(60), "every bot served once before the first fault",
+                        () -> bots.allOkSinceMark() != 0);
+                long endAt = System.nanoTime() + settings.longDuration().toNanos();
+                int index = 0;
+                for (Schedule.Fault fault = schedule.next(); fault != null; fault = schedule.next()) {
+                    if (schedule.isLong() && System.nanoTime() - endAt >= 0) {
+                        break;
+                    }
+                    pause(fault.gap());
+                    history.faults.add(apply(++index, fault, bots));
+                }
+                pause(Duration.ofSeconds(2));
+            }
+            awaitMessagesHandled(Duration.ofSeconds(30));
+            long runEnd = EventLog.nowMicros();
+            stopAll();
+            stalls.close();
+            HistoryFiles.write(history, settings.workDir());
+            List<Checkers.Violation> violations = Checkers.check(history, settings, tokens);
+            return new ChaosReport(settings, history, violations, runStart, runEnd);
+        } finally {
+            stalls.close();
+            stopAll();
+            if (control != null) {
+                control.close();
+            }
+            redis.close();
+        }
+    }
+
+    private NodeProcess startNode(String service) {
+        boolean logic = service.equals(ChaosNames.LOGIC);
+        return startNode(service, service + "-" + (logic ? ++logicCount : ++gatewayCount));
+    }
+
+    private NodeProcess startNode(String service, String id) {
+        boolean logic = service.equals(ChaosNames.LOGIC);
+        NodeArgs args = new NodeArgs(redis.uri(), id, settings.heartbeat(), settings.ttl(), settings.lease(),
+                settings.redeliverAfter());
+        NodeProcess node = NodeProcess.start(logic ? LogicNodeMain.class : GatewayNodeMain.class, service, args,
+                settings.workDir(), history::accept);
+        live.add(node);
+        log.info("started {} (pid {})", id, node.pid());
+        return node;
+    }
+
+    private FaultRecord apply(int index, Schedule.Fault fault, Bots bots) throws Exception {
+        long injected;
+        long healed;
+        String victim;
+        switch (fault.kind()) {
+            case KILL_LOGIC, KILL_GATEWAY, KILL_LEADER -> {
+                NodeProcess node = pickVictim(fault);
+                victim = node.nodeId;
+                injected = EventLog.nowMicros();
+                node.kill();
+                live.remove(node);
+                gone.add(node);
+                healed = EventLog.nowMicros();
+                startNode(node.service);
+            }
+            case STOP_NODE, STOP_LEADER -> {
+                NodeProcess node = pickVictim(fault);
+                victim = node.nodeId;
+                injected = EventLog.nowMicros();
+                node.freeze();
+                pause(fault.hold());
+                healed = EventLog.nowMicros();
+                node.thaw();
+                history.frozen.add(new History.Frozen(node.nodeId, injected, healed));
+            }
+            case REDIS_KILL -> {
+                victim = "redis-server";
+                injected = EventLog.nowMicros();
+                redis.kill();
+                redis.restart();
+                healed = EventLog.nowMicros();
+            }
+            case REDIS_PAUSE -> {
+                victim = "redis-server";
+                injected = EventLog.nowMicros();
+                redis.pause();
+                pause(fault.hold());
+                redis.resume();
+                healed = EventLog.nowMicros();
+            }
+            default -> throw new IllegalStateException("unknown fault " + fault.kind());
+        }
+        log.info("fault {}: {} on {} held {} ms", index, fault.kind(), victim, (healed - injected) / 1_000);
+        long recovered = awaitRecovery(healed, healed + settings.recoveryBound().toNanos() / 1_000, bots);
+        long detected = detection(fault.kind(), victim, injected);
+        log.info("fault {}: detected after {} ms, full service after {} ms", index,
+                detected == 0 ? "-" : (detected - injected) / 1_000, recovered == 0 ? "-" : (recovered - injected) / 1_000);
+        return new FaultRecord(index, fault.kind(), victim, injected, healed, detected, recovered);
+    }
+
+    private NodeProcess pickVictim(Schedule.Fault fault) {
+        Optional<String> leader = currentLeader();
+        List<NodeProcess> candidates = switch (fault.kind()) {
+            case KILL_GATEWAY -> live.stream().filter(n -> n.service.equals(ChaosNames.GATEWAY)).toList();
+            case KILL_LEADER, STOP_LEADER -> live.stream()
+                    .filter(n -> n.service.equals(ChaosNames.LOGIC) && leader.map(n.nodeId::equals).orElse(true)).toList();
+            default -> live.stream()
+                    .filter(n -> n.service.equals(ChaosNames.LOGIC) && !leader.map(n.nodeId::equals).orElse(false)).toList();
+        };
+        if (candidates.isEmpty()) {
+            throw new IllegalStateException("no candidate for " + fault.kind() + " among " + live);
+        }
+        return candidates.get(fault.pick() % candidates.size());
+    }
+
+    /** The logic leader Redis names now, if any. */
+    private Optional<String> currentLeader() {
+        try (RedisProbe probe = redis.probe()) {
+            Object value = probe.command("GET", LEADER_KEY);
+            if (value == null) {
+                return Optional.empty();
+            }
+            String text = value instanceof byte[] bytes ? new String(bytes, java.nio.charset.StandardCharsets.UTF_8)
+                    : value.toString();
+            int bar = text.indexOf('|');
+            return Optional.of(bar < 0 ? text : text.substring(0, bar));
+        }
+    }
+
+    /**
+     * Full service: every live node is registered ACTIVE (and no gone one), as the bots' node sees
+     * discovery, and then every bot has completed a successful call that started after that.
+     * Returns when that was reached (wall micros), or 0 after the bound.
+     */
+    private long awaitRecovery(long healed, long boundMicros, Bots bots) {
+        long boundNanos = System.nanoTime() + (boundMicros - EventLog.nowMicros()) * 1_000;
+        Duration left = Duration.ofNanos(Math.max(0, boundNanos - System.nanoTime()));
+        if (!Await.poll(left, this::membershipComplete)) {
+            return 0;
+        }
+        bots.markRecoveryFrom(Math.max(healed, EventLog.nowMicros()));
+        left = Duration.ofNanos(Math.max(0, boundNanos - System.nanoTime()));
+        if (!Await.poll(left, () -> bots.allOkSinceMark() != 0)) {
+            return 0;
+        }
+        return bots.allOkSinceMark();
+    }
+
+    /**
+     * Every live node is registered ACTIVE and no gone one is. A node that died before it was
+     * ready (its start timed out on this loaded machine) is started again under its id first.
+     */
+    private boolean membershipComplete() {
+        for (NodeProcess node : List.copyOf(live)) {
+            if (!node.isReady() && !node.isAlive()) {
+                log.warn("{} died while starting; starting it again. Its log:\n{}", node.nodeId, node.logTail());
+                live.remove(node);
+                gone.add(node);
+                startNode(node.service, node.nodeId);
+            }
+        }
+        for (String service : List.of(ChaosNames.LOGIC, ChaosNames.GATEWAY)) {
+            Set<String> expected = live.stream().filter(n -> n.service.equals(service)).map(n -> n.nodeId)
+                    .collect(Collectors.toSet());
+            Set<String> registered = control.discover().nodes(service).stream()
+                    .filter(n -> n.state() == NodeState.ACTIVE).map(Node::id).collect(Collectors.toSet());
+            if (!expected.equals(registered)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void awaitFullMembership(Duration timeout) {
+        Await.until(timeout, () -> "every node up and registered; logs:\n" + live.stream()
+                .map(n -> n.nodeId + ": " + n.logTail()).collect(Collectors.joining("\n")),
+                () -> membershipComplete() && live.stream().allMatch(NodeProcess::isReady));
+    }
+
+    /**
+     * When the fault was noticed: for a node, when discovery (as the bots' node sees it) dropped
+     * it; for Redis, when the first bot call failed. 0 when nothing noticed.
+     */
+    private long detection(FaultKind kind, String victim, long injected) {
+        if (kind == FaultKind.REDIS_KILL || kind == FaultKind.REDIS_PAUSE) {
+            return history.calls.stream().filter(c -> !c.ok() && c.end() >= injected)
+                    .mapToLong(History.BotCall::end).min().orElse(0);
+        }
+        return removals.stream().filter(e -> e.getKey().equals(victim) && e.getValue() >= injected)
+                .mapToLong(Map.Entry::getValue).min().orElse(0);
+    }
+
+    /** Waits until every acknowledged message was handled on both channels, or the timeout. */
+    private void awaitMessagesHandled(Duration timeout) {
+        Await.poll(timeout, () -> {
+            Set<String> acked = history.published.stream().map(History.Published::id).collect(Collectors.toSet());
+            for (String channel : List.of(ChaosNames.LEDGER_CHANNEL, ChaosNames.AUDIT_CHANNEL)) {
+                Set<String> seen = new HashSet<>();
+                history.handled.stream().filter(h -> h.channel().equals(channel)).forEach(h -> seen.add(h.id()));
+                if (!seen.containsAll(acked)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+    }
+
+    private void stopAll() throws InterruptedException {
+        for (NodeProcess node : live) {
+            node.close();
+        }
+        gone.addAll(live);
+        live.clear();
+    }
+
+    private static void pause(Duration duration) {
+        long until = System.nanoTime() + duration.toNanos();
+        for (long left = duration.toNanos(); left > 0; left = until - System.nanoTime()) {
+            LockSupport.parkNanos(left);
+        }
+    }
+
+    /**
+     * {@code -Dchaos.schedule=short|long} (default short), {@code -Dchaos.seed=N} (default 42),
+     * {@code -Dchaos.minutes=M} (long schedule length, default 9), {@code -Dchaos.report=PATH}
+     * (default CHAOS.md in the working directory). Exits 1 when a checker found a violation.
+     */
+    public static void main(String[] args) throws Exception {
+        boolean longSchedule = "long".equals(System.getProperty("chaos.schedule", "short"));
+        long seed = Long.getLong("chaos.seed", 42);
+        Duration length = Duration.ofMinutes(Long.getLong("chaos.minutes", 9));
+        Path report = Path.of(System.getProperty("chaos.report", "CHAOS.md"));
+        Path work = Files.createTempDirectory("braid-chaos-");
+        ChaosReport result = run(Settings.defaults(seed, longSchedule, length, work));
+        result.write(report);
+        System.out.println(result.markdown());
+        System.exit(result.violations().isEmpty() ? 0 : 1);
+    }
+
+    static void writeQuietly(Path path, String text) {
+        try {
+            Files.writeString(Objects.requireNonNull(path), text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static long millis(long micros) {
+        return TimeUnit.MICROSECONDS.toMillis(micros);
+    }
+}

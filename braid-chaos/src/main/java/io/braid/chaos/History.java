@@ -1,0 +1,94 @@
+package io.braid.chaos;
+
+import io.braid.api.Code;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+
+/**
+ * Everything that happened in one run, merged from every node process and the orchestrator.
+ * Times are wall-clock microseconds since the epoch. Thread-safe: events arrive on many threads.
+ */
+final class History {
+    /** A node's handler for a token call ran from {@code start} to {@code end}. */
+    record Served(String node, String token, long start, long end) {
+    }
+
+    /** A node saw itself leader of its service with this epoch over [from, to]. */
+    record Leadership(String node, String service, long epoch, long from, long to) {
+    }
+
+    /** A node handled a message of a channel (and then acknowledged it). */
+    record Handled(String node, String channel, String id, String seq, long at, int deliveryCount) {
+    }
+
+    /** A bot's call: {@code outcome} OK or the failure's code; {@code hung} when it never completed. */
+    record BotCall(String token, long start, long end, long deadlineMicros, Code outcome, boolean hung) {
+        boolean ok() {
+            return outcome == Code.OK;
+        }
+    }
+
+    /** A publish the store acknowledged with {@code id}. */
+    record Published(String seq, String id, long ackedAt) {
+    }
+
+    /** The orchestrator JVM was unable to run from {@code from} to {@code to}. */
+    record Stall(long from, long to) {
+    }
+
+    /** The orchestrator held a node's process stopped (SIGSTOP sent at from, SIGCONT sent at to). */
+    record Frozen(String node, long from, long to) {
+    }
+
+    final Queue<Served> served = new ConcurrentLinkedQueue<>();
+    final Queue<Handled> handled = new ConcurrentLinkedQueue<>();
+    final Queue<BotCall> calls = new ConcurrentLinkedQueue<>();
+    final Queue<Published> published = new ConcurrentLinkedQueue<>();
+    final Queue<Frozen> frozen = new ConcurrentLinkedQueue<>();
+    final Queue<FaultRecord> faults = new ConcurrentLinkedQueue<>();
+    /** Times the orchestrator JVM itself could not run (see {@link StallProbe}). */
+    final Queue<Stall> stalls = new ConcurrentLinkedQueue<>();
+    private final Map<String, Leadership> leaderships = new HashMap<>();
+    private volatile int failedPublishes;
+
+    /** Parses one line of a node's {@link EventLog}; lines of other shapes (logs) are ignored. */
+    void accept(String line) {
+        String[] f = line.split(" ");
+        try {
+            switch (f[0]) {
+                case EventLog.SERVED -> served.add(new Served(f[1], f[2], Long.parseLong(f[3]), Long.parseLong(f[4])));
+                case EventLog.LEADING -> lead(new Leadership(f[1], f[2], Long.parseLong(f[3]), Long.parseLong(f[4]),
+                        Long.parseLong(f[5])));
+                case EventLog.HANDLED -> handled.add(new Handled(f[1], f[2], f[3], f[4], Long.parseLong(f[5]),
+                        Integer.parseInt(f[6])));
+                default -> {
+                }
+            }
+        } catch (RuntimeException malformed) {
+            // a line cut short by SIGKILL: the event never fully happened as far as we know
+        }
+    }
+
+    private synchronized void lead(Leadership update) {
+        leaderships.merge(update.node() + "|" + update.epoch(), update, (a, b) -> new Leadership(a.node(), a.service(), a.epoch(),
+                Math.min(a.from(), b.from()), Math.max(a.to(), b.to())));
+    }
+
+    synchronized List<Leadership> leaderships() {
+        return new ArrayList<>(leaderships.values());
+    }
+
+    void publishFailed() {
+        synchronized (this) {
+            failedPublishes++;
+        }
+    }
+
+    int failedPublishes() {
+        return failedPublishes;
+    }
+}

@@ -1,0 +1,45 @@
+package io.braid.chaos;
+
+import io.braid.api.Topic;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Publishes numbered messages to the ledger topic, one at a time, and records each one the store
+ * acknowledged (its id) in the history. A publish that fails or is not acknowledged within
+ * {@link #ACK_TIMEOUT} is counted as failed: nobody was told it was stored, so nobody may expect it.
+ */
+final class Publisher implements AutoCloseable {
+    static final Duration ACK_TIMEOUT = Duration.ofSeconds(5);
+    private static final long PACE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final Thread thread;
+
+    Publisher(Topic topic, History history) {
+        thread = Thread.ofVirtual().name("publisher").start(() -> {
+            long seq = 0;
+            while (running.get()) {
+                String number = Long.toString(++seq);
+                try {
+                    String id = topic.publish(("ledger entry " + number).getBytes(StandardCharsets.UTF_8),
+                            Map.of(ChaosNames.SEQ_HEADER, number)).get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                    history.published.add(new History.Published(number, id, EventLog.nowMicros()));
+                } catch (Exception failed) {
+                    history.publishFailed();
+                }
+                LockSupport.parkNanos(PACE_NANOS);
+            }
+        });
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running.set(false);
+        thread.join(ACK_TIMEOUT.plusSeconds(2).toMillis());
+    }
+}

@@ -1,0 +1,30 @@
+package io.braid.chaos;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The chaos suite in the build: the schedule named by {@code -Dchaos.schedule} (default short:
+ * every fault kind once) with the seed {@code -Dchaos.seed} (default 42). Writes CHAOS.md at the
+ * repository root and fails when any checker found a violation.
+ */
+class ChaosSuiteTest {
+    @Test
+    void theClusterKeepsOneOwnerPerPlayerLosesNoMessageAndHealsAfterEveryFault() throws Exception {
+        boolean longSchedule = "long".equals(System.getProperty("chaos.schedule", "short"));
+        long seed = Long.getLong("chaos.seed", 42);
+        Duration length = Duration.ofMinutes(Long.getLong("chaos.minutes", 9));
+        Path module = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
+        Path work = Files.createDirectories(module.resolve("target/chaos"));
+
+        ChaosReport report = ChaosRun.run(ChaosRun.Settings.defaults(seed, longSchedule, length, work));
+        report.write(module.getParent().resolve("CHAOS.md"));
+        System.out.println(report.markdown());
+
+        assertThat(report.violations()).as("checker violations (see CHAOS.md; node logs in %s)", work).isEmpty();
+    }
+}
