@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -20,9 +21,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
- * A tiny blocking RESP2 client over a plain socket, for tests that must look at a Redis server
+ * A tiny blocking RESP2 client over a plain socket (or TLS, for a server started with
+ * {@link RedisServer.Builder#tls()}), for tests that must look at a Redis server
  * without going through the code under test: read {@code INFO commandstats}, check a key, send
  * {@code CLUSTER} commands. Get one from {@link RedisServer#probe()}.
  *
@@ -41,16 +45,24 @@ public final class RedisProbe implements AutoCloseable {
     private final String host;
     private final int port;
     private final String password;
+    /** Null for plain TCP. */
+    private final SSLSocketFactory tls;
 
     private SocketChannel channel;
+    private SSLSocket tlsSocket;
     private InputStream in;
     private OutputStream out;
     private boolean closed;
 
     RedisProbe(String host, int port, String password) {
+        this(host, port, password, null);
+    }
+
+    RedisProbe(String host, int port, String password, SSLSocketFactory tls) {
         this.host = Objects.requireNonNull(host, "host");
         this.port = port;
         this.password = password;
+        this.tls = tls;
     }
 
     /**
@@ -143,7 +155,7 @@ public final class RedisProbe implements AutoCloseable {
         }
         try {
             connect(timeout);
-            channel.socket().setSoTimeout(Math.toIntExact(timeout.toMillis()));
+            socket().setSoTimeout(Math.toIntExact(timeout.toMillis()));
             return roundTrip(args);
         } catch (IOException e) {
             disconnect(); // an unanswered request leaves the stream in an unknown state
@@ -152,11 +164,19 @@ public final class RedisProbe implements AutoCloseable {
         }
     }
 
+    private Socket socket() {
+        return tlsSocket != null ? tlsSocket : channel.socket();
+    }
+
     private void connect(Duration timeout) throws IOException {
-        if (channel != null && isStale()) {
+        if ((channel != null || tlsSocket != null) && isStale()) {
             disconnect();
         }
-        if (channel != null) {
+        if (channel != null || tlsSocket != null) {
+            return;
+        }
+        if (tls != null) {
+            connectTls(timeout);
             return;
         }
         SocketChannel fresh = SocketChannel.open();
@@ -182,6 +202,31 @@ public final class RedisProbe implements AutoCloseable {
         }
     }
 
+    private void connectTls(Duration timeout) throws IOException {
+        Socket plain = new Socket();
+        try {
+            plain.setTcpNoDelay(true);
+            plain.connect(new InetSocketAddress(host, port), Math.toIntExact(timeout.toMillis()));
+            plain.setSoTimeout(Math.toIntExact(timeout.toMillis()));
+            SSLSocket fresh = (SSLSocket) tls.createSocket(plain, host, port, true);
+            fresh.startHandshake();
+            tlsSocket = fresh;
+            in = new BufferedInputStream(fresh.getInputStream());
+            out = new BufferedOutputStream(fresh.getOutputStream());
+            if (password != null) {
+                roundTrip("AUTH", password);
+            }
+        } catch (IOException | RuntimeException e) {
+            disconnect();
+            try {
+                plain.close();
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
     /**
      * Whether the open connection is no use: the server closed it (it was stopped, killed or
      * restarted since) or sent bytes nobody asked for. Checked without blocking before each
@@ -192,6 +237,9 @@ public final class RedisProbe implements AutoCloseable {
             if (in.available() > 0) {
                 return true;
             }
+            if (tlsSocket != null) {
+                return isStaleTls();
+            }
             channel.configureBlocking(false);
             try {
                 return channel.read(ByteBuffer.allocate(1)) != 0;
@@ -200,6 +248,20 @@ public final class RedisProbe implements AutoCloseable {
             }
         } catch (IOException e) {
             return true;
+        }
+    }
+
+    /** TLS has no non-blocking peek: a read that times out at once means nothing is waiting. */
+    private boolean isStaleTls() throws IOException {
+        int before = tlsSocket.getSoTimeout();
+        tlsSocket.setSoTimeout(1);
+        try {
+            in.read(); // a byte nobody asked for, or the end of the stream
+            return true;
+        } catch (SocketTimeoutException quiet) {
+            return false;
+        } finally {
+            tlsSocket.setSoTimeout(before);
         }
     }
 
@@ -294,6 +356,14 @@ public final class RedisProbe implements AutoCloseable {
     }
 
     private void disconnect() {
+        if (tlsSocket != null) {
+            try {
+                tlsSocket.close();
+            } catch (IOException e) {
+                // closing a broken connection; nothing to do
+            }
+            tlsSocket = null;
+        }
         if (channel != null) {
             try {
                 channel.close();

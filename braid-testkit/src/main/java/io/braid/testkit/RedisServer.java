@@ -53,6 +53,8 @@ public final class RedisServer implements AutoCloseable {
     private static final String LOG_FILE = "redis.log";
     private static final String CONSOLE_FILE = "console.log";
     private static final String NODES_FILE = "nodes.conf";
+    /** Where a TLS server keeps its certificates; kept by {@link #restartEmpty()}. */
+    private static final String TLS_DIR = "tls";
     private static final int FIRST_START_ATTEMPTS = 5;
     private static final int LOG_TAIL_LINES = 25;
     private static final String PORT_TAKEN_MARK = "Address already in use";
@@ -63,7 +65,8 @@ public final class RedisServer implements AutoCloseable {
     private static final Pattern URI_SAFE_PASSWORD = Pattern.compile("[A-Za-z0-9._~-]{1,128}");
     /** Settings the kit owns; extraArgs may not change them. */
     private static final Set<String> MANAGED_OPTIONS = Set.of("port", "bind", "dir", "daemonize", "logfile",
-            "requirepass", "appendonly", "cluster-enabled", "cluster-port", "cluster-config-file");
+            "requirepass", "appendonly", "cluster-enabled", "cluster-port", "cluster-config-file", "tls-port",
+            "tls-cert-file", "tls-key-file", "tls-ca-cert-file");
 
     private final Path executable;
     private final Path dir;
@@ -72,6 +75,7 @@ public final class RedisServer implements AutoCloseable {
     private final List<String> extraArgs;
     private final Duration clusterNodeTimeout;
     private final IntSupplier freePorts;
+    private final TlsFiles tls;
 
     private volatile int port;
     private volatile int clusterPort;
@@ -80,8 +84,9 @@ public final class RedisServer implements AutoCloseable {
     private boolean paused;
     private boolean closed;
 
-    private RedisServer(Path executable, Path dir, Builder builder) {
+    private RedisServer(Path executable, Path dir, Builder builder, TlsFiles tls) {
         this.executable = executable;
+        this.tls = tls;
         this.dir = dir;
         this.appendOnly = builder.appendOnly;
         this.password = builder.password;
@@ -118,12 +123,33 @@ public final class RedisServer implements AutoCloseable {
 
     /**
      * {@code redis://127.0.0.1:PORT}, or {@code redis://:PASSWORD@127.0.0.1:PORT} when the server
-     * has a password (passwords are restricted to characters that need no escaping in a URI).
+     * has a password (passwords are restricted to characters that need no escaping in a URI);
+     * {@code rediss://...} when the server speaks TLS only ({@link Builder#tls()}).
      */
     public String uri() {
+        String scheme = tls != null ? "rediss://" : "redis://";
         return password == null
-                ? "redis://" + HOST + ":" + port
-                : "redis://:" + password + "@" + HOST + ":" + port;
+                ? scheme + HOST + ":" + port
+                : scheme + ":" + password + "@" + HOST + ":" + port;
+    }
+
+    /** Whether the server speaks TLS only ({@link Builder#tls()}). */
+    public boolean isTls() {
+        return tls != null;
+    }
+
+    /**
+     * The PEM certificate of the authority that signed this TLS server's certificate (made for it
+     * alone): what a client must trust. The server's certificate names IP 127.0.0.1 and
+     * {@code localhost}, so clients that check the host name accept it.
+     *
+     * @throws IllegalStateException if the server does not speak TLS
+     */
+    public Path caCertificate() {
+        if (tls == null) {
+            throw new IllegalStateException("Redis on port " + port + " does not speak TLS; start it with builder().tls()");
+        }
+        return tls.caCertificate();
     }
 
     /** The process id of the running server, or of the last one if it is not running. */
@@ -263,13 +289,6 @@ public final class RedisServer implements AutoCloseable {
         awaitStopped(pid, false);
     }
 
-    /**
-     * A new {@link RedisProbe} for this server, with its password. It connects lazily, so it may
-     * be created while the server is down; it follows the server across restarts (same port).
-     * The caller closes it.
-     *
-     * @throws IllegalStateException after {@link #close()}
-     */
     /** Deletes every key (FLUSHALL): a clean slate between the tests of a class that share this server. */
     public void flushAll() {
         try (RedisProbe probe = probe()) {
@@ -277,11 +296,23 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /**
+     * A new {@link RedisProbe} for this server, with its password (and over TLS, trusting
+     * {@link #caCertificate()}, when the server speaks TLS). It connects lazily, so it may be
+     * created while the server is down; it follows the server across restarts (same port). The
+     * caller closes it.
+     *
+     * @throws IllegalStateException after {@link #close()}
+     */
     public RedisProbe probe() {
         synchronized (this) {
             ensureOpen();
         }
-        return new RedisProbe(HOST, port, password);
+        return newProbe();
+    }
+
+    private RedisProbe newProbe() {
+        return new RedisProbe(HOST, port, password, tls != null ? tls.socketFactory() : null);
     }
 
     /**
@@ -337,12 +368,19 @@ public final class RedisServer implements AutoCloseable {
             throw new UncheckedIOException("cannot create a directory for redis-server", e);
         }
         JvmExitCleanup.register(dir);
-        RedisServer server = new RedisServer(executable, dir, builder);
+        RedisServer server = null;
         try {
+            TlsFiles tls = builder.tls ? TlsFiles.create(dir.resolve(TLS_DIR), searchPath) : null;
+            server = new RedisServer(executable, dir, builder, tls);
             server.launchOnFreePorts();
             return server;
         } catch (RuntimeException e) {
-            server.close();
+            if (server != null) {
+                server.close();
+            } else {
+                JvmExitCleanup.deleteRecursively(dir);
+                JvmExitCleanup.forget(dir);
+            }
             throw e;
         }
     }
@@ -406,7 +444,7 @@ public final class RedisServer implements AutoCloseable {
         closeQuietly(started);
 
         boolean ready;
-        try (RedisProbe probe = new RedisProbe(HOST, port, password)) {
+        try (RedisProbe probe = newProbe()) {
             ready = Await.poll(START_TIMEOUT, () -> !started.isAlive() || isReady(probe, started.pid()))
                     && started.isAlive();
         }
@@ -434,7 +472,7 @@ public final class RedisServer implements AutoCloseable {
     private List<String> commandLine() {
         List<String> command = new ArrayList<>(List.of(
                 executable.toString(),
-                "--port", Integer.toString(port),
+                "--port", tls != null ? "0" : Integer.toString(port),
                 "--bind", HOST,
                 "--dir", dir.toString(),
                 "--daemonize", "no",
@@ -446,6 +484,14 @@ public final class RedisServer implements AutoCloseable {
         }
         if (password != null) {
             command.addAll(List.of("--requirepass", password));
+        }
+        if (tls != null) {
+            command.addAll(List.of(
+                    "--tls-port", Integer.toString(port),
+                    "--tls-cert-file", tls.serverCertificate().toString(),
+                    "--tls-key-file", tls.serverKey().toString(),
+                    "--tls-ca-cert-file", tls.caCertificate().toString(),
+                    "--tls-auth-clients", "no"));
         }
         if (clusterNodeTimeout != null) {
             command.addAll(List.of(
@@ -556,7 +602,7 @@ public final class RedisServer implements AutoCloseable {
         try (Stream<Path> entries = Files.list(dir)) {
             for (Path entry : (Iterable<Path>) entries::iterator) {
                 String name = entry.getFileName().toString();
-                if (!name.equals(LOG_FILE) && !name.equals(CONSOLE_FILE)
+                if (!name.equals(LOG_FILE) && !name.equals(CONSOLE_FILE) && !name.equals(TLS_DIR)
                         && !JvmExitCleanup.deleteRecursively(entry)) {
                     throw new IllegalStateException("cannot delete " + entry);
                 }
@@ -622,8 +668,23 @@ public final class RedisServer implements AutoCloseable {
         private String searchPath;
         private Duration clusterNodeTimeout;
         private IntSupplier freePorts = LoopbackPorts::pick;
+        private boolean tls;
 
         private Builder() {
+        }
+
+        /**
+         * Makes the server speak TLS only: a new certificate authority of its own and a server
+         * certificate it signed for 127.0.0.1 and {@code localhost} (made with {@code openssl} from
+         * the PATH), {@code tls-port} on the server's port and {@code port 0}, so a plain
+         * connection gets nowhere. Clients need not present a certificate
+         * ({@code tls-auth-clients no}). {@link RedisServer#uri()} then starts with
+         * {@code rediss://}; {@link RedisServer#caCertificate()} is what clients must trust; probes
+         * speak TLS by themselves. Not for Cluster nodes.
+         */
+        public Builder tls() {
+            this.tls = true;
+            return this;
         }
 
         /**
@@ -705,6 +766,9 @@ public final class RedisServer implements AutoCloseable {
          *         message holds the end of its log)
          */
         public RedisServer start() {
+            if (tls && clusterNodeTimeout != null) {
+                throw new IllegalStateException("tls() is not supported for Cluster nodes");
+            }
             return RedisServer.start(this);
         }
     }
