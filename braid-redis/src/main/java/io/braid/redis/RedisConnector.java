@@ -19,6 +19,9 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,6 +29,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import javax.net.ssl.SSLException;
 
 /**
  * One Redis deployment (a standalone server, Sentinel-managed, or a Cluster) and the connections
@@ -66,22 +70,36 @@ public final class RedisConnector implements AutoCloseable {
     }
 
     public static RedisConnector connect(String uri, Duration commandTimeout) {
+        return connect(uri, commandTimeout, null);
+    }
+
+    /**
+     * As {@link #connect(String, Duration)}, over TLS with these settings ({@code rediss://} only;
+     * null: {@code rediss://} trusts what the JVM trusts).
+     *
+     * @throws IllegalArgumentException if {@code tls} is given for a URI that is not {@code rediss://}
+     * @throws BraidException UNAVAILABLE when Redis cannot be reached; a failed TLS handshake says so
+     */
+    public static RedisConnector connect(String uri, Duration commandTimeout, RedisTls tls) {
         RedisURI redisUri = parse(uri, commandTimeout);
+        requireTlsUri(redisUri, tls);
         ClientResources resources = newResources();
         RedisClient client = RedisClient.create(resources, redisUri);
-        client.setOptions(ClientOptions.builder()
+        ClientOptions.Builder options = ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
-                .socketOptions(socketOptions(commandTimeout))
-                .build());
+                .socketOptions(socketOptions(commandTimeout));
+        if (tls != null) {
+            options.sslOptions(tls.sslOptions());
+        }
+        client.setOptions(options.build());
         try {
             StatefulRedisConnection<String, String> connection = client.connect();
             return new RedisConnector(redactedUri(redisUri), false, resources, client, connection, connection.async());
         } catch (RuntimeException e) {
             shutdown(client, resources);
-            throw new BraidException(Code.UNAVAILABLE, "cannot connect to Redis at " + redactedUri(redisUri) + ": "
-                    + e.getMessage(), e);
+            throw cannotConnect("at " + redactedUri(redisUri), redisUri.isSsl(), e);
         }
     }
 
@@ -91,16 +109,32 @@ public final class RedisConnector implements AutoCloseable {
     }
 
     public static RedisConnector connectCluster(List<String> seedUris, Duration commandTimeout) {
+        return connectCluster(seedUris, commandTimeout, null);
+    }
+
+    /**
+     * As {@link #connectCluster(List, Duration)}, over TLS with these settings (every seed
+     * {@code rediss://}; null: {@code rediss://} trusts what the JVM trusts).
+     *
+     * @throws IllegalArgumentException if {@code tls} is given and a seed is not {@code rediss://}
+     */
+    public static RedisConnector connectCluster(List<String> seedUris, Duration commandTimeout, RedisTls tls) {
         if (seedUris == null || seedUris.isEmpty()) {
             throw new IllegalArgumentException("a Redis Cluster needs at least one seed URI");
         }
         List<RedisURI> seeds = new ArrayList<>();
         for (String uri : seedUris) {
-            seeds.add(parse(uri, commandTimeout));
+            RedisURI seed = parse(uri, commandTimeout);
+            requireTlsUri(seed, tls);
+            seeds.add(seed);
         }
         ClientResources resources = newResources();
         RedisClusterClient client = RedisClusterClient.create(resources, seeds);
-        client.setOptions(ClusterClientOptions.builder()
+        ClusterClientOptions.Builder options = ClusterClientOptions.builder();
+        if (tls != null) {
+            options.sslOptions(tls.sslOptions());
+        }
+        client.setOptions(options
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(commandTimeout))
@@ -116,8 +150,49 @@ public final class RedisConnector implements AutoCloseable {
             return new RedisConnector(description, true, resources, client, connection, connection.async());
         } catch (RuntimeException e) {
             shutdown(client, resources);
-            throw new BraidException(Code.UNAVAILABLE, "cannot connect to Redis " + description + ": " + e.getMessage(), e);
+            throw cannotConnect(description, seeds.get(0).isSsl(), e);
         }
+    }
+
+    private static void requireTlsUri(RedisURI uri, RedisTls tls) {
+        if (tls != null && !uri.isSsl()) {
+            throw new IllegalArgumentException("TLS settings (" + tls + ") need a rediss:// URI, was " + redactedUri(uri));
+        }
+    }
+
+    /**
+     * UNAVAILABLE, naming the address, and what went wrong: a failed TLS handshake is called one,
+     * with the likely reasons, because Lettuce's own message ("Unable to connect") hides it.
+     */
+    private static BraidException cannotConnect(String where, boolean tls, RuntimeException e) {
+        StringBuilder message = new StringBuilder("cannot connect to Redis ").append(where).append(": ")
+                .append(e.getMessage());
+        SSLException handshake = cause(e, SSLException.class);
+        if (handshake != null) {
+            message.append("; TLS handshake failed (").append(handshake.getMessage()).append(")");
+            if (cause(e, CertificateException.class) != null || cause(e, CertPathValidatorException.class) != null
+                    || cause(e, CertPathBuilderException.class) != null) {
+                message.append(": the server's certificate is not signed by an authority this client trusts, or does "
+                        + "not name the host; give its CA with RedisTls.trusting(caPem)");
+            } else if (tls) {
+                message.append(": does the server speak TLS on this port? a plain port needs redis://");
+            }
+        } else if (tls && cause(e, io.lettuce.core.RedisCommandTimeoutException.class) != null) {
+            message.append("; no answer to the TLS handshake: does the server speak TLS on this port? "
+                    + "a plain port needs redis://");
+        } else if (!tls && cause(e, java.io.IOException.class) != null) {
+            message.append(" (a server that speaks TLS only closes plain connections: use rediss://)");
+        }
+        return new BraidException(Code.UNAVAILABLE, message.toString(), e);
+    }
+
+    private static <T extends Throwable> T cause(Throwable failure, Class<T> type) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     private static RedisURI parse(String uri, Duration commandTimeout) {
