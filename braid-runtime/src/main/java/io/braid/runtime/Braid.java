@@ -33,6 +33,7 @@ import io.braid.monitor.Monitoring;
 import io.braid.pubsub.InMemoryPubsub;
 import io.braid.pubsub.RedisPubsub;
 import io.braid.redis.RedisConnector;
+import io.braid.redis.RedisTls;
 import io.braid.rpc.RpcClient;
 import io.braid.rpc.RpcServer;
 import io.braid.rpc.internal.Transports;
@@ -311,6 +312,7 @@ public final class Braid implements AutoCloseable {
         private String redisUri;
         private List<String> redisClusterUris;
         private RedisConnector redis;
+        private RedisTls redisTls;
         private InMemoryControlPlane plane;
         private Duration heartbeat = Duration.ofSeconds(1);
         private Duration ttl = Duration.ofSeconds(3);
@@ -387,6 +389,16 @@ public final class Braid implements AutoCloseable {
         /** Use Redis (standalone or Sentinel: {@code redis://}, {@code rediss://}, {@code redis-sentinel://}). */
         public Builder redis(String uri) {
             this.redisUri = Checks.notBlank(uri, "redis uri");
+            return this;
+        }
+
+        /**
+         * TLS settings for {@code rediss://} ({@link #redis(String)} or {@link #redisCluster}): the
+         * CA that signed the server's certificate, e.g. {@code RedisTls.trusting(Path.of("ca.pem"))};
+         * without them {@code rediss://} trusts what the JVM trusts.
+         */
+        public Builder redisTls(RedisTls tls) {
+            this.redisTls = Objects.requireNonNull(tls, "redis tls");
             return this;
         }
 
@@ -614,6 +626,9 @@ public final class Braid implements AutoCloseable {
                 throw new IllegalStateException("choose one control plane: redis(uri), redisCluster(uris), "
                         + "redis(connector) or inMemory(...)");
             }
+            if (redisTls != null && redisUri == null && redisClusterUris == null) {
+                throw new IllegalStateException("redisTls applies to redis(uri) and redisCluster(uris) only");
+            }
             String id = nodeId != null ? nodeId : service + "-" + UUID.randomUUID().toString().substring(0, 8);
             beforeStartHooks.forEach(Runnable::run);
             Monitoring.Builder monitorSettings = Monitoring.builder(service, id);
@@ -636,10 +651,10 @@ public final class Braid implements AutoCloseable {
                 Elector elector;
                 RedisConnector connector = redis;
                 if (connector == null && redisUri != null) {
-                    connector = RedisConnector.connect(redisUri, redisCommandTimeout);
+                    connector = RedisConnector.connect(redisUri, redisCommandTimeout, redisTls);
                     started.push(connector);
                 } else if (connector == null && redisClusterUris != null) {
-                    connector = RedisConnector.connectCluster(redisClusterUris, redisCommandTimeout);
+                    connector = RedisConnector.connectCluster(redisClusterUris, redisCommandTimeout, redisTls);
                     started.push(connector);
                 }
                 InMemoryControlPlane memory = connector == null ? (plane != null ? plane : InMemoryControlPlane.named("default")) : null;
