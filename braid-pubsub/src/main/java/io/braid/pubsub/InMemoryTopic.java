@@ -3,7 +3,6 @@ package io.braid.pubsub;
 import io.braid.api.BraidException;
 import io.braid.api.Channel;
 import io.braid.api.ChannelOptions;
-import io.braid.api.Code;
 import io.braid.api.DeadLetter;
 import io.braid.api.Topic;
 import java.util.List;
@@ -31,9 +30,9 @@ final class InMemoryTopic implements Topic {
         Objects.requireNonNull(body, "body");
         Objects.requireNonNull(headers, "headers");
         Names.headers(headers);
-        if (body.length > pubsub.maxBodyBytes) {
-            return CompletableFuture.failedFuture(new BraidException(Code.RESOURCE_EXHAUSTED, "message body of "
-                    + body.length + " bytes exceeds the limit of " + pubsub.maxBodyBytes + " bytes (maxBodyBytes)"));
+        BraidException tooLarge = Names.tooLarge(body, headers, pubsub.maxBodyBytes);
+        if (tooLarge != null) {
+            return CompletableFuture.failedFuture(tooLarge);
         }
         pubsub.requireOpen();
         String id = log.append(Map.copyOf(headers), body.clone());

@@ -1,12 +1,21 @@
 package io.braid.pubsub;
 
+import io.braid.api.BraidException;
+import io.braid.api.Code;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-/** Topic and channel names become parts of Redis keys and hash tags, so their characters are limited. */
+/**
+ * Checks of what users hand to a topic. Topic and channel names become parts of Redis keys and hash
+ * tags, so their characters are limited (no braces, no spaces); a message's body and headers have
+ * size limits checked before anything is sent.
+ */
 final class Names {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._\\-:]{1,200}");
     static final String RESERVED_HEADER_PREFIX = "braid-";
+    /** The most a message's headers may hold: keys and values, UTF-8. */
+    static final int MAX_HEADER_BYTES = 64 * 1024;
 
     private Names() {
     }
@@ -35,5 +44,35 @@ final class Names {
                         + "' are reserved: " + header.getKey());
             }
         }
+    }
+
+    /**
+     * The refusal of a message too large to publish, or null: RESOURCE_EXHAUSTED naming the limit,
+     * for a body over {@code maxBodyBytes} or headers over {@link #MAX_HEADER_BYTES}.
+     */
+    static BraidException tooLarge(byte[] body, Map<String, String> headers, int maxBodyBytes) {
+        if (body.length > maxBodyBytes) {
+            return new BraidException(Code.RESOURCE_EXHAUSTED, "message body of " + body.length
+                    + " bytes exceeds the limit of " + maxBodyBytes + " bytes (maxBodyBytes)");
+        }
+        long headerBytes = 0;
+        for (Map.Entry<String, String> header : headers.entrySet()) {
+            headerBytes += utf8Length(header.getKey()) + utf8Length(header.getValue());
+        }
+        if (headerBytes > MAX_HEADER_BYTES) {
+            return new BraidException(Code.RESOURCE_EXHAUSTED, "message headers of " + headerBytes
+                    + " bytes exceed the limit of " + MAX_HEADER_BYTES + " bytes (keys and values, UTF-8)");
+        }
+        return null;
+    }
+
+    private static long utf8Length(String text) {
+        // Exact for ASCII and cheap; only text with other characters is encoded to be measured.
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) >= 0x80) {
+                return text.getBytes(StandardCharsets.UTF_8).length;
+            }
+        }
+        return text.length();
     }
 }

@@ -634,4 +634,61 @@ abstract class PubsubContract {
         assertThatThrownBy(() -> channel.onMessage(new Received())).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
     }
+
+    @Test
+    void oversizedMessagesAreRefusedBeforeAnythingIsStored() {
+        Pubsub member = member();
+        Topic topic = member.topic("oversized");
+        Received received = new Received();
+        Channel channel = topic.subscribe("reader");
+        channel.onMessage(received);
+
+        Map<String, String> hugeHeader = Map.of("h", "v".repeat(64 * 1024));
+        assertThatThrownBy(() -> await(topic.publish(bytes("x"), hugeHeader)))
+                .isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.RESOURCE_EXHAUSTED))
+                .hasMessageContaining("headers").hasMessageContaining("65536");
+        Map<String, String> manyHeaders = new java.util.HashMap<>();
+        for (int i = 0; i < 5_000; i++) {
+            manyHeaders.put("header-" + i, "value-" + i);
+        }
+        assertThatThrownBy(() -> await(topic.publish(bytes("x"), manyHeaders)))
+                .isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.RESOURCE_EXHAUSTED));
+        // Multi-byte characters count by their UTF-8 bytes: 30,000 of them are 90,000 bytes.
+        assertThatThrownBy(() -> await(topic.publish(bytes("x"), Map.of("h", "\u20ac".repeat(30_000)))))
+                .isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.RESOURCE_EXHAUSTED));
+        assertThatThrownBy(() -> await(topic.publish(new byte[4 * 1024 * 1024], Map.of("h", "v"))))
+                .isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.RESOURCE_EXHAUSTED))
+                .hasMessageContaining("maxBodyBytes");
+        assertThat(storedCount("oversized")).as("nothing stored by the refused publishes").isZero();
+
+        // Just under the header limit goes through whole.
+        String largest = "v".repeat(64 * 1024 - 1);
+        await(topic.publish(bytes("fits"), Map.of("h", largest)));
+        until("the message with the largest headers", () -> received.size() == 1);
+        assertThat(received.messages.get(0).headers()).containsEntry("h", largest);
+        assertThat(storedCount("oversized")).isEqualTo(1);
+        channel.close();
+    }
+
+    @Test
+    void namesThatWouldBreakKeysOrHashTagsAreRefused() {
+        Pubsub member = member();
+        for (String bad : new String[] {"", " ", "\t", "chat\nworld", "a{b", "a}b", "{", "}", "{topic:x}", "a b",
+                "x".repeat(201), "caf\u00e9", "a/b", "a*b", "a\u0000b"}) {
+            assertThatThrownBy(() -> member.topic(bad)).as("topic '%s'", bad).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("topic name");
+            assertThatThrownBy(() -> member.topic("ok").subscribe(bad)).as("channel '%s'", bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("channel name");
+        }
+        // The longest allowed name, and every allowed character, work end to end.
+        String longest = "t".repeat(200);
+        Topic topic = member.topic(longest);
+        Received received = new Received();
+        Channel channel = topic.subscribe("c.h_a-n:1");
+        channel.onMessage(received);
+        await(topic.publish(bytes("edge")));
+        until("the message on the longest topic name", () -> received.size() == 1);
+        channel.close();
+    }
 }
+
