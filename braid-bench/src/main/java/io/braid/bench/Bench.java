@@ -68,6 +68,7 @@ public final class Bench {
 
     static int run(Options options) throws IOException {
         Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        String loadAtStart = loadAverage();
         System.out.println(machine(options, started));
         Report report = new Report();
         report.section(Goals.GROUP, "Goals");
@@ -96,7 +97,9 @@ public final class Bench {
         Files.createDirectories(options.out());
         Path markdown = options.out().resolve("BENCHMARKS.md");
         Path csv = options.out().resolve("benchmarks.csv");
-        report.write(markdown, header() + "\n## This run\n\n" + machine(options, started) + timings(took), csv);
+        report.write(markdown, header() + "\n## This run\n\n" + machine(options, started) + timings(took)
+                + "- Load average (1 min) of the machine at the start: " + loadAtStart + ", at the end: " + loadAverage()
+                + " (well above " + Pinning.onlineCpus() + " means other work competed for the CPUs)\n", csv);
         System.out.println("wrote " + markdown + " and " + csv);
         if (!failures.isEmpty()) {
             System.err.println("FAILED:\n  " + String.join("\n  ", failures));
@@ -141,6 +144,14 @@ public final class Bench {
         long total = took.values().stream().mapToLong(Duration::toSeconds).sum();
         return "- Time: " + took.entrySet().stream().map(e -> e.getKey() + " " + e.getValue().toSeconds() + " s")
                 .collect(Collectors.joining(", ")) + "; total " + total + " s\n";
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException | RuntimeException e) {
+            return "?";
+        }
     }
 
     private static String cpuModel() {

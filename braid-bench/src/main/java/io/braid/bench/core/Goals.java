@@ -42,15 +42,23 @@ public final class Goals {
                 .findFirst();
     }
 
-    /** A goal met when {@code measured >= target}. */
+    /** A goal met when {@code measured >= target}; a NaN figure is reported as not checked. */
     public static boolean atLeast(Report report, String goal, double measured, double target, Unit unit) {
+        if (Double.isNaN(measured)) {
+            unchecked(report, goal, "not measured");
+            return false;
+        }
         boolean met = measured >= target;
         line(report, met, goal, unit.format(measured), "≥ " + unit.format(target));
         return met;
     }
 
-    /** A goal met when {@code measured <= target}. */
+    /** A goal met when {@code measured <= target}; a NaN figure is reported as not checked. */
     public static boolean atMost(Report report, String goal, double measured, double target, Unit unit) {
+        if (Double.isNaN(measured)) {
+            unchecked(report, goal, "not measured");
+            return false;
+        }
         boolean met = measured <= target;
         line(report, met, goal, unit.format(measured), "≤ " + unit.format(target));
         return met;

@@ -87,6 +87,16 @@ final class RedisBenchmark {
         if (process.exitValue() != 0) {
             throw new IllegalStateException("redis-benchmark failed (exit " + process.exitValue() + "): " + output);
         }
+        double serverCpuSeconds = serverUsed.cpuNanos() == Usage.UNKNOWN ? Double.NaN : serverUsed.cpuNanos() / 1e9;
+        return parse(output, requests, serverCpuSeconds);
+    }
+
+    /**
+     * Reads redis-benchmark's {@code --csv} result line and the {@code times} lines after it.
+     *
+     * @throws IllegalStateException if there is no result line
+     */
+    static Sample parse(String output, long requests, double serverCpuSeconds) {
         String[] csv = null;
         List<Double> times = new ArrayList<>();
         for (String text : output.split("\\R")) {
@@ -106,7 +116,6 @@ final class RedisBenchmark {
         double p50 = Double.parseDouble(csv[4]) * 1e3;
         double p99 = Double.parseDouble(csv[6]) * 1e3;
         double benchmarkCpuSeconds = times.size() >= 2 ? times.get(1) : Double.NaN; // line 2: the children
-        double serverCpuSeconds = serverUsed.cpuNanos() == Usage.UNKNOWN ? Double.NaN : serverUsed.cpuNanos() / 1e9;
         double cpuMicrosPerOp = (benchmarkCpuSeconds + serverCpuSeconds) * 1e6 / requests;
         return new Sample(rps, p50, p99, Double.NaN, 0, Double.NaN, Double.NaN, cpuMicrosPerOp);
     }

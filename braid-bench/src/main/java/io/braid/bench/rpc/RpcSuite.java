@@ -46,8 +46,8 @@ public final class RpcSuite implements Suite {
         report.section(GROUP, "RPC: braid vs gRPC-java vs bare Netty (echo, closed loop)");
         Map<ServerKind, ServerProcess> servers = new EnumMap<>(ServerKind.class);
         try {
-            for (ServerKind kind : ServerKind.values()) {
-                servers.put(kind, ServerProcess.start(kind));
+            for (ServerProcess server : ServerProcess.startAll(List.of(ServerKind.values()))) {
+                servers.put(server.kind(), server);
             }
             EchoSubject netty = EchoSubject.nettyEcho(NETTY, servers.get(ServerKind.NETTY_ECHO));
             EchoSubject braidVirtual = EchoSubject.braid(BRAID_VIRTUAL, servers.get(ServerKind.BRAID_VIRTUAL_THREAD));

@@ -43,32 +43,62 @@ public final class ServerProcess implements AutoCloseable {
 
     /** Starts a server JVM and returns once it accepts connections. */
     public static ServerProcess start(ServerKind kind) throws IOException, InterruptedException {
+        return startAll(List.of(kind)).get(0);
+    }
+
+    /**
+     * Starts server JVMs side by side (JVM start-up is mostly waiting) and returns once all accept
+     * connections; if one fails, those started are stopped.
+     */
+    public static List<ServerProcess> startAll(List<ServerKind> kinds) throws IOException, InterruptedException {
+        List<Process> processes = new ArrayList<>();
+        List<ServerProcess> started = new ArrayList<>();
+        try {
+            for (ServerKind kind : kinds) {
+                processes.add(launch(kind));
+            }
+            for (int i = 0; i < kinds.size(); i++) {
+                started.add(awaitReady(kinds.get(i), processes.get(i)));
+            }
+            return started;
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            for (Process process : processes) {
+                process.destroyForcibly();
+            }
+            throw e;
+        }
+    }
+
+    private static Process launch(ServerKind kind) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmFlags());
         command.addAll(extraFlags());
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerMain.class.getName(), kind.id()));
-        Process process = new ProcessBuilder(Pinning.onServerCore(command))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return new ProcessBuilder(Pinning.onServerCore(command)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+
+    private static ServerProcess awaitReady(ServerKind kind, Process process) throws IOException,
+            InterruptedException {
         BufferedReader replies = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
         PrintStream commands = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
         Thread watchdog = Thread.ofPlatform().daemon().start(() -> {
             try {
                 if (!process.waitFor(START_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-                    // still starting after the timeout: kill it so readLine below ends
+                    // still starting after the timeout: kill it so the read below ends
                     process.destroyForcibly();
                 }
             } catch (InterruptedException e) {
                 // started in time
             }
         });
-        String ready = replies.readLine();
+        String ready = nextReply(replies, "ready ");
         watchdog.interrupt();
-        if (ready == null || !ready.startsWith("ready ")) {
+        if (ready == null) {
             process.destroyForcibly();
-            throw new IllegalStateException("server JVM " + kind.id() + " did not start (exit "
-                    + process.waitFor() + ", said " + ready + "); its errors are above");
+            throw new IllegalStateException("server JVM " + kind.id() + " did not start (exit " + process.waitFor()
+                    + "); its errors are above");
         }
         return new ServerProcess(kind, process, replies, commands, Integer.parseInt(ready.substring(6).strip()));
     }
@@ -93,8 +123,8 @@ public final class ServerProcess implements AutoCloseable {
     private synchronized Usage usage() {
         commands.println("usage");
         try {
-            String reply = replies.readLine();
-            if (reply == null || !reply.startsWith("usage ")) {
+            String reply = nextReply(replies, "usage ");
+            if (reply == null) {
                 throw new IllegalStateException("server JVM " + kind.id() + " answered " + reply + " to usage");
             }
             String[] fields = reply.split(" ");
@@ -102,6 +132,18 @@ public final class ServerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException("server JVM " + kind.id() + " is gone", e);
         }
+    }
+
+    /**
+     * The next protocol line, passing on anything else the JVM printed to stdout (the JVM itself
+     * announces a flight recording there) to our stderr; null at the end of the stream.
+     */
+    private static String nextReply(BufferedReader replies, String prefix) throws IOException {
+        String line;
+        while ((line = replies.readLine()) != null && !line.startsWith(prefix)) {
+            System.err.println("[server] " + line);
+        }
+        return line;
     }
 
     @Override

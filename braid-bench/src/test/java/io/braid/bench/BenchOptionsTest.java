@@ -1,0 +1,40 @@
+package io.braid.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.braid.bench.core.Suite;
+import io.braid.bench.core.Window;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class BenchOptionsTest {
+    @Test
+    void withoutOptionsEverySuiteRunsAtTheFullWindowIntoTheWorkingDirectory() {
+        Bench.Options options = Bench.Options.parse(new String[0], Bench.suites());
+
+        assertThat(options.window()).isEqualTo(Window.FULL);
+        assertThat(options.suites()).extracting(Suite::name).contains("limits", "rpc");
+        assertThat(options.out()).isEqualTo(Path.of("."));
+    }
+
+    @Test
+    void onlyPicksSuitesByNameInReportOrder() {
+        Bench.Options options = Bench.Options.parse(new String[] {"--only", "rpc,limits", "--window", "smoke",
+                "--out", "target/x"}, Bench.suites());
+
+        assertThat(options.suites()).extracting(Suite::name).containsExactly("limits", "rpc");
+        assertThat(options.window()).isEqualTo(Window.SMOKE);
+        assertThat(options.out()).isEqualTo(Path.of("target/x"));
+    }
+
+    @Test
+    void anUnknownSuiteOrOptionIsRefusedWithItsName() {
+        assertThatThrownBy(() -> Bench.Options.parse(new String[] {"--only", "rpcc"}, Bench.suites()))
+                .hasMessageContaining("no suite named 'rpcc'");
+        assertThatThrownBy(() -> Bench.Options.parse(new String[] {"--fast", "yes"}, Bench.suites()))
+                .hasMessageContaining("unknown option --fast");
+        assertThatThrownBy(() -> Bench.Options.parse(new String[] {"--window"}, Bench.suites()))
+                .hasMessageContaining("--window needs a value");
+    }
+}
