@@ -53,6 +53,8 @@ public final class RedisConnector implements AutoCloseable {
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> commands;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Made on first use of {@link #evalReplicated}: its WAIT must never stall the shared connection. */
+    private StatefulConnection<String, String> replicatedConnection;
 
     private RedisConnector(String description, boolean cluster, ClientResources resources, AbstractRedisClient client,
                            StatefulConnection<String, String> connection, RedisClusterAsyncCommands<String, String> commands) {
@@ -285,6 +287,119 @@ public final class RedisConnector implements AutoCloseable {
         return result;
     }
 
+    /**
+     * What {@link #evalReplicated} learned: the script's reply, how many replicas the node that ran
+     * it had connected (from {@code ROLE}), and how many of them confirmed its writes
+     * ({@code WAIT}; 0 when none was asked for).
+     */
+    public record Replicated<T>(T reply, int connectedReplicas, long acknowledged) {
+    }
+
+    /**
+     * Runs a script on the node that serves {@code keys[0]} (the server, when standalone), then asks
+     * how many replicas that node has connected, and when it has any, waits with {@code WAIT} until
+     * {@code min(replicas, connected)} of them have the script's writes, or {@code timeout} passes.
+     * A caller that acts on a write only once a failover cannot lose it (the elector) reads
+     * {@link Replicated#acknowledged()}.
+     *
+     * <p>Runs on a connection of its own, made on first use, so a {@code WAIT} that blocks for
+     * {@code timeout} never holds up the commands of other modules; callers of this method queue
+     * behind each other. On a Cluster the script goes straight to the node that serves the slot;
+     * when that fails (MOVED after a failover, a dead node) the slot map is refreshed for the next
+     * call. The future fails as {@link #eval} does.
+     *
+     * @throws IllegalArgumentException unless {@code replicas} ≥ 1 and {@code timeout} is positive
+     */
+    public <T> CompletableFuture<Replicated<T>> evalReplicated(RedisScript script, ScriptOutputType type, String[] keys,
+                                                               String[] args, int replicas, Duration timeout) {
+        if (replicas < 1) {
+            throw new IllegalArgumentException("replicas must be at least 1, was " + replicas);
+        }
+        if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+        }
+        CompletableFuture<Replicated<T>> result = nodeCommands(keys[0]).thenCompose(node -> {
+            CompletableFuture<T> reply = eval(node, script, type, keys, args);
+            CompletableFuture<List<Object>> role = node.role().toCompletableFuture(); // pipelined behind the script
+            return reply.thenCombine(role, (value, roleReply) -> new Replicated<>(value, connectedReplicas(roleReply), 0))
+                    .thenCompose(done -> done.connectedReplicas() == 0
+                            ? CompletableFuture.completedFuture(done)
+                            : node.waitForReplication(Math.min(replicas, done.connectedReplicas()), timeout.toMillis())
+                                    .toCompletableFuture()
+                                    .thenApply(acked -> new Replicated<>(done.reply(), done.connectedReplicas(), acked)));
+        });
+        if (cluster) {
+            result.whenComplete((value, failure) -> {
+                if (failure != null && !closed.get()) {
+                    ((RedisClusterClient) client).refreshPartitionsAsync(); // MOVED or a dead node: learn the new map
+                }
+            });
+        }
+        return result;
+    }
+
+    /** Replicas listed by a master's {@code ROLE} reply: ["master", offset, [[ip, port, offset], ...]]. */
+    private static int connectedReplicas(List<Object> role) {
+        if (role != null && role.size() >= 3 && "master".equals(String.valueOf(role.get(0)))
+                && role.get(2) instanceof List<?> replicas) {
+            return replicas.size();
+        }
+        return 0;
+    }
+
+    private CompletableFuture<io.lettuce.core.api.async.RedisAsyncCommands<String, String>> nodeCommands(String key) {
+        StatefulConnection<String, String> own;
+        try {
+            own = replicatedConnection();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (own instanceof StatefulRedisClusterConnection<String, String> clustered) {
+            int slot = io.lettuce.core.cluster.SlotHash.getSlot(key);
+            io.lettuce.core.cluster.models.partitions.RedisClusterNode node =
+                    clustered.getPartitions().getPartitionBySlot(slot);
+            if (node == null) {
+                return CompletableFuture.failedFuture(new BraidException(Code.UNAVAILABLE,
+                        "no node of " + description + " serves slot " + slot));
+            }
+            return clustered.getConnectionAsync(node.getNodeId()).thenApply(StatefulRedisConnection::async);
+        }
+        return CompletableFuture.completedFuture(((StatefulRedisConnection<String, String>) own).async());
+    }
+
+    private StatefulConnection<String, String> replicatedConnection() {
+        synchronized (closed) {
+            if (closed.get()) {
+                throw new BraidException(Code.UNAVAILABLE, "connector to " + description + " is closed");
+            }
+            if (replicatedConnection == null) {
+                replicatedConnection = cluster ? ((RedisClusterClient) client).connect() : ((RedisClient) client).connect();
+            }
+            return replicatedConnection;
+        }
+    }
+
+    private static <T> CompletableFuture<T> eval(io.lettuce.core.api.async.RedisAsyncCommands<String, String> node,
+                                                 RedisScript script, ScriptOutputType type, String[] keys, String[] args) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        node.<T>evalsha(script.sha(), type, keys, args).whenComplete((value, failure) -> {
+            if (failure == null) {
+                result.complete(value);
+            } else if (RedisErrors.is(failure, RedisErrors.NOSCRIPT)) {
+                node.<T>eval(script.source(), type, keys, args).whenComplete((again, error) -> {
+                    if (error == null) {
+                        result.complete(again);
+                    } else {
+                        result.completeExceptionally(error);
+                    }
+                });
+            } else {
+                result.completeExceptionally(failure);
+            }
+        });
+        return result;
+    }
+
     /** Where this connector points, without credentials. */
     public String description() {
         return description;
@@ -292,8 +407,15 @@ public final class RedisConnector implements AutoCloseable {
 
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
+        StatefulConnection<String, String> own;
+        synchronized (closed) { // no connection is made for evalReplicated once closing has begun
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            own = replicatedConnection;
+        }
+        if (own != null) {
+            own.close();
         }
         shutdown(client, resources); // closes every connection it made that is still open
     }
