@@ -23,14 +23,23 @@ import org.slf4j.LoggerFactory;
  * Leader election on Redis: a lease key per service, acquired and renewed by one script that
  * checks ownership, and a fencing epoch that an {@code INCR} grows for every new leader.
  *
- * <p>What we guarantee, and what we do not: Redis is not a consensus store. With one Redis
- * (or a Cluster without failover in the window), at most one node believes it leads at any
- * moment, provided clocks advance at the same rate within {@code safetyMargin} over a lease: a
- * leader counts its lease from the moment it <em>sent</em> the last confirmed renewal and stops
- * leading {@code safetyMargin} before that lease ends, even while frozen (the check runs when
- * {@link #role()} is asked). A failover that loses the lease write can crown a second leader; the
- * epoch still grows only if the epoch write survived, so chores must be fenced by epoch where the
- * store they touch can check it.
+ * <p>What we guarantee, and what we do not: Redis is not a consensus store. With one Redis, at
+ * most one node believes it leads at any moment, provided clocks advance at the same rate within
+ * {@code safetyMargin} over a lease: a leader counts its lease from the moment it <em>sent</em> the
+ * last confirmed renewal and stops leading {@code safetyMargin} before that lease ends, even while
+ * frozen (the check runs when {@link #role()} is asked).
+ *
+ * <p>Replicas (Cluster, Sentinel): an acquisition or renewal counts as confirmed only once a
+ * replica has it ({@code WAIT} after the script, on the node that ran it). By default the elector
+ * asks for one replica whenever that node has any connected ({@code ROLE}), and none when it has
+ * none; {@link Builder#confirmReplicas(int)} makes that a fixed number, or turns it off. A candidate
+ * whose acquisition no replica confirmed does not lead (its role stays WAIT), and a leader whose
+ * renewals go unconfirmed steps down when its last confirmed lease ends. So a failover that
+ * promotes the replica with the most data (both Redis Cluster and Sentinel do) keeps the lease and
+ * the epoch, and cannot crown a second leader. What remains: a failover to a replica that missed
+ * writes (forced, or a replica whose link was down yet still promoted) can; chores must still be
+ * fenced by epoch where the store they touch can check it. A replica that stalls (frozen, but its
+ * connection open) stops every election on that master until Redis drops it ({@code repl-timeout}).
  *
  * <p>Keys: {@code braid:{elect:S}:leader} = {@code id|epoch} with a PX lease,
  * {@code braid:{elect:S}:epoch}. Defaults: lease 3 s, renewal every lease/3, margin lease/10.
@@ -40,6 +49,8 @@ public final class RedisElector implements Elector {
     private static final RedisScript ACQUIRE = RedisScript.resource(RedisElector.class, "acquire.lua");
     private static final RedisScript RELEASE = RedisScript.resource(RedisElector.class, "release.lua");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._\\-]{1,128}");
+    /** {@link Builder#confirmReplicas}' default: one replica when the node has any, else none. */
+    private static final int AUTO = -1;
 
     private final RedisConnector redis;
     private final String service;
@@ -47,6 +58,9 @@ public final class RedisElector implements Elector {
     private final Duration lease;
     private final Duration renewInterval;
     private final Duration safetyMargin;
+    /** Replicas that must confirm a write before this node leads on it: AUTO, 0 (off) or a fixed count. */
+    private final int confirmReplicas;
+    private final Duration replicaTimeout;
     private final ScheduledThreadPoolExecutor loop;
     private final RoleListeners listeners = new RoleListeners();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -61,6 +75,7 @@ public final class RedisElector implements Elector {
     private volatile boolean heardFromRedis;
     private volatile boolean partitioned;
     private boolean failing;
+    private boolean unconfirmed;
 
     private RedisElector(Builder b) {
         this.redis = b.redis;
@@ -69,6 +84,8 @@ public final class RedisElector implements Elector {
         this.lease = b.lease;
         this.renewInterval = b.renewInterval != null ? b.renewInterval : b.lease.dividedBy(3);
         this.safetyMargin = b.safetyMargin != null ? b.safetyMargin : b.lease.dividedBy(10);
+        this.confirmReplicas = b.confirmReplicas;
+        this.replicaTimeout = b.replicaTimeout != null ? b.replicaTimeout : b.lease.dividedBy(10);
         this.leaderKey = "braid:{elect:" + service + "}:leader";
         this.epochKey = "braid:{elect:" + service + "}:epoch";
         this.loop = new ScheduledThreadPoolExecutor(1,
@@ -131,19 +148,38 @@ public final class RedisElector implements Elector {
             return;
         }
         long sent = System.nanoTime();
-        redis.<List<Object>>eval(ACQUIRE, ScriptOutputType.MULTI, new String[] {leaderKey, epochKey}, nodeId,
-                        Long.toString(lease.toMillis()), Long.toString(epoch))
-                .whenComplete((reply, failure) -> {
-                    try {
-                        loop.execute(() -> onReply(sent, reply, failure));
-                    } catch (java.util.concurrent.RejectedExecutionException closing) {
-                        // closed
-                    }
-                });
+        String[] keys = {leaderKey, epochKey};
+        String[] args = {nodeId, Long.toString(lease.toMillis()), Long.toString(epoch)};
+        if (confirmReplicas == 0) {
+            redis.<List<Object>>eval(ACQUIRE, ScriptOutputType.MULTI, keys, args)
+                    .whenComplete((reply, failure) -> onLoop(() -> onReply(sent, reply, failure, null)));
+        } else {
+            int asked = confirmReplicas == AUTO ? 1 : confirmReplicas;
+            redis.<List<Object>>evalReplicated(ACQUIRE, ScriptOutputType.MULTI, keys, args, asked, replicaTimeout)
+                    .whenComplete((replicated, failure) -> onLoop(() -> onReply(sent,
+                            replicated != null ? replicated.reply() : null, failure, replicated)));
+        }
         checkLease();
     }
 
-    private void onReply(long sent, List<Object> reply, Throwable failure) {
+    private void onLoop(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // closed
+        }
+    }
+
+    /** Whether enough replicas have this node's write (always, when confirmation is off). */
+    private boolean confirmed(RedisConnector.Replicated<?> replicated) {
+        if (replicated == null) {
+            return true;
+        }
+        long required = confirmReplicas == AUTO ? Math.min(1, replicated.connectedReplicas()) : confirmReplicas;
+        return replicated.acknowledged() >= required;
+    }
+
+    private void onReply(long sent, List<Object> reply, Throwable failure, RedisConnector.Replicated<?> replicated) {
         if (closed.get()) {
             return;
         }
@@ -176,7 +212,23 @@ public final class RedisElector implements Elector {
                 log.warn("election of {}: {} leads now (epoch {}); {} steps down", service, replyLeader, replyEpoch, nodeId);
             }
             holding = false;
+        } else if (!confirmed(replicated)) {
+            // Redis took the write but too few replicas have it: a failover now could lose it, so this
+            // node does not lead on it. A lease confirmed earlier still runs out on its own.
+            if (!holding) {
+                heardFromRedis = false;
+            }
+            if (!unconfirmed) {
+                unconfirmed = true;
+                log.warn("election of {}: {} of {} connected replicas confirmed the lease of {} within {}; {}", service,
+                        replicated.acknowledged(), replicated.connectedReplicas(), nodeId, replicaTimeout,
+                        holding ? "stepping down when the confirmed lease ends" : "not leading on it");
+            }
         } else {
+            if (unconfirmed) {
+                unconfirmed = false;
+                log.info("election of {}: replicas confirm the lease of {} again", service, nodeId);
+            }
             if (System.nanoTime() - (sent + lease.minus(safetyMargin).toNanos()) >= 0) {
                 // The answer came too late to lead on it: this lease may already be over.
                 holding = false;
@@ -251,6 +303,8 @@ public final class RedisElector implements Elector {
         private Duration lease = Duration.ofSeconds(3);
         private Duration renewInterval;
         private Duration safetyMargin;
+        private int confirmReplicas = AUTO;
+        private Duration replicaTimeout;
 
         private Builder(RedisConnector redis) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -290,6 +344,26 @@ public final class RedisElector implements Elector {
             return this;
         }
 
+        /**
+         * How many replicas must confirm ({@code WAIT}) an acquisition or renewal before this node
+         * leads on it: 0 turns confirmation off (one Redis without replicas, or a deliberate
+         * choice), n ≥ 1 requires n (with fewer connected, the node cannot lead). Default: one,
+         * whenever the node holding the lease has any replica connected, else none.
+         */
+        public Builder confirmReplicas(int replicas) {
+            if (replicas < 0) {
+                throw new IllegalArgumentException("confirmReplicas must be 0 (off) or more, was " + replicas);
+            }
+            this.confirmReplicas = replicas;
+            return this;
+        }
+
+        /** How long a renewal waits for replicas to confirm it ({@code WAIT} timeout); default lease / 10. */
+        public Builder replicaTimeout(Duration timeout) {
+            this.replicaTimeout = Checks.positive(timeout, "replicaTimeout");
+            return this;
+        }
+
         public RedisElector build() {
             if (service == null || nodeId == null) {
                 throw new IllegalStateException("service and nodeId are required");
@@ -299,6 +373,11 @@ public final class RedisElector implements Elector {
             if (interval.plus(margin).compareTo(lease) >= 0) {
                 throw new IllegalStateException("renewInterval (" + interval + ") + safetyMargin (" + margin
                         + ") must be shorter than the lease (" + lease + ")");
+            }
+            Duration waitFor = replicaTimeout != null ? replicaTimeout : lease.dividedBy(10);
+            if (waitFor.compareTo(interval) >= 0) {
+                throw new IllegalStateException("replicaTimeout (" + waitFor + ") must be shorter than renewInterval ("
+                        + interval + ")");
             }
             return new RedisElector(this);
         }
