@@ -24,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -36,8 +37,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One consumer of one channel (a consumer group) of one topic. A reader thread takes batches from
  * the group (XREADGROUP) only while a handler slot is free, so a slow handler slows its reader and
- * nothing buffers without bound. Handlers that return are acknowledged in batches (one XACK for all
- * that finished meanwhile); handlers that throw leave their message pending. Every
+ * nothing buffers without bound. Handlers that return are acknowledged in batches (one XACK in flight
+ * at a time, carrying all that finished while the previous one travelled); handlers that throw
+ * leave their message pending. Every
  * {@code redeliverAfter / 2} the reader claims messages of this channel that have been pending
  * longer than {@code redeliverAfter} (from any consumer, dead or slow), and moves those delivered
  * {@code maxDeliveries} times to the dead letters.
@@ -66,8 +68,13 @@ final class StreamChannel implements Channel {
      * for this consumer stays bounded even when acknowledgements lag.
      */
     private final Semaphore held;
+    /** Read or claimed, not yet given to a handler. */
+    private final ConcurrentLinkedQueue<Delivery> ready = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<String> toAck = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean ackScheduled = new AtomicBoolean();
+    /** An XACK is on its way: what finishes meanwhile waits for its answer and goes in the next one. */
+    private final AtomicBoolean acking = new AtomicBoolean();
+    /** The last XACK sent (complete when none was). */
+    private volatile CompletableFuture<?> lastAck = CompletableFuture.completedFuture(null);
     private final Map<String, String> lastFailure = new ConcurrentHashMap<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean started = new AtomicBoolean();
@@ -192,39 +199,76 @@ final class StreamChannel implements Channel {
         }
     }
 
-    /** Runs the handler on a free slot (waiting for one: a slow handler slows the reader). */
-    private void dispatch(String id, Map<String, byte[]> fields, int deliveryCount) throws InterruptedException {
+    /** A message read or claimed by this consumer, waiting for a worker. */
+    private record Delivery(String id, Map<String, byte[]> fields, int deliveryCount) {
+    }
+
+    /**
+     * Queues a message for the handlers and starts a worker if a slot is free. Never waits: the
+     * queue holds at most what {@link #held} allows, and the reader reads again only once a slot
+     * is free, which a worker gives back only when the queue is empty.
+     */
+    private void dispatch(String id, Map<String, byte[]> fields, int deliveryCount) {
         if (fields == null) {
             // The entry was trimmed away (maxLen cap) while pending: nothing to deliver.
             toAck.add(id);
             scheduleAck();
             return;
         }
-        slots.acquire();
-        Message message = toMessage(id, topic, fields, deliveryCount);
-        try {
-            pubsub.handlers.execute(() -> {
-                try {
-                    if (deliveryCount == 1) {
-                        pubsub.listener.delivered(topic, channel);
-                    } else {
-                        pubsub.listener.redelivered(topic, channel);
-                    }
-                    handler.handle(message);
-                    lastFailure.remove(id);
-                    toAck.add(id);
-                    scheduleAck();
-                } catch (Throwable t) {
-                    held.release(); // pending in Redis now, for whoever claims it later
-                    remember(id, t);
-                    log.debug("handler of channel {} of {} failed on {} (delivery {})", channel, topic, id, deliveryCount, t);
-                } finally {
-                    slots.release();
+        ready.add(new Delivery(id, fields, deliveryCount));
+        startWorkers();
+    }
+
+    /** Starts workers, each on a slot, while messages wait and slots are free. */
+    private void startWorkers() {
+        while (!ready.isEmpty() && slots.tryAcquire()) {
+            try {
+                pubsub.handlers.execute(this::work);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                slots.release();
+                Delivery dropped;
+                while ((dropped = ready.poll()) != null) {
+                    held.release(); // stays pending; another consumer gets it
                 }
-            });
-        } catch (java.util.concurrent.RejectedExecutionException closing) {
-            slots.release(); // stays pending; another consumer gets it
-            held.release();
+                return;
+            }
+        }
+    }
+
+    /**
+     * A worker: runs the handler on queued messages, in order, until none is left, then gives its
+     * slot back. One virtual thread serves a whole run of messages, so a busy channel does not pay
+     * a thread start and a hand-off per message.
+     */
+    private void work() {
+        do {
+            Delivery next;
+            while ((next = ready.poll()) != null) {
+                handle(next);
+            }
+            slots.release();
+        } while (!ready.isEmpty() && slots.tryAcquire()); // queued after our last look, before the release
+    }
+
+    private void handle(Delivery delivery) {
+        String id = delivery.id();
+        try {
+            if (delivery.deliveryCount() == 1) {
+                pubsub.listener.delivered(topic, channel);
+            } else {
+                pubsub.listener.redelivered(topic, channel);
+            }
+            handler.handle(toMessage(id, topic, delivery.fields(), delivery.deliveryCount()));
+            if (!lastFailure.isEmpty()) {
+                lastFailure.remove(id);
+            }
+            toAck.add(id);
+            scheduleAck();
+        } catch (Throwable t) {
+            held.release(); // pending in Redis now, for whoever claims it later
+            remember(id, t);
+            log.debug("handler of channel {} of {} failed on {} (delivery {})", channel, topic, id,
+                    delivery.deliveryCount(), t);
         }
     }
 
@@ -234,34 +278,63 @@ final class StreamChannel implements Channel {
         }
     }
 
+    /**
+     * Acknowledges the finished messages, one XACK at a time: everything that finishes while an XACK
+     * travels goes in the next one, so a busy channel sends far fewer XACKs than messages and an
+     * idle one acknowledges at once. Runs on the caller's thread (the XACK is sent asynchronously)
+     * and again when Redis answers.
+     */
     private void scheduleAck() {
-        if (ackScheduled.compareAndSet(false, true)) {
-            try {
-                pubsub.handlers.execute(this::flushAcks);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                flushAcks();
+        while (!toAck.isEmpty() && acking.compareAndSet(false, true)) {
+            if (sendAcks()) {
+                return; // its answer calls this again
             }
+            acking.set(false); // someone else took the ids; look again for ones added meanwhile
         }
     }
 
-    /** One XACK for everything finished since the last one. */
-    private void flushAcks() {
-        ackScheduled.set(false);
+    /** One XACK for everything finished so far; false when there was nothing to send. */
+    private boolean sendAcks() {
         List<String> ids = new ArrayList<>();
         String id;
         while ((id = toAck.poll()) != null) {
             ids.add(id);
         }
         if (ids.isEmpty()) {
-            return;
+            return false;
         }
-        pubsub.binary.xack(key, channel, ids.toArray(String[]::new)).whenComplete((acked, failure) -> {
+        CompletableFuture<Long> sent = pubsub.binary.xack(key, channel, ids.toArray(String[]::new)).toCompletableFuture();
+        lastAck = sent;
+        sent.whenComplete((acked, failure) -> {
             held.release(ids.size());
             if (failure != null) {
                 // Unacknowledged messages are redelivered after redeliverAfter: at least once still holds.
                 log.debug("acknowledging {} messages of {} failed: {}", ids.size(), topic, failure.getMessage());
             }
+            acking.set(false);
+            scheduleAck();
         });
+        return true;
+    }
+
+    /** Sends what is left to acknowledge and waits (up to 5 s) until Redis has answered every XACK. */
+    private void drainAcks() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        scheduleAck();
+        while ((acking.get() || !toAck.isEmpty()) && deadline - System.nanoTime() > 0) {
+            try {
+                lastAck.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.ExecutionException failed) {
+                // logged where it was sent
+            } catch (java.util.concurrent.TimeoutException e) {
+                break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            Thread.onSpinWait(); // between an XACK's answer and the next send
+            scheduleAck();
+        }
     }
 
     /** Claims messages pending too long in this channel; dead-letters those out of deliveries. */
@@ -365,7 +438,7 @@ final class StreamChannel implements Channel {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        flushAcks();
+        drainAcks(); // before leaving the group, which looks at what this consumer still holds
         leaveGroup();
         if (readConnection != null) {
             readConnection.close();

@@ -256,6 +256,37 @@ class RedisPubsubTest extends RedisPubsubContract {
         return missing;
     }
 
+    /**
+     * One XACK in flight at a time: the first handler pauses Redis, so the first message's XACK
+     * waits in the socket while the other 63 of the batch finish; they all go in the second XACK.
+     */
+    @Test
+    void acknowledgementsThatFinishWhileAnXackTravelsGoInTheNextOne() {
+        Topic topic = member().topic("acks");
+        io.braid.api.Channel channel = topic.subscribe("counted");
+        publishAll(topic, "a", BATCH_SIZE); // in the stream before the reader starts: one batch
+        long xacksBefore = xackCalls();
+        AtomicInteger handled = new AtomicInteger();
+        channel.onMessage(message -> {
+            if (handled.incrementAndGet() == 1) {
+                redis.server().pause();
+            }
+        });
+        try {
+            until("the whole batch handled while Redis is paused", () -> handled.get() == BATCH_SIZE);
+        } finally {
+            redis.server().resume();
+        }
+        until("all acknowledged", () -> pendingCount("acks", "counted") == 0);
+        assertThat(xackCalls() - xacksBefore).as("XACKs sent for a batch of %d", BATCH_SIZE).isEqualTo(2);
+    }
+
+    private static long xackCalls() {
+        try (RedisProbe probe = redis.server().probe()) {
+            return probe.commandCalls().getOrDefault("xack", 0L);
+        }
+    }
+
     /** Publish → handler → acknowledgement, end to end; printed, not asserted (the machine decides). */
     @Test
     void throughputWithOneAndWithFourConsumers() {
