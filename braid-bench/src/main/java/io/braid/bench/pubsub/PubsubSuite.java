@@ -82,11 +82,11 @@ public final class PubsubSuite implements Suite {
     }
 
     /**
-     * This suite's cells: at most 1 s of warm-up and 4 s measured per repeat, so that its eight
+     * This suite's cells: at most 1 s of warm-up and 3 s measured per repeat, so that its eight
      * subjects fit its share (about 2 minutes) of the whole run at {@link Window#FULL}.
      */
     static Window cells(Window window) {
-        return new Window(min(window.warmup(), Duration.ofSeconds(1)), min(window.measure(), Duration.ofSeconds(4)),
+        return new Window(min(window.warmup(), Duration.ofSeconds(1)), min(window.measure(), Duration.ofSeconds(3)),
                 window.repeats());
     }
 
@@ -102,7 +102,8 @@ public final class PubsubSuite implements Suite {
             RedisServer redis = push(opened, RedisServer.start());
             boolean pinned = Pinning.toServerCore(redis.pid());
             RedisProbe probe = push(opened, redis.probe());
-            Braid braid = push(opened, Braid.builder().service("bench-pubsub").nodeId("pubsub-1").redis(redis.uri()).start());
+            Braid braid = push(opened, Braid.builder().service("bench-pubsub").nodeId("pubsub-1").redis(redis.uri())
+                    .start());
 
             RedisClient lettuce = RedisClient.create(redis.uri());
             opened.push(lettuce::shutdown);
@@ -166,7 +167,7 @@ public final class PubsubSuite implements Suite {
                 });
             };
 
-            Duration preWarm = min(window.warmup(), Duration.ofSeconds(2));
+            Duration preWarm = min(window.warmup(), Duration.ofSeconds(1));
             for (Load load : List.of(lettuceXadd, braidPublish, redissonAdd, lettuceLoop, braidChannel, redissonReliable)) {
                 warmUp(load, IN_FLIGHT, preWarm);
             }

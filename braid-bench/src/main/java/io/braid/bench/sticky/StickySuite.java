@@ -67,11 +67,11 @@ public final class StickySuite implements Suite {
     }
 
     /**
-     * This suite's cells: at most 1 s of warm-up and 4 s measured per repeat, so that its five
+     * This suite's cells: at most 1 s of warm-up and 3 s measured per repeat, so that its five
      * subjects fit its share (about 1.5 minutes) of the whole run at {@link Window#FULL}.
      */
     static Window cells(Window window) {
-        return new Window(min(window.warmup(), Duration.ofSeconds(1)), min(window.measure(), Duration.ofSeconds(4)),
+        return new Window(min(window.warmup(), Duration.ofSeconds(1)), min(window.measure(), Duration.ofSeconds(3)),
                 window.repeats());
     }
 
@@ -141,12 +141,14 @@ public final class StickySuite implements Suite {
             Runner.Sides sides = new Runner.Sides(ThisJvm.METER, meter);
             RedisCosts costs = new RedisCosts();
             Window cells = cells(window);
-            List<Row> at64 = new Comparison(GROUP, "1x64", NO_TOKEN, closedLoop("1x64", NO_TOKEN, noToken, 64, sides, meter, costs))
+            List<Row> at64 = new Comparison(GROUP, "1x64", NO_TOKEN,
+                    closedLoop("1x64", NO_TOKEN, noToken, 64, sides, meter, costs))
                     .subject(WARM, closedLoop("1x64", WARM, warm, 64, sides, meter, costs))
                     .subject(UNCACHED, closedLoop("1x64", UNCACHED, warmUncached, 64, sides, meter, costs))
                     .run(cells);
             report.add(at64);
-            List<Row> at1 = new Comparison(GROUP, "1x1", GET_AND_CALL, closedLoop("1x1", GET_AND_CALL, getAndCall, 1, sides, meter, costs))
+            List<Row> at1 = new Comparison(GROUP, "1x1", GET_AND_CALL,
+                    closedLoop("1x1", GET_AND_CALL, getAndCall, 1, sides, meter, costs))
                     .subject(COLD, closedLoop("1x1", COLD, cold, 1, sides, meter, costs))
                     .run(cells);
             report.add(at1);
@@ -180,7 +182,10 @@ public final class StickySuite implements Suite {
         Goals.atMost(report, "Sticky 1x1: cold token mean latency / (Lettuce GET + no-token call)",
                 1 / cold.throughputRatio(), 1.2, Goals.Unit.RATIO);
         report.note(GROUP, String.format(Locale.ROOT, """
-                At 1x1 the cold token's p50 is %.0f µs against %.0f µs for a Lettuce GET plus the no-token call: a                 cold call makes two Redis round trips (the lookup, then the link script) before the call. Without                 the near cache a warm token keeps %.2fx of the no-token throughput; with it, %.2fx.""",
+                At 1x1 the cold token's p50 is %.0f µs against %.0f µs for a Lettuce GET plus the no-token \
+                call: a cold call makes two Redis round trips (the lookup, then the link script) before the \
+                call. Without the near cache a warm token keeps %.2fx of the no-token throughput; with it, \
+                %.2fx.""",
                 cold.sample().p50Micros(), cold.baselineSample().p50Micros(), uncached.throughputRatio(),
                 warm.throughputRatio()));
     }
@@ -209,8 +214,8 @@ public final class StickySuite implements Suite {
     }
 
     private static void awaitLogicNodes(Braid caller) {
-        Await.until(Duration.ofSeconds(10), () -> caller.node().id() + " sees " + LOGIC_NODES + " ACTIVE logic nodes; it sees "
-                + caller.discover().nodes(LOGIC), () -> caller.discover().nodes(LOGIC).stream()
+        Await.until(Duration.ofSeconds(10), () -> caller.node().id() + " sees " + LOGIC_NODES
+                + " ACTIVE logic nodes; it sees " + caller.discover().nodes(LOGIC), () -> caller.discover().nodes(LOGIC).stream()
                 .filter(node -> node.state() == NodeState.ACTIVE).count() == LOGIC_NODES);
     }
 
