@@ -54,7 +54,13 @@ public final class Codecs {
 
         @Override
         public <T> T decode(ByteString bytes, Parser<T> parser) throws Exception {
-            return parser.parseFrom(bytes);
+            // A ByteString never changes, so the message's bytes fields may share its bytes
+            // instead of copying them (a payload is copied once, off the wire, not twice).
+            com.google.protobuf.CodedInputStream input = bytes.newCodedInput();
+            input.enableAliasing(true);
+            T message = parser.parseFrom(input);
+            input.checkLastTagWas(0);
+            return message;
         }
     }
 

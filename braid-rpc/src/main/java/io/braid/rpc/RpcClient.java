@@ -72,6 +72,8 @@ public final class RpcClient implements Client, AutoCloseable {
     private final LinkCache links;
     private final CodecRegistry codecs;
     private final List<ClientInterceptor> interceptors;
+    /** The chain is braid's own deadline propagation alone (the default), which calls run without building it. */
+    private final boolean onlyDeadlinePropagation;
     private final EjectionMarks marks;
     private final ClientChannels channels;
     private final ConcurrentHashMap<String, PeerPool> pools = new ConcurrentHashMap<>();
@@ -92,6 +94,7 @@ public final class RpcClient implements Client, AutoCloseable {
         }
         chain.addAll(settings.interceptors);
         this.interceptors = List.copyOf(chain);
+        this.onlyDeadlinePropagation = interceptors.size() == 1 && interceptors.get(0) instanceof DeadlinePropagation;
         this.marks = new EjectionMarks(settings.failuresToEject, settings.ejectionBackoff,
                 settings.maxEjectionBackoff, System::nanoTime);
         this.ownsGroup = settings.group == null;
@@ -193,6 +196,14 @@ public final class RpcClient implements Client, AutoCloseable {
         if (interceptors.isEmpty()) {
             return send(target, method, tokenOrEmpty, payload, codec, decoder, options, deadline, options.metadata(), null);
         }
+        if (onlyDeadlinePropagation) {
+            // The default chain, without building it: what DeadlinePropagation does, in place.
+            io.braid.api.CallContext serving = RpcContext.currentOrNull();
+            if (serving != null) {
+                deadline = deadline.min(serving.deadline());
+            }
+            return send(target, method, tokenOrEmpty, payload, codec, decoder, options, deadline, options.metadata(), null);
+        }
         Outgoing call = new Outgoing(target, method, tokenOrEmpty, options, deadline);
         CompletableFuture<Object> answered = proceed(0, call, c -> (CompletableFuture<Object>) send(target, method,
                 tokenOrEmpty, payload, codec, decoder, options, c.deadline(), c.metadata(), c));
@@ -217,15 +228,8 @@ public final class RpcClient implements Client, AutoCloseable {
     private <R> CompletableFuture<R> send(String target, String method, String token, ByteString payload, Codec codec,
                                           PendingCall.Decoder<R> decoder, CallOptions options, Deadline deadline,
                                           Map<String, String> metadata, Outgoing observer) {
-        Request.Builder request = Request.newBuilder().setMethod(method).setToken(token).setPayload(payload)
-                .setContentType(CodecRegistry.wireName(codec));
-        if (!metadata.isEmpty()) {
-            request.putAllMetadata(metadata);
-        }
-        if (settings.nodeId != null) {
-            request.putMetadata(ServerConnectionHandler.CALLER_KEY, settings.nodeId);
-        }
-        PendingCall<R> call = new PendingCall<>(target, method, token, options.idempotent(), deadline, request, decoder);
+        PendingCall<R> call = new PendingCall<>(target, method, token, options.idempotent(), deadline, metadata,
+                settings.nodeId, payload, CodecRegistry.wireName(codec), decoder);
         if (observer != null) {
             observer.pending = call;
         }
@@ -468,11 +472,11 @@ public final class RpcClient implements Client, AutoCloseable {
 
     private PeerPool pool(Node node) {
         PeerPool pool = pools.get(node.id());
-        if (pool != null && pool.node().address().equals(node.address())) {
+        if (pool != null && sameAddress(pool.node(), node)) {
             return pool;
         }
         return pools.compute(node.id(), (id, old) -> {
-            if (old != null && old.node().address().equals(node.address())) {
+            if (old != null && sameAddress(old.node(), node)) {
                 return old;
             }
             if (old != null) {
@@ -481,6 +485,11 @@ public final class RpcClient implements Client, AutoCloseable {
             return new PeerPool(node, settings.connectionsPerPeer, channels::connect,
                     settings.ejectionBackoff.toNanos());
         });
+    }
+
+    /** Node.address() equality, without building the two strings on every call. */
+    private static boolean sameAddress(Node a, Node b) {
+        return a.port() == b.port() && a.host().equals(b.host());
     }
 
     private void onMembership(DiscoverEvent event) {

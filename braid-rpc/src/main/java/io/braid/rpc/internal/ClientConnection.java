@@ -186,17 +186,18 @@ public final class ClientConnection extends ChannelInboundHandlerAdapter {
             call.completeExceptionally(deadlineExceeded(call));
             return;
         }
-        Envelope envelope = Envelope.newBuilder()
-                .setRequest(call.request.setCallId(id).setTimeoutMs((int) Math.min(Integer.MAX_VALUE, remaining)))
-                .build();
-        if (!FrameEncoder.fits(envelope, maxFrameBytes)) {
+        OutboundFrame.RequestFrame request = call.request;
+        request.callId = id;
+        request.timeoutMs = (int) Math.min(Integer.MAX_VALUE, remaining);
+        int size = request.envelopeSize();
+        if (size > maxFrameBytes) {
             call.endAttempt();
-            call.completeExceptionally(FrameEncoder.tooLarge(envelope.getSerializedSize(), maxFrameBytes));
+            call.completeExceptionally(FrameEncoder.tooLarge(size, maxFrameBytes));
             return;
         }
         inFlight.put(id, call);
         startTimer(call);
-        channel.write(envelope, channel.voidPromise());
+        channel.write(request, channel.voidPromise());
     }
 
     private void startTimer(PendingCall<?> call) {

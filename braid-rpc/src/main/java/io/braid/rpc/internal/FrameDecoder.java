@@ -62,17 +62,31 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         if (in.readableBytes() < HEADER_BYTES + length) {
             return;
         }
+        Envelope envelope = parse(in, start + HEADER_BYTES, length);
+        in.skipBytes(HEADER_BYTES + length);
+        out.add(envelope);
+    }
+
+    /**
+     * The envelope in {@code length} bytes of {@code in} at {@code offset} (after the length
+     * prefix); the buffer's indexes are not moved.
+     *
+     * @throws CorruptedFrameException if the bytes are not an envelope of a known kind
+     */
+    public static Envelope parse(ByteBuf in, int offset, int length) {
         Envelope envelope;
         try {
-            envelope = Envelope.parseFrom(in.nioBuffer(start + HEADER_BYTES, length));
+            // A pooled buffer keeps one NIO view for such short uses (the parse copies what it keeps).
+            envelope = Envelope.parseFrom(in.nioBufferCount() == 1
+                    ? in.internalNioBuffer(offset, length)
+                    : in.nioBuffer(offset, length));
         } catch (InvalidProtocolBufferException e) {
             throw new CorruptedFrameException("undecodable frame of " + length + " bytes", e);
         }
-        in.skipBytes(HEADER_BYTES + length);
         if (envelope.getKindCase() == Envelope.KindCase.KIND_NOT_SET) {
             throw new CorruptedFrameException("frame of " + length + " bytes carries no known message");
         }
-        out.add(envelope);
+        return envelope;
     }
 
     /** Reads kind and call id from the first bytes of an oversized frame, or fails as garbage. */

@@ -5,15 +5,20 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.rpc.internal.wire.Envelope;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
+import java.io.IOException;
 
 /**
  * Turns {@link Envelope}s into frames: one exactly sized buffer per envelope. An envelope over the
  * limit fails its write promise with {@link Code#RESOURCE_EXHAUSTED}; callers check
  * {@link #fits} first where they want to answer the call instead.
+ *
+ * <p>An {@link OutboundFrame} (a call's request, a successful answer) is written field by field as
+ * the envelope that holds it: the same bytes, without building the generated messages.
  */
 @ChannelHandler.Sharable
 public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
@@ -33,26 +38,57 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
                 "message of " + size + " bytes exceeds the frame limit of " + maxFrameBytes + " bytes (maxFrameBytes)");
     }
 
+    /**
+     * One frame for {@code envelope}, whose serialized size the caller has just read (protobuf
+     * memoizes it): an exactly sized buffer from {@code alloc} that the caller owns. On failure
+     * nothing is left allocated.
+     */
+    public static ByteBuf encode(ByteBufAllocator alloc, Envelope envelope, int size) throws IOException {
+        return encode(alloc, (Object) envelope, size);
+    }
+
+    /** As above for an {@link Envelope} or an {@link OutboundFrame} whose envelope is {@code size} bytes. */
+    static ByteBuf encode(ByteBufAllocator alloc, Object message, int size) throws IOException {
+        ByteBuf frame = alloc.ioBuffer(FrameDecoder.HEADER_BYTES + size);
+        try {
+            frame.writeInt(size);
+            // A pooled buffer keeps one NIO view for such short uses: no view objects per frame.
+            CodedOutputStream output = CodedOutputStream.newInstance(frame.nioBufferCount() == 1
+                    ? frame.internalNioBuffer(frame.writerIndex(), size)
+                    : frame.nioBuffer(frame.writerIndex(), size));
+            if (message instanceof OutboundFrame outbound) {
+                outbound.writeEnvelope(output);
+            } else {
+                ((Envelope) message).writeTo(output);
+            }
+            output.checkNoSpaceLeft();
+            frame.writerIndex(frame.writerIndex() + size);
+            return frame;
+        } catch (IOException | RuntimeException | Error e) {
+            frame.release();
+            throw e;
+        }
+    }
+
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (!(msg instanceof Envelope envelope)) {
+        int size;
+        if (msg instanceof Envelope envelope) {
+            size = envelope.getSerializedSize();
+        } else if (msg instanceof OutboundFrame outbound) {
+            size = outbound.envelopeSize();
+        } else {
             ctx.write(msg, promise);
             return;
         }
-        int size = envelope.getSerializedSize();
         if (size > maxFrameBytes) {
             promise.setFailure(tooLarge(size, maxFrameBytes));
             return;
         }
-        ByteBuf frame = ctx.alloc().ioBuffer(FrameDecoder.HEADER_BYTES + size);
+        ByteBuf frame;
         try {
-            frame.writeInt(size);
-            CodedOutputStream output = CodedOutputStream.newInstance(frame.nioBuffer(frame.writerIndex(), size));
-            envelope.writeTo(output);
-            output.checkNoSpaceLeft();
-            frame.writerIndex(frame.writerIndex() + size);
+            frame = encode(ctx.alloc(), msg, size);
         } catch (Exception | Error e) {
-            frame.release();
             promise.setFailure(e);
             return;
         }

@@ -5,7 +5,6 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.api.Node;
-import io.braid.rpc.internal.wire.Request;
 import io.braid.rpc.internal.wire.Response;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,9 +36,11 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
     final String token;
     final boolean idempotent;
     final Deadline deadline;
-    final Request.Builder request;
+    final OutboundFrame.RequestFrame request;
     private final Decoder<R> decoder;
-    private final List<String> triedNodes = new ArrayList<>(2);
+    /** Nodes tried so far: the first alone (most calls make one attempt), the rest in a list. */
+    private String firstTried;
+    private List<String> laterTried;
 
     private volatile java.util.Map<String, String> responseMetadata = java.util.Map.of();
 
@@ -48,14 +49,20 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
     long callId;
     ScheduledFuture<?> timer;
 
+    /**
+     * @param metadata    sent with the request
+     * @param caller      this node's id, sent as the {@code braid-caller} entry; null for none
+     * @param contentType the wire name of the payload's codec (empty for protobuf binary)
+     */
     public PendingCall(String service, String method, String token, boolean idempotent, Deadline deadline,
-                       Request.Builder request, Decoder<R> decoder) {
+                       java.util.Map<String, String> metadata, String caller, ByteString payload, String contentType,
+                       Decoder<R> decoder) {
         this.service = service;
         this.method = method;
         this.token = token;
         this.idempotent = idempotent;
         this.deadline = deadline;
-        this.request = request;
+        this.request = new OutboundFrame.RequestFrame(method, token, metadata, caller, payload, contentType);
         this.decoder = decoder;
     }
 
@@ -84,18 +91,25 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
 
     @Override
     public int attempts() {
-        return triedNodes.size();
+        return firstTried == null ? 0 : 1 + (laterTried == null ? 0 : laterTried.size());
     }
 
     @Override
     public boolean tried(String nodeId) {
-        return triedNodes.contains(nodeId);
+        return firstTried != null && (firstTried.equals(nodeId) || (laterTried != null && laterTried.contains(nodeId)));
     }
 
     /** Starts an attempt on {@code node} through {@code target}. */
     @Override
     public void attempt(Node node, ClientConnection target) {
-        triedNodes.add(node.id());
+        if (firstTried == null) {
+            firstTried = node.id();
+        } else {
+            if (laterTried == null) {
+                laterTried = new ArrayList<>(2);
+            }
+            laterTried.add(node.id());
+        }
         connection = target;
         callId = 0;
         timer = null;
@@ -154,6 +168,6 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
     @Override
     public String toString() {
         return "PendingCall{" + service + "/" + method + (token.isEmpty() ? "" : " token=" + token)
-                + " attempts=" + triedNodes + ", " + super.toString() + "}";
+                + " attempts=" + attempts() + " (first " + firstTried + ")" + ", " + super.toString() + "}";
     }
 }

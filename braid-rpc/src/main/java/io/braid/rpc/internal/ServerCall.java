@@ -53,8 +53,8 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
     @SuppressWarnings("unused") // through FINISHED
     private volatile boolean finished;
     private volatile boolean cancelled;
-    /** Set before the call is queued; read on the event loop. */
-    Envelope answer;
+    /** An Envelope or an OutboundFrame; set before the call is queued, read on the event loop. */
+    Object answer;
     /** Touched on the event loop only. */
     ScheduledFuture<?> timer;
 
@@ -79,17 +79,60 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
         if (cancelled || deadline.isExpired()) {
             return; // the deadline timer or the cancel answers for it; do no expired work
         }
+        if (interceptors.isEmpty()) {
+            // The common case, kept free of future chains: a handler that answered at once (every
+            // blocking handler, and an async one that returned a completed stage) is answered here.
+            CompletionStage<ByteString> stage = RpcContext.with(this, this::invokeHandler);
+            if (stage instanceof CompletableFuture<ByteString> done && done.isDone()) {
+                ByteString bytes;
+                try {
+                    bytes = done.join();
+                } catch (RuntimeException failure) {
+                    fail(failure);
+                    return;
+                }
+                answerWith(bytes);
+            } else {
+                stage.whenComplete((bytes, failure) -> {
+                    if (failure != null) {
+                        fail(failure);
+                    } else {
+                        answerWith(bytes);
+                    }
+                });
+            }
+            return;
+        }
         CompletionStage<Object> answered = RpcContext.with(this, () -> proceed(0));
         answered.whenComplete((answer, failure) -> {
             if (failure != null) {
                 fail(failure);
-            } else if (answer instanceof ByteString bytes) {
-                succeed(bytes);
             } else {
-                fail(new BraidException(Code.INTERNAL, "a server interceptor answered with "
-                        + (answer == null ? "null" : answer.getClass().getName()) + " instead of the handler's answer"));
+                answerWith(answer);
             }
         });
+    }
+
+    private void answerWith(Object answer) {
+        if (answer instanceof ByteString bytes) {
+            succeed(bytes);
+        } else {
+            fail(new BraidException(Code.INTERNAL, "a server interceptor answered with "
+                    + (answer == null ? "null" : answer.getClass().getName()) + " instead of the handler's answer"));
+        }
+    }
+
+    /** The handler itself, its failure as a failed stage. */
+    private CompletionStage<ByteString> invokeHandler() {
+        try {
+            ByteString request = payload;
+            payload = null;
+            CompletionStage<ByteString> stage = method.invoke(this, request, codec);
+            return stage != null ? stage : CompletableFuture.failedFuture(new BraidException(Code.INTERNAL,
+                    "handler of '" + method.name() + "' returned a null stage"));
+        } catch (Throwable t) {
+            return CompletableFuture.failedFuture(t);
+        }
     }
 
     /** Interceptor {@code index}, or the handler after the last one. */
@@ -108,8 +151,21 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
         }
     }
 
-    void succeed(ByteString response) {
-        finish(Responses.ok(callId, response, responseMetadataSnapshot()));
+    void succeed(ByteString payload) {
+        if (deadline.isExpired()) {
+            // Late: the deadline timer answers (or is about to); the caller has given up by now.
+            // Racing it with a success would let the caller see one only when its own timer is late.
+            expireFromAnyThread();
+            return;
+        }
+        if (!FINISHED.compareAndSet(this, false, true)) {
+            return;
+        }
+        OutboundFrame response = new OutboundFrame.OkResponseFrame(callId, responseMetadataSnapshot(), payload);
+        int size = response.envelopeSize();
+        int max = connection.maxFrameBytes();
+        answer = size <= max ? response : Responses.error(callId, FrameEncoder.tooLarge(size, max));
+        connection.answer(this);
     }
 
     void fail(Throwable failure) {
@@ -158,6 +214,10 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
                     "deadline exceeded while serving '" + method.name() + "'");
             connection.answerExpired(this);
         }
+    }
+
+    private void expireFromAnyThread() {
+        finish(Responses.error(callId, Code.DEADLINE_EXCEEDED, "deadline exceeded while serving '" + method.name() + "'"));
     }
 
     /** The caller went away or cancelled (on the event loop): nothing will be sent. */

@@ -287,8 +287,9 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         closeIfDrained();
     }
 
-    private void write(Envelope envelope) {
-        ctx.write(envelope, ctx.voidPromise());
+    /** An Envelope or an OutboundFrame (see FrameEncoder). */
+    private void write(Object message) {
+        ctx.write(message, ctx.voidPromise());
         if (reading) {
             flushPending = true;
         }

@@ -160,19 +160,18 @@ public final class SmoothWeightedPicker {
         long[] weight = weights;
         lock.lock();
         try {
-            // Two passes: the first is a plain array add (a weight of zero adds nothing).
-            for (int i = 0; i < current.length; i++) {
-                current[i] += weight[i];
-            }
-            // Current weights stay within a few total weights of zero, so the first candidate
-            // always beats Long.MIN_VALUE and sets best. Strictly greater: on a tie the earlier
-            // node wins.
+            // One pass: grow every current weight (a weight of zero adds nothing) and keep the
+            // largest. Current weights stay within a few total weights of zero, so the first
+            // candidate always beats Long.MIN_VALUE and sets best. Strictly greater: on a tie the
+            // earlier node wins.
             int best = 0;
             long bestCurrent = Long.MIN_VALUE;
             for (int i = 0; i < current.length; i++) {
-                if (weight[i] != 0 && current[i] > bestCurrent) {
+                long grown = current[i] + weight[i];
+                current[i] = grown;
+                if (grown > bestCurrent && weight[i] != 0) {
                     best = i;
-                    bestCurrent = current[i];
+                    bestCurrent = grown;
                 }
             }
             current[best] = bestCurrent - totalWeight;
@@ -225,26 +224,21 @@ public final class SmoothWeightedPicker {
         int words = masks == null ? 1 : masks.length;
         lock.lock();
         try {
+            // One pass, as in pick(); set bits come out in increasing index order, so strictly
+            // greater keeps the earlier node on a tie.
             long total = 0;
-            for (int w = 0; w < words; w++) {
-                int base = w * MASK_WORD_BITS;
-                for (long bits = masks == null ? mask : masks[w]; bits != 0; bits &= bits - 1) {
-                    int i = base + Long.numberOfTrailingZeros(bits);
-                    current[i] += weight[i];
-                    total += weight[i];
-                }
-            }
-            // As in pick(): the first candidate always sets best. Set bits come out in increasing
-            // index order, so strictly greater keeps the earlier node on a tie.
             int best = 0;
             long bestCurrent = Long.MIN_VALUE;
             for (int w = 0; w < words; w++) {
                 int base = w * MASK_WORD_BITS;
                 for (long bits = masks == null ? mask : masks[w]; bits != 0; bits &= bits - 1) {
                     int i = base + Long.numberOfTrailingZeros(bits);
-                    if (current[i] > bestCurrent) {
+                    long grown = current[i] + weight[i];
+                    current[i] = grown;
+                    total += weight[i];
+                    if (grown > bestCurrent) {
                         best = i;
-                        bestCurrent = current[i];
+                        bestCurrent = grown;
                     }
                 }
             }
