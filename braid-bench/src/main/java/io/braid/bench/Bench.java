@@ -49,7 +49,8 @@ public final class Bench {
                 new LimitsSuite(),
                 new RpcSuite(),
                 new StickySuite(),
-                new PubsubSuite());
+                new PubsubSuite(),
+                new io.braid.bench.micro.MicroSuite());
     }
 
     public static void main(String[] args) throws Exception {
