@@ -24,6 +24,8 @@ public final class ChaosReport {
     /** Per fault: when the last player whose calls failed in it was served again (wall micros), if any failed. */
     private final Map<Integer, Long> playersBack = new java.util.HashMap<>();
     private int duplicatesBeforeFaults;
+    /** Per leader fault: when another logic node began to lead (wall micros). */
+    private final Map<Integer, Long> newLeader = new java.util.HashMap<>();
 
     ChaosReport(ChaosRun.Settings settings, History history, List<Checkers.Violation> violations, long runStart,
                 long runEnd) {
@@ -74,6 +76,14 @@ public final class ChaosReport {
                 playersBack.put(f.index(), last);
             }
         }
+        for (FaultRecord f : faults) {
+            if (f.kind() == FaultKind.KILL_LEADER || f.kind() == FaultKind.STOP_LEADER) {
+                history.leaderships().stream()
+                        .filter(l -> l.service().equals(ChaosNames.LOGIC) && !l.node().equals(f.victim())
+                                && l.from() >= f.injected())
+                        .mapToLong(History.Leadership::from).min().ifPresent(at -> newLeader.put(f.index(), at));
+            }
+        }
         List<History.Handled> handled = new ArrayList<>(history.handled);
         handled.sort(Comparator.comparingLong(History.Handled::at));
         Set<String> seen = new HashSet<>();
@@ -103,7 +113,10 @@ public final class ChaosReport {
         md.append("- seed: ").append(settings.seed()).append('\n');
         md.append("- started: ").append(Instant.ofEpochMilli(runStart / 1_000)).append(", lasted ")
                 .append((runEnd - runStart) / 1_000_000).append(" s\n");
-        md.append("- cluster: 1 redis-server (AOF, appendfsync always), 3 logic and 2 gateway JVMs, ")
+        md.append("- cluster: ").append(settings.cluster()
+                        ? "a Redis Cluster of 3 masters with 1 replica each (node timeout "
+                        + ChaosRun.CLUSTER_NODE_TIMEOUT.toMillis() + " ms, no AOF)"
+                        : "1 redis-server (AOF, appendfsync always)").append(", 3 logic and 2 gateway JVMs, ")
                 .append(settings.bots()).append(" bots, 1 publisher (2 channels: ledger on logic, audit on gateways)\n");
         md.append("- timing: heartbeat ").append(settings.heartbeat().toMillis()).append(" ms, TTL ")
                 .append(settings.ttl().toMillis()).append(" ms, lease ").append(settings.lease().toMillis())
@@ -116,10 +129,10 @@ public final class ChaosReport {
         md.append("Times in ms from the fault's injection. detect: discovery dropped the node (node faults) or the "
                 + "first bot call failed (Redis faults). players back: the last player whose calls failed was "
                 + "served again. recover: full service, every expected node (replacements included) registered "
-                + "and then every bot served again.\n\n");
-        md.append("| fault kind | count | detect median | detect max | players back max | recover median | recover max "
-                + "| calls failed | duplicates |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|\n");
+                + "and then every bot served again. new leader (leader faults): another logic node leads.\n\n");
+        md.append("| fault kind | count | detect median | detect max | new leader max | players back max | recover median "
+                + "| recover max | calls failed | duplicates |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
         Map<FaultKind, List<FaultRecord>> byKind = new EnumMap<>(FaultKind.class);
         faults.forEach(f -> byKind.computeIfAbsent(f.kind(), k -> new ArrayList<>()).add(f));
         byKind.forEach((kind, list) -> {
@@ -134,6 +147,8 @@ public final class ChaosReport {
                             : (playersBack.get(f.index()) - f.injected()) / 1_000).sorted().toList();
             md.append("| ").append(kind.name()).append(" | ").append(list.size()).append(" | ")
                     .append(median(detect)).append(" | ").append(max(detect)).append(" | ")
+                    .append(max(list.stream().filter(f -> newLeader.containsKey(f.index()))
+                            .map(f -> (newLeader.get(f.index()) - f.injected()) / 1_000).sorted().toList())).append(" | ")
                     .append(max(back)).append(" | ")
                     .append(median(recover)).append(" | ").append(max(recover)).append(" | ")
                     .append(failed).append(" | ").append(dups).append(" |\n");
@@ -143,14 +158,16 @@ public final class ChaosReport {
         md.append(".\n\n");
 
         md.append("## Schedule\n\n");
-        md.append("| # | at s | fault | victim | held ms | detect ms | players back ms | recover ms | calls failed "
-                + "| duplicates |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| # | at s | fault | victim | held ms | detect ms | new leader ms | players back ms | recover ms "
+                + "| calls failed | duplicates |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (FaultRecord f : faults) {
             md.append("| ").append(f.index()).append(" | ").append(String.format("%.1f", (f.injected() - runStart) / 1e6))
                     .append(" | ").append(f.kind().name()).append(" | ").append(f.victim()).append(" | ")
                     .append((f.healed() - f.injected()) / 1_000).append(" | ")
                     .append(f.detected() == 0 ? "-" : Long.toString((f.detected() - f.injected()) / 1_000)).append(" | ")
+                    .append(newLeader.containsKey(f.index()) ? Long.toString((newLeader.get(f.index()) - f.injected()) / 1_000)
+                            : "-").append(" | ")
                     .append(playersBack.containsKey(f.index()) ? playersBack.get(f.index()) == Long.MAX_VALUE ? "never"
                             : Long.toString((playersBack.get(f.index()) - f.injected()) / 1_000) : "-").append(" | ")
                     .append(f.recovered() == 0 ? "not within bound" : Long.toString((f.recovered() - f.injected()) / 1_000))
@@ -164,6 +181,11 @@ public final class ChaosReport {
         md.append("\n## Totals\n\n");
         md.append("- bot calls: ").append(history.calls.size()).append(", succeeded ").append(ok).append(", failed ")
                 .append(history.calls.size() - ok).append(' ').append(failedByCode).append('\n');
+        List<History.BotCall> warmUp = history.calls.stream().filter(c -> c.start() < history.warmedUpAt).toList();
+        md.append("- warm-up (until every bot was served once, before the first fault; not in the deadline check): ")
+                .append(warmUp.size()).append(" calls, ").append(warmUp.stream().filter(c -> !c.ok()).count())
+                .append(" failed, the slowest ").append(warmUp.stream().mapToLong(c -> c.end() - c.start()).max().orElse(0) / 1_000)
+                .append(" ms\n");
         md.append("- token calls served (logic handler runs): ").append(history.served.size()).append('\n');
         history.leaderships().stream().collect(Collectors.groupingBy(History.Leadership::service,
                 java.util.TreeMap::new, Collectors.toList())).forEach((service, list) -> md.append("- leaderships of ")

@@ -5,6 +5,7 @@ import io.braid.api.Node;
 import io.braid.api.NodeState;
 import io.braid.runtime.Braid;
 import io.braid.testkit.Await;
+import io.braid.testkit.RedisCluster;
 import io.braid.testkit.RedisProbe;
 import io.braid.testkit.RedisServer;
 import java.io.IOException;
@@ -40,13 +41,22 @@ public final class ChaosRun {
     /** What a run is made of; {@link #defaults} are the ones the suite is measured with. */
     public record Settings(long seed, boolean longSchedule, Duration longDuration, int bots, Duration heartbeat,
                            Duration ttl, Duration lease, Duration redeliverAfter, Duration callDeadline,
-                           Duration deadlineSlack, Duration recoveryBound, Path workDir) {
+                           Duration deadlineSlack, Duration recoveryBound, Path workDir, boolean cluster) {
         public static Settings defaults(long seed, boolean longSchedule, Duration longDuration, Path workDir) {
             return new Settings(seed, longSchedule, longDuration, 16, Duration.ofMillis(500), Duration.ofSeconds(2),
                     Duration.ofMillis(1_500), Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(500),
-                    Duration.ofSeconds(30), workDir);
+                    Duration.ofSeconds(30), workDir, false);
+        }
+
+        /** The same run on a Redis Cluster of three masters with one replica each, instead of one redis-server. */
+        public Settings withCluster(boolean onCluster) {
+            return new Settings(seed, longSchedule, longDuration, bots, heartbeat, ttl, lease, redeliverAfter,
+                    callDeadline, deadlineSlack, recoveryBound, workDir, onCluster);
         }
     }
+
+    /** The Cluster's node timeout: how long a dead master goes unnoticed before its replica is promoted. */
+    static final Duration CLUSTER_NODE_TIMEOUT = Duration.ofSeconds(1);
 
     private final Settings settings;
     private final History history = new History();
@@ -57,6 +67,8 @@ public final class ChaosRun {
     private int logicCount;
     private int gatewayCount;
     private RedisServer redis;
+    private RedisCluster cluster;
+    private String controlUri;
     private Braid control;
 
     private ChaosRun(Settings settings) {
@@ -75,14 +87,22 @@ public final class ChaosRun {
                 Files.deleteIfExists(file);
             }
         }
-        Schedule schedule = settings.longSchedule()
-                ? Schedule.longSchedule(settings.seed(), new Schedule.Timing(settings.ttl(), settings.lease()))
-                : Schedule.shortSchedule(settings.seed(), new Schedule.Timing(settings.ttl(), settings.lease()));
+        Schedule.Timing timing = new Schedule.Timing(settings.ttl(), settings.lease());
+        List<FaultKind> kinds = settings.cluster() ? FaultKind.CLUSTER : FaultKind.SINGLE_REDIS;
+        Schedule schedule = settings.longSchedule() ? Schedule.longSchedule(settings.seed(), timing, kinds)
+                : Schedule.shortSchedule(settings.seed(), timing, kinds);
         long runStart = EventLog.nowMicros();
-        redis = RedisServer.builder().appendOnly(true).extraArgs("--appendfsync", "always").start();
+        if (settings.cluster()) {
+            cluster = RedisCluster.start(3, 1, CLUSTER_NODE_TIMEOUT);
+            controlUri = String.join(",", cluster.uris());
+        } else {
+            redis = RedisServer.builder().appendOnly(true).extraArgs("--appendfsync", "always").start();
+            controlUri = redis.uri();
+        }
         StallProbe stalls = new StallProbe(history);
         try {
-            control = Braid.builder().service(ChaosNames.BOTS).nodeId("bots").ioThreads(1).redis(redis.uri())
+            Braid.Builder botsNode = Braid.builder().service(ChaosNames.BOTS).nodeId("bots").ioThreads(1);
+            control = (settings.cluster() ? botsNode.redisCluster(cluster.uris()) : botsNode.redis(controlUri))
                     .heartbeat(settings.heartbeat(), settings.ttl()).lease(settings.lease()).start();
             control.discover().watch(event -> {
                 if (event.type() == DiscoverEvent.Type.REMOVED) {
@@ -95,7 +115,7 @@ public final class ChaosRun {
             for (int i = 0; i < 2; i++) {
                 startNode(ChaosNames.GATEWAY);
             }
-            awaitFullMembership(Duration.ofSeconds(90));
+            awaitFullMembership(Duration.ofSeconds(180));
             Await.until(Duration.ofSeconds(30), "a logic leader", () -> currentLeader().isPresent());
             List<String> tokens;
             try (Bots bots = new Bots(control, history, settings.bots(), settings.callDeadline());
@@ -104,6 +124,7 @@ public final class ChaosRun {
                 bots.markRecoveryFrom(EventLog.nowMicros());
                 Await.until(Duration.ofSeconds(60), "every bot served once before the first fault",
                         () -> bots.allOkSinceMark() != 0);
+                history.warmedUpAt = EventLog.nowMicros();
                 long endAt = System.nanoTime() + settings.longDuration().toNanos();
                 int index = 0;
                 for (Schedule.Fault fault = schedule.next(); fault != null; fault = schedule.next()) {
@@ -128,7 +149,12 @@ public final class ChaosRun {
             if (control != null) {
                 control.close();
             }
-            redis.close();
+            if (redis != null) {
+                redis.close();
+            }
+            if (cluster != null) {
+                cluster.close();
+            }
         }
     }
 
@@ -139,7 +165,7 @@ public final class ChaosRun {
 
     private NodeProcess startNode(String service, String id) {
         boolean logic = service.equals(ChaosNames.LOGIC);
-        NodeArgs args = new NodeArgs(redis.uri(), id, settings.heartbeat(), settings.ttl(), settings.lease(),
+        NodeArgs args = new NodeArgs(controlUri, id, settings.heartbeat(), settings.ttl(), settings.lease(),
                 settings.redeliverAfter());
         NodeProcess node = NodeProcess.start(logic ? LogicNodeMain.class : GatewayNodeMain.class, service, args,
                 settings.workDir(), history::accept);
@@ -188,6 +214,22 @@ public final class ChaosRun {
                 redis.resume();
                 healed = EventLog.nowMicros();
             }
+            case CLUSTER_FAILOVER -> {
+                RedisServer master = pickMaster(fault);
+                victim = "master :" + master.port();
+                injected = EventLog.nowMicros();
+                cluster.failover(master);
+                healed = EventLog.nowMicros();
+            }
+            case CLUSTER_KILL_MASTER -> {
+                RedisServer master = pickMaster(fault);
+                victim = "master :" + master.port();
+                injected = EventLog.nowMicros();
+                cluster.killMaster(master);
+                master.restart();
+                cluster.awaitHealthy();
+                healed = EventLog.nowMicros();
+            }
             default -> throw new IllegalStateException("unknown fault " + fault.kind());
         }
         log.info("fault {}: {} on {} held {} ms", index, fault.kind(), victim, (healed - injected) / 1_000);
@@ -213,9 +255,18 @@ public final class ChaosRun {
         return candidates.get(fault.pick() % candidates.size());
     }
 
+    /** Even picks: the master holding the logic election; odd ones: any master. */
+    private RedisServer pickMaster(Schedule.Fault fault) {
+        if (fault.pick() % 2 == 0) {
+            return cluster.masterOf(LEADER_KEY);
+        }
+        List<RedisServer> masters = cluster.masters();
+        return masters.get(fault.pick() / 2 % masters.size());
+    }
+
     /** The logic leader Redis names now, if any. */
     private Optional<String> currentLeader() {
-        try (RedisProbe probe = redis.probe()) {
+        try (RedisProbe probe = cluster != null ? cluster.masterOf(LEADER_KEY).probe() : redis.probe()) {
             Object value = probe.command("GET", LEADER_KEY);
             if (value == null) {
                 return Optional.empty();
@@ -282,7 +333,7 @@ public final class ChaosRun {
      * it; for Redis, when the first bot call failed. 0 when nothing noticed.
      */
     private long detection(FaultKind kind, String victim, long injected) {
-        if (kind == FaultKind.REDIS_KILL || kind == FaultKind.REDIS_PAUSE) {
+        if (kind.isRedisFault()) {
             return history.calls.stream().filter(c -> !c.ok() && c.end() >= injected)
                     .mapToLong(History.BotCall::end).min().orElse(0);
         }
@@ -322,8 +373,9 @@ public final class ChaosRun {
 
     /**
      * {@code -Dchaos.schedule=short|long} (default short), {@code -Dchaos.seed=N} (default 42),
-     * {@code -Dchaos.minutes=M} (long schedule length, default 9), {@code -Dchaos.report=PATH}
-     * (default CHAOS.md in the working directory). Exits 1 when a checker found a violation.
+     * {@code -Dchaos.minutes=M} (long schedule length, default 9), {@code -Dchaos.redis=single|cluster}
+     * (default single), {@code -Dchaos.report=PATH} (default CHAOS.md in the working directory).
+     * Exits 1 when a checker found a violation.
      */
     public static void main(String[] args) throws Exception {
         boolean longSchedule = "long".equals(System.getProperty("chaos.schedule", "short"));
@@ -331,7 +383,8 @@ public final class ChaosRun {
         Duration length = Duration.ofMinutes(Long.getLong("chaos.minutes", 9));
         Path report = Path.of(System.getProperty("chaos.report", "CHAOS.md"));
         Path work = Files.createTempDirectory("braid-chaos-");
-        ChaosReport result = run(Settings.defaults(seed, longSchedule, length, work));
+        ChaosReport result = run(Settings.defaults(seed, longSchedule, length, work)
+                .withCluster("cluster".equals(System.getProperty("chaos.redis", "single"))));
         result.write(report);
         System.out.println(result.markdown());
         System.exit(result.violations().isEmpty() ? 0 : 1);

@@ -8,7 +8,22 @@ enum FaultKind {
     STOP_NODE("SIGSTOP of a logic node (not the leader) for TTL + 1 s, then SIGCONT"),
     STOP_LEADER("SIGSTOP of the logic leader for its lease + 1 s, then SIGCONT"),
     REDIS_KILL("kill -9 of redis-server, restarted on its AOF"),
-    REDIS_PAUSE("SIGSTOP of redis-server for 1-3 s, then SIGCONT");
+    REDIS_PAUSE("SIGSTOP of redis-server for 1-3 s, then SIGCONT"),
+    CLUSTER_FAILOVER("CLUSTER FAILOVER: a master hands its slots to its replica (the master of the logic "
+            + "election key, or another by the pick)"),
+    CLUSTER_KILL_MASTER("kill -9 of a Cluster master; the cluster promotes its replica; the killed node "
+            + "restarts as a replica");
+
+    /** The kinds a run on one redis-server draws from. */
+    static final java.util.List<FaultKind> SINGLE_REDIS = java.util.List.of(KILL_LOGIC, KILL_GATEWAY, KILL_LEADER,
+            STOP_NODE, STOP_LEADER, REDIS_KILL, REDIS_PAUSE);
+    /** The kinds a run on a Redis Cluster draws from. */
+    static final java.util.List<FaultKind> CLUSTER = java.util.List.of(KILL_LOGIC, KILL_GATEWAY, KILL_LEADER,
+            STOP_NODE, STOP_LEADER, CLUSTER_FAILOVER, CLUSTER_KILL_MASTER);
+
+    boolean isRedisFault() {
+        return this == REDIS_KILL || this == REDIS_PAUSE || this == CLUSTER_FAILOVER || this == CLUSTER_KILL_MASTER;
+    }
 
     final String description;
 

@@ -1,13 +1,10 @@
 package io.braid.chaos;
 
 import com.google.protobuf.StringValue;
-import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.ChannelOptions;
-import io.braid.api.Code;
 import io.braid.runtime.Braid;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A gateway node of the chaos cluster, in its own JVM. Bots call its stateless {@code play} with
@@ -22,25 +19,22 @@ public final class GatewayNodeMain {
     public static void main(String[] argv) throws Exception {
         NodeArgs args = NodeArgs.parse(argv);
         EventLog log = new EventLog(System.out, args.nodeId(), ChaosNames.GATEWAY);
-        AtomicReference<Braid> self = new AtomicReference<>();
+        // Registration comes before start() returns: a call arriving meanwhile waits for the node
+        // (its deadline still holds) instead of failing.
+        CompletableFuture<Braid> self = new CompletableFuture<>();
         ChannelOptions audit = ChannelOptions.DEFAULT.withStartAt(ChannelOptions.StartPosition.EARLIEST)
                 .withRedeliverAfter(args.redeliverAfter()).withMaxDeliveries(1_000);
-        Braid node = Braid.builder().service(ChaosNames.GATEWAY).nodeId(args.nodeId()).ioThreads(1)
-                .redis(args.redisUri()).heartbeat(args.heartbeat(), args.ttl()).lease(args.lease())
+        Braid.Builder settings = Braid.builder().service(ChaosNames.GATEWAY).nodeId(args.nodeId()).ioThreads(1);
+        args.controlPlane(settings).heartbeat(args.heartbeat(), args.ttl()).lease(args.lease())
                 .shutdownGrace(java.time.Duration.ofSeconds(2))
-                .handleAsync(ChaosNames.PLAY, StringValue.parser(), (ctx, request) -> {
-                    Braid braid = self.get();
-                    if (braid == null) { // registered a moment before start() returned
-                        return CompletableFuture.failedFuture(new BraidException(Code.UNAVAILABLE, "gateway starting"));
-                    }
-                    return braid.invoke(ChaosNames.LOGIC, ChaosNames.ACT, request.getValue(), request,
-                            StringValue.parser(), CallOptions.DEFAULT.withDeadline(ctx.deadline()));
-                })
+                .handleAsync(ChaosNames.PLAY, StringValue.parser(), (ctx, request) -> self.thenCompose(braid -> braid
+                        .invoke(ChaosNames.LOGIC, ChaosNames.ACT, request.getValue(), request, StringValue.parser(),
+                                CallOptions.DEFAULT.withDeadline(ctx.deadline()))))
                 .subscribe(ChaosNames.TOPIC, ChaosNames.AUDIT_CHANNEL, audit, message -> log.handled(
                         ChaosNames.AUDIT_CHANNEL, message.id(), message.headers().getOrDefault(ChaosNames.SEQ_HEADER, "?"),
                         EventLog.nowMicros(), message.deliveryCount()))
-                .afterStart(self::set)
-                .start();
+                .afterStart(self::complete);
+        Braid node = NodeMains.start(settings);
         NodeMains.serveUntilStdinCloses(node, log);
     }
 }

@@ -54,6 +54,11 @@ final class History {
     final Queue<Stall> stalls = new ConcurrentLinkedQueue<>();
     private final Map<String, Leadership> leaderships = new HashMap<>();
     private volatile int failedPublishes;
+    /**
+     * When every bot had been served once (wall micros): calls before it are the warm-up of a
+     * cold cluster and a cold test JVM, reported apart and left out of the deadline check.
+     */
+    volatile long warmedUpAt;
 
     /** Parses one line of a node's {@link EventLog}; lines of other shapes (logs) are ignored. */
     void accept(String line) {

@@ -23,8 +23,8 @@ public final class LogicNodeMain {
         Map<String, Long> actions = new ConcurrentHashMap<>();
         ChannelOptions ledger = ChannelOptions.DEFAULT.withStartAt(ChannelOptions.StartPosition.EARLIEST)
                 .withRedeliverAfter(args.redeliverAfter()).withMaxDeliveries(1_000);
-        Braid node = Braid.builder().service(ChaosNames.LOGIC).nodeId(args.nodeId()).ioThreads(1)
-                .redis(args.redisUri()).heartbeat(args.heartbeat(), args.ttl()).lease(args.lease())
+        Braid.Builder settings = Braid.builder().service(ChaosNames.LOGIC).nodeId(args.nodeId()).ioThreads(1);
+        args.controlPlane(settings).heartbeat(args.heartbeat(), args.ttl()).lease(args.lease())
                 .shutdownGrace(java.time.Duration.ofSeconds(2))
                 .handle(ChaosNames.ACT, StringValue.parser(), (ctx, request) -> {
                     long start = EventLog.nowMicros();
@@ -35,8 +35,8 @@ public final class LogicNodeMain {
                 })
                 .subscribe(ChaosNames.TOPIC, ChaosNames.LEDGER_CHANNEL, ledger, message -> log.handled(
                         ChaosNames.LEDGER_CHANNEL, message.id(), message.headers().getOrDefault(ChaosNames.SEQ_HEADER, "?"),
-                        EventLog.nowMicros(), message.deliveryCount()))
-                .start();
+                        EventLog.nowMicros(), message.deliveryCount()));
+        Braid node = NodeMains.start(settings);
         NodeMains.serveUntilStdinCloses(node, log);
     }
 }

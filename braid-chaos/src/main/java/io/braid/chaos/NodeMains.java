@@ -8,6 +8,26 @@ final class NodeMains {
     private NodeMains() {
     }
 
+    static final int START_ATTEMPTS = 5;
+
+    /**
+     * Starts the node, again if it fails: on a machine this loaded a fresh JVM's first Redis
+     * handshake can outlast the command timeout. Gives up after {@link #START_ATTEMPTS}.
+     */
+    static Braid start(Braid.Builder settings) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return settings.start();
+            } catch (RuntimeException e) {
+                if (attempt == START_ATTEMPTS) {
+                    throw e;
+                }
+                System.err.println("start attempt " + attempt + " failed (" + e + "); trying again");
+                java.util.concurrent.locks.LockSupport.parkNanos(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(500));
+            }
+        }
+    }
+
     /**
      * Reports READY, samples leadership, and blocks until standard input ends; then closes the
      * node gracefully (it leaves the election and deregisters) and stops sampling.

@@ -9,8 +9,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The chaos suite in the build: the schedule named by {@code -Dchaos.schedule} (default short:
- * every fault kind once) with the seed {@code -Dchaos.seed} (default 42). Writes CHAOS.md at the
- * repository root and fails when any checker found a violation.
+ * every fault kind once) with the seed {@code -Dchaos.seed} (default 42), on one redis-server or,
+ * with {@code -Dchaos.redis=cluster}, a Redis Cluster. Writes CHAOS.md at the repository root (a
+ * Cluster run: braid-chaos/CHAOS-cluster.md) and fails when any checker found a violation.
  */
 class ChaosSuiteTest {
     @Test
@@ -21,8 +22,9 @@ class ChaosSuiteTest {
         Path module = Path.of(System.getProperty("basedir", System.getProperty("user.dir"))).toAbsolutePath();
         Path work = Files.createDirectories(module.resolve("target/chaos"));
 
-        ChaosReport report = ChaosRun.run(ChaosRun.Settings.defaults(seed, longSchedule, length, work));
-        report.write(module.getParent().resolve("CHAOS.md"));
+        boolean cluster = "cluster".equals(System.getProperty("chaos.redis", "single"));
+        ChaosReport report = ChaosRun.run(ChaosRun.Settings.defaults(seed, longSchedule, length, work).withCluster(cluster));
+        report.write(cluster ? module.resolve("CHAOS-cluster.md") : module.getParent().resolve("CHAOS.md"));
         System.out.println(report.markdown());
 
         assertThat(report.violations()).as("checker violations (see CHAOS.md; node logs in %s)", work).isEmpty();
