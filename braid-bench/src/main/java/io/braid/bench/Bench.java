@@ -98,9 +98,10 @@ public final class Bench {
         Files.createDirectories(options.out());
         Path markdown = options.out().resolve("BENCHMARKS.md");
         Path csv = options.out().resolve("benchmarks.csv");
-        report.write(markdown, header() + "\n## This run\n\n" + machine(options, started) + timings(took)
-                + "- Load average (1 min) of the machine at the start: " + loadAtStart + ", at the end: " + loadAverage()
-                + " (well above " + Pinning.onlineCpus() + " means other work competed for the CPUs)\n", csv);
+        String loadAtEnd = loadAverage();
+        report.write(markdown, header() + "\n## This run\n\n" + busyWarning(loadAtStart, loadAtEnd)
+                + machine(options, started) + timings(took) + "- Load average (1 min) of the machine at the start: "
+                + loadAtStart + ", at the end: " + loadAtEnd + "\n", csv);
         System.out.println("wrote " + markdown + " and " + csv);
         if (!failures.isEmpty()) {
             System.err.println("FAILED:\n  " + String.join("\n  ", failures));
@@ -145,6 +146,30 @@ public final class Bench {
         long total = took.values().stream().mapToLong(Duration::toSeconds).sum();
         return "- Time: " + took.entrySet().stream().map(e -> e.getKey() + " " + e.getValue().toSeconds() + " s")
                 .collect(Collectors.joining(", ")) + "; total " + total + " s\n";
+    }
+
+    /**
+     * A warning at the top of the run's facts when other work competed for the CPUs (load average
+     * above the number of CPUs at the start or the end): starved JIT compilers and stolen time
+     * make such figures unrepresentative, heavy frameworks most of all.
+     */
+    static String busyWarning(String loadAtStart, String loadAtEnd) {
+        int cpus = Pinning.onlineCpus();
+        double worst = Math.max(parse(loadAtStart), parse(loadAtEnd));
+        if (!(worst > cpus)) {
+            return "";
+        }
+        return String.format(Locale.ROOT, "**The machine was busy during this run (load average up to %.1f on %d "
+                + "CPUs): other work competed for the CPUs, JIT compilers included, so these figures are not "
+                + "representative. Run again on a quiet machine.**%n%n", worst, cpus);
+    }
+
+    private static double parse(String number) {
+        try {
+            return Double.parseDouble(number);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     private static String loadAverage() {

@@ -37,4 +37,13 @@ class BenchOptionsTest {
         assertThatThrownBy(() -> Bench.Options.parse(new String[] {"--window"}, Bench.suites()))
                 .hasMessageContaining("--window needs a value");
     }
+
+    @Test
+    void aRunOnABusyMachineSaysItsFiguresAreNotRepresentative() {
+        int cpus = io.braid.bench.core.Pinning.onlineCpus();
+
+        assertThat(Bench.busyWarning("0.5", Double.toString(cpus + 3.0))).contains("busy").contains("not representative");
+        assertThat(Bench.busyWarning("0.1", "0.2")).isEmpty();
+        assertThat(Bench.busyWarning("?", "?")).isEmpty();
+    }
 }
