@@ -47,6 +47,11 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
         return encode(alloc, (Object) envelope, size);
     }
 
+    /** One frame for {@code outbound}, as {@link #encode(ByteBufAllocator, Envelope, int)}. */
+    public static ByteBuf encode(ByteBufAllocator alloc, OutboundFrame outbound) throws IOException {
+        return encode(alloc, outbound, outbound.envelopeSize());
+    }
+
     /** As above for an {@link Envelope} or an {@link OutboundFrame} whose envelope is {@code size} bytes. */
     static ByteBuf encode(ByteBufAllocator alloc, Object message, int size) throws IOException {
         ByteBuf frame = alloc.ioBuffer(FrameDecoder.HEADER_BYTES + size);

@@ -18,8 +18,11 @@ import java.util.Map;
  *
  * <p>Fields equal to their proto3 default are left out, as generated code does; a map entry is
  * written with its key and value.
+ *
+ * <p><b>Internal:</b> public only for braid-bench's frame benchmark ({@link #request}); it may
+ * change without notice.
  */
-abstract sealed class OutboundFrame {
+public abstract sealed class OutboundFrame {
     /** Set by {@link #envelopeSize()}; the size of the nested Request or Response. */
     private int messageSize = -1;
 
@@ -30,8 +33,20 @@ abstract sealed class OutboundFrame {
 
     abstract void writeMessage(CodedOutputStream out) throws IOException;
 
+    /**
+     * A call's request as the client writes it; {@code caller} (the calling node's id) may be null.
+     */
+    public static OutboundFrame request(long callId, String method, String token, int timeoutMs,
+                                        Map<String, String> metadata, String caller, ByteString payload,
+                                        String contentType) {
+        RequestFrame frame = new RequestFrame(method, token, metadata, caller, payload, contentType);
+        frame.callId = callId;
+        frame.timeoutMs = timeoutMs;
+        return frame;
+    }
+
     /** Bytes of the envelope (the frame without its length prefix). Call again after a change. */
-    final int envelopeSize() {
+    public final int envelopeSize() {
         messageSize = messageSize();
         return CodedOutputStream.computeTagSize(envelopeField()) + CodedOutputStream.computeUInt32SizeNoTag(messageSize)
                 + messageSize;
