@@ -25,8 +25,8 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * encode and decode) run through JMH's {@link Runner} with the GC profiler, reported as one table
  * of ns/op and B/op plus a line per goal.
  *
- * <p>Time: at {@link Window#FULL} one fork per benchmark, 2 warm-up and 3 measured iterations of
- * one second (about 75 s for the 11 benchmarks); {@link Window#QUICK} halves that;
+ * <p>Time: at {@link Window#FULL} one fork per benchmark, 2 warm-up iterations of 0.5 s and 3 measured
+ * of 0.7 s (about a minute for the 13 benchmarks, forks included); {@link Window#QUICK} fewer;
  * {@link Window#SMOKE} runs in this JVM (no fork) for a tenth of a second each, numbers meaningless.
  *
  * <p>Alone: {@code java -cp ... io.braid.bench.micro.MicroSuite [full|quick|smoke]} prints the section.
@@ -65,8 +65,8 @@ public final class MicroSuite implements Suite {
                 .verbosity(VerboseMode.SILENT)
                 .timeUnit(TimeUnit.NANOSECONDS);
         if (window.measure().toSeconds() >= 5) { // FULL
-            options.forks(1).warmupIterations(2).warmupTime(TimeValue.seconds(1))
-                    .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+            options.forks(1).warmupIterations(2).warmupTime(TimeValue.milliseconds(500))
+                    .measurementIterations(3).measurementTime(TimeValue.milliseconds(700));
         } else if (window.measure().toSeconds() >= 1) { // QUICK
             options.forks(1).warmupIterations(1).warmupTime(TimeValue.seconds(1))
                     .measurementIterations(2).measurementTime(TimeValue.milliseconds(700));
@@ -106,14 +106,15 @@ public final class MicroSuite implements Suite {
                     number(m.bytesPerOp(), 0)));
         }
         out.append('\n').append(window.measure().toSeconds() >= 5
-                ? "One fork each, 2 × 1 s warm-up, 3 × 1 s measured; "
+                ? "One fork each, 2 × 0.5 s warm-up, 3 × 0.7 s measured; "
                 : "Short run (not the full window); ")
                 .append("B/op is JMH's gc.alloc.rate.norm (heap bytes allocated per operation, every thread). ")
                 .append("PickerBenchmark.pickEligible picks through a predicate per node as the client does (a cheap one: "
                         + "the client's also looks up ejection marks and GoAway state); ")
                 .append("NearCacheBenchmark is RedisLinkCache.targetAsync for a token in the near cache; ")
-                .append("FrameBenchmark builds a request envelope, writes it into a pooled buffer (encode) or parses one "
-                        + "(decode).\n");
+                .append("FrameBenchmark.encode writes a call's request the way the client does (field by field, "
+                        + "into a pooled buffer), encodeEnvelope builds and writes a generated envelope (every other "
+                        + "message), decode parses a request frame.\n");
         return out.toString();
     }
 
