@@ -312,7 +312,7 @@ public final class RpcClient implements Client, AutoCloseable {
 
     /** Token calls: owner from the link cache, or a new owner linked first-writer-wins. */
     private void routeByLink(RoutedCall call) {
-        links.targetAsync(call.token(), call.service()).whenComplete((owner, failure) -> {
+        withinDeadline(call, links.targetAsync(call.token(), call.service())).whenComplete((owner, failure) -> {
             if (failure != null) {
                 call.completeExceptionally(BraidException.from(failure));
             } else if (owner.isPresent()) {
@@ -333,7 +333,7 @@ public final class RpcClient implements Client, AutoCloseable {
             attemptOwner(call, owner);
             return;
         }
-        discover.refresh(call.service()).whenComplete((fresh, failure) -> {
+        withinDeadline(call, discover.refresh(call.service())).whenComplete((fresh, failure) -> {
             if (failure != null) {
                 call.completeExceptionally(BraidException.from(failure));
                 return;
@@ -347,7 +347,7 @@ public final class RpcClient implements Client, AutoCloseable {
             } else {
                 Node gone = new Node(ownerId, call.service(), "0.0.0.0", 1, 0, io.braid.api.NodeState.DRAINING,
                         java.util.Map.of());
-                links.unlinkAsync(call.token(), gone).whenComplete((removed, error) -> {
+                withinDeadline(call, links.unlinkAsync(call.token(), gone)).whenComplete((removed, error) -> {
                     if (error != null) {
                         call.completeExceptionally(BraidException.from(error));
                     } else {
@@ -372,7 +372,7 @@ public final class RpcClient implements Client, AutoCloseable {
                     : "no ACTIVE node of service '" + call.service() + "' can take token " + call.token()));
             return;
         }
-        links.linkAsync(call.token(), candidate).whenComplete((ownerId, failure) -> {
+        withinDeadline(call, links.linkAsync(call.token(), candidate)).whenComplete((ownerId, failure) -> {
             if (failure != null) {
                 call.completeExceptionally(BraidException.from(failure));
             } else if (ownerId.equals(candidate.id())) {
@@ -381,6 +381,26 @@ public final class RpcClient implements Client, AutoCloseable {
                 callOwner(call, ownerId, false); // another caller linked it first
             }
         });
+    }
+
+    /**
+     * A routing step that waits on the control plane (link cache, discovery) is bounded by the
+     * call's deadline, not only by Redis' command timeout: a call whose deadline passes before it
+     * reaches any node ends DEADLINE_EXCEEDED then, and the step's late answer is ignored. Steps
+     * answered at once (a near-cache hit) arm no timer.
+     */
+    private <T> CompletableFuture<T> withinDeadline(RoutedCall call, CompletableFuture<T> step) {
+        if (step.isDone() || call.isDone()) {
+            return step;
+        }
+        io.netty.util.concurrent.ScheduledFuture<?> timer = group.next().schedule(() -> {
+            if (call.attempts() == 0) { // once sent, the connection's own deadline timer ends it
+                call.completeExceptionally(new BraidException(Code.DEADLINE_EXCEEDED, "deadline exceeded finding "
+                        + "the node of token " + call.token() + " in service '" + call.service() + "'"));
+            }
+        }, Math.max(0, call.deadline().remainingNanos()), TimeUnit.NANOSECONDS);
+        step.whenComplete((value, failure) -> timer.cancel(false));
+        return step;
     }
 
     private void attemptOwner(RoutedCall call, Node owner) {

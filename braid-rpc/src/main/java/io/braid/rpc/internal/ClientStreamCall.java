@@ -82,6 +82,11 @@ public final class ClientStreamCall<Q, R> implements ClientStream<Q, R>, RoutedC
     }
 
     @Override
+    public Deadline deadline() {
+        return deadline;
+    }
+
+    @Override
     public synchronized boolean tried(String nodeId) {
         return tried.contains(nodeId);
     }

@@ -8,6 +8,9 @@ public interface RoutedCall {
 
     String token();
 
+    /** When the caller stops waiting, for the routing as much as for the answer. */
+    io.braid.api.Deadline deadline();
+
     /** Whether an earlier attempt of this call went to {@code nodeId}. */
     boolean tried(String nodeId);
 
