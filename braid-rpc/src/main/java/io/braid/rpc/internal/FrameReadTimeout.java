@@ -15,9 +15,11 @@ import org.slf4j.LoggerFactory;
  * idle timeout alone never catches because every byte counts as activity.
  *
  * <p>Sits just before {@link FrameDecoder} and only watches: it follows the frame boundaries
- * (4-byte length, then that many bytes) as the bytes pass, consumes nothing, and starts a timer
- * when a frame is begun, which a completed frame cancels. A connection between frames has no
- * timer (silence there is the idle timeout's business). While the server itself has stopped
+ * (4-byte length, then that many bytes) as the bytes pass, consumes nothing, and notes when each
+ * frame was begun. Only a read that ends in the middle of a frame arms a timer (a request that
+ * arrives whole in one read, the usual case, costs no timer); when it fires it closes the
+ * connection if a frame begun longer than the timeout ago is still unfinished, and otherwise waits
+ * for whatever frame is in progress. Silence between frames is the idle timeout's business. While the server itself has stopped
  * reading (backpressure: the peer does not read its answers) the timer waits again rather than
  * blaming the peer for bytes the server has not read. One instance per connection; event loop only.
  */
@@ -28,7 +30,7 @@ public final class FrameReadTimeout extends ChannelInboundHandlerAdapter {
     private int headerBytesSeen;
     private int header;
     private long bodyBytesLeft;
-    private long frameNumber;
+    private long frameBegunNanos;
     private ScheduledFuture<?> timer;
 
     public FrameReadTimeout(Duration timeout) {
@@ -38,12 +40,15 @@ public final class FrameReadTimeout extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf bytes) {
-            follow(ctx, bytes);
+            follow(bytes);
+            if (timer == null && midFrame()) {
+                schedule(ctx, timeoutNanos - (System.nanoTime() - frameBegunNanos));
+            }
         }
         ctx.fireChannelRead(msg);
     }
 
-    private void follow(ChannelHandlerContext ctx, ByteBuf bytes) {
+    private void follow(ByteBuf bytes) {
         int index = bytes.readerIndex();
         int end = bytes.writerIndex();
         while (index < end) {
@@ -51,13 +56,10 @@ public final class FrameReadTimeout extends ChannelInboundHandlerAdapter {
                 int skip = (int) Math.min(bodyBytesLeft, end - index);
                 index += skip;
                 bodyBytesLeft -= skip;
-                if (bodyBytesLeft == 0) {
-                    frameDone();
-                }
                 continue;
             }
             if (headerBytesSeen == 0) {
-                frameBegun(ctx);
+                frameBegunNanos = System.nanoTime();
             }
             header = (header << 8) | (bytes.getByte(index++) & 0xff);
             if (++headerBytesSeen == FrameDecoder.HEADER_BYTES) {
@@ -65,55 +67,53 @@ public final class FrameReadTimeout extends ChannelInboundHandlerAdapter {
                 bodyBytesLeft = Math.max(0, header);
                 headerBytesSeen = 0;
                 header = 0;
-                if (bodyBytesLeft == 0) {
-                    frameDone();
-                }
             }
         }
     }
 
-    private void frameBegun(ChannelHandlerContext ctx) {
-        frameNumber++;
-        schedule(ctx, frameNumber, timeoutNanos);
+    private boolean midFrame() {
+        return headerBytesSeen > 0 || bodyBytesLeft > 0;
     }
 
-    private void frameDone() {
+    private void schedule(ChannelHandlerContext ctx, long delayNanos) {
+        timer = ctx.executor().schedule(() -> expire(ctx), Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+    }
+
+    private void expire(ChannelHandlerContext ctx) {
+        timer = null;
+        if (!midFrame() || !ctx.channel().isOpen()) {
+            return;
+        }
+        long waited = System.nanoTime() - frameBegunNanos;
+        if (waited < timeoutNanos) {
+            schedule(ctx, timeoutNanos - waited); // a later frame, begun since this timer was armed
+            return;
+        }
+        if (!ctx.channel().config().isAutoRead()) {
+            schedule(ctx, timeoutNanos); // we are not reading: the peer is not to blame yet
+            return;
+        }
+        log.warn("closing connection from {}: a frame begun {} ago is still unfinished ({} bytes missing; frameReadTimeout)",
+                ctx.channel().remoteAddress(), Duration.ofNanos(waited),
+                headerBytesSeen > 0 ? FrameDecoder.HEADER_BYTES - headerBytesSeen + "+" : Long.toString(bodyBytesLeft));
+        ctx.close();
+    }
+
+    private void cancelTimer() {
         if (timer != null) {
             timer.cancel(false);
             timer = null;
         }
     }
 
-    private void schedule(ChannelHandlerContext ctx, long frame, long delayNanos) {
-        if (timer != null) {
-            timer.cancel(false);
-        }
-        timer = ctx.executor().schedule(() -> expire(ctx, frame), delayNanos, TimeUnit.NANOSECONDS);
-    }
-
-    private void expire(ChannelHandlerContext ctx, long frame) {
-        boolean unfinished = frame == frameNumber && (headerBytesSeen > 0 || bodyBytesLeft > 0);
-        if (!unfinished || !ctx.channel().isOpen()) {
-            return;
-        }
-        if (!ctx.channel().config().isAutoRead()) {
-            schedule(ctx, frame, timeoutNanos); // we are not reading: the peer is not to blame yet
-            return;
-        }
-        log.warn("closing connection from {}: a frame begun {} ago is still unfinished ({} bytes missing; frameReadTimeout)",
-                ctx.channel().remoteAddress(), Duration.ofNanos(timeoutNanos),
-                headerBytesSeen > 0 ? FrameDecoder.HEADER_BYTES - headerBytesSeen + "+" : Long.toString(bodyBytesLeft));
-        ctx.close();
-    }
-
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        frameDone();
+        cancelTimer();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
-        frameDone();
+        cancelTimer();
     }
 }
