@@ -1,6 +1,7 @@
 package io.braid.bench;
 
 import io.braid.bench.core.Goals;
+import io.braid.bench.core.OtherWork;
 import io.braid.bench.core.Pinning;
 import io.braid.bench.core.Report;
 import io.braid.bench.core.Row;
@@ -70,6 +71,7 @@ public final class Bench {
     static int run(Options options) throws IOException {
         Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         String loadAtStart = loadAverage();
+        OtherWork cpuAtStart = OtherWork.read();
         System.out.println(machine(options, started));
         Report report = new Report();
         report.section(Goals.GROUP, "Goals");
@@ -99,9 +101,14 @@ public final class Bench {
         Path markdown = options.out().resolve("BENCHMARKS.md");
         Path csv = options.out().resolve("benchmarks.csv");
         String loadAtEnd = loadAverage();
-        report.write(markdown, header() + "\n## This run\n\n" + busyWarning(loadAtStart, loadAtEnd)
-                + machine(options, started) + timings(took) + "- Load average (1 min) of the machine at the start: "
-                + loadAtStart + ", at the end: " + loadAtEnd + "\n", csv);
+        OtherWork cpuAtEnd = OtherWork.read();
+        double otherShare = cpuAtStart == null || cpuAtEnd == null ? Double.NaN : cpuAtEnd.shareSince(cpuAtStart);
+        report.write(markdown, header() + "\n## This run\n\n" + busyWarning(otherShare)
+                + machine(options, started) + timings(took) + String.format(Locale.ROOT,
+                "- CPU time the machine spent on work other than this run: %s%n", Double.isNaN(otherShare)
+                        ? "unknown" : String.format(Locale.ROOT, "%.1f%%", otherShare * 100))
+                + "- Load average (1 min) of the machine at the start: " + loadAtStart + ", at the end: " + loadAtEnd
+                + " (the run itself keeps both CPUs busy)\n", csv);
         System.out.println("wrote " + markdown + " and " + csv);
         if (!failures.isEmpty()) {
             System.err.println("FAILED:\n  " + String.join("\n  ", failures));
@@ -148,28 +155,21 @@ public final class Bench {
                 .collect(Collectors.joining(", ")) + "; total " + total + " s\n";
     }
 
+    /** Other work above this share of all CPU time makes a run's figures unrepresentative. */
+    static final double BUSY_SHARE = 0.10;
+
     /**
-     * A warning at the top of the run's facts when other work competed for the CPUs (load average
-     * above the number of CPUs at the start or the end): starved JIT compilers and stolen time
-     * make such figures unrepresentative, heavy frameworks most of all.
+     * A warning at the top of the run's facts when other work took more than {@link #BUSY_SHARE}
+     * of the machine's CPU time during the run: starved JIT compilers and stolen time make such
+     * figures unrepresentative, heavy frameworks most of all.
      */
-    static String busyWarning(String loadAtStart, String loadAtEnd) {
-        int cpus = Pinning.onlineCpus();
-        double worst = Math.max(parse(loadAtStart), parse(loadAtEnd));
-        if (!(worst > cpus)) {
+    static String busyWarning(double otherShare) {
+        if (!(otherShare > BUSY_SHARE)) {
             return "";
         }
-        return String.format(Locale.ROOT, "**The machine was busy during this run (load average up to %.1f on %d "
-                + "CPUs): other work competed for the CPUs, JIT compilers included, so these figures are not "
-                + "representative. Run again on a quiet machine.**%n%n", worst, cpus);
-    }
-
-    private static double parse(String number) {
-        try {
-            return Double.parseDouble(number);
-        } catch (NumberFormatException e) {
-            return Double.NaN;
-        }
+        return String.format(Locale.ROOT, "**The machine was busy during this run (%.0f%% of its CPU time went to "
+                + "other work): JIT compilers included, everything competed for the CPUs, so these figures are not "
+                + "representative. Run again on a quiet machine.**%n%n", otherShare * 100);
     }
 
     private static String loadAverage() {
