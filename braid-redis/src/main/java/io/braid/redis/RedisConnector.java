@@ -272,23 +272,7 @@ public final class RedisConnector implements AutoCloseable {
      * fails with the Redis error; {@link RedisErrors} tells what it was.
      */
     public <T> CompletableFuture<T> eval(RedisScript script, ScriptOutputType type, String[] keys, String... args) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        commands.<T>evalsha(script.sha(), type, keys, args).whenComplete((value, failure) -> {
-            if (failure == null) {
-                result.complete(value);
-            } else if (RedisErrors.is(failure, RedisErrors.NOSCRIPT)) {
-                commands.<T>eval(script.source(), type, keys, args).whenComplete((again, error) -> {
-                    if (error == null) {
-                        result.complete(again);
-                    } else {
-                        result.completeExceptionally(error);
-                    }
-                });
-            } else {
-                result.completeExceptionally(failure);
-            }
-        });
-        return result;
+        return eval(commands, script, type, keys, args);
     }
 
     /**
@@ -383,7 +367,7 @@ public final class RedisConnector implements AutoCloseable {
         }
     }
 
-    private static <T> CompletableFuture<T> eval(io.lettuce.core.api.async.RedisAsyncCommands<String, String> node,
+    private static <T> CompletableFuture<T> eval(RedisClusterAsyncCommands<String, String> node,
                                                  RedisScript script, ScriptOutputType type, String[] keys, String[] args) {
         CompletableFuture<T> result = new CompletableFuture<>();
         node.<T>evalsha(script.sha(), type, keys, args).whenComplete((value, failure) -> {

@@ -18,6 +18,15 @@ public record Window(Duration warmup, Duration measure, int repeats) {
         }
     }
 
+    /**
+     * This window with its warm-up and measured window cut to at most the given lengths (a suite
+     * with many subjects keeps to its share of the run this way); repeats stay.
+     */
+    public Window capped(Duration maxWarmup, Duration maxMeasure) {
+        return new Window(warmup.compareTo(maxWarmup) <= 0 ? warmup : maxWarmup,
+                measure.compareTo(maxMeasure) <= 0 ? measure : maxMeasure, repeats);
+    }
+
     /** Parses {@code full}, {@code quick} or {@code smoke}. */
     public static Window named(String name) {
         return switch (name) {

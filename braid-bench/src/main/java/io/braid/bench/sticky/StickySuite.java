@@ -71,8 +71,7 @@ public final class StickySuite implements Suite {
      * subjects fit its share (about 1.5 minutes) of the whole run at {@link Window#FULL}.
      */
     static Window cells(Window window) {
-        return new Window(min(window.warmup(), Duration.ofSeconds(1)), min(window.measure(), Duration.ofSeconds(3)),
-                window.repeats());
+        return window.capped(Duration.ofSeconds(1), Duration.ofSeconds(3));
     }
 
     private static Duration min(Duration a, Duration b) {
