@@ -8,12 +8,8 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Topics and channels inside one JVM, with the semantics of {@link RedisPubsub}: one instance is
@@ -41,7 +37,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class InMemoryPubsub implements Pubsub, PubsubStats {
     static final int DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
-    private static final Logger log = LoggerFactory.getLogger(InMemoryPubsub.class);
 
     final InMemoryStreams streams;
     final String consumerPrefix;
@@ -81,7 +76,7 @@ public final class InMemoryPubsub implements Pubsub, PubsubStats {
         this.consumerPrefix = consumerName;
         this.maxBodyBytes = maxBodyBytes;
         this.listener = Objects.requireNonNull(listener, "listener");
-        this.handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("braid-message-", 0).factory());
+        this.handlers = MessageHandlers.start();
     }
 
     @Override
@@ -119,14 +114,7 @@ public final class InMemoryPubsub implements Pubsub, PubsubStats {
         for (InMemoryChannel channel : new ArrayList<>(channels)) {
             channel.close();
         }
-        handlers.shutdown();
-        try {
-            if (!handlers.awaitTermination(10, TimeUnit.SECONDS)) {
-                log.warn("message handlers still running after 10 s; their messages stay pending and are redelivered");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        MessageHandlers.close(handlers);
     }
 
     @Override

@@ -18,7 +18,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -63,7 +62,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         this.block = b.block;
         this.maxBodyBytes = b.maxBodyBytes;
         this.listener = b.listener;
-        this.handlers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("braid-message-", 0).factory());
+        this.handlers = MessageHandlers.start();
         this.binaryConnection = redis.newBinaryConnection();
         this.binary = RedisConnector.binaryCommands(binaryConnection);
     }
@@ -180,14 +179,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         for (StreamChannel channel : new ArrayList<>(channels)) {
             channel.close();
         }
-        handlers.shutdown();
-        try {
-            if (!handlers.awaitTermination(10, TimeUnit.SECONDS)) {
-                log.warn("message handlers still running after 10 s; their messages stay pending and are redelivered");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        MessageHandlers.close(handlers);
         binaryConnection.close();
     }
 
