@@ -4,11 +4,11 @@ import io.braid.api.Pubsub;
 import io.braid.api.Topic;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisErrors;
+import io.braid.redis.RedisScript;
 import io.lettuce.core.Range;
-import io.lettuce.core.XTrimArgs;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.models.stream.PendingMessages;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +39,7 @@ import org.slf4j.LoggerFactory;
 public final class RedisPubsub implements Pubsub, PubsubStats {
     static final String TOPICS_KEY = "braid:topics";
     private static final Logger log = LoggerFactory.getLogger(RedisPubsub.class);
+    private static final RedisScript TRIM = RedisScript.resource(RedisPubsub.class, "trim.lua");
 
     final RedisConnector redis;
     final String consumerPrefix;
@@ -87,48 +88,51 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         return streamKey(topic) + ":dead";
     }
 
+    /** The topic's ephemeral channels and their last beats: a HASH in the stream's slot. */
+    static String ephemeralKey(String topic) {
+        return streamKey(topic) + ":ephemeral";
+    }
+
     /**
-     * Cuts every topic below what its slowest channel still needs: the oldest pending message of
-     * any group, or the first message a group has not been given yet. Topics without channels are
-     * left alone. Safe to run anywhere, any number of times; the runtime runs it on a leader.
+     * Cuts every topic below what its channels still need: each channel's pending messages and
+     * everything after the last message it was given. Each topic is decided and cut in one script
+     * on its stream's slot, so no read, acknowledgement or new channel slips in between. Topics
+     * without channels are left alone. The same script first removes ephemeral channels whose
+     * node stopped beating for longer than their idle limit (see
+     * {@link Builder#ephemeralIdleLimit(Duration)}). A topic that cannot be trimmed (Redis
+     * unreachable for its slot, a key of another type) is logged and skipped; the others are
+     * still trimmed. Safe to run anywhere, any number of times; the runtime runs it on a leader.
      *
      * @return how many messages were removed
      */
     public long trim() {
-        long removed = 0;
+        Set<String> names;
         try {
-            for (String topic : redis.async().smembers(TOPICS_KEY).get(5, TimeUnit.SECONDS)) {
-                removed += trim(topic);
-            }
+            names = redis.async().smembers(TOPICS_KEY).get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
-            log.warn("trimming topics failed: {}", e.getMessage());
+            log.warn("trimming topics failed: cannot list them ({})", e.getMessage());
+            return 0;
+        }
+        long removed = 0;
+        for (String topic : names) {
+            try {
+                removed += trim(topic);
+            } catch (Exception e) {
+                log.warn("trimming topic {} failed ({}); the other topics are trimmed", topic, e.getMessage());
+            }
         }
         return removed;
     }
 
+    /** Trims one topic (see {@link #trim()}); returns how many messages were removed. */
     long trim(String topic) throws Exception {
-        String key = streamKey(topic);
-        List<Object> groups = redis.async().xinfoGroups(key).get(5, TimeUnit.SECONDS);
-        if (groups.isEmpty()) {
-            return 0;
+        List<Long> result = redis.<List<Long>>eval(TRIM, ScriptOutputType.MULTI,
+                new String[] {streamKey(topic), ephemeralKey(topic)}).get(5, TimeUnit.SECONDS);
+        long channelsRemoved = result.get(1);
+        if (channelsRemoved > 0) {
+            log.info("removed {} ephemeral channel(s) of topic {} whose node stopped beating", channelsRemoved, topic);
         }
-        String keepFrom = null;
-        for (Object raw : groups) {
-            Map<String, Object> group = StreamChannel.pairs((List<?>) raw);
-            String name = String.valueOf(group.get("name"));
-            long pending = ((Number) group.get("pending")).longValue();
-            String needed;
-            if (pending > 0) {
-                PendingMessages summary = redis.async().xpending(key, name).get(5, TimeUnit.SECONDS);
-                needed = summary.getMessageIds().getLower().getValue();
-            } else {
-                needed = StreamIds.next(String.valueOf(group.get("last-delivered-id")));
-            }
-            if (keepFrom == null || StreamIds.compare(needed, keepFrom) < 0) {
-                keepFrom = needed;
-            }
-        }
-        return redis.async().xtrim(key, XTrimArgs.Builder.minId(keepFrom)).get(5, TimeUnit.SECONDS);
+        return result.get(0);
     }
 
     /**

@@ -137,10 +137,15 @@ abstract class PubsubContract {
      * command waits behind thousands of others on a busy machine), and returns their ids.
      */
     static List<String> publishAll(Topic topic, String prefix, int count) {
-        List<String> ids = new ArrayList<>(count);
-        for (int from = 0; from < count; from += PUBLISH_WINDOW) {
+        return publishAll(topic, prefix, 0, count);
+    }
+
+    /** As {@link #publishAll(Topic, String, int)}, {@code prefix<from> .. prefix<to-1>}. */
+    static List<String> publishAll(Topic topic, String prefix, int from0, int to) {
+        List<String> ids = new ArrayList<>(to - from0);
+        for (int from = from0; from < to; from += PUBLISH_WINDOW) {
             List<CompletableFuture<String>> window = new ArrayList<>(PUBLISH_WINDOW);
-            for (int i = from; i < Math.min(count, from + PUBLISH_WINDOW); i++) {
+            for (int i = from; i < Math.min(to, from + PUBLISH_WINDOW); i++) {
                 window.add(topic.publish(bytes(prefix + i)));
             }
             window.forEach(id -> ids.add(await(id)));
@@ -516,6 +521,56 @@ abstract class PubsubContract {
                 .onMessage(late);
         until("a late channel reads what is left", () -> late.size() == 50);
         assertThat(late.texts()).isEqualTo(bodies("s", 100).subList(50, 100));
+    }
+
+    /**
+     * The leader's trim in a tight loop while a fast and a slow channel read a busy topic: what a
+     * channel still needs (its pending messages and everything after what it was last given) must
+     * survive every trim, however the trim interleaves with reads and acknowledgements.
+     */
+    @Test
+    void trimInATightLoopNeverTakesWhatASlowChannelHasNotHad() throws Exception {
+        int total = 3_000;
+        Topic topic = member().topic("race");
+        // "audit" sorts before "live": both orders of the channels' names must be safe.
+        Received fast = new Received();
+        topic.subscribe("live").onMessage(fast);
+        Set<String> slow = ConcurrentHashMap.newKeySet();
+        member().topic("race").subscribe("audit").onMessage(message -> {
+            slow.add(text(message));
+            if (Integer.parseInt(text(message).substring(1)) % 4 == 0) {
+                Thread.sleep(1); // a quarter of the messages take a millisecond: this channel lags behind
+            }
+        });
+        trim(); // the trimming member is made here, on the test's thread
+        AtomicBoolean trimming = new AtomicBoolean(true);
+        AtomicLong trims = new AtomicLong();
+        AtomicLong trimmed = new AtomicLong();
+        Thread trimmer = Thread.ofPlatform().name("test-trimmer").start(() -> {
+            while (trimming.get()) {
+                trimmed.addAndGet(trim());
+                trims.incrementAndGet();
+            }
+        });
+        try {
+            for (int from = 0; from < total; from += 100) {
+                publishAll(topic, "r", from, Math.min(total, from + 100));
+            }
+            until("the fast channel has every message", () -> fast.distinctTexts().size() == total);
+            // Trimming goes on while the slow channel catches up; a message trimmed from under it never comes.
+            Await.poll(WAIT, () -> slow.size() == total);
+        } finally {
+            trimming.set(false);
+            trimmer.join(WAIT.toMillis());
+        }
+        publish(topic, "end"); // read after every message the slow channel will ever get
+        until("the slow channel reads the end", () -> slow.contains("end"));
+        assertThat(trims.get()).as("trims run").isGreaterThan(10);
+        assertThat(trimmed.get()).as("messages trimmed").isPositive();
+        List<String> missing = bodies("r", total).stream().filter(body -> !slow.contains(body)).toList();
+        assertThat(missing.size()).as("messages the slow channel never received (it had %d of %d after %d trims; "
+                + "the first missing: %s)", total - missing.size(), total, trims.get(),
+                missing.subList(0, Math.min(10, missing.size()))).isZero();
     }
 
     @Test

@@ -256,6 +256,33 @@ class RedisPubsubTest extends RedisPubsubContract {
         return missing;
     }
 
+    /** A topic whose trim fails (here: its key holds a string) is skipped; every other topic is still trimmed. */
+    @Test
+    void aTopicThatCannotBeTrimmedDoesNotStopTheOthers() {
+        try (RedisProbe probe = redis.server().probe()) {
+            for (int i = 0; i < 5; i++) {
+                probe.command("SADD", RedisPubsub.TOPICS_KEY, "broken-" + i);
+                probe.command("SET", RedisPubsub.streamKey("broken-" + i), "not a stream");
+            }
+        }
+        Pubsub member = member();
+        for (int i = 0; i < 5; i++) {
+            Topic topic = member.topic("whole-" + i);
+            topic.subscribe("reader").onMessage(new Received());
+            publishAll(topic, "w", 3);
+        }
+        for (int i = 0; i < 5; i++) {
+            String name = "whole-" + i;
+            until("the messages of " + name + " acknowledged", () -> pendingCount(name, "reader") == 0
+                    && storedCount(name) == 3);
+        }
+
+        assertThat(trim()).as("messages trimmed from the five whole topics").isEqualTo(15);
+        for (int i = 0; i < 5; i++) {
+            assertThat(storedCount("whole-" + i)).isZero();
+        }
+    }
+
     /**
      * One XACK in flight at a time: the first handler pauses Redis, so the first message's XACK
      * waits in the socket while the other 63 of the batch finish; they all go in the second XACK.
