@@ -180,9 +180,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (StreamChannel channel : new ArrayList<>(channels)) {
-            channel.close();
-        }
+        Channels.closeTogether(channels);
         MessageHandlers.close(handlers);
         binaryConnection.close();
     }

@@ -643,6 +643,68 @@ abstract class PubsubContract {
         assertThatThrownBy(() -> member.topic("saves")).isInstanceOf(IllegalStateException.class);
     }
 
+    /**
+     * Closing a member with twenty idle channels takes about as long as closing one: no channel
+     * waits out a blocking read, and they do not close one after another.
+     */
+    @Test
+    void closingAMemberWithTwentyIdleChannelsIsQuick() {
+        Pubsub member = member();
+        Topic topic = member.topic("idle");
+        Received received = new Received();
+        for (int i = 0; i < 20; i++) {
+            topic.subscribe("idle-" + i).onMessage(received);
+        }
+        publish(topic, "wake-up");
+        until("every channel had its message", () -> received.size() == 20);
+        for (int i = 0; i < 20; i++) {
+            String channel = "idle-" + i;
+            until("acknowledged", () -> pendingCount("idle", channel) == 0);
+        }
+        // Every reader is waiting for messages now.
+        Await.poll(Duration.ofMillis(100), () -> false);
+
+        long start = System.nanoTime();
+        member.close();
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+        System.out.println(getClass().getSimpleName() + ": closing a member with 20 idle channels took "
+                + took.toMillis() + " ms");
+        assertThat(took).as("closing a member with 20 idle channels").isLessThan(Duration.ofMillis(1_500));
+    }
+
+    /**
+     * Consumers of a durable channel closed one after another while messages flow: whatever a
+     * closing consumer had read but not handled stays pending and reaches a later consumer.
+     */
+    @Test
+    void consumersClosedWhileMessagesFlowLoseNothing() throws Exception {
+        int total = 2_000;
+        Topic topic = member().topic("relay");
+        ChannelOptions options = ChannelOptions.DEFAULT.withRedeliverAfter(REDELIVER);
+        Set<String> received = ConcurrentHashMap.newKeySet();
+        Pubsub first = member();
+        first.topic("relay").subscribe("relay").onMessage(message -> received.add(text(message)));
+        Thread publisher = Thread.ofPlatform().name("test-publisher").start(() -> {
+            for (int from = 0; from < total; from += 20) {
+                publishAll(topic, "p", from, Math.min(total, from + 20));
+            }
+        });
+        Pubsub current = first;
+        for (int round = 0; round < 8; round++) {
+            Pubsub next = member();
+            next.topic("relay").subscribe("relay", options).onMessage(message -> received.add(text(message)));
+            int before = received.size();
+            until("the consumers go on receiving", () -> received.size() >= Math.min(total, before + 50));
+            current.close(); // with reads in flight, handlers running, acknowledgements travelling
+            current = next;
+        }
+        publisher.join(WAIT.toMillis());
+        until("every message received by some consumer (had " + received.size() + ")",
+                () -> received.size() == total);
+        assertThat(received).containsExactlyInAnyOrderElementsOf(bodies("p", total));
+    }
+
     // ---- bad input ------------------------------------------------------------------------------
 
     @Test
