@@ -99,6 +99,10 @@ public final class InMemoryPubsub implements Pubsub, PubsubStats {
         return consumerPrefix + "-" + consumers.incrementAndGet();
     }
 
+    boolean isClosed() {
+        return closed.get();
+    }
+
     void requireOpen() {
         if (closed.get()) {
             throw new IllegalStateException("pubsub is closed");

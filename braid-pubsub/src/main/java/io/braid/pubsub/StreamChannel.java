@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -110,7 +109,7 @@ final class StreamChannel implements Channel {
 
     @Override
     public void onMessage(MessageHandler handler) {
-        Objects.requireNonNull(handler, "handler");
+        Names.required(handler, "handler");
         if (closed.get()) {
             throw new IllegalStateException("channel " + channel + " of " + topic + " is closed");
         }

@@ -641,6 +641,8 @@ abstract class PubsubContract {
         member.close();
         member.close();
         assertThatThrownBy(() -> member.topic("saves")).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> await(topic.publish(bytes("after close"))))
+                .isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE));
     }
 
     /**
@@ -707,31 +709,53 @@ abstract class PubsubContract {
 
     // ---- bad input ------------------------------------------------------------------------------
 
+    /** A synchronous call refused: BraidException(INVALID_ARGUMENT) whose message says {@code mentions}. */
+    static void assertInvalid(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String mentions) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(BraidException.class,
+                e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT)).hasMessageContaining(mentions);
+    }
+
+    /**
+     * A call that returns a future refused: it does not throw, its future fails with
+     * BraidException(INVALID_ARGUMENT) whose message says {@code mentions}.
+     */
+    static void assertFailsInvalid(java.util.function.Supplier<CompletableFuture<?>> call, String mentions) {
+        CompletableFuture<?> future = call.get();
+        assertThatThrownBy(() -> future.get(WAIT.toMillis(), TimeUnit.MILLISECONDS))
+                .isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT))
+                .hasMessageContaining(mentions);
+    }
+
     @Test
     void badInputIsRefusedWithClearErrors() {
         Pubsub member = member();
-        assertThatThrownBy(() -> member.topic("chat world")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("topic name").hasMessageContaining("chat world");
-        assertThatThrownBy(() -> member.topic("")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> member.topic(null)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> member.topic("x".repeat(201))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> member.topic("{slot}")).isInstanceOf(IllegalArgumentException.class);
+        assertInvalid(() -> member.topic("chat world"), "topic name");
+        assertInvalid(() -> member.topic("chat world"), "chat world");
+        assertInvalid(() -> member.topic(""), "topic name");
+        assertInvalid(() -> member.topic(null), "topic name");
+        assertInvalid(() -> member.topic("x".repeat(201)), "topic name");
+        assertInvalid(() -> member.topic("{slot}"), "topic name");
 
         Topic topic = member.topic("chat.world");
-        assertThatThrownBy(() -> topic.subscribe("a/b")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("channel name").hasMessageContaining("a/b");
-        assertThatThrownBy(() -> topic.subscribe("ok", null)).isInstanceOf(NullPointerException.class);
+        assertInvalid(() -> topic.subscribe("a/b"), "channel name");
+        assertInvalid(() -> topic.subscribe("a/b"), "a/b");
+        assertInvalid(() -> topic.subscribe("ok", null), "options");
 
-        assertThatThrownBy(() -> topic.publish(bytes("x"), Map.of("braid-replay-of", "1-0")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reserved");
-        assertThatThrownBy(() -> topic.publish(bytes("x"), Map.of("BRAID-Trace", "1")))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reserved");
-        assertThatThrownBy(() -> topic.publish(bytes("x"), Map.of("", "v")))
-                .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> topic.publish(null)).isInstanceOf(NullPointerException.class);
+        // publish returns a future: bad arguments fail it, never throw.
+        assertFailsInvalid(() -> topic.publish(bytes("x"), Map.of("braid-replay-of", "1-0")), "reserved");
+        assertFailsInvalid(() -> topic.publish(bytes("x"), Map.of("BRAID-Trace", "1")), "reserved");
+        assertFailsInvalid(() -> topic.publish(bytes("x"), Map.of("", "v")), "headers");
+        java.util.Map<String, String> nullValue = new java.util.HashMap<>();
+        nullValue.put("k", null);
+        assertFailsInvalid(() -> topic.publish(bytes("x"), nullValue), "headers");
+        assertFailsInvalid(() -> topic.publish(null), "body");
+        assertFailsInvalid(() -> topic.publish(bytes("x"), null), "headers");
+        assertThat(storedCount("chat.world")).as("nothing stored by the refused publishes").isZero();
 
         Received received = new Received();
         Channel channel = topic.subscribe("reader");
+        assertInvalid(() -> channel.onMessage(null), "handler");
         channel.onMessage(received);
         assertThatThrownBy(() -> await(topic.publish(new byte[1024 * 1024 + 1])))
                 .isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.RESOURCE_EXHAUSTED))
@@ -744,9 +768,9 @@ abstract class PubsubContract {
 
         assertThatThrownBy(() -> channel.onMessage(new Received())).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("already has a handler");
-        assertThatThrownBy(() -> topic.deadLetters(0)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("limit");
-        assertThatThrownBy(() -> topic.replayDeadLetters(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertFailsInvalid(() -> topic.deadLetters(0), "limit");
+        assertFailsInvalid(() -> topic.deadLetters(100_001), "limit");
+        assertFailsInvalid(() -> topic.replayDeadLetters(-1), "limit");
         channel.close();
         assertThatThrownBy(() -> channel.onMessage(new Received())).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
@@ -792,10 +816,8 @@ abstract class PubsubContract {
         Pubsub member = member();
         for (String bad : new String[] {"", " ", "\t", "chat\nworld", "a{b", "a}b", "{", "}", "{topic:x}", "a b",
                 "x".repeat(201), "caf\u00e9", "a/b", "a*b", "a\u0000b"}) {
-            assertThatThrownBy(() -> member.topic(bad)).as("topic '%s'", bad).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("topic name");
-            assertThatThrownBy(() -> member.topic("ok").subscribe(bad)).as("channel '%s'", bad)
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("channel name");
+            assertInvalid(() -> member.topic(bad), "topic name");
+            assertInvalid(() -> member.topic("ok").subscribe(bad), "channel name");
         }
         // The longest allowed name, and every allowed character, work end to end.
         String longest = "t".repeat(200);
