@@ -38,8 +38,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class RedisPubsub implements Pubsub, PubsubStats {
     static final String TOPICS_KEY = "braid:topics";
+    /** The default of {@link Builder#ephemeralIdleLimit(Duration)}. */
+    public static final Duration DEFAULT_EPHEMERAL_IDLE_LIMIT = Duration.ofMinutes(5);
     private static final Logger log = LoggerFactory.getLogger(RedisPubsub.class);
     private static final RedisScript TRIM = RedisScript.resource(RedisPubsub.class, "trim.lua");
+    private static final RedisScript BEAT = RedisScript.resource(RedisPubsub.class, "beat.lua");
 
     final RedisConnector redis;
     final String consumerPrefix;
@@ -47,6 +50,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
     final long maxLen;
     final Duration block;
     final int maxBodyBytes;
+    final Duration ephemeralIdleLimit;
     final PubsubListener listener;
     final ExecutorService handlers;
     private final StatefulConnection<String, byte[]> binaryConnection;
@@ -54,6 +58,8 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
     private final Map<String, RedisTopic> topics = new ConcurrentHashMap<>();
     final Set<StreamChannel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Marks this instance's ephemeral channels alive every quarter of their idle limit; made on first use. */
+    private Thread heartbeat;
 
     private RedisPubsub(Builder b) {
         this.redis = b.redis;
@@ -62,6 +68,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         this.maxLen = b.maxLen;
         this.block = b.block;
         this.maxBodyBytes = b.maxBodyBytes;
+        this.ephemeralIdleLimit = b.ephemeralIdleLimit;
         this.listener = b.listener;
         this.handlers = MessageHandlers.start();
         this.binaryConnection = redis.newBinaryConnection();
@@ -91,6 +98,58 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
     /** The topic's ephemeral channels and their last beats: a HASH in the stream's slot. */
     static String ephemeralKey(String topic) {
         return streamKey(topic) + ":ephemeral";
+    }
+
+    /**
+     * Marks the ephemeral {@code channels} of {@code topic} alive now (Redis' clock), with this
+     * instance's idle limit, and starts the heartbeat that goes on marking them while they are open.
+     */
+    void beat(String topic, List<String> channels) throws Exception {
+        startHeartbeat();
+        String[] args = new String[channels.size() + 1];
+        args[0] = Long.toString(ephemeralIdleLimit.toMillis());
+        for (int i = 0; i < channels.size(); i++) {
+            args[i + 1] = channels.get(i);
+        }
+        redis.<Long>eval(BEAT, ScriptOutputType.INTEGER, new String[] {ephemeralKey(topic)}, args)
+                .get(5, TimeUnit.SECONDS);
+    }
+
+    private synchronized void startHeartbeat() {
+        if (heartbeat == null && !closed.get()) {
+            heartbeat = Thread.ofVirtual().name("braid-pubsub-heartbeat-" + consumerPrefix).start(this::heartbeatLoop);
+        }
+    }
+
+    private void heartbeatLoop() {
+        long every = Math.max(1, ephemeralIdleLimit.toMillis() / 4);
+        boolean failing = false;
+        while (!closed.get()) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(every);
+                Map<String, List<String>> byTopic = new java.util.TreeMap<>();
+                for (StreamChannel channel : channels) {
+                    if (channel.isEphemeral()) {
+                        byTopic.computeIfAbsent(channel.topic(), t -> new ArrayList<>()).add(channel.name());
+                    }
+                }
+                for (Map.Entry<String, List<String>> topic : byTopic.entrySet()) {
+                    beat(topic.getKey(), topic.getValue());
+                }
+                if (failing) {
+                    log.info("ephemeral channels of {} are marked alive again", consumerPrefix);
+                    failing = false;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (!failing && !closed.get()) {
+                    log.warn("cannot mark the ephemeral channels of {} alive ({}); the leader removes them after {}"
+                            + " without a mark", consumerPrefix, e.getMessage(), ephemeralIdleLimit);
+                }
+                failing = true;
+            }
+        }
     }
 
     /**
@@ -180,6 +239,18 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        Thread beating;
+        synchronized (this) {
+            beating = heartbeat;
+        }
+        if (beating != null) {
+            beating.interrupt();
+            try {
+                beating.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         Channels.closeTogether(channels);
         MessageHandlers.close(handlers);
         binaryConnection.close();
@@ -197,6 +268,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         private long maxLen;
         private Duration block = Duration.ofMillis(500);
         private int maxBodyBytes = 1024 * 1024;
+        private Duration ephemeralIdleLimit = DEFAULT_EPHEMERAL_IDLE_LIMIT;
         private PubsubListener listener = PubsubListener.NONE;
 
         private Builder(RedisConnector redis) {
@@ -251,6 +323,24 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
                         + " (the command timeout), was " + block);
             }
             this.block = block;
+            return this;
+        }
+
+        /**
+         * How long an ephemeral channel ({@code withDurable(false)}) may go unmarked before the
+         * leader's {@link RedisPubsub#trim()} removes it, 1 s..1 day; default 5 minutes. While a
+         * channel is open this instance marks it alive every quarter of this limit (a heartbeat
+         * that does not depend on messages or handlers, so a quiet or busy channel stays); the
+         * channels of a node that crashed or was cut off are no longer marked, and once neither a
+         * mark nor a consumer's read came within the limit, the channel goes and stops pinning the
+         * topic's trim. Each channel carries its own limit, so nodes may differ.
+         */
+        public Builder ephemeralIdleLimit(Duration limit) {
+            Objects.requireNonNull(limit, "ephemeralIdleLimit");
+            if (limit.compareTo(Duration.ofSeconds(1)) < 0 || limit.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("ephemeralIdleLimit must be in 1s..1d, was " + limit);
+            }
+            this.ephemeralIdleLimit = limit;
             return this;
         }
 

@@ -126,7 +126,23 @@ final class StreamChannel implements Channel {
         }
     }
 
+    boolean isEphemeral() {
+        return !options.durable();
+    }
+
+    /**
+     * Creates the group unless it exists. An ephemeral channel is marked alive first, so the
+     * leader never finds its group without a mark and a crash right after creating it still
+     * leaves a mark that goes stale.
+     */
     private void ensureGroup() {
+        if (isEphemeral()) {
+            try {
+                pubsub.beat(topic, List.of(channel));
+            } catch (Exception e) {
+                throw RedisPubsub.failure("cannot mark ephemeral channel " + channel + " of topic " + topic + " alive", e);
+            }
+        }
         String start = options.startAt() == ChannelOptions.StartPosition.EARLIEST ? "0" : "$";
         try {
             pubsub.binary.xgroupCreate(XReadArgs.StreamOffset.from(key, start), channel,
@@ -479,6 +495,7 @@ final class StreamChannel implements Channel {
                 List<Object> consumers = pubsub.binary.xinfoConsumers(key, channel).get(5, TimeUnit.SECONDS);
                 if (consumers.isEmpty()) {
                     pubsub.binary.xgroupDestroy(key, channel).get(5, TimeUnit.SECONDS);
+                    pubsub.binary.hdel(RedisPubsub.ephemeralKey(topic), channel).get(5, TimeUnit.SECONDS);
                 }
             }
         } catch (Exception e) {

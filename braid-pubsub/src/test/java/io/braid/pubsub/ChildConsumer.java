@@ -44,11 +44,12 @@ final class ChildConsumer implements AutoCloseable {
 
     /** Starts the child and waits until it is subscribed. */
     static ChildConsumer start(String uri, String topic, String channel, int concurrency, String mode,
-                               Consumer<String> listener) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                               Consumer<String> listener, String... more) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-cp", System.getProperty("java.class.path"), PubsubProcess.class.getName(),
-                uri, topic, channel, Integer.toString(concurrency), mode)
-                .redirectErrorStream(true).start();
+                uri, topic, channel, Integer.toString(concurrency), mode));
+        command.addAll(List.of(more));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         ChildConsumer child = new ChildConsumer(process, listener);
         try {
             PubsubContract.until("the child consumer to subscribe (output so far: " + child.lines + ")",

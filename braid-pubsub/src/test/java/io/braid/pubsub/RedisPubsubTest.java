@@ -60,6 +60,11 @@ class RedisPubsubTest extends RedisPubsubContract {
     }
 
     @Override
+    protected String childUri() {
+        return redis.server().uri();
+    }
+
+    @Override
     protected List<RedisServer> servers() {
         return List.of(redis.server(), durableRedis.server());
     }
@@ -254,6 +259,22 @@ class RedisPubsubTest extends RedisPubsubContract {
             }
         }
         return missing;
+    }
+
+    @Test
+    void settingsOutOfRangeAreRefusedNamingTheSetting() {
+        try (RedisConnector connector = RedisConnector.connect(redis.server().uri())) {
+            RedisPubsub.Builder builder = RedisPubsub.builder(connector);
+            assertThatThrownBy(() -> builder.ephemeralIdleLimit(Duration.ofMillis(999)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ephemeralIdleLimit")
+                    .hasMessageContaining("1s..1d");
+            assertThatThrownBy(() -> builder.ephemeralIdleLimit(Duration.ofDays(2)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ephemeralIdleLimit");
+            assertThatThrownBy(() -> builder.ephemeralIdleLimit(null)).hasMessageContaining("ephemeralIdleLimit");
+            assertThatThrownBy(() -> builder.batchSize(0)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("batchSize");
+            builder.ephemeralIdleLimit(Duration.ofSeconds(1)).ephemeralIdleLimit(Duration.ofDays(1));
+        }
     }
 
     /** A topic whose trim fails (here: its key holds a string) is skipped; every other topic is still trimmed. */
