@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 
 /** A {@link PubsubProcess} in a child JVM, whose lines go to a listener; closing kills it (SIGKILL). */
 final class ChildConsumer implements AutoCloseable {
+    private static final Duration STARTUP = Duration.ofSeconds(60);
     private final Process process;
     private final Thread reader;
     private final List<String> lines = new CopyOnWriteArrayList<>();
@@ -52,8 +53,9 @@ final class ChildConsumer implements AutoCloseable {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         ChildConsumer child = new ChildConsumer(process, listener);
         try {
-            PubsubContract.until("the child consumer to subscribe (output so far: " + child.lines + ")",
-                    () -> child.ready || !process.isAlive());
+            // A JVM start on a loaded machine (and a Cluster's topology to learn) can take long.
+            io.braid.testkit.Await.until(STARTUP, () -> "the child consumer to subscribe (output so far: "
+                    + child.lines + ")", () -> child.ready || !process.isAlive());
             if (!child.ready) {
                 throw new IllegalStateException("the child consumer exited early: " + child.lines);
             }
