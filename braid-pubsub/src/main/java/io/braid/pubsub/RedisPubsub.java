@@ -31,10 +31,14 @@ import org.slf4j.LoggerFactory;
  * the topics.
  *
  * <p>Nothing is deleted while a channel still needs it: {@link #trim()} (run by a leader) cuts
- * each stream below the oldest message some channel has not acknowledged. An optional
- * {@code maxLen} cap bounds a stream anyway, which is a documented, opt-in loss. Thread-safe;
- * {@link #close()} closes every channel subscribed through this instance, not the borrowed
- * {@link RedisConnector}.
+ * each stream below the oldest message some channel has not acknowledged or not yet been given,
+ * deciding and cutting in one script. An optional {@code maxLen} cap bounds a stream anyway,
+ * which is a documented, opt-in loss. Ephemeral channels open here are marked alive in
+ * {@code braid:{topic:N}:ephemeral} by a heartbeat (a virtual thread, started with the first
+ * one); the leader's trim removes those left unmarked past their idle limit by a crashed node.
+ *
+ * <p>Thread-safe. {@link #close()} stops the heartbeat and closes every channel subscribed
+ * through this instance, all at once; not the borrowed {@link RedisConnector}. Idempotent.
  */
 public final class RedisPubsub implements Pubsub, PubsubStats {
     static final String TOPICS_KEY = "braid:topics";
