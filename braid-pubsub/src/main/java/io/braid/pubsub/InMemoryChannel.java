@@ -3,7 +3,6 @@ package io.braid.pubsub;
 import io.braid.api.Channel;
 import io.braid.api.ChannelOptions;
 import io.braid.api.MessageHandler;
-import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -58,7 +57,7 @@ final class InMemoryChannel implements Channel {
 
     @Override
     public void onMessage(MessageHandler handler) {
-        Objects.requireNonNull(handler, "handler");
+        Names.required(handler, "handler");
         if (closed.get()) {
             throw new IllegalStateException("channel " + name() + " of " + topic() + " is closed");
         }

@@ -2,7 +2,6 @@ package io.braid.pubsub;
 
 import io.braid.api.Pubsub;
 import io.braid.api.Topic;
-import java.util.ArrayList;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -100,6 +99,10 @@ public final class InMemoryPubsub implements Pubsub, PubsubStats {
         return consumerPrefix + "-" + consumers.incrementAndGet();
     }
 
+    boolean isClosed() {
+        return closed.get();
+    }
+
     void requireOpen() {
         if (closed.get()) {
             throw new IllegalStateException("pubsub is closed");
@@ -111,9 +114,7 @@ public final class InMemoryPubsub implements Pubsub, PubsubStats {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (InMemoryChannel channel : new ArrayList<>(channels)) {
-            channel.close();
-        }
+        Channels.closeTogether(channels);
         MessageHandlers.close(handlers);
     }
 

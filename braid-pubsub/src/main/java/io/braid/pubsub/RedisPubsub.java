@@ -4,11 +4,11 @@ import io.braid.api.Pubsub;
 import io.braid.api.Topic;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisErrors;
+import io.braid.redis.RedisScript;
 import io.lettuce.core.Range;
-import io.lettuce.core.XTrimArgs;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
-import io.lettuce.core.models.stream.PendingMessages;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,14 +31,22 @@ import org.slf4j.LoggerFactory;
  * the topics.
  *
  * <p>Nothing is deleted while a channel still needs it: {@link #trim()} (run by a leader) cuts
- * each stream below the oldest message some channel has not acknowledged. An optional
- * {@code maxLen} cap bounds a stream anyway, which is a documented, opt-in loss. Thread-safe;
- * {@link #close()} closes every channel subscribed through this instance, not the borrowed
- * {@link RedisConnector}.
+ * each stream below the oldest message some channel has not acknowledged or not yet been given,
+ * deciding and cutting in one script. An optional {@code maxLen} cap bounds a stream anyway,
+ * which is a documented, opt-in loss. Ephemeral channels open here are marked alive in
+ * {@code braid:{topic:N}:ephemeral} by a heartbeat (a virtual thread, started with the first
+ * one); the leader's trim removes those left unmarked past their idle limit by a crashed node.
+ *
+ * <p>Thread-safe. {@link #close()} stops the heartbeat and closes every channel subscribed
+ * through this instance, all at once; not the borrowed {@link RedisConnector}. Idempotent.
  */
 public final class RedisPubsub implements Pubsub, PubsubStats {
     static final String TOPICS_KEY = "braid:topics";
+    /** The default of {@link Builder#ephemeralIdleLimit(Duration)}. */
+    public static final Duration DEFAULT_EPHEMERAL_IDLE_LIMIT = Duration.ofMinutes(5);
     private static final Logger log = LoggerFactory.getLogger(RedisPubsub.class);
+    private static final RedisScript TRIM = RedisScript.resource(RedisPubsub.class, "trim.lua");
+    private static final RedisScript BEAT = RedisScript.resource(RedisPubsub.class, "beat.lua");
 
     final RedisConnector redis;
     final String consumerPrefix;
@@ -46,6 +54,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
     final long maxLen;
     final Duration block;
     final int maxBodyBytes;
+    final Duration ephemeralIdleLimit;
     final PubsubListener listener;
     final ExecutorService handlers;
     private final StatefulConnection<String, byte[]> binaryConnection;
@@ -53,6 +62,8 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
     private final Map<String, RedisTopic> topics = new ConcurrentHashMap<>();
     final Set<StreamChannel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Marks this instance's ephemeral channels alive every quarter of their idle limit; made on first use. */
+    private Thread heartbeat;
 
     private RedisPubsub(Builder b) {
         this.redis = b.redis;
@@ -61,6 +72,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         this.maxLen = b.maxLen;
         this.block = b.block;
         this.maxBodyBytes = b.maxBodyBytes;
+        this.ephemeralIdleLimit = b.ephemeralIdleLimit;
         this.listener = b.listener;
         this.handlers = MessageHandlers.start();
         this.binaryConnection = redis.newBinaryConnection();
@@ -87,48 +99,103 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         return streamKey(topic) + ":dead";
     }
 
+    /** The topic's ephemeral channels and their last beats: a HASH in the stream's slot. */
+    static String ephemeralKey(String topic) {
+        return streamKey(topic) + ":ephemeral";
+    }
+
     /**
-     * Cuts every topic below what its slowest channel still needs: the oldest pending message of
-     * any group, or the first message a group has not been given yet. Topics without channels are
-     * left alone. Safe to run anywhere, any number of times; the runtime runs it on a leader.
+     * Marks the ephemeral {@code channels} of {@code topic} alive now (Redis' clock), with this
+     * instance's idle limit, and starts the heartbeat that goes on marking them while they are open.
+     */
+    void beat(String topic, List<String> channels) throws Exception {
+        startHeartbeat();
+        String[] args = new String[channels.size() + 1];
+        args[0] = Long.toString(ephemeralIdleLimit.toMillis());
+        for (int i = 0; i < channels.size(); i++) {
+            args[i + 1] = channels.get(i);
+        }
+        redis.<Long>eval(BEAT, ScriptOutputType.INTEGER, new String[] {ephemeralKey(topic)}, args)
+                .get(5, TimeUnit.SECONDS);
+    }
+
+    private synchronized void startHeartbeat() {
+        if (heartbeat == null && !closed.get()) {
+            heartbeat = Thread.ofVirtual().name("braid-pubsub-heartbeat-" + consumerPrefix).start(this::heartbeatLoop);
+        }
+    }
+
+    private void heartbeatLoop() {
+        long every = Math.max(1, ephemeralIdleLimit.toMillis() / 4);
+        boolean failing = false;
+        while (!closed.get()) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(every);
+                Map<String, List<String>> byTopic = new java.util.TreeMap<>();
+                for (StreamChannel channel : channels) {
+                    if (channel.isEphemeral()) {
+                        byTopic.computeIfAbsent(channel.topic(), t -> new ArrayList<>()).add(channel.name());
+                    }
+                }
+                for (Map.Entry<String, List<String>> topic : byTopic.entrySet()) {
+                    beat(topic.getKey(), topic.getValue());
+                }
+                if (failing) {
+                    log.info("ephemeral channels of {} are marked alive again", consumerPrefix);
+                    failing = false;
+                }
+            } catch (InterruptedException e) {
+                return;
+            } catch (Exception e) {
+                if (!failing && !closed.get()) {
+                    log.warn("cannot mark the ephemeral channels of {} alive ({}); the leader removes them after {}"
+                            + " without a mark", consumerPrefix, e.getMessage(), ephemeralIdleLimit);
+                }
+                failing = true;
+            }
+        }
+    }
+
+    /**
+     * Cuts every topic below what its channels still need: each channel's pending messages and
+     * everything after the last message it was given. Each topic is decided and cut in one script
+     * on its stream's slot, so no read, acknowledgement or new channel slips in between. Topics
+     * without channels are left alone. The same script first removes ephemeral channels whose
+     * node stopped beating for longer than their idle limit (see
+     * {@link Builder#ephemeralIdleLimit(Duration)}). A topic that cannot be trimmed (Redis
+     * unreachable for its slot, a key of another type) is logged and skipped; the others are
+     * still trimmed. Safe to run anywhere, any number of times; the runtime runs it on a leader.
      *
      * @return how many messages were removed
      */
     public long trim() {
-        long removed = 0;
+        Set<String> names;
         try {
-            for (String topic : redis.async().smembers(TOPICS_KEY).get(5, TimeUnit.SECONDS)) {
-                removed += trim(topic);
-            }
+            names = redis.async().smembers(TOPICS_KEY).get(5, TimeUnit.SECONDS);
         } catch (Exception e) {
-            log.warn("trimming topics failed: {}", e.getMessage());
+            log.warn("trimming topics failed: cannot list them ({})", e.getMessage());
+            return 0;
+        }
+        long removed = 0;
+        for (String topic : names) {
+            try {
+                removed += trim(topic);
+            } catch (Exception e) {
+                log.warn("trimming topic {} failed ({}); the other topics are trimmed", topic, e.getMessage());
+            }
         }
         return removed;
     }
 
+    /** Trims one topic (see {@link #trim()}); returns how many messages were removed. */
     long trim(String topic) throws Exception {
-        String key = streamKey(topic);
-        List<Object> groups = redis.async().xinfoGroups(key).get(5, TimeUnit.SECONDS);
-        if (groups.isEmpty()) {
-            return 0;
+        List<Long> result = redis.<List<Long>>eval(TRIM, ScriptOutputType.MULTI,
+                new String[] {streamKey(topic), ephemeralKey(topic)}).get(5, TimeUnit.SECONDS);
+        long channelsRemoved = result.get(1);
+        if (channelsRemoved > 0) {
+            log.info("removed {} ephemeral channel(s) of topic {} whose node stopped beating", channelsRemoved, topic);
         }
-        String keepFrom = null;
-        for (Object raw : groups) {
-            Map<String, Object> group = StreamChannel.pairs((List<?>) raw);
-            String name = String.valueOf(group.get("name"));
-            long pending = ((Number) group.get("pending")).longValue();
-            String needed;
-            if (pending > 0) {
-                PendingMessages summary = redis.async().xpending(key, name).get(5, TimeUnit.SECONDS);
-                needed = summary.getMessageIds().getLower().getValue();
-            } else {
-                needed = StreamIds.next(String.valueOf(group.get("last-delivered-id")));
-            }
-            if (keepFrom == null || StreamIds.compare(needed, keepFrom) < 0) {
-                keepFrom = needed;
-            }
-        }
-        return redis.async().xtrim(key, XTrimArgs.Builder.minId(keepFrom)).get(5, TimeUnit.SECONDS);
+        return result.get(0);
     }
 
     /**
@@ -176,9 +243,19 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        for (StreamChannel channel : new ArrayList<>(channels)) {
-            channel.close();
+        Thread beating;
+        synchronized (this) {
+            beating = heartbeat;
         }
+        if (beating != null) {
+            beating.interrupt();
+            try {
+                beating.join(TimeUnit.SECONDS.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        Channels.closeTogether(channels);
         MessageHandlers.close(handlers);
         binaryConnection.close();
     }
@@ -195,6 +272,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         private long maxLen;
         private Duration block = Duration.ofMillis(500);
         private int maxBodyBytes = 1024 * 1024;
+        private Duration ephemeralIdleLimit = DEFAULT_EPHEMERAL_IDLE_LIMIT;
         private PubsubListener listener = PubsubListener.NONE;
 
         private Builder(RedisConnector redis) {
@@ -249,6 +327,24 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
                         + " (the command timeout), was " + block);
             }
             this.block = block;
+            return this;
+        }
+
+        /**
+         * How long an ephemeral channel ({@code withDurable(false)}) may go unmarked before the
+         * leader's {@link RedisPubsub#trim()} removes it, 1 s..1 day; default 5 minutes. While a
+         * channel is open this instance marks it alive every quarter of this limit (a heartbeat
+         * that does not depend on messages or handlers, so a quiet or busy channel stays); the
+         * channels of a node that crashed or was cut off are no longer marked, and once neither a
+         * mark nor a consumer's read came within the limit, the channel goes and stops pinning the
+         * topic's trim. Each channel carries its own limit, so nodes may differ.
+         */
+        public Builder ephemeralIdleLimit(Duration limit) {
+            Objects.requireNonNull(limit, "ephemeralIdleLimit");
+            if (limit.compareTo(Duration.ofSeconds(1)) < 0 || limit.compareTo(Duration.ofDays(1)) > 0) {
+                throw new IllegalArgumentException("ephemeralIdleLimit must be in 1s..1d, was " + limit);
+            }
+            this.ephemeralIdleLimit = limit;
             return this;
         }
 

@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 
 /** One topic: a Redis stream. Publishing is one XADD; the first publish registers the topic. */
@@ -46,12 +45,9 @@ final class RedisTopic implements Topic {
 
     @Override
     public CompletableFuture<String> publish(byte[] body, Map<String, String> headers) {
-        Objects.requireNonNull(body, "body");
-        Objects.requireNonNull(headers, "headers");
-        Names.headers(headers);
-        BraidException tooLarge = Names.tooLarge(body, headers, pubsub.maxBodyBytes);
-        if (tooLarge != null) {
-            return CompletableFuture.failedFuture(tooLarge);
+        BraidException refused = Names.refusal(body, headers, pubsub.maxBodyBytes);
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
         }
         return append(fields(body, headers)).thenApply(id -> {
             pubsub.listener.published(name);
@@ -86,16 +82,20 @@ final class RedisTopic implements Topic {
 
     @Override
     public Channel subscribe(String channel, ChannelOptions options) {
-        Objects.requireNonNull(options, "options");
+        String checked = Names.channel(channel);
+        Names.required(options, "options");
         registerOnce();
-        StreamChannel consumer = new StreamChannel(pubsub, name, Names.channel(channel), options);
+        StreamChannel consumer = new StreamChannel(pubsub, name, checked, options);
         pubsub.channels.add(consumer);
         return consumer;
     }
 
     @Override
     public CompletableFuture<List<DeadLetter>> deadLetters(int limit) {
-        requireLimit(limit);
+        BraidException refused = Names.limitRefusal(limit);
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
+        }
         return pubsub.binary.xrange(RedisPubsub.deadKey(name), Range.create("-", "+"), Limit.from(limit))
                 .toCompletableFuture()
                 .handle((entries, failure) -> {
@@ -123,7 +123,10 @@ final class RedisTopic implements Topic {
 
     @Override
     public CompletableFuture<Integer> replayDeadLetters(int limit) {
-        requireLimit(limit);
+        BraidException refused = Names.limitRefusal(limit);
+        if (refused != null) {
+            return CompletableFuture.failedFuture(refused);
+        }
         String deadKey = RedisPubsub.deadKey(name);
         return pubsub.binary.xrange(deadKey, Range.create("-", "+"), Limit.from(limit)).toCompletableFuture()
                 .thenCompose(entries -> {
@@ -141,11 +144,5 @@ final class RedisTopic implements Topic {
                 .exceptionally(failure -> {
                     throw RedisPubsub.failure("cannot replay the dead letters of " + name, failure);
                 });
-    }
-
-    private static void requireLimit(int limit) {
-        if (limit < 1 || limit > 100_000) {
-            throw new IllegalArgumentException("limit must be in 1..100000, was " + limit);
-        }
     }
 }

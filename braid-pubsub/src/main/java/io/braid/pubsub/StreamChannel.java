@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -45,8 +44,9 @@ import org.slf4j.LoggerFactory;
  * {@code maxDeliveries} times to the dead letters.
  *
  * <p>Redis down: the reader backs off (up to 2 s) and retries; a group lost with Redis' data is
- * created again. {@link #close()} stops reading, lets running handlers finish, acknowledges them,
- * and removes the group if the channel is ephemeral.
+ * created again. {@link #close()} ends the read in flight at once (closing the reader's own
+ * connection), lets running handlers finish, acknowledges them, and removes the group if the
+ * channel is ephemeral.
  */
 final class StreamChannel implements Channel {
     private static final Logger log = LoggerFactory.getLogger(StreamChannel.class);
@@ -79,7 +79,9 @@ final class StreamChannel implements Channel {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean started = new AtomicBoolean();
     private volatile MessageHandler handler;
+    /** The reader's own connection: closing it ends a blocking read at once. Guarded by this. */
     private StatefulConnection<String, byte[]> readConnection;
+    /** Guarded by this. */
     private Thread reader;
 
     StreamChannel(RedisPubsub pubsub, String topic, String channel, ChannelOptions options) {
@@ -107,7 +109,7 @@ final class StreamChannel implements Channel {
 
     @Override
     public void onMessage(MessageHandler handler) {
-        Objects.requireNonNull(handler, "handler");
+        Names.required(handler, "handler");
         if (closed.get()) {
             throw new IllegalStateException("channel " + channel + " of " + topic + " is closed");
         }
@@ -115,11 +117,32 @@ final class StreamChannel implements Channel {
             throw new IllegalStateException("channel " + channel + " of " + topic + " already has a handler");
         }
         this.handler = handler;
-        this.readConnection = pubsub.redis.newBinaryConnection();
-        this.reader = Thread.ofVirtual().name("braid-channel-" + topic + "/" + channel).start(this::readLoop);
+        synchronized (this) {
+            if (closed.get()) {
+                return;
+            }
+            this.readConnection = pubsub.redis.newBinaryConnection();
+            this.reader = Thread.ofVirtual().name("braid-channel-" + topic + "/" + channel).start(this::readLoop);
+        }
     }
 
+    boolean isEphemeral() {
+        return !options.durable();
+    }
+
+    /**
+     * Creates the group unless it exists. An ephemeral channel is marked alive first, so the
+     * leader never finds its group without a mark and a crash right after creating it still
+     * leaves a mark that goes stale.
+     */
     private void ensureGroup() {
+        if (isEphemeral()) {
+            try {
+                pubsub.beat(topic, List.of(channel));
+            } catch (Exception e) {
+                throw RedisPubsub.failure("cannot mark ephemeral channel " + channel + " of topic " + topic + " alive", e);
+            }
+        }
         String start = options.startAt() == ChannelOptions.StartPosition.EARLIEST ? "0" : "$";
         try {
             pubsub.binary.xgroupCreate(XReadArgs.StreamOffset.from(key, start), channel,
@@ -412,22 +435,36 @@ final class StreamChannel implements Channel {
         return map;
     }
 
+    /**
+     * Stops reading, lets running handlers finish (up to 10 s), acknowledges what they finished,
+     * and leaves the group. A blocking read is not waited out: the reader's connection is closed,
+     * which ends it at once. What Redis handed to that read but this consumer never received
+     * stays pending for it, unacknowledged, and another consumer of the channel claims it after
+     * {@code redeliverAfter}; a batch that did arrive is handled. Idempotent.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         pubsub.channels.remove(this);
-        if (reader != null) {
-            // Not interrupted: a read in flight finishes (within the block time) and its messages
-            // are handled, instead of lying in this consumer's pending list until someone claims them.
+        StatefulConnection<String, byte[]> connection;
+        Thread running;
+        synchronized (this) {
+            connection = readConnection;
+            running = reader;
+        }
+        if (connection != null) {
+            connection.close(); // a blocking XREADGROUP fails now instead of at the end of its block
+        }
+        if (running != null) {
+            // Also ends a wait for a handler slot or a backoff. A batch already received is
+            // dispatched before the reader looks at the flag again; one not received stays pending.
+            running.interrupt();
             try {
-                reader.join(pubsub.block.toMillis() + 5_000);
+                running.join(TimeUnit.SECONDS.toMillis(5));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            }
-            if (reader.isAlive()) {
-                reader.interrupt();
             }
         }
         try {
@@ -440,9 +477,6 @@ final class StreamChannel implements Channel {
         }
         drainAcks(); // before leaving the group, which looks at what this consumer still holds
         leaveGroup();
-        if (readConnection != null) {
-            readConnection.close();
-        }
     }
 
     /**
@@ -461,6 +495,7 @@ final class StreamChannel implements Channel {
                 List<Object> consumers = pubsub.binary.xinfoConsumers(key, channel).get(5, TimeUnit.SECONDS);
                 if (consumers.isEmpty()) {
                     pubsub.binary.xgroupDestroy(key, channel).get(5, TimeUnit.SECONDS);
+                    pubsub.binary.hdel(RedisPubsub.ephemeralKey(topic), channel).get(5, TimeUnit.SECONDS);
                 }
             }
         } catch (Exception e) {

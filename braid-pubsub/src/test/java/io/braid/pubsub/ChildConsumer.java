@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 
 /** A {@link PubsubProcess} in a child JVM, whose lines go to a listener; closing kills it (SIGKILL). */
 final class ChildConsumer implements AutoCloseable {
+    private static final Duration STARTUP = Duration.ofSeconds(60);
     private final Process process;
     private final Thread reader;
     private final List<String> lines = new CopyOnWriteArrayList<>();
@@ -44,15 +45,17 @@ final class ChildConsumer implements AutoCloseable {
 
     /** Starts the child and waits until it is subscribed. */
     static ChildConsumer start(String uri, String topic, String channel, int concurrency, String mode,
-                               Consumer<String> listener) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"),
+                               Consumer<String> listener, String... more) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
                 "-cp", System.getProperty("java.class.path"), PubsubProcess.class.getName(),
-                uri, topic, channel, Integer.toString(concurrency), mode)
-                .redirectErrorStream(true).start();
+                uri, topic, channel, Integer.toString(concurrency), mode));
+        command.addAll(List.of(more));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         ChildConsumer child = new ChildConsumer(process, listener);
         try {
-            PubsubContract.until("the child consumer to subscribe (output so far: " + child.lines + ")",
-                    () -> child.ready || !process.isAlive());
+            // A JVM start on a loaded machine (and a Cluster's topology to learn) can take long.
+            io.braid.testkit.Await.until(STARTUP, () -> "the child consumer to subscribe (output so far: "
+                    + child.lines + ")", () -> child.ready || !process.isAlive());
             if (!child.ready) {
                 throw new IllegalStateException("the child consumer exited early: " + child.lines);
             }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 class InMemoryPubsubTest extends PubsubContract {
     private final InMemoryStreams streams = new InMemoryStreams();
     private final AtomicInteger members = new AtomicInteger();
+    private volatile InMemoryPubsub trimmer;
 
     @Override
     protected Pubsub newMember() {
@@ -21,7 +22,10 @@ class InMemoryPubsubTest extends PubsubContract {
 
     @Override
     protected long trim() {
-        return ((InMemoryPubsub) member()).trim();
+        if (trimmer == null) {
+            trimmer = (InMemoryPubsub) member(); // one member trims, as the runtime's leader does
+        }
+        return trimmer.trim();
     }
 
     @Override

@@ -8,11 +8,14 @@ import java.io.FileOutputStream;
 import java.io.FileDescriptor;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * A child JVM with one consumer, so a test can kill it with SIGKILL like a crashed process.
- * Args: redis uri, topic, channel, concurrency, mode. Mode {@code hold}: the handler prints
+ * Args: redis uri (several, comma-separated: a Cluster), topic, channel, concurrency, mode, and
+ * optionally an idle limit in ms, which makes the channel ephemeral with that limit. Mode {@code hold}: the handler prints
  * {@code GOT <id>} and never returns (the messages stay pending with this consumer); mode
  * {@code ack}: it prints {@code H <body>} and returns (acknowledged). A line is flushed before the
  * handler returns, so every acknowledged message was reported. Prints {@code READY} once subscribed.
@@ -24,11 +27,18 @@ public final class PubsubProcess {
     public static void main(String[] args) throws Exception {
         PrintStream out = new PrintStream(new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16),
                 false, StandardCharsets.UTF_8);
-        RedisConnector redis = RedisConnector.connect(args[0]);
-        Pubsub pubsub = RedisPubsub.builder(redis).consumerName("child").build();
+        RedisConnector redis = args[0].contains(",") ? RedisConnector.connectCluster(List.of(args[0].split(",")))
+                : RedisConnector.connect(args[0]);
+        RedisPubsub.Builder settings = RedisPubsub.builder(redis).consumerName("child");
+        ChannelOptions options = ChannelOptions.DEFAULT.withConcurrency(Integer.parseInt(args[3]));
+        if (args.length > 5) {
+            settings.ephemeralIdleLimit(Duration.ofMillis(Long.parseLong(args[5])));
+            options = options.withDurable(false);
+        }
+        Pubsub pubsub = settings.build();
         boolean hold = args[4].equals("hold");
         CountDownLatch never = new CountDownLatch(1);
-        pubsub.topic(args[1]).subscribe(args[2], ChannelOptions.DEFAULT.withConcurrency(Integer.parseInt(args[3])))
+        pubsub.topic(args[1]).subscribe(args[2], options)
                 .onMessage(message -> {
                     synchronized (out) {
                         out.println(hold ? "GOT " + message.id() : "H " + new String(message.body(), StandardCharsets.UTF_8));

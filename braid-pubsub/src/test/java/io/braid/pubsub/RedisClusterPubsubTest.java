@@ -28,6 +28,11 @@ class RedisClusterPubsubTest extends RedisPubsubContract {
     }
 
     @Override
+    protected String childUri() {
+        return String.join(",", redis.cluster().uris());
+    }
+
+    @Override
     protected List<RedisServer> servers() {
         return redis.cluster().nodes();
     }

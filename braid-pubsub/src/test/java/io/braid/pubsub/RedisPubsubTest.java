@@ -60,6 +60,11 @@ class RedisPubsubTest extends RedisPubsubContract {
     }
 
     @Override
+    protected String childUri() {
+        return redis.server().uri();
+    }
+
+    @Override
     protected List<RedisServer> servers() {
         return List.of(redis.server(), durableRedis.server());
     }
@@ -254,6 +259,49 @@ class RedisPubsubTest extends RedisPubsubContract {
             }
         }
         return missing;
+    }
+
+    @Test
+    void settingsOutOfRangeAreRefusedNamingTheSetting() {
+        try (RedisConnector connector = RedisConnector.connect(redis.server().uri())) {
+            RedisPubsub.Builder builder = RedisPubsub.builder(connector);
+            assertThatThrownBy(() -> builder.ephemeralIdleLimit(Duration.ofMillis(999)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ephemeralIdleLimit")
+                    .hasMessageContaining("1s..1d");
+            assertThatThrownBy(() -> builder.ephemeralIdleLimit(Duration.ofDays(2)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ephemeralIdleLimit");
+            assertThatThrownBy(() -> builder.ephemeralIdleLimit(null)).hasMessageContaining("ephemeralIdleLimit");
+            assertThatThrownBy(() -> builder.batchSize(0)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("batchSize");
+            builder.ephemeralIdleLimit(Duration.ofSeconds(1)).ephemeralIdleLimit(Duration.ofDays(1));
+        }
+    }
+
+    /** A topic whose trim fails (here: its key holds a string) is skipped; every other topic is still trimmed. */
+    @Test
+    void aTopicThatCannotBeTrimmedDoesNotStopTheOthers() {
+        try (RedisProbe probe = redis.server().probe()) {
+            for (int i = 0; i < 5; i++) {
+                probe.command("SADD", RedisPubsub.TOPICS_KEY, "broken-" + i);
+                probe.command("SET", RedisPubsub.streamKey("broken-" + i), "not a stream");
+            }
+        }
+        Pubsub member = member();
+        for (int i = 0; i < 5; i++) {
+            Topic topic = member.topic("whole-" + i);
+            topic.subscribe("reader").onMessage(new Received());
+            publishAll(topic, "w", 3);
+        }
+        for (int i = 0; i < 5; i++) {
+            String name = "whole-" + i;
+            until("the messages of " + name + " acknowledged", () -> pendingCount(name, "reader") == 0
+                    && storedCount(name) == 3);
+        }
+
+        assertThat(trim()).as("messages trimmed from the five whole topics").isEqualTo(15);
+        for (int i = 0; i < 5; i++) {
+            assertThat(storedCount("whole-" + i)).isZero();
+        }
     }
 
     /**

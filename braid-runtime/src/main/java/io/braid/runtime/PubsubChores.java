@@ -6,7 +6,12 @@ import io.braid.pubsub.RedisPubsub;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The leader's pub-sub chore, for whichever backend the node runs on. */
+/**
+ * The leader's pub-sub chore, for whichever backend the node runs on: cut every topic below what
+ * its channels still need. On Redis the same pass removes ephemeral channels of nodes that stopped
+ * marking them alive (crashed or cut off for longer than their idle limit), which would otherwise
+ * pin their topic forever; a topic that cannot be trimmed is skipped, never the others. Never throws.
+ */
 final class PubsubChores {
     private static final Logger log = LoggerFactory.getLogger(PubsubChores.class);
 
