@@ -220,6 +220,17 @@ class MonitorSecurityTest {
         assertThat(logic.drains).isEqualTo(1);
     }
 
+    /** Another site may not frame the page (clickjacking the drain button): every answer says so. */
+    @Test
+    void noOtherPageMayFrameTheDashboard() {
+        TestCluster.TestNode node = cluster.start(TestCluster.Spec.of("gateway", "gw-1").withHttp(MonitorOptions.port(0)));
+        for (String path : List.of("/", "/index.html", "/dashboard.js", "/api/cluster", "/healthz", "/nope")) {
+            HttpResponse<String> answer = Http.get(node.baseUrl() + path, null);
+            assertThat(answer.headers().firstValue("X-Frame-Options")).as(path).contains("DENY");
+            assertThat(answer.headers().firstValue("Content-Security-Policy")).as(path).contains("frame-ancestors 'none'");
+        }
+    }
+
     /** The status of one request written by hand, with this Host header. */
     private static int rawStatus(int port, String requestLine, String host, String body) throws Exception {
         try (Socket socket = new Socket("127.0.0.1", port)) {

@@ -382,7 +382,10 @@ public final class MonitorHttpServer implements AutoCloseable {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())
                 .set(HttpHeaderNames.CONTENT_LENGTH, answer.body().length)
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
-                .set("X-Content-Type-Options", "nosniff");
+                .set("X-Content-Type-Options", "nosniff")
+                // No other site may frame the page and steer clicks onto its drain button.
+                .set("X-Frame-Options", "DENY")
+                .set("Content-Security-Policy", "frame-ancestors 'none'");
         if (answer.status() == HttpResponseStatus.UNAUTHORIZED) {
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"braid\"");
         }
