@@ -290,9 +290,15 @@ public final class Monitoring implements AutoCloseable {
             return this;
         }
 
-        /** Serves the monitor's HTTP API, /metrics and dashboard with these options; default off. */
+        /**
+         * Serves the monitor's HTTP API, /metrics and dashboard with these options; default off.
+         *
+         * @throws IllegalArgumentException when {@code options} bind beyond loopback with neither a
+         *         bearer token nor {@link MonitorOptions#allowUnauthenticatedReads()}
+         */
         public Builder http(MonitorOptions options) {
-            this.http = Objects.requireNonNull(options, "monitor options");
+            Objects.requireNonNull(options, "monitor options").requireTokenBeyondLoopback();
+            this.http = options;
             return this;
         }
 

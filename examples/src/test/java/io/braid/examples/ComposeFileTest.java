@@ -1,7 +1,9 @@
 package io.braid.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.braid.examples.monitor.MonitorService;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,6 +58,74 @@ class ComposeFileTest {
         String dockerfile = Files.readString(ROOT.resolve("examples/Dockerfile"));
         assertThat(dockerfile).contains("-pl examples -am package").contains("examples/target/braid-examples.jar")
                 .contains("examples/target/lib").contains("\"-jar\", \"/app/braid-examples.jar\"");
+    }
+
+    @Test
+    void theMonitorTakesItsBearerTokenFromTheEnvironmentComposeRunsIn() throws IOException {
+        Service monitor = services(Files.readAllLines(ROOT.resolve("docker-compose.yml"))).get("monitor");
+        assertThat(monitor).as("the monitor service").isNotNull();
+        String token = "token-from-the-env-file-0123456789";
+        Map<String, String> environment = interpolate(monitor.environment(), Map.of("BRAID_MONITOR_TOKEN", token));
+
+        Settings settings = Settings.parse(MonitorService.SERVICE, MonitorService.SETTINGS, new String[0], environment);
+        assertThat(settings.get(MonitorService.HTTP_HOST)).as("the container's monitor binds every interface")
+                .isEqualTo("0.0.0.0");
+        assertThat(settings.get(MonitorService.TOKEN)).as("the token the entry point reads").isEqualTo(token);
+
+        // Without it in the environment (or .env), compose refuses to start rather than run an open monitor.
+        assertThatThrownBy(() -> interpolate(monitor.environment(), Map.of()))
+                .hasMessageContaining("BRAID_MONITOR_TOKEN").hasMessageContaining(".env");
+        assertThatThrownBy(() -> interpolate(monitor.environment(), Map.of("BRAID_MONITOR_TOKEN", "")))
+                .hasMessageContaining("BRAID_MONITOR_TOKEN");
+    }
+
+    @Test
+    void theInterpolationThisTestUsesFollowsCompose() {
+        Map<String, String> env = Map.of("SET", "v", "EMPTY", "");
+        assertThat(interpolate("a${SET}b$SET$$x", env)).isEqualTo("avbv$x");
+        assertThat(interpolate("${UNSET:-d} ${EMPTY:-d} ${EMPTY-d} ${UNSET-d} ${SET:-d}", env)).isEqualTo("d d  d v");
+        assertThat(interpolate("${EMPTY?e}", env)).isEmpty();
+        assertThatThrownBy(() -> interpolate("${EMPTY:?say why}", env)).hasMessageContaining("say why");
+        assertThatThrownBy(() -> interpolate("${UNSET?say why}", env)).hasMessageContaining("say why");
+    }
+
+    private static Map<String, String> interpolate(Map<String, String> values, Map<String, String> env) {
+        Map<String, String> done = new LinkedHashMap<>();
+        values.forEach((key, value) -> done.put(key, interpolate(value, env)));
+        return done;
+    }
+
+    private static final Pattern VARIABLE = Pattern.compile(
+            "\\$(?:\\$|\\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?])([^}]*))?}|([A-Za-z_][A-Za-z0-9_]*))");
+
+    /**
+     * Compose's interpolation of one value: {@code $$}, {@code $VAR}, {@code ${VAR}}, {@code ${VAR:-default}}
+     * (unset or empty), {@code ${VAR-default}} (unset), {@code ${VAR:?error}}, {@code ${VAR?error}}.
+     */
+    static String interpolate(String value, Map<String, String> env) {
+        Matcher m = VARIABLE.matcher(value);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String name = m.group(1) != null ? m.group(1) : m.group(4);
+            String replacement;
+            if (name == null) {
+                replacement = "$";
+            } else {
+                String set = env.get(name);
+                String operator = m.group(2);
+                boolean missing = operator != null && operator.startsWith(":") ? set == null || set.isEmpty() : set == null;
+                if (operator == null || !missing) {
+                    replacement = set == null ? "" : set;
+                } else if (operator.endsWith("-")) {
+                    replacement = m.group(3);
+                } else {
+                    throw new IllegalArgumentException("required variable " + name + " is missing a value: " + m.group(3));
+                }
+            }
+            m.appendReplacement(out, Matcher.quoteReplacement(replacement));
+        }
+        m.appendTail(out);
+        return out.toString();
     }
 
     private static final Pattern KEY = Pattern.compile("^( *)([A-Za-z0-9_.-]+):\\s*(.*)$");

@@ -29,10 +29,13 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.NetUtil;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.LinkedHashMap;
@@ -56,7 +59,11 @@ import org.slf4j.LoggerFactory;
  * POST /api/nodes/{id}/drain       (Content-Type: application/json)
  * POST /api/nodes/{id}/weight      {"weight": n}
  * </pre>
- * With a bearer token set, every route not marked "no token" needs {@code Authorization: Bearer}.
+ * With a bearer token set, every route not marked "no token" needs {@code Authorization: Bearer}
+ * (the reads need none with {@link MonitorOptions#allowUnauthenticatedReads()}). Without a token,
+ * drain and weight answer 403 unless the server is bound to loopback; there, the reads and actions
+ * answer only requests whose {@code Host} is loopback (localhost, 127.0.0.0/8, [::1]), so a web
+ * page that rebinds its own name to 127.0.0.1 cannot use the operator's browser to reach them.
  * A request Netty cannot parse (a line or header over its limits, a bad length, broken chunks) gets
  * 400 and the connection closes; it is never routed.
  * POSTs must be {@code application/json}, which a cross-site form cannot send without a CORS
@@ -72,6 +79,8 @@ public final class MonitorHttpServer implements AutoCloseable {
     private final ClusterApi api;
     private final PrometheusMeterRegistry prometheus;
     private final byte[] expectedAuthorization;
+    /** Bound to loopback only: without a token, then, only this machine can reach it. */
+    private final boolean loopback;
     private final Map<String, Asset> assets = new LinkedHashMap<>();
     private final EventLoopGroup group;
     private final boolean ownsGroup;
@@ -112,6 +121,9 @@ public final class MonitorHttpServer implements AutoCloseable {
         asset("", "index.html", "text/html; charset=utf-8");
         asset("dashboard.js", "dashboard.js", "text/javascript; charset=utf-8");
         asset("dashboard.css", "dashboard.css", "text/css; charset=utf-8");
+        // Resolved once: what is bound is what decides the rules below, before the first request.
+        InetSocketAddress bindTo = new InetSocketAddress(options.host(), options.port());
+        this.loopback = !bindTo.isUnresolved() && bindTo.getAddress().isLoopbackAddress();
         this.ownsGroup = group == null;
         this.group = ownsGroup ? Transports.newGroup(1, "braid-monitor-http") : group;
         try {
@@ -124,7 +136,7 @@ public final class MonitorHttpServer implements AutoCloseable {
                                     new IdleStateHandler(0, 0, 120), new Router());
                         }
                     })
-                    .bind(options.host(), options.port()).syncUninterruptibly().channel();
+                    .bind(bindTo).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
             if (ownsGroup) {
                 this.group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -132,7 +144,15 @@ public final class MonitorHttpServer implements AutoCloseable {
             throw new BraidException(Code.UNAVAILABLE, "monitor cannot listen on " + options.host() + ":"
                     + options.port() + ": " + e.getMessage(), e);
         }
-        log.info("braid monitor of node {} at http://{}", view.node().id(), address().getHostString() + ":" + address().getPort());
+        String url = "http://" + (options.host().contains(":") ? "[" + options.host() + "]" : options.host()) + ":"
+                + address().getPort(); // as set: 0.0.0.0, not the wildcard the JVM made of it
+        log.info("braid monitor of node {} at {}", view.node().id(), url);
+        if (!loopback && (expectedAuthorization == null || options.unauthenticatedReads())) {
+            log.warn("braid monitor of node {} at {} serves its reads WITHOUT A BEARER TOKEN to anyone who reaches it "
+                    + "(MonitorOptions.allowUnauthenticatedReads()): the cluster's nodes, addresses and figures, and "
+                    + "which node owns each player. Drain and weight {}.", view.node().id(), url,
+                    expectedAuthorization == null ? "are refused (403): there is no token" : "still need the token");
+        }
     }
 
     private void asset(String path, String resource, String contentType) {
@@ -208,8 +228,21 @@ public final class MonitorHttpServer implements AutoCloseable {
         if (asset != null && get) {
             return done(new Answer(HttpResponseStatus.OK, asset.contentType(), asset.bytes()));
         }
-        if (!authorized(request)) {
-            return done(Answer.error(HttpResponseStatus.UNAUTHORIZED, "a bearer token is required"));
+        boolean action = path.startsWith("/api/nodes/") && (path.endsWith("/drain") || path.endsWith("/weight"));
+        if (action || !options.unauthenticatedReads()) {
+            if (!authorized(request)) {
+                return done(Answer.error(HttpResponseStatus.UNAUTHORIZED, "a bearer token is required"));
+            }
+        }
+        if (expectedAuthorization == null) {
+            if (action && !loopback) {
+                return done(Answer.error(HttpResponseStatus.FORBIDDEN, "drain and weight need a bearer token when the "
+                        + "monitor listens beyond loopback, and this monitor has none (MonitorOptions.withBearerToken)"));
+            }
+            if (loopback && !loopbackHost(request.headers().get(HttpHeaderNames.HOST))) {
+                return done(Answer.error(HttpResponseStatus.FORBIDDEN, "this monitor has no bearer token and answers "
+                        + "only requests addressed to localhost, 127.0.0.1 or [::1]"));
+            }
         }
         if (path.equals("/metrics") && get) {
             if (prometheus == null) {
@@ -277,6 +310,42 @@ public final class MonitorHttpServer implements AutoCloseable {
         return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8), expectedAuthorization);
     }
 
+    /**
+     * Whether a {@code Host} header names loopback: {@code localhost} or a loopback IP literal, with
+     * or without a port. Names are never resolved here. No header (HTTP/1.0) passes: browsers always
+     * send one.
+     */
+    static boolean loopbackHost(String host) {
+        if (host == null) {
+            return true;
+        }
+        String name = host.trim().toLowerCase(java.util.Locale.ROOT);
+        if (name.startsWith("[")) {
+            int end = name.indexOf(']');
+            if (end < 0 || !(end == name.length() - 1 || name.charAt(end + 1) == ':')) {
+                return false;
+            }
+            name = name.substring(1, end);
+        } else {
+            int colon = name.indexOf(':');
+            if (colon >= 0) {
+                name = name.substring(0, colon);
+            }
+        }
+        if (name.equals("localhost")) {
+            return true;
+        }
+        byte[] literal = NetUtil.createByteArrayFromIpAddressString(name);
+        if (literal == null) {
+            return false;
+        }
+        try {
+            return InetAddress.getByAddress(literal).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
     private static String abbreviate(String text) {
         return text.length() <= 200 ? text : text.substring(0, 200) + "...";
     }
@@ -313,7 +382,10 @@ public final class MonitorHttpServer implements AutoCloseable {
         response.headers().set(HttpHeaderNames.CONTENT_TYPE, answer.contentType())
                 .set(HttpHeaderNames.CONTENT_LENGTH, answer.body().length)
                 .set(HttpHeaderNames.CACHE_CONTROL, "no-store")
-                .set("X-Content-Type-Options", "nosniff");
+                .set("X-Content-Type-Options", "nosniff")
+                // No other site may frame the page and steer clicks onto its drain button.
+                .set("X-Frame-Options", "DENY")
+                .set("Content-Security-Policy", "frame-ancestors 'none'");
         if (answer.status() == HttpResponseStatus.UNAUTHORIZED) {
             response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"braid\"");
         }
