@@ -135,6 +135,20 @@ class TracingTest {
         assertThat(gateway.pubsub).isSameAs(gateway.rawPubsub);
     }
 
+    @Test
+    void aTracedPublishRefusesBadArgumentsTheWayThePubsubDoes() {
+        TestCluster.TestNode gateway = cluster.start(TestCluster.Spec.of("gateway", "gateway-1").withTracing(sdk()));
+        assertThat(gateway.pubsub).isNotSameAs(gateway.rawPubsub);
+        // The project's rule: a call that returns a future reports bad arguments through it.
+        java.util.concurrent.CompletableFuture<String> published =
+                gateway.pubsub.topic("chat.world").publish("hi".getBytes(StandardCharsets.UTF_8), null);
+        assertThat(published).failsWithin(Duration.ofSeconds(5))
+                .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                .havingCause().isInstanceOf(io.braid.api.BraidException.class)
+                .satisfies(e -> assertThat(((io.braid.api.BraidException) e).code()).isEqualTo(io.braid.api.Code.INVALID_ARGUMENT))
+                .withMessageContaining("headers");
+    }
+
     private static SpanData one(List<SpanData> spans, String name, SpanKind kind) {
         List<SpanData> found = spans.stream().filter(s -> s.getName().equals(name) && s.getKind() == kind).toList();
         assertThat(found).as(kind + " span " + name + " among " + spans).hasSize(1);

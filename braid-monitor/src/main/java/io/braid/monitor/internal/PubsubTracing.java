@@ -71,6 +71,9 @@ public final class PubsubTracing implements Pubsub {
 
         @Override
         public CompletableFuture<String> publish(byte[] body, Map<String, String> headers) {
+            if (headers == null) {
+                return topic.publish(body, null); // the pubsub's own refusal, INVALID_ARGUMENT naming headers
+            }
             Span span = tracer.spanBuilder(topic.name() + " publish")
                     .setSpanKind(SpanKind.PRODUCER)
                     .setAttribute(BraidSpans.MESSAGING_SYSTEM, BraidSpans.SYSTEM)
