@@ -22,13 +22,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Leader election on Redis: a lease key per service, acquired and renewed by one script that
- * checks ownership, and a fencing epoch that an {@code INCR} grows for every new leader.
+ * checks ownership, and a fencing epoch, kept in a key of its own, that grows for every new leader.
  *
  * <p>What we guarantee, and what we do not: Redis is not a consensus store. With one Redis, at
  * most one node believes it leads at any moment, provided clocks advance at the same rate within
  * {@code safetyMargin} over a lease: a leader counts its lease from the moment it <em>sent</em> the
  * last confirmed renewal and stops leading {@code safetyMargin} before that lease ends, even while
  * frozen (the check runs when {@link #role()} is asked).
+ *
+ * <p>Data loss (FLUSHALL, a restart without persistence): the same holds, and {@link #epoch()}
+ * never goes down. Every call sends the highest epoch this node has seen as a floor, and the script
+ * writes it back when the epoch key is missing or lower. A lease key that is missing while the
+ * epoch key is intact proves that the last lease expired or was released in Redis: the candidate
+ * leads at once. When the epoch key is missing or below the floor, or the lease key names an epoch
+ * below it (such a key is taken over), data was lost and an earlier leader may still be leading
+ * on a lease it counts from before the loss: the candidate takes the key with an epoch above the
+ * floor but leads only one whole lease after its answer arrived (its role stays WAIT meanwhile),
+ * and a leader whose renewal finds its key gone or taken steps down at once. So the next leader's
+ * epoch is above every epoch seen by a node that talked to Redis after the loss, a node that joins
+ * right after it included ({@code ElectorDataLossContract}, on one Redis and on a Cluster). The
+ * price: a brand-new deployment cannot be told from one that lost its data, so its first leader
+ * waits one lease, once. What remains: a lease key lost on its own (evicted: run Redis with
+ * {@code maxmemory-policy noeviction}; deleted by hand) looks like a lease that ended; and epochs
+ * seen only by nodes that are gone when the data is lost cannot be restored.
  *
  * <p>Replicas (Cluster, Sentinel): an acquisition or renewal counts as confirmed only once a
  * replica has it ({@code WAIT} after the script, on the node that ran it). By default the elector
@@ -43,7 +59,9 @@ import org.slf4j.LoggerFactory;
  * connection open) stops every election on that master until Redis drops it ({@code repl-timeout}).
  *
  * <p>Keys: {@code braid:{elect:S}:leader} = {@code id|epoch} with a PX lease,
- * {@code braid:{elect:S}:epoch}. Defaults: lease 3 s, renewal every lease/3, margin lease/10.
+ * {@code braid:{elect:S}:epoch}. Defaults: lease 3 s, renewal every lease/3, margin lease/10;
+ * {@link Builder#build()} refuses settings under which a healthy leader would flap. Thread-safe;
+ * one thread of its own renews and announces role changes; {@link #close()} is idempotent.
  */
 public final class RedisElector implements Elector {
     private static final Logger log = LoggerFactory.getLogger(RedisElector.class);
@@ -424,13 +442,20 @@ public final class RedisElector implements Elector {
             return this;
         }
 
-        /** How long a leadership lasts without renewal; default 3 s. */
+        /**
+         * How long a leadership lasts without renewal; default 3 s. Every candidate of a service must
+         * use the same lease: after a data loss a candidate waits one of its own leases for an earlier
+         * leader's to end.
+         */
         public Builder lease(Duration lease) {
             this.lease = Checks.positive(lease, "lease");
             return this;
         }
 
-        /** How often the leader renews and followers try; default lease / 3. */
+        /**
+         * How often the leader renews and followers try; default lease / 3. With the margin (and
+         * {@link #replicaTimeout} when replicas confirm), two renewals must fit in the lease: see {@link #build()}.
+         */
         public Builder renewInterval(Duration interval) {
             this.renewInterval = Checks.positive(interval, "renewInterval");
             return this;
@@ -462,6 +487,14 @@ public final class RedisElector implements Elector {
             return this;
         }
 
+        /**
+         * Builds the elector and starts its election.
+         *
+         * @throws IllegalStateException without a service or node id; when {@code 2 × renewInterval +
+         *         safetyMargin} (plus {@code replicaTimeout} unless {@code confirmReplicas(0)}) exceeds the
+         *         lease, as a healthy leader would then step down on one late renewal; or when
+         *         {@code replicaTimeout} is not shorter than {@code renewInterval}
+         */
         public RedisElector build() {
             if (service == null || nodeId == null) {
                 throw new IllegalStateException("service and nodeId are required");
