@@ -263,6 +263,7 @@ public final class RedisElector implements Elector {
         long replyEpoch = (Long) reply.get(1);
         String replyLeader = String.valueOf(reply.get(2));
         heardFromRedis = true;
+        boolean knewAnEpoch = seen > 0;
         seen = Math.max(seen, replyEpoch);
         leaderId = replyLeader;
         Lease held = standing.lease();
@@ -308,10 +309,14 @@ public final class RedisElector implements Elector {
                     acquired = new Lease(replyEpoch, leadFrom, end);
                     if (leadFrom == sent) {
                         log.info("election of {}: {} leads (epoch {})", service, nodeId, replyEpoch);
-                    } else {
-                        log.warn("election of {}: {} took the lease at epoch {} where Redis had lost the election's data;"
-                                + " it leads in {} ms unless an earlier leader still holds a lease", service, nodeId,
+                    } else if (knewAnEpoch) {
+                        log.warn("election of {}: {} took the lease at epoch {} after Redis lost the election's data;"
+                                + " it leads in {} ms, when any earlier leader's lease has ended", service, nodeId,
                                 replyEpoch, lease.toMillis());
+                    } else {
+                        log.info("election of {}: {} took the lease at epoch {}; Redis holds no epoch for the service"
+                                + " (a new deployment, or its data was lost), so it leads in {} ms, when any earlier"
+                                + " leader's lease has ended", service, nodeId, replyEpoch, lease.toMillis());
                     }
                 } else if (held != null) {
                     leadFrom = held.leadFromNanos(); // a renewal: the wait, if any, goes on
