@@ -1,6 +1,7 @@
 package io.braid.elector;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.braid.api.Elector;
 import io.braid.api.Role;
@@ -165,6 +166,35 @@ class RedisElectorTest extends ElectorContract {
 
         await("a leads again", Duration.ofSeconds(5), a::isLeader);
         assertThat(a.epoch()).isGreaterThan(before);
+    }
+
+    @Test
+    void settingsThatWouldMakeAHealthyLeaderFlapAreRefusedNamingTheRule() {
+        RedisConnector connector = closeAfterElectors(RedisConnector.connect(redis.server().uri()));
+        Duration lease = Duration.ofSeconds(3);
+
+        // Renewing at half the lease: after the margin and a replica's WAIT, one late reply ends the lease.
+        assertThatThrownBy(() -> RedisElector.builder(connector).service("flap").nodeId("a").lease(lease)
+                .renewInterval(Duration.ofMillis(1500)).build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("2 × renewInterval + safetyMargin + replicaTimeout must be at most the lease")
+                .hasMessageContaining("renewInterval PT1.5S, safetyMargin PT0.3S, replicaTimeout PT0.3S add up to PT3.6S");
+        assertThatThrownBy(() -> RedisElector.builder(connector).service("flap").nodeId("a").lease(lease)
+                .renewInterval(Duration.ofMillis(1250)).safetyMargin(Duration.ofMillis(600)).build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("must be at most the lease");
+        // Without replicas to confirm, WAIT's timeout is no part of the rule.
+        assertThatThrownBy(() -> RedisElector.builder(connector).service("flap").nodeId("a").lease(lease)
+                .confirmReplicas(0).renewInterval(Duration.ofMillis(1400)).build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("2 × renewInterval + safetyMargin must be at most the lease");
+        try (RedisElector atTheLimit = RedisElector.builder(connector).service("flap").nodeId("a").lease(lease)
+                .confirmReplicas(0).renewInterval(Duration.ofMillis(1350)).build()) {
+            assertThat(atTheLimit.role()).isNotEqualTo(Role.LEADER);
+        }
+        try (RedisElector defaults = RedisElector.builder(connector).service("flap").nodeId("b").lease(lease).build()) {
+            assertThat(defaults.service()).isEqualTo("flap");
+        }
     }
 
     private static void signal(Process process, String signal) throws Exception {
