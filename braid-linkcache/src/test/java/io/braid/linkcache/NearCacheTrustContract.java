@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -52,8 +53,30 @@ abstract class NearCacheTrustContract {
 
     /** A cache of its own ("a gateway"), on a connector of its own; both closed after the test. */
     protected final LinkCache gateway() {
+        return gateway(LinkCacheListener.NONE);
+    }
+
+    protected final LinkCache gateway(LinkCacheListener listener) {
         RedisConnector connector = closeAfterTest(connect());
-        return closeAfterTest(RedisLinkCache.builder(connector).build());
+        return closeAfterTest(RedisLinkCache.builder(connector).listener(listener).build());
+    }
+
+    /** Records the near cache's distrust periods and how lookups were answered. */
+    static final class Heard implements LinkCacheListener {
+        final List<DistrustReason> distrusted = new CopyOnWriteArrayList<>();
+        final AtomicInteger nearHits = new AtomicInteger();
+
+        @Override
+        public void nearCacheDistrusted(DistrustReason reason) {
+            distrusted.add(reason);
+        }
+
+        @Override
+        public void lookup(String service, Outcome outcome) {
+            if (outcome == Outcome.NEAR_HIT) {
+                nearHits.incrementAndGet();
+            }
+        }
     }
 
     protected final <T extends AutoCloseable> T closeAfterTest(T resource) {
@@ -95,6 +118,32 @@ abstract class NearCacheTrustContract {
             assertThat(watch.last).as("round %d: the first gateway's answer at the end", round)
                     .isEqualTo("logic-b");
         }
+    }
+
+    /**
+     * The distrust is a period, not the end of the near cache: after the killed subscription comes
+     * back, the cache vouches again and answers from memory; the listener heard one period.
+     */
+    @Test
+    void aCacheVouchesAgainOnceItsSubscriptionIsBackAndTellsItsListener() {
+        Heard heard = new Heard();
+        LinkCache cache = gateway(heard);
+        cache.link("player-1", node("logic-a"));
+        assertThat(cache.target("player-1", "logic")).contains("logic-a");
+        assertThat(heard.nearHits.get()).as("a warm lookup from memory").isEqualTo(1);
+        assertThat(heard.distrusted).isEmpty();
+
+        killPubSubConnections();
+
+        Await.until(RECOVERY, "the listener hears the cache stop vouching", () -> !heard.distrusted.isEmpty());
+        assertThat(heard.distrusted.get(0)).isIn(LinkCacheListener.DistrustReason.DISCONNECTED,
+                LinkCacheListener.DistrustReason.RESUBSCRIBED);
+        Await.until(RECOVERY, "lookups are answered from memory again", () -> {
+            int before = heard.nearHits.get();
+            return cache.target("player-1", "logic").equals(Optional.of("logic-a")) && heard.nearHits.get() > before;
+        });
+        System.out.printf("distrust periods heard: %s%n", heard.distrusted);
+        assertThat(heard.distrusted).as("one period for one kill").hasSize(1);
     }
 
     /** (b) Redis comes back empty; another gateway links the player to B; the first had A cached. */

@@ -68,7 +68,8 @@ class RedisNearCacheTrustTest extends NearCacheTrustContract {
     void aBlackHoledGatewayStopsVouchingForItsEntriesWithinTheBound() {
         TcpProxy proxy = closeAfterTest(TcpProxy.to(redis.server().host(), redis.server().port()));
         RedisConnector cut = closeAfterTest(RedisConnector.connect(proxy.uri("redis")));
-        LinkCache first = closeAfterTest(RedisLinkCache.builder(cut).build());
+        Heard heard = new Heard();
+        LinkCache first = closeAfterTest(RedisLinkCache.builder(cut).listener(heard).build());
         LinkCache second = gateway();
         Node a = node("logic-a");
         Node b = node("logic-b");
@@ -83,6 +84,7 @@ class RedisNearCacheTrustTest extends NearCacheTrustContract {
         Watch watch = watch(first, token, changed, BOUND.plus(WATCH_PAST_BOUND));
         watch.assertNeverStaleAfterTheBound("logic-a");
         assertThat(watch.last).as("what the cut-off gateway gives at the end: no answer").isIn("failed", "pending");
+        assertThat(heard.distrusted).as("the listener heard the silence").contains(LinkCacheListener.DistrustReason.SILENT);
         long asked = System.nanoTime();
         Throwable failure = failureOf(first.targetAsync(token, "logic"));
         System.out.printf("a lookup on the cut-off gateway failed after %.0f ms: %s%n",
@@ -91,8 +93,10 @@ class RedisNearCacheTrustTest extends NearCacheTrustContract {
         assertThat(((BraidException) failure).code()).isEqualTo(Code.UNAVAILABLE);
 
         proxy.restore();
-        Await.until(RECOVERY, "the healed gateway answers the new owner",
-                () -> first.target(token, "logic").equals(Optional.of("logic-b")));
+        Await.until(RECOVERY, "the healed gateway answers the new owner from memory again", () -> {
+            int before = heard.nearHits.get();
+            return first.target(token, "logic").equals(Optional.of("logic-b")) && heard.nearHits.get() > before;
+        });
     }
 
     private static Throwable failureOf(CompletableFuture<?> lookup) {
