@@ -12,14 +12,19 @@ import io.braid.redis.RedisScript;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -117,6 +122,8 @@ public final class RedisLinkCache implements LinkCache {
     /** Whether the cache is in a trusted period (for the listener: it hears each end once). Guarded by trust. */
     private boolean vouching;
     private final CompletableFuture<Void> firstHeartbeat = new CompletableFuture<>();
+    /** On a Cluster: heartbeat rounds by send time, each with the masters whose heartbeat has not come back. */
+    private final Map<Long, Set<String>> rounds = new ConcurrentHashMap<>();
 
     private RedisLinkCache(Builder b) {
         this.redis = b.redis;
@@ -386,13 +393,25 @@ public final class RedisLinkCache implements LinkCache {
         }
     }
 
-    /** One of our heartbeats arrived: everything published before it was sent has been applied. */
+    /**
+     * One of our heartbeats arrived: everything published before it was sent has been applied. On
+     * a Cluster a round is one heartbeat per master (each master's messages reach our subscription
+     * in order over its own bus link), and it counts only once every master's has arrived.
+     */
     private void onHeartbeat(String message) {
+        int colon = message.indexOf(':');
         long sent;
         try {
-            sent = Long.parseLong(message);
+            sent = Long.parseLong(colon < 0 ? message : message.substring(colon + 1));
         } catch (NumberFormatException e) {
             return; // not ours
+        }
+        if (colon >= 0) {
+            Set<String> missing = rounds.get(sent);
+            if (missing == null || !missing.remove(message.substring(0, colon)) || !missing.isEmpty()
+                    || rounds.remove(sent) == null) {
+                return; // unknown, duplicate, or the round is not complete yet
+            }
         }
         synchronized (trust) {
             if (!subscribed || closed.get()) {
@@ -453,14 +472,46 @@ public final class RedisLinkCache implements LinkCache {
             distrust(LinkCacheListener.DistrustReason.SILENT, true);
         }
         try {
-            redis.async().publish(heartbeatChannel, Long.toString(now)).exceptionally(failure -> {
-                log.debug("link cache heartbeat failed ({}); the near cache stops vouching within {} ms",
-                        failure.getMessage(), boundNanos / 1_000_000);
-                return 0L;
-            });
+            if (redis.isCluster()) {
+                publishClusterHeartbeat(now);
+            } else {
+                redis.async().publish(heartbeatChannel, Long.toString(now)).exceptionally(this::heartbeatFailed);
+            }
         } catch (RuntimeException e) {
             log.debug("link cache heartbeat not sent ({})", e.getMessage());
         }
+    }
+
+    /**
+     * A round of heartbeats, one published on each master as the client sees the Cluster now.
+     * Invalidations are published by scripts on the master of their slot and reach our
+     * subscription over that master's bus link: a round proves that every such link delivers, in
+     * order. A round that cannot complete (a master gone, a failover) lets the cache stop vouching.
+     */
+    private void publishClusterHeartbeat(long now) {
+        rounds.keySet().removeIf(sent -> now - sent > boundNanos); // rounds that can no longer help
+        var connection = ((RedisAdvancedClusterAsyncCommands<String, String>) redis.async()).getStatefulConnection();
+        Set<String> masters = ConcurrentHashMap.newKeySet();
+        for (RedisClusterNode node : connection.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.is(RedisClusterNode.NodeFlag.FAIL)) {
+                masters.add(node.getNodeId());
+            }
+        }
+        if (masters.isEmpty()) {
+            return;
+        }
+        rounds.put(now, masters);
+        for (String master : List.copyOf(masters)) {
+            connection.getConnectionAsync(master)
+                    .thenCompose(node -> node.async().publish(heartbeatChannel, master + ":" + now))
+                    .exceptionally(this::heartbeatFailed);
+        }
+    }
+
+    private Long heartbeatFailed(Throwable failure) {
+        log.debug("link cache heartbeat failed ({}); the near cache stops vouching within {} ms",
+                failure.getMessage(), boundNanos / 1_000_000);
+        return 0L;
     }
 
     /**
