@@ -43,10 +43,11 @@ import org.slf4j.LoggerFactory;
  * node's tokens are spread over the shards, which {@link #linkCountAsync} and {@link #downAsync}
  * visit (they are rare).
  *
- * <p>Near cache: a bounded Caffeine cache of (token, service) to node id. Relink and unlink
- * publish an invalidation on the {@code braid:linkcache} channel from inside their script (so a
- * change is never made without its invalidation being sent), down publishes one after its
- * scripts, and every instance applies them at once. A near-cache answer is given only while the
+ * <p>Near cache: a bounded Caffeine cache of (token, service) to node id. Link (when it creates
+ * a link: a cache may hold an owner that Redis lost), relink and unlink publish an invalidation on
+ * the {@code braid:linkcache} channel from inside their script (so a change is never made
+ * without its invalidation being sent), down publishes one after its scripts, and every instance
+ * applies them at once. A near-cache answer is given only while the
  * cache can vouch for it, that is while its invalidation subscription is known to be delivering:
  * <ul>
  *   <li>each instance publishes a heartbeat on a channel of its own, received on the same pub/sub
@@ -84,6 +85,12 @@ public final class RedisLinkCache implements LinkCache {
     private static final String HEARTBEAT_CHANNEL_PREFIX = CHANNEL + ":heartbeat:";
     private static final String NODE_PREFIX = "node:";
     private static final String TOKEN_PREFIX = "tok:";
+    /**
+     * A link made where Redis had none: {@code new:<instance>:<token>\0<service>}. The instance
+     * that made it skips it (its own answer is already in its cache); instances of versions before
+     * this message ignore it, as they ignored new links.
+     */
+    private static final String NEW_LINK_PREFIX = "new:";
     private static final char SEPARATOR = '\u0000';
     /** The stamp of a read that started while the cache could not vouch: its answer is never cached. */
     private static final long UNVOUCHED = -1;
@@ -102,6 +109,8 @@ public final class RedisLinkCache implements LinkCache {
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final long boundNanos;
+    /** This instance's id in its heartbeat channel and its new-link messages. */
+    private final String instance;
     private final String heartbeatChannel;
     private final ScheduledFuture<?> heartbeats;
     /**
@@ -130,6 +139,7 @@ public final class RedisLinkCache implements LinkCache {
         this.shards = b.shards;
         this.listener = b.listener;
         this.boundNanos = b.stalenessBound.toNanos();
+        this.instance = Long.toHexString(ThreadLocalRandom.current().nextLong());
         this.vouchedUntil = System.nanoTime();
         this.near = b.nearCache
                 ? Caffeine.newBuilder().maximumSize(b.nearCacheSize).expireAfterWrite(b.nearCacheTtl).build()
@@ -140,7 +150,7 @@ public final class RedisLinkCache implements LinkCache {
             heartbeats = null;
             return;
         }
-        heartbeatChannel = HEARTBEAT_CHANNEL_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong());
+        heartbeatChannel = HEARTBEAT_CHANNEL_PREFIX + instance;
         pubSub = redis.newPubSub();
         pubSub.addListener(new RedisConnectionStateListener() {
             @Override
@@ -223,12 +233,15 @@ public final class RedisLinkCache implements LinkCache {
         long stamp = stamp();
         return redis.<String>eval(LINK, ScriptOutputType.VALUE,
                         new String[] {tokenKey(token), nodeKey(token, candidate.id())},
-                        candidate.service(), candidate.id(), token)
+                        candidate.service(), candidate.id(), token, CHANNEL, newLinkMessage(token, candidate.service()))
                 .handle((owner, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot link token " + token, failure);
                     }
-                    cache(token, candidate.service(), owner, stamp);
+                    if (near != null && !cache(token, candidate.service(), owner, stamp)) {
+                        // We skip our own new-link message: drop an entry this answer did not replace.
+                        invalidateLocally(token, candidate.service());
+                    }
                     return owner;
                 });
     }
@@ -378,6 +391,14 @@ public final class RedisLinkCache implements LinkCache {
         } else if (message.startsWith(TOKEN_PREFIX) && near != null) {
             generation.incrementAndGet();
             near.invalidate(message.substring(TOKEN_PREFIX.length()));
+        } else if (message.startsWith(NEW_LINK_PREFIX) && near != null) {
+            int end = message.indexOf(':', NEW_LINK_PREFIX.length());
+            boolean ours = end - NEW_LINK_PREFIX.length() == instance.length()
+                    && message.startsWith(instance, NEW_LINK_PREFIX.length());
+            if (end > 0 && !ours) {
+                generation.incrementAndGet();
+                near.invalidate(message.substring(end + 1));
+            }
         }
     }
 
@@ -528,6 +549,10 @@ public final class RedisLinkCache implements LinkCache {
 
     private static String tokenMessage(String token, String service) {
         return TOKEN_PREFIX + nearKey(token, service);
+    }
+
+    private String newLinkMessage(String token, String service) {
+        return NEW_LINK_PREFIX + instance + ":" + nearKey(token, service);
     }
 
     private static String nodeMessage(String nodeId) {

@@ -48,6 +48,9 @@ abstract class NearCacheTrustContract {
     /** {@code CLIENT KILL TYPE pubsub} on every node of the deployment. */
     protected abstract void killPubSubConnections();
 
+    /** FLUSHALL on every master: the data is gone, the connections stay (data loss without a restart). */
+    protected abstract void flushAll();
+
     /** Every node restarts without its data, cutting every connection; returns once the deployment serves again. */
     protected abstract void restartEmpty();
 
@@ -171,6 +174,29 @@ abstract class NearCacheTrustContract {
         watch.assertNeverStaleAfterTheBound("logic-a");
         Await.until(RECOVERY, "the first gateway answers logic-b",
                 () -> first.target(token, "logic").equals(Optional.of("logic-b")));
+    }
+
+    /**
+     * Data lost without a connection dropped (FLUSHALL; a failover to a replica that missed the
+     * last writes): nothing tells the first gateway, whose entry for A outlives the link in Redis.
+     * When another gateway then links the player anew, its first link must reach the first
+     * gateway's near cache like any change.
+     */
+    @Test
+    void aLinkMadeAfterTheDataWasLostReachesANearCacheThatHeldTheOldOwner() {
+        LinkCache first = gateway();
+        LinkCache second = gateway();
+        String token = "flushed";
+        assertThat(first.link(token, node("logic-a"))).isEqualTo("logic-a");
+        assertThat(first.target(token, "logic")).contains("logic-a");
+
+        flushAll();
+        assertThat(second.link(token, node("logic-b"))).as("the link was gone: first writer again").isEqualTo("logic-b");
+        long changed = System.nanoTime();
+
+        Watch watch = watch(first, token, changed, BOUND.plus(WATCH_PAST_BOUND));
+        watch.assertNeverStaleAfterTheBound("logic-a");
+        assertThat(watch.last).isEqualTo("logic-b");
     }
 
     /** What a cache answered for one token while a test watched it. */

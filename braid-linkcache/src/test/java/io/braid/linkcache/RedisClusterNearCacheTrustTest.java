@@ -35,6 +35,11 @@ class RedisClusterNearCacheTrustTest extends NearCacheTrustContract {
         }
     }
 
+    @Override
+    protected void flushAll() {
+        redis.cluster().flushAll();
+    }
+
     /** Every master restarts; the nodes keep no data (no persistence) but keep their Cluster identity. */
     @Override
     protected void restartEmpty() {

@@ -349,6 +349,14 @@ class RedisLinkCacheTest extends LinkCacheContract {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nearCacheTtl");
             assertThatThrownBy(() -> RedisLinkCache.builder(connector).nearCacheTtl(null).build())
                     .isInstanceOf(NullPointerException.class).hasMessageContaining("nearCacheTtl");
+            assertThatThrownBy(() -> RedisLinkCache.builder(connector).stalenessBound(Duration.ofMillis(99)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stalenessBound")
+                    .hasMessageContaining("100 ms..60000 ms");
+            assertThatThrownBy(() -> RedisLinkCache.builder(connector).stalenessBound(Duration.ofSeconds(61)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("stalenessBound");
+            assertThatThrownBy(() -> RedisLinkCache.builder(connector).stalenessBound(null))
+                    .isInstanceOf(NullPointerException.class).hasMessageContaining("stalenessBound");
+            assertThat(RedisLinkCache.DEFAULT_STALENESS_BOUND).isEqualTo(Duration.ofSeconds(1));
             assertThatThrownBy(() -> RedisLinkCache.builder(null)).isInstanceOf(NullPointerException.class)
                     .hasMessageContaining("redis");
         }

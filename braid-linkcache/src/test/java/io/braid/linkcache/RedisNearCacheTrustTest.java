@@ -54,6 +54,11 @@ class RedisNearCacheTrustTest extends NearCacheTrustContract {
     }
 
     @Override
+    protected void flushAll() {
+        redis.server().flushAll();
+    }
+
+    @Override
     protected void restartEmpty() {
         redis.server().restartEmpty();
     }
