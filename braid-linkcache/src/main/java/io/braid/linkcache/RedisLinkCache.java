@@ -155,7 +155,9 @@ public final class RedisLinkCache implements LinkCache {
         pubSub.addListener(new RedisConnectionStateListener() {
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-                distrust(LinkCacheListener.DistrustReason.DISCONNECTED, false);
+                if (!closed.get()) { // our own close is no fault
+                    distrust(LinkCacheListener.DistrustReason.DISCONNECTED, false);
+                }
             }
         });
         pubSub.addListener(new RedisPubSubAdapter<>() {
