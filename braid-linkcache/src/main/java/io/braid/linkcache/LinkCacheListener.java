@@ -20,11 +20,29 @@ public interface LinkCacheListener {
         MISS
     }
 
+    /** Why a near cache stopped vouching for its entries (see {@link #nearCacheDistrusted}). */
+    enum DistrustReason {
+        /** Its invalidation (pub/sub) connection dropped. */
+        DISCONNECTED,
+        /** Redis confirmed its invalidation subscription anew: invalidations may have been lost before. */
+        RESUBSCRIBED,
+        /** No heartbeat came back on its invalidation connection within the staleness bound (a silent link). */
+        SILENT
+    }
+
     /** A lookup of a token's owner in {@code service} was answered. */
     default void lookup(String service, Outcome outcome) {
     }
 
     /** A token of {@code service} was deliberately moved to a node (relink). */
     default void relinked(String service) {
+    }
+
+    /**
+     * The near cache stopped vouching for its entries and emptied itself: the start of a period in
+     * which lookups read Redis (it ends with the next heartbeat heard on a live subscription). Told
+     * once per period, with what began it.
+     */
+    default void nearCacheDistrusted(DistrustReason reason) {
     }
 }

@@ -9,16 +9,27 @@ import io.braid.api.Node;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisErrors;
 import io.braid.redis.RedisScript;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,16 +43,57 @@ import org.slf4j.LoggerFactory;
  * node's tokens are spread over the shards, which {@link #linkCountAsync} and {@link #downAsync}
  * visit (they are rare).
  *
- * <p>Near cache: a bounded Caffeine cache of (token, service) to node id. Relink, unlink and down
- * broadcast an invalidation on the {@code braid:linkcache} channel, which every instance applies at
- * once; a missed broadcast is repaired by the cache's TTL. Thread-safe; {@link #close()} does not
- * close the borrowed {@link RedisConnector}.
+ * <p>Near cache: a bounded Caffeine cache of (token, service) to node id. Link (when it creates
+ * a link: a cache may hold an owner that Redis lost), relink and unlink publish an invalidation on
+ * the {@code braid:linkcache} channel from inside their script (so a change is never made
+ * without its invalidation being sent), down publishes one after its scripts, and every instance
+ * applies them at once. A near-cache answer is given only while the
+ * cache can vouch for it, that is while its invalidation subscription is known to be delivering:
+ * <ul>
+ *   <li>each instance publishes a heartbeat on a channel of its own, received on the same pub/sub
+ *   connection as the invalidations, every quarter of the {@linkplain Builder#stalenessBound
+ *   staleness bound}. Redis delivers a connection's messages in order, so a heartbeat sent at time
+ *   t and received proves that every invalidation published before t has been applied. The cache
+ *   answers from memory only until t + bound of the newest heartbeat received; after that a
+ *   lookup reads Redis. This check is a clock read on the lookup's thread: it holds even when the
+ *   pub/sub connection is silently dead (a black-holed socket) and no timer runs on time.</li>
+ *   <li>the near cache is emptied when the pub/sub connection drops, on every (re)subscription
+ *   (invalidations may have been missed in between), and when the heartbeats went silent past
+ *   the bound (it vouches again after the next heartbeat).</li>
+ *   <li>an answer read from Redis enters the near cache only if the cache vouched for itself when
+ *   the read started and no invalidation or flush came between the start of the read and the
+ *   end of the put (checked again after the put, which is undone if one came).</li>
+ * </ul>
+ * So a near-cache answer lags a change committed in Redis by at most the staleness bound
+ * (default {@value #DEFAULT_STALENESS_BOUND_MILLIS} ms), whatever happened to the invalidations.
+ * While the cache cannot vouch, lookups read Redis; if Redis cannot be reached either, they fail
+ * {@link Code#UNAVAILABLE} (after the connector's command timeout) rather than answer from
+ * memory. The heartbeat costs one PUBLISH per quarter bound per instance and no I/O per lookup.
+ *
+ * <p>Thread-safe; {@link #close()} does not close the borrowed {@link RedisConnector}.
  */
 public final class RedisLinkCache implements LinkCache {
     static final String CHANNEL = "braid:linkcache";
+    /** Default of {@link Builder#stalenessBound}, in milliseconds. */
+    public static final long DEFAULT_STALENESS_BOUND_MILLIS = 1_000;
+    /** Default of {@link Builder#stalenessBound}. */
+    public static final Duration DEFAULT_STALENESS_BOUND = Duration.ofMillis(DEFAULT_STALENESS_BOUND_MILLIS);
+    static final Duration MIN_STALENESS_BOUND = Duration.ofMillis(100);
+    static final Duration MAX_STALENESS_BOUND = Duration.ofMinutes(1);
+    /** Heartbeats per staleness bound: three may be late or lost before the cache stops vouching. */
+    private static final int HEARTBEATS_PER_BOUND = 4;
+    private static final String HEARTBEAT_CHANNEL_PREFIX = CHANNEL + ":heartbeat:";
     private static final String NODE_PREFIX = "node:";
     private static final String TOKEN_PREFIX = "tok:";
+    /**
+     * A link made where Redis had none: {@code new:<instance>:<token>\0<service>}. The instance
+     * that made it skips it (its own answer is already in its cache); instances of versions before
+     * this message ignore it, as they ignored new links.
+     */
+    private static final String NEW_LINK_PREFIX = "new:";
     private static final char SEPARATOR = '\u0000';
+    /** The stamp of a read that started while the cache could not vouch: its answer is never cached. */
+    private static final long UNVOUCHED = -1;
 
     private static final Logger log = LoggerFactory.getLogger(RedisLinkCache.class);
     private static final RedisScript LINK = RedisScript.resource(RedisLinkCache.class, "link.lua");
@@ -56,35 +108,95 @@ public final class RedisLinkCache implements LinkCache {
     private final LinkCacheListener listener;
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final long boundNanos;
+    /** This instance's id in its heartbeat channel and its new-link messages. */
+    private final String instance;
+    private final String heartbeatChannel;
+    private final ScheduledFuture<?> heartbeats;
     /**
-     * Grows with every invalidation. A read that saw it change while Redis answered does not
-     * cache its answer: the answer may be older than the invalidation.
+     * Grows with every invalidation and every flush. A read's answer enters the near cache only if
+     * this did not move from before the read to after the put: otherwise the answer may be older
+     * than the invalidation, and the put is not made (or is undone).
      */
-    private final java.util.concurrent.atomic.AtomicLong invalidations = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong generation = new AtomicLong();
+    /**
+     * The near cache answers from memory only before this instant ({@link System#nanoTime()}):
+     * the send time of the newest heartbeat received on the current subscription, plus the bound.
+     */
+    private volatile long vouchedUntil;
+    /** Whether the invalidation channel is subscribed on a live connection (confirmed by Redis). */
+    private volatile boolean subscribed;
+    /** Guards the changes of trust (subscribed, vouchedUntil, vouching): never held across I/O. */
+    private final Object trust = new Object();
+    /** Whether the cache is in a trusted period (for the listener: it hears each end once). Guarded by trust. */
+    private boolean vouching;
+    private final CompletableFuture<Void> firstHeartbeat = new CompletableFuture<>();
+    /** On a Cluster: heartbeat rounds by send time, each with the masters whose heartbeat has not come back. */
+    private final Map<Long, Set<String>> rounds = new ConcurrentHashMap<>();
 
     private RedisLinkCache(Builder b) {
         this.redis = b.redis;
         this.shards = b.shards;
         this.listener = b.listener;
+        this.boundNanos = b.stalenessBound.toNanos();
+        this.instance = Long.toHexString(ThreadLocalRandom.current().nextLong());
+        this.vouchedUntil = System.nanoTime();
         this.near = b.nearCache
                 ? Caffeine.newBuilder().maximumSize(b.nearCacheSize).expireAfterWrite(b.nearCacheTtl).build()
                 : null;
-        if (near != null) {
-            pubSub = redis.newPubSub();
-            pubSub.addListener(new RedisPubSubAdapter<>() {
-                @Override
-                public void message(String channel, String message) {
+        if (near == null) {
+            pubSub = null;
+            heartbeatChannel = null;
+            heartbeats = null;
+            return;
+        }
+        heartbeatChannel = HEARTBEAT_CHANNEL_PREFIX + instance;
+        pubSub = redis.newPubSub();
+        pubSub.addListener(new RedisConnectionStateListener() {
+            @Override
+            public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                if (!closed.get()) { // our own close is no fault
+                    distrust(LinkCacheListener.DistrustReason.DISCONNECTED, false);
+                }
+            }
+        });
+        pubSub.addListener(new RedisPubSubAdapter<>() {
+            @Override
+            public void message(String channel, String message) {
+                if (channel.equals(heartbeatChannel)) {
+                    onHeartbeat(message);
+                } else {
                     onInvalidation(message);
                 }
-            });
-            try {
-                pubSub.sync().subscribe(CHANNEL);
-            } catch (RuntimeException e) {
-                pubSub.closeAsync();
-                throw RedisErrors.toBraid("link cache cannot subscribe on " + redis.description(), e);
             }
-        } else {
-            pubSub = null;
+
+            @Override
+            public void subscribed(String channel, long count) {
+                if (channel.equals(CHANNEL)) {
+                    onSubscribed();
+                }
+            }
+        });
+        try {
+            // One command: Redis confirms the invalidation channel first, then the heartbeat channel.
+            pubSub.sync().subscribe(CHANNEL, heartbeatChannel);
+        } catch (RuntimeException e) {
+            pubSub.closeAsync();
+            throw RedisErrors.toBraid("link cache cannot subscribe on " + redis.description(), e);
+        }
+        long interval = Math.max(1, boundNanos / HEARTBEATS_PER_BOUND);
+        heartbeats = pubSub.getResources().eventExecutorGroup()
+                .scheduleAtFixedRate(this::heartbeat, 0, interval, TimeUnit.NANOSECONDS);
+        try {
+            // Start vouching, so the first lookups are cached; a late heartbeat only delays that.
+            firstHeartbeat.get(b.stalenessBound.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            log.info("link cache on {}: no heartbeat within {} ms; lookups read Redis until one arrives",
+                    redis.description(), b.stalenessBound.toMillis());
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e); // never completed exceptionally
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -98,18 +210,18 @@ public final class RedisLinkCache implements LinkCache {
         requireService(service);
         if (near != null) {
             String cached = near.getIfPresent(nearKey(token, service));
-            if (cached != null) {
+            if (cached != null && System.nanoTime() - vouchedUntil < 0) {
                 listener.lookup(service, LinkCacheListener.Outcome.NEAR_HIT);
                 return CompletableFuture.completedFuture(Optional.of(cached));
             }
         }
-        long seen = invalidations.get();
+        long stamp = stamp();
         return redis.async().hget(tokenKey(token), service).toCompletableFuture()
                 .handle((owner, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot read the link of token " + token, failure);
                     }
-                    cache(token, service, owner, seen);
+                    cache(token, service, owner, stamp);
                     listener.lookup(service, owner != null ? LinkCacheListener.Outcome.REDIS_HIT
                             : LinkCacheListener.Outcome.MISS);
                     return Optional.ofNullable(owner);
@@ -120,15 +232,18 @@ public final class RedisLinkCache implements LinkCache {
     public CompletableFuture<String> linkAsync(String token, Node candidate) {
         Tokens.require(token);
         Objects.requireNonNull(candidate, "candidate");
-        long seen = invalidations.get();
+        long stamp = stamp();
         return redis.<String>eval(LINK, ScriptOutputType.VALUE,
                         new String[] {tokenKey(token), nodeKey(token, candidate.id())},
-                        candidate.service(), candidate.id(), token)
+                        candidate.service(), candidate.id(), token, CHANNEL, newLinkMessage(token, candidate.service()))
                 .handle((owner, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot link token " + token, failure);
                     }
-                    cache(token, candidate.service(), owner, seen);
+                    if (near != null && !cache(token, candidate.service(), owner, stamp)) {
+                        // We skip our own new-link message: drop an entry this answer did not replace.
+                        invalidateLocally(token, candidate.service());
+                    }
                     return owner;
                 });
     }
@@ -137,24 +252,18 @@ public final class RedisLinkCache implements LinkCache {
     public CompletableFuture<Void> relinkAsync(String token, Node node) {
         Tokens.require(token);
         Objects.requireNonNull(node, "node");
-        long seen = invalidations.get();
+        long stamp = stamp();
         return redis.<String>eval(RELINK, ScriptOutputType.VALUE,
                         new String[] {tokenKey(token), nodeKey(token, node.id())},
-                        node.service(), node.id(), token, shardPrefix(token))
+                        node.service(), node.id(), token, shardPrefix(token), CHANNEL, tokenMessage(token, node.service()))
                 .handle((old, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot relink token " + token, failure);
                     }
-                    if (near != null) {
-                        // An invalidation that arrived while we waited may be newer than this answer.
-                        if (invalidations.get() == seen) {
-                            near.put(nearKey(token, node.service()), node.id());
-                        } else {
-                            near.invalidate(nearKey(token, node.service()));
-                        }
-                    }
-                    if (!node.id().equals(old)) {
-                        broadcast(tokenMessage(token, node.service()));
+                    if (near != null && !cache(token, node.service(), node.id(), stamp)) {
+                        // Our own entry predates this change; and an invalidation that arrived while
+                        // we waited may be newer than it: drop the entry rather than replace it.
+                        invalidateLocally(token, node.service());
                     }
                     listener.relinked(node.service());
                     return null;
@@ -165,16 +274,14 @@ public final class RedisLinkCache implements LinkCache {
     public CompletableFuture<Integer> unlinkAsync(String token) {
         Tokens.require(token);
         return redis.<List<Object>>eval(UNLINK_ALL, ScriptOutputType.MULTI, new String[] {tokenKey(token)},
-                        token, shardPrefix(token))
+                        token, shardPrefix(token), CHANNEL, tokenMessage(token, ""))
                 .handle((removed, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot unlink token " + token, failure);
                     }
                     int count = removed.size() / 2;
                     for (int i = 0; i + 1 < removed.size(); i += 2) {
-                        String service = String.valueOf(removed.get(i));
-                        invalidateLocally(token, service);
-                        broadcast(tokenMessage(token, service));
+                        invalidateLocally(token, String.valueOf(removed.get(i)));
                     }
                     return count;
                 });
@@ -185,14 +292,14 @@ public final class RedisLinkCache implements LinkCache {
         Tokens.require(token);
         Objects.requireNonNull(owner, "owner");
         return redis.<Long>eval(UNLINK_IF, ScriptOutputType.INTEGER,
-                        new String[] {tokenKey(token), nodeKey(token, owner.id())}, owner.service(), owner.id(), token)
+                        new String[] {tokenKey(token), nodeKey(token, owner.id())}, owner.service(), owner.id(), token,
+                        CHANNEL, tokenMessage(token, owner.service()))
                 .handle((removed, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot unlink token " + token, failure);
                     }
                     if (removed == 1L) {
                         invalidateLocally(token, owner.service());
-                        broadcast(tokenMessage(token, owner.service()));
                         return true;
                     }
                     return false;
@@ -237,20 +344,44 @@ public final class RedisLinkCache implements LinkCache {
     @Override
     public void forgetNode(String nodeId) {
         if (near != null) {
-            invalidations.incrementAndGet();
+            generation.incrementAndGet();
             near.asMap().values().removeIf(nodeId::equals);
         }
     }
 
-    private void cache(String token, String service, String owner, long invalidationsSeen) {
-        if (owner != null && near != null && invalidations.get() == invalidationsSeen) {
-            near.put(nearKey(token, service), owner);
+    /**
+     * What a read must carry to have its answer cached: the generation when it started, or
+     * {@link #UNVOUCHED} when the cache could not vouch for itself then (unsubscribed, or no
+     * heartbeat within the bound).
+     */
+    private long stamp() {
+        long stamp = generation.get();
+        return subscribed && System.nanoTime() - vouchedUntil < 0 ? stamp : UNVOUCHED;
+    }
+
+    /**
+     * Puts an answer read from Redis in the near cache, unless an invalidation or a flush came
+     * since the read started. The generation is checked again after the put: an invalidation that
+     * landed between the first check and the put (and so removed nothing) moved it, and the put is
+     * undone; one that lands after the second check removes the entry itself. Answers whether the
+     * entry was put and kept.
+     */
+    private boolean cache(String token, String service, String owner, long stamp) {
+        if (owner == null || near == null || stamp == UNVOUCHED || generation.get() != stamp) {
+            return false;
         }
+        String key = nearKey(token, service);
+        near.put(key, owner);
+        if (generation.get() != stamp) {
+            near.asMap().remove(key, owner);
+            return false;
+        }
+        return true;
     }
 
     private void invalidateLocally(String token, String service) {
         if (near != null) {
-            invalidations.incrementAndGet();
+            generation.incrementAndGet(); // before the removal: see cache()
             near.invalidate(nearKey(token, service));
         }
     }
@@ -260,21 +391,170 @@ public final class RedisLinkCache implements LinkCache {
         if (message.startsWith(NODE_PREFIX)) {
             forgetNode(message.substring(NODE_PREFIX.length()));
         } else if (message.startsWith(TOKEN_PREFIX) && near != null) {
-            invalidations.incrementAndGet();
+            generation.incrementAndGet();
             near.invalidate(message.substring(TOKEN_PREFIX.length()));
+        } else if (message.startsWith(NEW_LINK_PREFIX) && near != null) {
+            int end = message.indexOf(':', NEW_LINK_PREFIX.length());
+            boolean ours = end - NEW_LINK_PREFIX.length() == instance.length()
+                    && message.startsWith(instance, NEW_LINK_PREFIX.length());
+            if (end > 0 && !ours) {
+                generation.incrementAndGet();
+                near.invalidate(message.substring(end + 1));
+            }
         }
     }
 
-    /** Tells every instance (this one's own cache is already right; instances without a cache ignore it). */
+    /**
+     * Redis confirmed the subscription of the invalidation channel: the first time, or again
+     * after a reconnection, in which case invalidations published in between were lost. Empties
+     * the near cache; it vouches again from the next heartbeat.
+     */
+    private void onSubscribed() {
+        synchronized (trust) {
+            distrust(LinkCacheListener.DistrustReason.RESUBSCRIBED, true);
+            subscribed = true;
+        }
+    }
+
+    /**
+     * One of our heartbeats arrived: everything published before it was sent has been applied. On
+     * a Cluster a round is one heartbeat per master (each master's messages reach our subscription
+     * in order over its own bus link), and it counts only once every master's has arrived.
+     */
+    private void onHeartbeat(String message) {
+        int colon = message.indexOf(':');
+        long sent;
+        try {
+            sent = Long.parseLong(colon < 0 ? message : message.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            return; // not ours
+        }
+        if (colon >= 0) {
+            Set<String> missing = rounds.get(sent);
+            if (missing == null || !missing.remove(message.substring(0, colon)) || !missing.isEmpty()
+                    || rounds.remove(sent) == null) {
+                return; // unknown, duplicate, or the round is not complete yet
+            }
+        }
+        synchronized (trust) {
+            if (!subscribed || closed.get()) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (now - vouchedUntil >= 0) {
+                // The cache stopped vouching a while ago: what it took in meanwhile may have missed
+                // invalidations. Empty it (if the watchdog has not yet) before vouching again.
+                distrust(LinkCacheListener.DistrustReason.SILENT, true);
+            }
+            long until = sent + boundNanos;
+            if (until - vouchedUntil > 0) {
+                vouchedUntil = until;
+            }
+            vouching = now - vouchedUntil < 0;
+        }
+        firstHeartbeat.complete(null);
+    }
+
+    /**
+     * Stops vouching at once and empties the near cache; tells the listener if the cache was
+     * vouching. {@code stillSubscribed} false: the subscription is gone until Redis confirms a new one.
+     */
+    private void distrust(LinkCacheListener.DistrustReason reason, boolean stillSubscribed) {
+        boolean wasVouching;
+        synchronized (trust) {
+            if (!stillSubscribed) {
+                subscribed = false;
+            }
+            vouchedUntil = System.nanoTime();
+            wasVouching = vouching;
+            vouching = false;
+            generation.incrementAndGet(); // before the flush: see cache()
+            near.invalidateAll();
+        }
+        if (wasVouching) {
+            log.debug("link cache on {}: near cache emptied, {}", redis.description(), reason);
+            listener.nearCacheDistrusted(reason);
+        }
+    }
+
+    /**
+     * Every quarter bound: publishes a heartbeat, and empties the near cache once the last one
+     * that arrived is older than the bound (the lookups already stopped trusting it by then: this
+     * frees the memory and tells the listener).
+     */
+    private void heartbeat() {
+        if (closed.get()) {
+            return;
+        }
+        long now = System.nanoTime();
+        boolean lapsed;
+        synchronized (trust) {
+            lapsed = vouching && now - vouchedUntil >= 0;
+        }
+        if (lapsed) {
+            distrust(LinkCacheListener.DistrustReason.SILENT, true);
+        }
+        try {
+            if (redis.isCluster()) {
+                publishClusterHeartbeat(now);
+            } else {
+                redis.async().publish(heartbeatChannel, Long.toString(now)).exceptionally(this::heartbeatFailed);
+            }
+        } catch (RuntimeException e) {
+            log.debug("link cache heartbeat not sent ({})", e.getMessage());
+        }
+    }
+
+    /**
+     * A round of heartbeats, one published on each master as the client sees the Cluster now.
+     * Invalidations are published by scripts on the master of their slot and reach our
+     * subscription over that master's bus link: a round proves that every such link delivers, in
+     * order. A round that cannot complete (a master gone, a failover) lets the cache stop vouching.
+     */
+    private void publishClusterHeartbeat(long now) {
+        rounds.keySet().removeIf(sent -> now - sent > boundNanos); // rounds that can no longer help
+        var connection = ((RedisAdvancedClusterAsyncCommands<String, String>) redis.async()).getStatefulConnection();
+        Set<String> masters = ConcurrentHashMap.newKeySet();
+        for (RedisClusterNode node : connection.getPartitions()) {
+            if (node.is(RedisClusterNode.NodeFlag.UPSTREAM) && !node.is(RedisClusterNode.NodeFlag.FAIL)) {
+                masters.add(node.getNodeId());
+            }
+        }
+        if (masters.isEmpty()) {
+            return;
+        }
+        rounds.put(now, masters);
+        for (String master : List.copyOf(masters)) {
+            connection.getConnectionAsync(master)
+                    .thenCompose(node -> node.async().publish(heartbeatChannel, master + ":" + now))
+                    .exceptionally(this::heartbeatFailed);
+        }
+    }
+
+    private Long heartbeatFailed(Throwable failure) {
+        log.debug("link cache heartbeat failed ({}); the near cache stops vouching within {} ms",
+                failure.getMessage(), boundNanos / 1_000_000);
+        return 0L;
+    }
+
+    /**
+     * Tells every instance that a node's links are gone (this one's own cache is already right;
+     * instances without a cache ignore it). Relink and unlink publish from their scripts instead.
+     */
     private void broadcast(String message) {
         redis.async().publish(CHANNEL, message).exceptionally(failure -> {
-            log.debug("invalidation broadcast failed ({}); near caches catch up within their TTL", failure.getMessage());
+            log.debug("invalidation broadcast failed ({}); other near caches drop the node's links when discovery "
+                    + "removes it (forgetNode), or within their TTL", failure.getMessage());
             return 0L;
         });
     }
 
     private static String tokenMessage(String token, String service) {
         return TOKEN_PREFIX + nearKey(token, service);
+    }
+
+    private String newLinkMessage(String token, String service) {
+        return NEW_LINK_PREFIX + instance + ":" + nearKey(token, service);
     }
 
     private static String nodeMessage(String nodeId) {
@@ -315,6 +595,7 @@ public final class RedisLinkCache implements LinkCache {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true) && pubSub != null) {
+            heartbeats.cancel(false);
             pubSub.close();
         }
     }
@@ -326,6 +607,7 @@ public final class RedisLinkCache implements LinkCache {
         private Duration nearCacheTtl = Duration.ofSeconds(10);
         private boolean nearCache = true;
         private int shards = 64;
+        private Duration stalenessBound = DEFAULT_STALENESS_BOUND;
         private LinkCacheListener listener = LinkCacheListener.NONE;
 
         private Builder(RedisConnector redis) {
@@ -341,13 +623,36 @@ public final class RedisLinkCache implements LinkCache {
             return this;
         }
 
-        /** Longest a near-cache entry lives, which bounds staleness after a missed broadcast; default 10 s. */
+        /**
+         * Longest a near-cache entry lives, however well the cache can vouch for it (it bounds the
+         * memory of links nobody looks up); default 10 s. Staleness is bounded by
+         * {@link #stalenessBound}, not by this.
+         */
         public Builder nearCacheTtl(Duration ttl) {
             Objects.requireNonNull(ttl, "nearCacheTtl");
             if (ttl.isNegative() || ttl.isZero()) {
                 throw new IllegalArgumentException("nearCacheTtl must be positive, was " + ttl);
             }
             this.nearCacheTtl = ttl;
+            return this;
+        }
+
+        /**
+         * The longest a near-cache answer may lag a change committed in Redis, whatever happens to
+         * the invalidations (lost with a dropped connection, held by a silent one): the cache
+         * answers from memory only while it has heard, within this bound, a heartbeat sent on its
+         * own invalidation connection. 100 ms..1 min; default {@value #DEFAULT_STALENESS_BOUND_MILLIS}
+         * ms. Each instance publishes four heartbeats per bound; a shorter bound costs more
+         * PUBLISHes and, on a loaded machine, more moments of not vouching (lookups then read
+         * Redis), never a stale answer.
+         */
+        public Builder stalenessBound(Duration bound) {
+            Objects.requireNonNull(bound, "stalenessBound");
+            if (bound.compareTo(MIN_STALENESS_BOUND) < 0 || bound.compareTo(MAX_STALENESS_BOUND) > 0) {
+                throw new IllegalArgumentException("stalenessBound must be in " + MIN_STALENESS_BOUND.toMillis()
+                        + " ms.." + MAX_STALENESS_BOUND.toMillis() + " ms, was " + bound.toMillis() + " ms");
+            }
+            this.stalenessBound = bound;
             return this;
         }
 

@@ -1,6 +1,8 @@
--- Overwrite on purpose, keeping the reverse index right.
+-- Overwrite on purpose, keeping the reverse index right, and publish the invalidation in the same
+-- script, so the change is never made without it being sent.
 -- KEYS[1] braid:{ls:K}:tok:T, KEYS[2] braid:{ls:K}:node:NEW; ARGV[1] service, ARGV[2] new id, ARGV[3] token,
--- ARGV[4] the shard prefix braid:{ls:K} (the old owner's set shares the slot). Returns the old owner or false.
+-- ARGV[4] the shard prefix braid:{ls:K} (the old owner's set shares the slot), ARGV[5] the invalidation
+-- channel, ARGV[6] the invalidation message. Returns the old owner or false.
 local old = redis.call('HGET', KEYS[1], ARGV[1])
 if old == ARGV[2] then
   return old
@@ -10,4 +12,5 @@ if old then
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[3])
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return old

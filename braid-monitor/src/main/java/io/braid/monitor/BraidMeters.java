@@ -13,6 +13,7 @@ package io.braid.monitor;
  * <tr><td>{@value #RPC_SERVER_CALLS}</td><td>timer (p99 over the last minute)</td><td>service, method, code</td></tr>
  * <tr><td>{@value #LINKCACHE_LOOKUPS}</td><td>counter</td><td>service, outcome (near_hit, redis_hit, miss, relink)</td></tr>
  * <tr><td>{@value #LINKCACHE_LINKS}</td><td>gauge</td><td>node</td></tr>
+ * <tr><td>{@value #LINKCACHE_DISTRUSTED}</td><td>counter: periods in which the near cache did not vouch for its entries (lookups read Redis)</td><td>reason (disconnected, resubscribed, silent)</td></tr>
  * <tr><td>{@value #PUBSUB_PUBLISHED}</td><td>counter</td><td>topic</td></tr>
  * <tr><td>{@value #PUBSUB_DELIVERED}</td><td>counter</td><td>topic, channel</td></tr>
  * <tr><td>{@value #PUBSUB_REDELIVERED}</td><td>counter</td><td>topic, channel</td></tr>
@@ -31,6 +32,7 @@ public final class BraidMeters {
     public static final String RPC_SERVER_CALLS = "braid.rpc.server.calls";
     public static final String LINKCACHE_LOOKUPS = "braid.linkcache.lookups";
     public static final String LINKCACHE_LINKS = "braid.linkcache.links";
+    public static final String LINKCACHE_DISTRUSTED = "braid.linkcache.distrusted";
     public static final String PUBSUB_PUBLISHED = "braid.pubsub.published";
     public static final String PUBSUB_DELIVERED = "braid.pubsub.delivered";
     public static final String PUBSUB_REDELIVERED = "braid.pubsub.redelivered";
@@ -52,6 +54,7 @@ public final class BraidMeters {
     public static final String TAG_CHANNEL = "channel";
     public static final String TAG_STATE = "state";
     public static final String TAG_ROLE = "role";
+    public static final String TAG_REASON = "reason";
 
     /** {@value #LINKCACHE_LOOKUPS} outcomes. */
     public static final String OUTCOME_NEAR_HIT = "near_hit";

@@ -64,6 +64,19 @@ class MetersTest {
     }
 
     @Test
+    void nearCacheDistrustPeriodsAreCountedByReason() {
+        var listener = new io.braid.monitor.internal.MeterListeners(gatewayMeters).linkCache();
+        listener.nearCacheDistrusted(io.braid.linkcache.LinkCacheListener.DistrustReason.SILENT);
+        listener.nearCacheDistrusted(io.braid.linkcache.LinkCacheListener.DistrustReason.SILENT);
+        listener.nearCacheDistrusted(io.braid.linkcache.LinkCacheListener.DistrustReason.DISCONNECTED);
+
+        assertThat(gatewayMeters.find(BraidMeters.LINKCACHE_DISTRUSTED).tag(BraidMeters.TAG_REASON, "silent").counter()
+                .count()).isEqualTo(2);
+        assertThat(gatewayMeters.find(BraidMeters.LINKCACHE_DISTRUSTED).tag(BraidMeters.TAG_REASON, "disconnected")
+                .counter().count()).isEqualTo(1);
+    }
+
+    @Test
     void pubsubCountsPublishedDeliveredRedeliveredAndDeadLettered() {
         TestCluster.TestNode gateway = cluster.start(new TestCluster.Spec("gateway", "gateway-1", null, null, gatewayMeters));
         TestCluster.TestNode logic = cluster.start(new TestCluster.Spec("logic", "logic-1", null, null, logicMeters));

@@ -43,6 +43,14 @@ public final class MeterListeners {
             public void relinked(String service) {
                 lookupCounters(service)[3].increment();
             }
+
+            @Override
+            public void nearCacheDistrusted(DistrustReason reason) {
+                Counter.builder(BraidMeters.LINKCACHE_DISTRUSTED)
+                        .description("Periods in which the link cache's near cache did not vouch for its entries")
+                        .tags(BraidMeters.TAG_REASON, reason.name().toLowerCase(java.util.Locale.ROOT))
+                        .register(registry).increment(); // rare: no need to keep the counter
+            }
         };
     }
 
