@@ -26,9 +26,9 @@ public final class InMemoryLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Optional<String>> targetAsync(String token, String service) {
-        Tokens.require(token);
-        if (service == null || service.isBlank()) {
-            throw new IllegalArgumentException("service must not be blank");
+        String bad = LinkArguments.tokenAndService(token, service);
+        if (bad != null) {
+            return LinkArguments.refused(bad);
         }
         Optional<String> owner = links.target(token, service);
         listener.lookup(service, owner.isPresent() ? LinkCacheListener.Outcome.NEAR_HIT : LinkCacheListener.Outcome.MISS);
@@ -37,15 +37,19 @@ public final class InMemoryLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<String> linkAsync(String token, Node candidate) {
-        Tokens.require(token);
-        Objects.requireNonNull(candidate, "candidate");
+        String bad = LinkArguments.tokenAndNode(token, candidate, "candidate");
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         return CompletableFuture.completedFuture(links.link(token, candidate.service(), candidate.id()));
     }
 
     @Override
     public CompletableFuture<Void> relinkAsync(String token, Node node) {
-        Tokens.require(token);
-        Objects.requireNonNull(node, "node");
+        String bad = LinkArguments.tokenAndNode(token, node, "node");
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         links.relink(token, node.service(), node.id());
         listener.relinked(node.service());
         return CompletableFuture.completedFuture(null);
@@ -53,26 +57,37 @@ public final class InMemoryLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Integer> unlinkAsync(String token) {
-        Tokens.require(token);
+        String bad = LinkArguments.token(token);
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         return CompletableFuture.completedFuture(links.unlink(token));
     }
 
     @Override
     public CompletableFuture<Boolean> unlinkAsync(String token, Node owner) {
-        Tokens.require(token);
-        Objects.requireNonNull(owner, "owner");
+        String bad = LinkArguments.tokenAndNode(token, owner, "owner");
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         return CompletableFuture.completedFuture(links.unlink(token, owner.service(), owner.id()));
     }
 
     @Override
     public CompletableFuture<Long> downAsync(Node node) {
-        Objects.requireNonNull(node, "node");
+        String bad = LinkArguments.node(node, "node");
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         return CompletableFuture.completedFuture(links.down(node.service(), node.id()));
     }
 
     @Override
     public CompletableFuture<Long> linkCountAsync(String nodeId) {
-        Objects.requireNonNull(nodeId, "nodeId");
+        String bad = LinkArguments.nodeId(nodeId);
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         return CompletableFuture.completedFuture(links.linkCount(nodeId));
     }
 

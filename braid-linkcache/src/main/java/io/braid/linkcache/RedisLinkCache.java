@@ -206,8 +206,10 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Optional<String>> targetAsync(String token, String service) {
-        Tokens.require(token);
-        requireService(service);
+        String bad = LinkArguments.tokenAndService(token, service);
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         if (near != null) {
             String cached = near.getIfPresent(nearKey(token, service));
             if (cached != null && System.nanoTime() - vouchedUntil < 0) {
@@ -230,8 +232,10 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<String> linkAsync(String token, Node candidate) {
-        Tokens.require(token);
-        Objects.requireNonNull(candidate, "candidate");
+        String bad = LinkArguments.tokenAndNode(token, candidate, "candidate");
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         long stamp = stamp();
         return redis.<String>eval(LINK, ScriptOutputType.VALUE,
                         new String[] {tokenKey(token), nodeKey(token, candidate.id())},
@@ -250,8 +254,10 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Void> relinkAsync(String token, Node node) {
-        Tokens.require(token);
-        Objects.requireNonNull(node, "node");
+        String bad = LinkArguments.tokenAndNode(token, node, "node");
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         long stamp = stamp();
         return redis.<String>eval(RELINK, ScriptOutputType.VALUE,
                         new String[] {tokenKey(token), nodeKey(token, node.id())},
@@ -272,7 +278,10 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Integer> unlinkAsync(String token) {
-        Tokens.require(token);
+        String bad = LinkArguments.token(token);
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         return redis.<List<Object>>eval(UNLINK_ALL, ScriptOutputType.MULTI, new String[] {tokenKey(token)},
                         token, shardPrefix(token), CHANNEL, tokenMessage(token, ""))
                 .handle((removed, failure) -> {
@@ -289,8 +298,10 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Boolean> unlinkAsync(String token, Node owner) {
-        Tokens.require(token);
-        Objects.requireNonNull(owner, "owner");
+        String bad = LinkArguments.tokenAndNode(token, owner, "owner");
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         return redis.<Long>eval(UNLINK_IF, ScriptOutputType.INTEGER,
                         new String[] {tokenKey(token), nodeKey(token, owner.id())}, owner.service(), owner.id(), token,
                         CHANNEL, tokenMessage(token, owner.service()))
@@ -308,7 +319,10 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Long> downAsync(Node node) {
-        Objects.requireNonNull(node, "node");
+        String bad = LinkArguments.node(node, "node");
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         List<CompletableFuture<Long>> perShard = new ArrayList<>(shards);
         for (int shard = 0; shard < shards; shard++) {
             String prefix = shardPrefix(shard);
@@ -328,7 +342,10 @@ public final class RedisLinkCache implements LinkCache {
 
     @Override
     public CompletableFuture<Long> linkCountAsync(String nodeId) {
-        Objects.requireNonNull(nodeId, "nodeId");
+        String bad = LinkArguments.nodeId(nodeId);
+        if (bad != null) {
+            return LinkArguments.refused(bad);
+        }
         List<CompletableFuture<Long>> perShard = new ArrayList<>(shards);
         for (int shard = 0; shard < shards; shard++) {
             perShard.add(redis.async().scard(shardPrefix(shard) + ":" + NODE_PREFIX + nodeId).toCompletableFuture());
@@ -586,11 +603,6 @@ public final class RedisLinkCache implements LinkCache {
     }
 
 
-    private static void requireService(String service) {
-        if (service == null || service.isBlank()) {
-            throw new IllegalArgumentException("service must not be blank");
-        }
-    }
 
     @Override
     public void close() {

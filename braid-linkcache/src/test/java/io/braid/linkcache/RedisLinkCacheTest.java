@@ -105,6 +105,10 @@ class RedisLinkCacheTest extends LinkCacheContract {
         LinkCache reader = member();
         writer.link("player-1", node("logic-1", "logic"));
         assertThat(reader.target("player-1", "logic")).contains("logic-1"); // the one cold read
+        // A cache vouches once its first heartbeat came back (build() waits one staleness bound
+        // for it); on a loaded machine that can come later, and until then every read goes to Redis.
+        Await.until(Duration.ofSeconds(10), "the reader's near cache to vouch for its entry",
+                () -> reader.targetAsync("player-1", "logic").isDone());
 
         long before = commandsRun();
         long hgetBefore = probe.commandCalls().getOrDefault("hget", 0L);
