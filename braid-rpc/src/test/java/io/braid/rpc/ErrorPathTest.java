@@ -313,10 +313,12 @@ class ErrorPathTest {
     void badArgumentsFailAtOnceWithTheirName() {
         RpcClient client = cluster.client();
 
-        assertThatThrownBy(() -> client.invoke("", "m", "", new byte[0]))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("target");
-        assertThatThrownBy(() -> client.invoke("svc", " ", "", new byte[0]))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("method");
+        // A call's bad argument fails its future (ClientArgumentsTest covers every entry point);
+        // configuration fails when it is set.
+        assertThat(codeOf(client.invoke("", "m", "", new byte[0]))).isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(messageOf(client.invoke("", "m", "", new byte[0]))).contains("target");
+        assertThat(codeOf(client.invoke("svc", " ", "", new byte[0]))).isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(messageOf(client.invoke("svc", " ", "", new byte[0]))).contains("method");
         assertThatThrownBy(() -> RpcServer.builder().port(70_000))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port");
         assertThatThrownBy(() -> RpcClient.builder().build())
