@@ -99,7 +99,7 @@ public final class RpcServer implements Server, AutoCloseable {
 
     private void register(MethodHandler method) {
         if (methods.putIfAbsent(method.name(), method) != null) {
-            throw new IllegalStateException("method '" + method.name() + "' is already registered");
+            throw new BraidException(Code.INVALID_ARGUMENT, "method '" + method.name() + "' is already registered");
         }
     }
 

@@ -326,7 +326,8 @@ class ErrorPathTest {
         assertThatThrownBy(() -> cluster.server(s -> {
             s.handle("twice", StringValue.parser(), (ctx, req) -> req);
             s.handle("twice", StringValue.parser(), (ctx, req) -> req);
-        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("twice");
+        })).isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT))
+                .hasMessageContaining("twice");
     }
 
     /** Waits for a condition with a deadline, never a bare sleep. */
