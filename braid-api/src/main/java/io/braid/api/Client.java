@@ -19,6 +19,17 @@ import java.util.concurrent.CompletableFuture;
  * deadline passed, {@link Code#NOT_FOUND} when the service has no nodes or the node no such
  * method, {@link Code#RESOURCE_EXHAUSTED} when the request exceeds the frame limit, and any code a
  * handler answered with.
+ *
+ * <p>Bad arguments: no method here throws. A call with a bad argument returns a future that has
+ * already failed with a {@link BraidException} of {@link Code#INVALID_ARGUMENT} whose message names
+ * the argument; for {@link #stream} the returned stream has already ended that way (its
+ * {@code done()}, {@code receive()} and {@code send()} futures fail at once). Bad are: a null or
+ * blank {@code target} or {@code method}; a {@code token} that is blank but not empty, or that the
+ * link cache cannot keep (too long); a null {@code request}, {@code responseParser} or
+ * {@code options}; options whose content type this client has no codec for. A null token is the
+ * empty one (a stateless call). {@link CallOptions} itself
+ * refuses bad values when they are set ({@code withTimeout(Duration.ZERO)} throws
+ * IllegalArgumentException), like every other setting.
  */
 public interface Client {
     <R> CompletableFuture<R> invoke(String target, String method, String token,
@@ -33,7 +44,8 @@ public interface Client {
 
     /**
      * Opens a bidirectional stream to the node that a call with the same arguments would reach
-     * (go-micro's Client.Stream). Returns at once; failures to open end the stream.
+     * (go-micro's Client.Stream). Returns at once and never throws; failures to open, bad arguments
+     * included, end the stream.
      */
     <Q extends MessageLite, R> ClientStream<Q, R> stream(String target, String method, String token,
                                                         Parser<R> responseParser, CallOptions options);

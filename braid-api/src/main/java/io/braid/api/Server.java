@@ -5,8 +5,12 @@ import com.google.protobuf.Parser;
 import java.util.Set;
 
 /**
- * The serving side of a node: method name to handler. Register handlers before or after start;
- * registering a method twice is an error. Thread-safe.
+ * The serving side of a node: method name to handler. Register handlers before or after start.
+ * Thread-safe.
+ *
+ * <p>Registration returns synchronously, so a bad argument throws: a {@link BraidException} of
+ * {@link Code#INVALID_ARGUMENT} whose message names it (a null or blank method, a null parser or
+ * handler, a method already registered), and the server is left as it was.
  *
  * <p>What callers see: an unknown method is {@link Code#NOT_FOUND}; a request that does not parse
  * is {@link Code#INVALID_ARGUMENT}; a handler that throws is {@link Code#INTERNAL} (or the code of

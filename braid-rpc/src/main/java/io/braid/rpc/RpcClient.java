@@ -108,28 +108,42 @@ public final class RpcClient implements Client, AutoCloseable {
         return new Builder();
     }
 
+    /** Bad arguments fail the future (see {@link Client}); nothing here throws. */
     @Override
     public <R> CompletableFuture<R> invoke(String target, String method, String token, MessageLite request,
                                            Parser<R> responseParser, CallOptions options) {
-        Objects.requireNonNull(request, "request");
-        Objects.requireNonNull(responseParser, "responseParser");
+        BraidException bad = badArguments(target, method, token, request == null, responseParser == null, options);
+        if (bad != null) {
+            return CompletableFuture.failedFuture(bad);
+        }
         return start(target, method, token, request, responseParser, options);
     }
 
+    /** Bad arguments fail the future (see {@link Client}); nothing here throws. */
     @Override
     public CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request,
                                             CallOptions options) {
-        Objects.requireNonNull(request, "request");
+        BraidException bad = badArguments(target, method, token, request == null, false, options);
+        if (bad != null) {
+            return CompletableFuture.failedFuture(bad);
+        }
         return start(target, method, token, request, null, options);
     }
 
+    /** Bad arguments end the returned stream at once (see {@link Client}); nothing here throws. */
     @Override
     public <Q extends MessageLite, R> ClientStream<Q, R> stream(String target, String method, String token,
                                                                Parser<R> responseParser, CallOptions options) {
-        Checks.notBlank(target, "target");
-        Checks.notBlank(method, "method");
-        Objects.requireNonNull(responseParser, "responseParser");
-        Objects.requireNonNull(options, "options");
+        BraidException bad = badArguments(target, method, token, false, responseParser == null, options);
+        if (bad != null) {
+            ClientStreamCall<Q, R> failed = new ClientStreamCall<>(String.valueOf(target), String.valueOf(method),
+                    token == null ? "" : token, Deadline.after(settings.defaultTimeout), Request.newBuilder(),
+                    Codecs.protobuf(), bytes -> {
+                        throw bad;
+                    });
+            failed.completeExceptionally(bad);
+            return failed;
+        }
         String tokenOrEmpty = token == null ? "" : token;
         Codec codec = codecs.resolve(options.contentType());
         Deadline deadline = options.effectiveDeadline(settings.defaultTimeout);
@@ -149,8 +163,7 @@ public final class RpcClient implements Client, AutoCloseable {
         ClientStreamCall<Q, R> stream = new ClientStreamCall<>(target, method, tokenOrEmpty, deadline, open, streamCodec,
                 bytes -> streamCodec.decode(bytes, responseParser));
         if (codec == null) {
-            stream.completeExceptionally(new BraidException(Code.INVALID_ARGUMENT,
-                    "unknown content type '" + options.contentType() + "' (this client knows " + codecs + ")"));
+            stream.completeExceptionally(unknownContentType(options));
         } else if (closed.get()) {
             stream.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
         } else {
@@ -167,18 +180,56 @@ public final class RpcClient implements Client, AutoCloseable {
         return stream;
     }
 
-    /** {@code parser} null means the answer is returned as bytes. */
+    /**
+     * The first bad argument of a call as the {@link BraidException} its future fails with
+     * (INVALID_ARGUMENT, naming the argument), or null when they are all good. A null token is the
+     * empty one (a stateless call); a link cache may refuse a token too (its length), see
+     * {@link #linkCacheStep}.
+     */
+    private static BraidException badArguments(String target, String method, String token, boolean requestMissing,
+                                               boolean parserMissing, CallOptions options) {
+        if (target == null || target.isBlank()) {
+            return invalidArgument("target must name a service, was " + quoted(target));
+        }
+        if (method == null || method.isBlank()) {
+            return invalidArgument("method must name a method, was " + quoted(method));
+        }
+        if (token != null && !token.isEmpty() && token.isBlank()) {
+            return invalidArgument("token must be empty (a stateless call) or a player's token, was " + quoted(token));
+        }
+        if (requestMissing) {
+            return invalidArgument("request must not be null");
+        }
+        if (parserMissing) {
+            return invalidArgument("responseParser must not be null");
+        }
+        if (options == null) {
+            return invalidArgument("options must not be null (CallOptions.DEFAULT for none)");
+        }
+        return null;
+    }
+
+    private BraidException unknownContentType(CallOptions options) {
+        return invalidArgument("contentType '" + options.contentType() + "' of the call options is unknown to this "
+                + "client (it knows " + codecs + ")");
+    }
+
+    private static BraidException invalidArgument(String message) {
+        return new BraidException(Code.INVALID_ARGUMENT, message);
+    }
+
+    private static String quoted(String value) {
+        return value == null ? "null" : "'" + value + "'";
+    }
+
+    /** {@code parser} null means the answer is returned as bytes; the arguments are checked already. */
     @SuppressWarnings("unchecked")
     private <R> CompletableFuture<R> start(String target, String method, String token, Object request,
                                            Parser<R> parser, CallOptions options) {
-        Checks.notBlank(target, "target");
-        Checks.notBlank(method, "method");
-        Objects.requireNonNull(options, "options");
         String tokenOrEmpty = token == null ? "" : token;
         Codec codec = codecs.resolve(options.contentType());
         if (codec == null) {
-            return CompletableFuture.failedFuture(new BraidException(Code.INVALID_ARGUMENT,
-                    "unknown content type '" + options.contentType() + "' (this client knows " + codecs + ")"));
+            return CompletableFuture.failedFuture(unknownContentType(options));
         }
         ByteString payload;
         try {
@@ -221,7 +272,7 @@ public final class RpcClient implements Client, AutoCloseable {
             return answer != null ? answer : CompletableFuture.failedFuture(new BraidException(Code.INTERNAL,
                     "a client interceptor returned a null future"));
         } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(BraidException.from(e)); // futures hold BraidExceptions only
         }
     }
 
@@ -312,9 +363,10 @@ public final class RpcClient implements Client, AutoCloseable {
 
     /** Token calls: owner from the link cache, or a new owner linked first-writer-wins. */
     private void routeByLink(RoutedCall call) {
-        withinDeadline(call, links.targetAsync(call.token(), call.service())).whenComplete((owner, failure) -> {
+        withinDeadline(call, linkCacheStep(() -> links.targetAsync(call.token(), call.service())))
+                .whenComplete((owner, failure) -> {
             if (failure != null) {
-                call.completeExceptionally(BraidException.from(failure));
+                call.completeExceptionally(linkCacheFailure(failure));
             } else if (owner.isPresent()) {
                 callOwner(call, owner.get(), true);
             } else {
@@ -347,9 +399,10 @@ public final class RpcClient implements Client, AutoCloseable {
             } else {
                 Node gone = new Node(ownerId, call.service(), "0.0.0.0", 1, 0, io.braid.api.NodeState.DRAINING,
                         java.util.Map.of());
-                withinDeadline(call, links.unlinkAsync(call.token(), gone)).whenComplete((removed, error) -> {
+                withinDeadline(call, linkCacheStep(() -> links.unlinkAsync(call.token(), gone)))
+                        .whenComplete((removed, error) -> {
                     if (error != null) {
-                        call.completeExceptionally(BraidException.from(error));
+                        call.completeExceptionally(linkCacheFailure(error));
                     } else {
                         linkNewOwner(call);
                     }
@@ -372,15 +425,38 @@ public final class RpcClient implements Client, AutoCloseable {
                     : "no ACTIVE node of service '" + call.service() + "' can take token " + call.token()));
             return;
         }
-        withinDeadline(call, links.linkAsync(call.token(), candidate)).whenComplete((ownerId, failure) -> {
+        withinDeadline(call, linkCacheStep(() -> links.linkAsync(call.token(), candidate)))
+                .whenComplete((ownerId, failure) -> {
             if (failure != null) {
-                call.completeExceptionally(BraidException.from(failure));
+                call.completeExceptionally(linkCacheFailure(failure));
             } else if (ownerId.equals(candidate.id())) {
                 attemptOwner(call, candidate);
             } else {
                 callOwner(call, ownerId, false); // another caller linked it first
             }
         });
+    }
+
+    /**
+     * A step of the link cache as a future, even when the link cache throws: it refuses a token it
+     * cannot keep (too long) with an IllegalArgumentException, sometimes before returning a future.
+     */
+    private static <T> CompletableFuture<T> linkCacheStep(java.util.function.Supplier<CompletableFuture<T>> step) {
+        try {
+            return step.get();
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** A link cache's refusal of the token is the caller's bad argument: INVALID_ARGUMENT. */
+    private static BraidException linkCacheFailure(Throwable failure) {
+        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof IllegalArgumentException) {
+            return invalidArgument(cause.getMessage() != null ? cause.getMessage() : "the link cache refused the token");
+        }
+        return BraidException.from(failure);
     }
 
     /**

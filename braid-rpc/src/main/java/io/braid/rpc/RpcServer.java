@@ -65,6 +65,7 @@ public final class RpcServer implements Server, AutoCloseable {
     private Channel listener;
     private volatile ConnectionLimiter limiter;
     private volatile boolean started;
+    private volatile io.netty.util.concurrent.ScheduledFuture<?> fenceCheck;
 
     private RpcServer(Builder settings) {
         this.settings = settings;
@@ -98,7 +99,7 @@ public final class RpcServer implements Server, AutoCloseable {
 
     private void register(MethodHandler method) {
         if (methods.putIfAbsent(method.name(), method) != null) {
-            throw new IllegalStateException("method '" + method.name() + "' is already registered");
+            throw new BraidException(Code.INVALID_ARGUMENT, "method '" + method.name() + "' is already registered");
         }
     }
 
@@ -167,8 +168,28 @@ public final class RpcServer implements Server, AutoCloseable {
                     "cannot listen on " + settings.host + ":" + settings.port + ": " + e.getMessage(), e);
         }
         started = true;
+        java.util.function.BooleanSupplier gate = settings.tokenGate;
+        if (gate != null) {
+            long period = settings.fenceCheckInterval.toNanos();
+            fenceCheck = group.next().scheduleAtFixedRate(() -> checkFence(gate), period, period, TimeUnit.NANOSECONDS);
+        }
         log.info("braid rpc server listening on {}:{}{}", settings.host, port(), tls != null ? " (TLS)" : "");
         return this;
+    }
+
+    /** Ends every open token stream when the gate is closed (see {@link Builder#tokenGate}). */
+    private void checkFence(java.util.function.BooleanSupplier gate) {
+        boolean open;
+        try {
+            open = gate.getAsBoolean();
+        } catch (RuntimeException e) {
+            open = false; // as in the per-call check: a gate that fails is closed
+        }
+        if (!open) {
+            for (ServerConnectionHandler connection : connections) {
+                connection.fenceTokenStreams();
+            }
+        }
     }
 
     /** The port the server listens on (the one chosen by the OS when built with port 0). */
@@ -244,6 +265,9 @@ public final class RpcServer implements Server, AutoCloseable {
     }
 
     private void releaseResources() {
+        if (fenceCheck != null) {
+            fenceCheck.cancel(false);
+        }
         if (ownedExecutor != null) {
             ownedExecutor.shutdown();
         }
@@ -267,6 +291,7 @@ public final class RpcServer implements Server, AutoCloseable {
         public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(10);
         public static final int DEFAULT_MAX_CONNECTIONS = 10_000;
         public static final Duration DEFAULT_FRAME_READ_TIMEOUT = Duration.ofSeconds(30);
+        public static final Duration DEFAULT_FENCE_CHECK_INTERVAL = Duration.ofMillis(100);
 
         private String host = "0.0.0.0";
         private int port;
@@ -282,6 +307,7 @@ public final class RpcServer implements Server, AutoCloseable {
         private java.util.concurrent.Executor blockingExecutor;
         private SslContext tls;
         private java.util.function.BooleanSupplier tokenGate;
+        private Duration fenceCheckInterval = DEFAULT_FENCE_CHECK_INTERVAL;
         private final List<io.braid.api.Codec> codecs = new ArrayList<>();
         private final List<io.braid.api.ServerInterceptor> interceptors = new ArrayList<>();
 
@@ -301,12 +327,39 @@ public final class RpcServer implements Server, AutoCloseable {
         }
 
         /**
-         * Calls with a token are served only while {@code gate} answers true; otherwise they get
-         * UNAVAILABLE. The runtime uses it to fence a node that cannot confirm its registration, so
-         * it stops acting for its players before the cluster gives them to another node.
+         * The owner-side fence: work for a token is done only while {@code gate} answers true. The
+         * runtime uses it to fence a node that cannot confirm its registration, so it stops acting
+         * for its players before the cluster gives them to another node. While the gate is closed:
+         * <ul>
+         *   <li>a call or stream with a token is refused UNAVAILABLE, and so is one admitted while the
+         *       gate was open that has not started yet (a blocking handler waiting for its thread);
+         *   <li>an open stream with a token hands its handler no message, not even one it received
+         *       before the gate closed, and its handler may write none: the stream ends UNAVAILABLE at
+         *       the first such attempt;
+         *   <li>every open stream with a token ends UNAVAILABLE, whether or not a message comes, within
+         *       {@link #fenceCheckInterval} of the gate closing (plus one hop to its event loop).
+         * </ul>
+         * Calls and streams without a token are never fenced; a handler already running is not
+         * interrupted. The gate is asked on event loops and handler threads: it must be cheap and
+         * never block; a gate that throws counts as closed.
          */
         public Builder tokenGate(java.util.function.BooleanSupplier gate) {
             this.tokenGate = Objects.requireNonNull(gate, "tokenGate");
+            return this;
+        }
+
+        /**
+         * How often the server asks a {@link #tokenGate} whether it closed, to end the open token
+         * streams that no message would otherwise reach; 1 ms..10 s, default 100 ms. The bound of a
+         * self-fence on streams is this period: keep it well below the time between the gate closing
+         * and the cluster giving the node's players to another node.
+         */
+        public Builder fenceCheckInterval(Duration interval) {
+            Checks.positive(interval, "fenceCheckInterval");
+            if (interval.compareTo(Duration.ofMillis(1)) < 0 || interval.compareTo(Duration.ofSeconds(10)) > 0) {
+                throw new IllegalArgumentException("fenceCheckInterval must be within 1 ms..10 s, was " + interval);
+            }
+            this.fenceCheckInterval = interval;
             return this;
         }
 

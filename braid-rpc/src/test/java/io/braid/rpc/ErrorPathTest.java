@@ -313,10 +313,12 @@ class ErrorPathTest {
     void badArgumentsFailAtOnceWithTheirName() {
         RpcClient client = cluster.client();
 
-        assertThatThrownBy(() -> client.invoke("", "m", "", new byte[0]))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("target");
-        assertThatThrownBy(() -> client.invoke("svc", " ", "", new byte[0]))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("method");
+        // A call's bad argument fails its future (ClientArgumentsTest covers every entry point);
+        // configuration fails when it is set.
+        assertThat(codeOf(client.invoke("", "m", "", new byte[0]))).isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(messageOf(client.invoke("", "m", "", new byte[0]))).contains("target");
+        assertThat(codeOf(client.invoke("svc", " ", "", new byte[0]))).isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(messageOf(client.invoke("svc", " ", "", new byte[0]))).contains("method");
         assertThatThrownBy(() -> RpcServer.builder().port(70_000))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port");
         assertThatThrownBy(() -> RpcClient.builder().build())
@@ -324,7 +326,8 @@ class ErrorPathTest {
         assertThatThrownBy(() -> cluster.server(s -> {
             s.handle("twice", StringValue.parser(), (ctx, req) -> req);
             s.handle("twice", StringValue.parser(), (ctx, req) -> req);
-        })).isInstanceOf(IllegalStateException.class).hasMessageContaining("twice");
+        })).isInstanceOfSatisfying(BraidException.class, e -> assertThat(e.code()).isEqualTo(Code.INVALID_ARGUMENT))
+                .hasMessageContaining("twice");
     }
 
     /** Waits for a condition with a deadline, never a bare sleep. */

@@ -139,7 +139,11 @@ class StreamTest {
         CompletableFuture<Code> handlerSaw = new CompletableFuture<>();
         cluster.server(s -> s.handleStream("wait", StringValue.parser(), (ctx, in, out) -> {
             try {
-                in.read();
+                // Reads until the caller's end: only the cancel can end this stream. (A handler that
+                // returned after its first read would end the stream OK on its own, racing the cancel.)
+                while (in.read() != null) {
+                    // keep waiting
+                }
                 handlerSaw.complete(Code.OK);
             } catch (BraidException e) {
                 handlerSaw.complete(e.code());
@@ -149,14 +153,33 @@ class StreamTest {
         ClientStream<StringValue, StringValue> stream =
                 client.stream(TestCluster.SERVICE, "wait", "", StringValue.parser(), CallOptions.DEFAULT);
         stream.send(StringValue.of("hello")).get(5, TimeUnit.SECONDS); // opened for sure
-        // The handler read "hello"; make it wait on the next read.
+        // The handler waits on its next read; the caller waits on a receive.
         CompletableFuture<StringValue> pending = stream.receive();
 
         stream.cancel();
 
         assertThat(codeOf(pending)).isEqualTo(Code.CANCELLED);
         assertThat(codeOf(stream.done())).isEqualTo(Code.CANCELLED);
-        assertThat(handlerSaw.get(5, TimeUnit.SECONDS)).isIn(Code.OK, Code.CANCELLED);
+        assertThat(handlerSaw.get(5, TimeUnit.SECONDS)).isEqualTo(Code.CANCELLED);
+    }
+
+    @Test
+    void aCancelAfterTheServerEndedTheStreamChangesNothing() throws Exception {
+        // The other order of the race above, pinned: the handler returns after its first read, and
+        // its OK end reaches the caller before the caller cancels.
+        cluster.server(s -> s.handleStream("once", StringValue.parser(), (ctx, in, out) -> in.read()));
+        RpcClient client = cluster.client();
+        ClientStream<StringValue, StringValue> stream =
+                client.stream(TestCluster.SERVICE, "once", "", StringValue.parser(), CallOptions.DEFAULT);
+        stream.send(StringValue.of("hello")).get(5, TimeUnit.SECONDS);
+        CompletableFuture<StringValue> pending = stream.receive();
+        stream.done().get(5, TimeUnit.SECONDS);
+
+        stream.cancel();
+
+        assertThat(pending.get(5, TimeUnit.SECONDS)).as("the receive pending at the end: end of stream").isNull();
+        assertThat(stream.done()).isCompleted();
+        assertThat(stream.receive().get(5, TimeUnit.SECONDS)).isNull();
     }
 
     @Test

@@ -9,7 +9,6 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Codec;
 import io.braid.api.Handler;
-import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -39,8 +38,8 @@ public abstract class MethodHandler {
     abstract CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception;
 
     public static <Q, R extends MessageLite> MethodHandler blocking(String name, Parser<Q> parser, Handler<Q, R> handler) {
-        Objects.requireNonNull(parser, "requestParser");
-        Objects.requireNonNull(handler, "handler");
+        required(parser, "requestParser");
+        required(handler, "handler");
         return new MethodHandler(name, false) {
             @Override
             CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception {
@@ -51,8 +50,8 @@ public abstract class MethodHandler {
     }
 
     public static <Q, R extends MessageLite> MethodHandler async(String name, Parser<Q> parser, AsyncHandler<Q, R> handler) {
-        Objects.requireNonNull(parser, "requestParser");
-        Objects.requireNonNull(handler, "handler");
+        required(parser, "requestParser");
+        required(handler, "handler");
         return new MethodHandler(name, true) {
             @Override
             CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception {
@@ -88,8 +87,8 @@ public abstract class MethodHandler {
 
     public static <Q, R extends MessageLite> MethodHandler stream(String name, Parser<Q> parser,
                                                                   io.braid.api.StreamHandler<Q, R> handler) {
-        Objects.requireNonNull(parser, "requestParser");
-        Objects.requireNonNull(handler, "handler");
+        required(parser, "requestParser");
+        required(handler, "handler");
         return new MethodHandler(name, false) {
             @Override
             public boolean isStream() {
@@ -112,7 +111,7 @@ public abstract class MethodHandler {
     }
 
     public static MethodHandler bytes(String name, Handler<byte[], byte[]> handler) {
-        Objects.requireNonNull(handler, "handler");
+        required(handler, "handler");
         return new MethodHandler(name, false) {
             @Override
             CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception {
@@ -143,10 +142,18 @@ public abstract class MethodHandler {
         return codec.encode(response);
     }
 
+    /** Registration returns synchronously: a bad argument throws INVALID_ARGUMENT naming it. */
     static String requireMethodName(String name) {
         if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("method must not be blank");
+            throw new BraidException(Code.INVALID_ARGUMENT, "method must name a method, was "
+                    + (name == null ? "null" : "'" + name + "'"));
         }
         return name;
+    }
+
+    private static void required(Object value, String name) {
+        if (value == null) {
+            throw new BraidException(Code.INVALID_ARGUMENT, name + " must not be null");
+        }
     }
 }

@@ -79,6 +79,11 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
         if (cancelled || deadline.isExpired()) {
             return; // the deadline timer or the cancel answers for it; do no expired work
         }
+        if (!method.inline() && connection.fenced(token)) {
+            // Admitted while the gate was open, but the gate closed before a thread took it up.
+            fail(ServerConnectionHandler.selfFenced());
+            return;
+        }
         if (interceptors.isEmpty()) {
             // The common case, kept free of future chains: a handler that answered at once (every
             // blocking handler, and an async one that returned a completed stage) is answered here.

@@ -35,6 +35,8 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
     private final ServerConfig config;
     private final LongObjectHashMap<ServerCall> inFlight = new LongObjectHashMap<>();
     private final LongObjectHashMap<ServerStream<?, ?>> streams = new LongObjectHashMap<>();
+    /** Streams in {@link #streams} that serve a token; written on the event loop, read by the fence check. */
+    private volatile int tokenStreams;
     private ChannelHandlerContext ctx;
     private WriteQueue writeQueue;
     private String remote;
@@ -127,9 +129,8 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             write(Responses.error(callId, Code.NOT_FOUND, "no method '" + request.getMethod() + "' on this node"));
             return;
         }
-        if (!request.getToken().isEmpty() && config.tokenGate() != null && !config.tokenGate().getAsBoolean()) {
-            write(Responses.error(callId, Code.UNAVAILABLE, "this node cannot confirm its registration and serves no "
-                    + "token calls until it can (self-fencing)"));
+        if (fenced(request.getToken())) {
+            write(Responses.error(callId, selfFenced()));
             return;
         }
         if (inFlight.size() + streams.size() >= config.maxInFlightPerConnection()) {
@@ -182,7 +183,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             write(Responses.error(callId, e));
             return;
         }
-        streams.put(callId, stream);
+        putStream(stream);
         write(stream.initialCredit());
         ServerStream<?, ?> opened = stream;
         ctx.executor().schedule(() -> {
@@ -194,18 +195,85 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         try {
             config.blockingExecutor().execute(stream);
         } catch (RejectedExecutionException e) {
-            streams.remove(callId);
+            removeStream(callId);
             write(Responses.error(callId, Code.UNAVAILABLE, "server is shutting down"));
         }
     }
 
     private void onStreamMessage(io.braid.rpc.internal.wire.StreamMessage message) {
         ServerStream<?, ?> stream = streams.get(message.getCallId());
-        if (stream != null && !stream.onMessage(message.getPayload())) {
-            streams.remove(message.getCallId());
+        if (stream == null) {
+            return;
+        }
+        if (fenced(stream.token())) {
+            // The fence covers every message of a token's stream: this one is dropped, the stream ends.
+            stream.abort(selfFenced(), true);
+            return;
+        }
+        if (!stream.onMessage(message.getPayload())) {
+            removeStream(message.getCallId());
             stream.abort(new io.braid.api.BraidException(Code.RESOURCE_EXHAUSTED,
                     "the caller sent more than the " + ServerStream.WINDOW + " messages it was allowed ahead"), true);
         }
+    }
+
+    /**
+     * Whether a call or stream message for {@code token} must be refused now: it has a token and
+     * the server's gate is closed. A gate that throws counts as closed. Any thread.
+     */
+    boolean fenced(String token) {
+        java.util.function.BooleanSupplier gate = config.tokenGate();
+        if (token.isEmpty() || gate == null) {
+            return false;
+        }
+        try {
+            return !gate.getAsBoolean();
+        } catch (RuntimeException e) {
+            log.warn("the token gate failed; serving no token calls while it does", e);
+            return true;
+        }
+    }
+
+    /** What a fenced call or stream ends with. */
+    static io.braid.api.BraidException selfFenced() {
+        return new io.braid.api.BraidException(Code.UNAVAILABLE, "this node cannot confirm its registration and "
+                + "serves no token calls or stream messages until it can (self-fencing)");
+    }
+
+    /**
+     * The gate was found closed (any thread): every open stream that serves a token ends
+     * UNAVAILABLE now, whether or not a message arrives. Streams without a token are not touched.
+     */
+    public void fenceTokenStreams() {
+        if (tokenStreams == 0) {
+            return;
+        }
+        try {
+            ctx.executor().execute(() -> {
+                for (ServerStream<?, ?> stream : new ArrayList<>(streams.values())) {
+                    if (!stream.token().isEmpty()) {
+                        stream.abort(selfFenced(), true);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException loopGone) {
+            // the server is closing: its connections and their streams end with it
+        }
+    }
+
+    private void putStream(ServerStream<?, ?> stream) {
+        streams.put(stream.callId, stream);
+        if (!stream.token().isEmpty()) {
+            tokenStreams++;
+        }
+    }
+
+    private ServerStream<?, ?> removeStream(long callId) {
+        ServerStream<?, ?> stream = streams.remove(callId);
+        if (stream != null && !stream.token().isEmpty()) {
+            tokenStreams--;
+        }
+        return stream;
     }
 
     /** Any thread: queues an envelope of a stream, in order. */
@@ -219,7 +287,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             @Override
             public void runOnLoop() {
                 if (streams.get(stream.callId) == stream) {
-                    streams.remove(stream.callId);
+                    removeStream(stream.callId);
                 }
                 ctx.write(end, ctx.voidPromise());
                 closeIfDrained();
@@ -250,7 +318,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             call.abort();
             closeIfDrained();
         }
-        ServerStream<?, ?> stream = streams.remove(callId);
+        ServerStream<?, ?> stream = removeStream(callId);
         if (stream != null) {
             stream.abort(new io.braid.api.BraidException(Code.CANCELLED, "the caller cancelled the stream"), false);
             closeIfDrained();
@@ -344,6 +412,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
                 stream.abort(new io.braid.api.BraidException(Code.UNAVAILABLE, "the caller's connection was lost"), false);
             }
             streams.clear();
+            tokenStreams = 0;
         }
         if (!inFlight.isEmpty()) {
             for (ServerCall call : new ArrayList<>(inFlight.values())) {

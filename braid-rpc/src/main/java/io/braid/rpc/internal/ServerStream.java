@@ -28,6 +28,11 @@ import org.slf4j.LoggerFactory;
  * may send at most {@link #WINDOW} messages ahead of what the handler has read (credit is granted
  * back as it reads); the handler's writes wait for the caller's credit. Inbound events arrive on
  * the event loop; the handler blocks on conditions; everything is guarded by one lock.
+ *
+ * <p>A stream with a token is fenced like a call with one: while the server's token gate is
+ * closed the handler is handed no message (one already waiting in the inbox included) and may
+ * write none; the stream ends UNAVAILABLE at the first such attempt, or when the server's periodic
+ * check of its token streams finds the gate closed, whichever comes first.
  */
 final class ServerStream<Q, R extends MessageLite> implements CallContext, StreamReader<Q>, StreamWriter<R>, Runnable {
     /** Messages the caller may send ahead of the handler's reads. */
@@ -151,6 +156,9 @@ final class ServerStream<Q, R extends MessageLite> implements CallContext, Strea
         } finally {
             lock.unlock();
         }
+        if (connection.fenced(token)) {
+            throw fence();
+        }
         if (grant > 0) {
             connection.send(credit(grant));
         }
@@ -171,6 +179,9 @@ final class ServerStream<Q, R extends MessageLite> implements CallContext, Strea
             throw new BraidException(Code.INTERNAL, "cannot encode a message of stream '" + method + "': "
                     + e.getMessage(), e);
         }
+        if (connection.fenced(token)) {
+            throw fence();
+        }
         lock.lock();
         try {
             while (sendCredit == 0 && ended == null) {
@@ -190,6 +201,17 @@ final class ServerStream<Q, R extends MessageLite> implements CallContext, Strea
         }
         connection.send(Envelope.newBuilder()
                 .setStreamMessage(StreamMessage.newBuilder().setCallId(callId).setPayload(payload)).build());
+    }
+
+    /** The gate closed: the stream ends UNAVAILABLE (unless it ended otherwise first); returns its end. */
+    private BraidException fence() {
+        abort(ServerConnectionHandler.selfFenced(), true);
+        lock.lock();
+        try {
+            return ended;
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void expireLocked() {
