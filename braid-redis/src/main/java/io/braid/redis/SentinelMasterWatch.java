@@ -1,8 +1,10 @@
 package io.braid.redis;
 
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -89,6 +91,11 @@ final class SentinelMasterWatch implements AutoCloseable {
         this.timeout = timeout;
         this.onChange = onChange;
         this.client = RedisClient.create(resources);
+        // Fail fast while a Sentinel is unreachable: polls must not queue up behind a dead one.
+        client.setOptions(ClientOptions.builder()
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .timeoutOptions(TimeoutOptions.enabled(timeout))
+                .build());
         for (RedisURI sentinel : uri.getSentinels()) {
             RedisURI copy = RedisURI.builder(sentinel).withTimeout(timeout).build();
             sentinels.add(new Sentinel(copy));
