@@ -192,9 +192,13 @@ public final class RedisConnector implements AutoCloseable {
     private static void dropAll(Set<StatefulConnection<?, ?>> connections) {
         connections.removeIf(connection -> !connection.isOpen());
         for (StatefulConnection<?, ?> connection : connections) {
-            if (!(connection instanceof RedisChannelHandler<?, ?> handler)) {
-                continue;
-            }
+            drop(connection);
+        }
+    }
+
+    /** Drops the network connection under {@code connection}; see {@link #dropAll}. */
+    private static void drop(StatefulConnection<?, ?> connection) {
+        if (connection instanceof RedisChannelHandler<?, ?> handler) {
             RedisChannelWriter writer = handler.getChannelWriter();
             while (true) { // the endpoint sits under the timeout and listener decorators
                 if (writer instanceof CommandExpiryWriter expiry) {
@@ -211,11 +215,20 @@ public final class RedisConnector implements AutoCloseable {
         }
     }
 
-    /** Sentinel only: remembers {@code connection} so that a change of master drops it too. */
-    private <C extends StatefulConnection<?, ?>> C track(C connection) {
-        if (sentinelConnections != null) {
-            sentinelConnections.removeIf(known -> !known.isOpen());
-            sentinelConnections.add(connection);
+    /**
+     * Sentinel only: remembers {@code connection}, made by {@code connect}, so that a change of master
+     * drops it too; one made while the master changed is dropped at once (it may have reached the old one).
+     */
+    private <C extends StatefulConnection<?, ?>> C connectTracked(java.util.function.Supplier<C> connect) {
+        if (sentinelConnections == null) {
+            return connect.get();
+        }
+        long before = sentinelWatch.changes();
+        C connection = connect.get();
+        sentinelConnections.removeIf(known -> !known.isOpen());
+        sentinelConnections.add(connection);
+        if (sentinelWatch.changes() != before) {
+            drop(connection);
         }
         return connection;
     }
@@ -358,10 +371,9 @@ public final class RedisConnector implements AutoCloseable {
      * connection; this connector closes it on {@link #close()} if the caller has not.
      */
     public StatefulConnection<String, byte[]> newBinaryConnection() {
-        StatefulConnection<String, byte[]> binary = cluster
+        return connectTracked(() -> cluster
                 ? ((RedisClusterClient) client).connect(BINARY)
-                : ((RedisClient) client).connect(BINARY);
-        return track(binary);
+                : ((RedisClient) client).connect(BINARY));
     }
 
     /** The async commands of a connection made by {@link #newBinaryConnection()}. */
@@ -379,10 +391,9 @@ public final class RedisConnector implements AutoCloseable {
 
     /** A new pub/sub connection, closed by this connector's {@link #close()} (or earlier by the caller). */
     public StatefulRedisPubSubConnection<String, String> newPubSub() {
-        StatefulRedisPubSubConnection<String, String> pubSub = cluster
+        return connectTracked(() -> cluster
                 ? ((RedisClusterClient) client).connectPubSub()
-                : ((RedisClient) client).connectPubSub();
-        return track(pubSub);
+                : ((RedisClient) client).connectPubSub());
     }
 
     /**
@@ -479,7 +490,8 @@ public final class RedisConnector implements AutoCloseable {
                 throw new BraidException(Code.UNAVAILABLE, "connector to " + description + " is closed");
             }
             if (replicatedConnection == null) {
-                replicatedConnection = track(cluster ? ((RedisClusterClient) client).connect() : ((RedisClient) client).connect());
+                replicatedConnection = connectTracked(
+                        () -> cluster ? ((RedisClusterClient) client).connect() : ((RedisClient) client).connect());
             }
             return replicatedConnection;
         }

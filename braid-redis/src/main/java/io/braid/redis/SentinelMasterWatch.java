@@ -80,6 +80,8 @@ final class SentinelMasterWatch implements AutoCloseable {
     /** Completed when the fence is lifted; reconnects wait for it. Null while there is no fence. */
     private volatile CompletableFuture<Void> fenceLifted;
     private volatile boolean closed;
+    /** How many times a fence began or the master moved; see {@link #changes()}. */
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
 
     /**
      * Finds the master through the Sentinels of {@code uri} and starts watching them.
@@ -113,6 +115,14 @@ final class SentinelMasterWatch implements AutoCloseable {
             close();
             throw e;
         }
+    }
+
+    /**
+     * Grows each time a fence begins or the master moves: a connection made while it changed may
+     * have reached the old master, and its maker drops it.
+     */
+    long changes() {
+        return changes.get();
     }
 
     /**
@@ -163,6 +173,7 @@ final class SentinelMasterWatch implements AutoCloseable {
             if (dropped) {
                 fenceLifted = new CompletableFuture<>();
                 fencedSince = Math.max(1, System.nanoTime());
+                changes.incrementAndGet();
             }
         }
         if (dropped && !closed) {
@@ -179,6 +190,9 @@ final class SentinelMasterWatch implements AutoCloseable {
         synchronized (lock) {
             previous = master;
             moved = previous == null || !sameAddress(previous, next);
+            if (moved) {
+                changes.incrementAndGet();
+            }
             fence = fenceLifted;
             master = next;
             masterEpoch = Math.max(masterEpoch, epoch);
