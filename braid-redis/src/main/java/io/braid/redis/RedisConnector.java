@@ -3,10 +3,10 @@ package io.braid.redis;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.CommandListenerWriter;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisChannelWriter;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -34,10 +34,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
 import reactor.core.publisher.Mono;
 
@@ -49,6 +50,11 @@ import reactor.core.publisher.Mono;
  *
  * <p>Commands fail fast while Redis is unreachable (no unbounded buffering): the caller sees the
  * failure and retries on its own schedule; the connections reconnect by themselves. Thread-safe.
+ *
+ * <p>Sentinel ({@code redis-sentinel://host:port,host:port,...#master}): every connection goes to
+ * the master the Sentinels chose and follows it across a failover. From the moment a failover
+ * starts until the Sentinels announce the new master, every connection is dropped and commands fail
+ * fast, so nothing is written to a master that is about to be demoted (and lose what it took).
  */
 public final class RedisConnector implements AutoCloseable {
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
@@ -219,7 +225,7 @@ public final class RedisConnector implements AutoCloseable {
      * Sentinel only: remembers {@code connection}, made by {@code connect}, so that a change of master
      * drops it too; one made while the master changed is dropped at once (it may have reached the old one).
      */
-    private <C extends StatefulConnection<?, ?>> C connectTracked(java.util.function.Supplier<C> connect) {
+    private <C extends StatefulConnection<?, ?>> C connectTracked(Supplier<C> connect) {
         if (sentinelConnections == null) {
             return connect.get();
         }

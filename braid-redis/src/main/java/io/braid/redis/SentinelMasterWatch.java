@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.publisher.Mono;
@@ -81,7 +82,7 @@ final class SentinelMasterWatch implements AutoCloseable {
     private volatile CompletableFuture<Void> fenceLifted;
     private volatile boolean closed;
     /** How many times a fence began or the master moved; see {@link #changes()}. */
-    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong changes = new AtomicLong();
 
     /**
      * Finds the master through the Sentinels of {@code uri} and starts watching them.
