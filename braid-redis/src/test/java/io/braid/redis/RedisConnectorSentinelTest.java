@@ -1,7 +1,10 @@
 package io.braid.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.braid.api.BraidException;
+import io.braid.api.Code;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisProbe;
 import io.braid.testkit.RedisSentinel;
@@ -11,10 +14,14 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -102,9 +109,9 @@ class RedisConnectorSentinelTest {
 
     @Test
     void aWriterRunningThroughAManualFailoverLosesNoAcknowledgedWrite() throws Exception {
-        List<Integer> acknowledged = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
-        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        List<Integer> acknowledged = new CopyOnWriteArrayList<>();
+        AtomicInteger failed = new AtomicInteger();
+        AtomicBoolean running = new AtomicBoolean(true);
         Thread writer = Thread.ofVirtual().start(() -> {
             for (int i = 0; running.get(); i++) {
                 try {
@@ -125,7 +132,7 @@ class RedisConnectorSentinelTest {
         writer.join(Duration.ofSeconds(10));
         assertThat(sentinel.replica()).isSameAs(old);
 
-        List<Integer> lost = new java.util.ArrayList<>();
+        List<Integer> lost = new ArrayList<>();
         try (RedisProbe probe = promoted.probe()) {
             for (int i : acknowledged) {
                 if (!Integer.toString(i).equals(probe.command("GET", "w-" + i))) {
@@ -163,9 +170,9 @@ class RedisConnectorSentinelTest {
     void noSentinelAnsweringIsUnavailableNamingTheSentinels() {
         String uri = sentinel.uri();
         sentinel.close();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> RedisConnector.connect(uri, Duration.ofMillis(500)))
-                .isInstanceOfSatisfying(io.braid.api.BraidException.class,
-                        e -> assertThat(e.code()).isEqualTo(io.braid.api.Code.UNAVAILABLE))
+        assertThatThrownBy(() -> RedisConnector.connect(uri, Duration.ofMillis(500)))
+                .isInstanceOfSatisfying(BraidException.class,
+                        e -> assertThat(e.code()).isEqualTo(Code.UNAVAILABLE))
                 .hasMessageContaining("Sentinels");
     }
 

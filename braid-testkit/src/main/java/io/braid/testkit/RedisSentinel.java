@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * A Sentinel-managed Redis of real processes on loopback: a master, a replica, and three Sentinels
@@ -395,7 +396,7 @@ public final class RedisSentinel implements AutoCloseable {
         awaitUntil(timeout, () -> what, condition);
     }
 
-    private void awaitUntil(Duration timeout, java.util.function.Supplier<String> what, BooleanSupplier condition) {
+    private void awaitUntil(Duration timeout, Supplier<String> what, BooleanSupplier condition) {
         Await.until(timeout, () -> what.get() + "; what the processes see:" + describe(), condition);
     }
 
