@@ -4,6 +4,9 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.CommandListenerWriter;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisChannelWriter;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -16,9 +19,13 @@ import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.protocol.CommandExpiryWriter;
+import io.lettuce.core.protocol.DefaultEndpoint;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.net.SocketAddress;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
@@ -26,10 +33,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import javax.net.ssl.SSLException;
+import reactor.core.publisher.Mono;
 
 /**
  * One Redis deployment (a standalone server, Sentinel-managed, or a Cluster) and the connections
@@ -39,9 +50,16 @@ import javax.net.ssl.SSLException;
  *
  * <p>Commands fail fast while Redis is unreachable (no unbounded buffering): the caller sees the
  * failure and retries on its own schedule; the connections reconnect by themselves. Thread-safe.
+ *
+ * <p>Sentinel ({@code redis-sentinel://host:port,host:port,...#master}): every connection goes to
+ * the master the Sentinels chose and follows it across a failover. From the moment a failover
+ * starts until the Sentinels announce the new master, every connection is dropped and commands fail
+ * fast, so nothing is written to a master that is about to be demoted (and lose what it took).
  */
 public final class RedisConnector implements AutoCloseable {
     public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(2);
+    /** The longest pause between two attempts to reconnect a lost connection. */
+    static final Duration MAX_RECONNECT_DELAY = Duration.ofSeconds(1);
     private static final io.lettuce.core.codec.RedisCodec<String, byte[]> BINARY =
             io.lettuce.core.codec.RedisCodec.of(io.lettuce.core.codec.StringCodec.UTF8,
                     io.lettuce.core.codec.ByteArrayCodec.INSTANCE);
@@ -53,11 +71,23 @@ public final class RedisConnector implements AutoCloseable {
     private final StatefulConnection<String, String> connection;
     private final RedisClusterAsyncCommands<String, String> commands;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Sentinel only: follows the master; null otherwise. */
+    private final SentinelMasterWatch sentinelWatch;
+    /** Sentinel only: every connection made here, dropped when the master changes; null otherwise. */
+    private final Set<StatefulConnection<?, ?>> sentinelConnections;
     /** Made on first use of {@link #evalReplicated}: its WAIT must never stall the shared connection. */
     private StatefulConnection<String, String> replicatedConnection;
 
     private RedisConnector(String description, boolean cluster, ClientResources resources, AbstractRedisClient client,
                            StatefulConnection<String, String> connection, RedisClusterAsyncCommands<String, String> commands) {
+        this(description, cluster, resources, client, connection, commands, null, null);
+    }
+
+    private RedisConnector(String description, boolean cluster, ClientResources resources, AbstractRedisClient client,
+                           StatefulConnection<String, String> connection, RedisClusterAsyncCommands<String, String> commands,
+                           SentinelMasterWatch sentinelWatch, Set<StatefulConnection<?, ?>> sentinelConnections) {
+        this.sentinelWatch = sentinelWatch;
+        this.sentinelConnections = sentinelConnections;
         this.description = description;
         this.cluster = cluster;
         this.resources = resources;
@@ -86,7 +116,21 @@ public final class RedisConnector implements AutoCloseable {
         RedisURI redisUri = parse(uri, commandTimeout);
         requireTlsUri(redisUri, tls);
         ClientResources resources = newResources();
+        if (!redisUri.getSentinels().isEmpty()) {
+            return connectSentinel(redisUri, commandTimeout, tls, resources);
+        }
         RedisClient client = RedisClient.create(resources, redisUri);
+        client.setOptions(standaloneOptions(commandTimeout, tls));
+        try {
+            StatefulRedisConnection<String, String> connection = client.connect();
+            return new RedisConnector(redactedUri(redisUri), false, resources, client, connection, connection.async());
+        } catch (RuntimeException e) {
+            shutdown(client, resources);
+            throw cannotConnect("at " + redactedUri(redisUri), redisUri.isSsl(), e);
+        }
+    }
+
+    private static ClientOptions standaloneOptions(Duration commandTimeout, RedisTls tls) {
         ClientOptions.Builder options = ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
@@ -95,14 +139,104 @@ public final class RedisConnector implements AutoCloseable {
         if (tls != null) {
             options.sslOptions(tls.sslOptions());
         }
-        client.setOptions(options.build());
+        return options.build();
+    }
+
+    /**
+     * A Sentinel-managed Redis: every connection asks a {@link SentinelMasterWatch} for the master's
+     * address, on first connect and on every reconnect, and is dropped (so it reconnects) when the
+     * Sentinels start a failover and again when they announce the new master. Lettuce alone asks the
+     * Sentinels only when a connection happens to reconnect, which leaves connections on an old
+     * master that still runs after a {@code SENTINEL FAILOVER} for the 10-20 s until the Sentinels
+     * demote it; everything written there meanwhile is lost.
+     */
+    private static RedisConnector connectSentinel(RedisURI redisUri, Duration commandTimeout, RedisTls tls,
+                                                  ClientResources resources) {
+        Set<StatefulConnection<?, ?>> connections = ConcurrentHashMap.newKeySet();
+        SentinelMasterWatch watch;
+        try {
+            watch = new SentinelMasterWatch(redisUri, resources, commandTimeout, () -> dropAll(connections));
+        } catch (RuntimeException e) {
+            resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+            throw cannotConnect("through the Sentinels of " + redactedUri(redisUri), redisUri.isSsl(), e);
+        }
+        SentinelFollowingClient client = new SentinelFollowingClient(resources, redisUri, watch);
+        client.setOptions(standaloneOptions(commandTimeout, tls));
         try {
             StatefulRedisConnection<String, String> connection = client.connect();
-            return new RedisConnector(redactedUri(redisUri), false, resources, client, connection, connection.async());
+            connections.add(connection);
+            return new RedisConnector(redactedUri(redisUri), false, resources, client, connection, connection.async(),
+                    watch, connections);
         } catch (RuntimeException e) {
+            watch.close();
             shutdown(client, resources);
             throw cannotConnect("at " + redactedUri(redisUri), redisUri.isSsl(), e);
         }
+    }
+
+    /** A client whose connections to a Sentinel-managed master go where the watch says, connect and reconnect alike. */
+    private static final class SentinelFollowingClient extends RedisClient {
+        private final SentinelMasterWatch watch;
+
+        SentinelFollowingClient(ClientResources resources, RedisURI uri, SentinelMasterWatch watch) {
+            super(resources, uri);
+            this.watch = watch;
+        }
+
+        @Override
+        protected Mono<SocketAddress> getSocketAddress(RedisURI uri) {
+            // Deferred: a reconnect subscribes again and must get the master of that moment.
+            return uri.getSentinels().isEmpty() ? super.getSocketAddress(uri) : Mono.defer(watch::address);
+        }
+    }
+
+    /**
+     * Drops the network connection under each of {@code connections} (closed ones are forgotten);
+     * Lettuce's reconnect then asks for the master's address again. Commands in flight fail, as on
+     * any disconnect.
+     */
+    private static void dropAll(Set<StatefulConnection<?, ?>> connections) {
+        connections.removeIf(connection -> !connection.isOpen());
+        for (StatefulConnection<?, ?> connection : connections) {
+            drop(connection);
+        }
+    }
+
+    /** Drops the network connection under {@code connection}; see {@link #dropAll}. */
+    private static void drop(StatefulConnection<?, ?> connection) {
+        if (connection instanceof RedisChannelHandler<?, ?> handler) {
+            RedisChannelWriter writer = handler.getChannelWriter();
+            while (true) { // the endpoint sits under the timeout and listener decorators
+                if (writer instanceof CommandExpiryWriter expiry) {
+                    writer = expiry.getDelegate();
+                } else if (writer instanceof CommandListenerWriter listener) {
+                    writer = listener.getDelegate();
+                } else {
+                    break;
+                }
+            }
+            if (writer instanceof DefaultEndpoint endpoint) {
+                endpoint.disconnect(); // not close(): the connection watchdog reconnects it
+            }
+        }
+    }
+
+    /**
+     * Sentinel only: remembers {@code connection}, made by {@code connect}, so that a change of master
+     * drops it too; one made while the master changed is dropped at once (it may have reached the old one).
+     */
+    private <C extends StatefulConnection<?, ?>> C connectTracked(Supplier<C> connect) {
+        if (sentinelConnections == null) {
+            return connect.get();
+        }
+        long before = sentinelWatch.changes();
+        C connection = connect.get();
+        sentinelConnections.removeIf(known -> !known.isOpen());
+        sentinelConnections.add(connection);
+        if (sentinelWatch.changes() != before) {
+            drop(connection);
+        }
+        return connection;
     }
 
     /** Connects to a Redis Cluster through any of its nodes ({@code redis://host:port}, ...). */
@@ -221,7 +355,10 @@ public final class RedisConnector implements AutoCloseable {
         // Lettuce records every command's latency by default (HdrHistogram per command type) when
         // HdrHistogram is on the classpath, as it is next to Micrometer: ~2% of a pub-sub
         // benchmark's samples for figures nobody reads. braid's own meters time what matters.
+        // Reconnects back off exponentially up to 1 s (Lettuce's default: 30 s), so a connection is back
+        // within a second of Redis (or a promoted replica) answering again.
         return DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+                .reconnectDelay(Delay.exponential(Duration.ZERO, MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
                 .commandLatencyRecorder(io.lettuce.core.metrics.CommandLatencyRecorder.disabled()).build();
     }
 
@@ -240,10 +377,9 @@ public final class RedisConnector implements AutoCloseable {
      * connection; this connector closes it on {@link #close()} if the caller has not.
      */
     public StatefulConnection<String, byte[]> newBinaryConnection() {
-        StatefulConnection<String, byte[]> binary = cluster
+        return connectTracked(() -> cluster
                 ? ((RedisClusterClient) client).connect(BINARY)
-                : ((RedisClient) client).connect(BINARY);
-        return binary;
+                : ((RedisClient) client).connect(BINARY));
     }
 
     /** The async commands of a connection made by {@link #newBinaryConnection()}. */
@@ -261,10 +397,9 @@ public final class RedisConnector implements AutoCloseable {
 
     /** A new pub/sub connection, closed by this connector's {@link #close()} (or earlier by the caller). */
     public StatefulRedisPubSubConnection<String, String> newPubSub() {
-        StatefulRedisPubSubConnection<String, String> pubSub = cluster
+        return connectTracked(() -> cluster
                 ? ((RedisClusterClient) client).connectPubSub()
-                : ((RedisClient) client).connectPubSub();
-        return pubSub;
+                : ((RedisClient) client).connectPubSub());
     }
 
     /**
@@ -361,7 +496,8 @@ public final class RedisConnector implements AutoCloseable {
                 throw new BraidException(Code.UNAVAILABLE, "connector to " + description + " is closed");
             }
             if (replicatedConnection == null) {
-                replicatedConnection = cluster ? ((RedisClusterClient) client).connect() : ((RedisClient) client).connect();
+                replicatedConnection = connectTracked(
+                        () -> cluster ? ((RedisClusterClient) client).connect() : ((RedisClient) client).connect());
             }
             return replicatedConnection;
         }
@@ -401,6 +537,9 @@ public final class RedisConnector implements AutoCloseable {
                 return;
             }
             own = replicatedConnection;
+        }
+        if (sentinelWatch != null) {
+            sentinelWatch.close(); // first: no change of master may drop connections while they close
         }
         if (own != null) {
             own.close();

@@ -53,6 +53,11 @@ public final class RedisServer implements AutoCloseable {
     private static final String LOG_FILE = "redis.log";
     private static final String CONSOLE_FILE = "console.log";
     private static final String NODES_FILE = "nodes.conf";
+    /**
+     * A Sentinel's configuration file, which Sentinel rewrites with what it learns, so a restart
+     * keeps it; {@link #restartEmpty()} deletes it and starts from the first one again.
+     */
+    private static final String SENTINEL_FILE = "sentinel.conf";
     /** Where a TLS server keeps its certificates; kept by {@link #restartEmpty()}. */
     private static final String TLS_DIR = "tls";
     private static final int FIRST_START_ATTEMPTS = 5;
@@ -76,6 +81,8 @@ public final class RedisServer implements AutoCloseable {
     private final Duration clusterNodeTimeout;
     private final IntSupplier freePorts;
     private final TlsFiles tls;
+    /** The lines of a Sentinel's first configuration file, or null for a data node. */
+    private final List<String> sentinelConfig;
 
     private volatile int port;
     private volatile int clusterPort;
@@ -93,6 +100,7 @@ public final class RedisServer implements AutoCloseable {
         this.extraArgs = builder.extraArgs;
         this.clusterNodeTimeout = builder.clusterNodeTimeout;
         this.freePorts = builder.freePorts;
+        this.sentinelConfig = builder.sentinelConfig;
     }
 
     /**
@@ -351,6 +359,11 @@ public final class RedisServer implements AutoCloseable {
         return dir;
     }
 
+    /** Whether this process runs as a Sentinel ({@code --sentinel}) rather than a data node. */
+    boolean isSentinel() {
+        return sentinelConfig != null;
+    }
+
     /** The Cluster bus port, or 0 for a server that is not a Cluster node. */
     int clusterPort() {
         return clusterPort;
@@ -422,6 +435,7 @@ public final class RedisServer implements AutoCloseable {
 
     /** Launches the process on the current ports and waits until it is ready or has exited. */
     private Launch launch() {
+        writeSentinelConfig();
         long logMark = size(LOG_FILE);
         long consoleMark = size(CONSOLE_FILE);
         Process started;
@@ -445,7 +459,7 @@ public final class RedisServer implements AutoCloseable {
 
         boolean ready;
         try (RedisProbe probe = newProbe()) {
-            ready = Await.poll(START_TIMEOUT, () -> !started.isAlive() || isReady(probe, started.pid()))
+            ready = Await.poll(START_TIMEOUT, () -> !started.isAlive() || isReady(probe, started.pid(), isSentinel()))
                     && started.isAlive();
         }
         if (ready) {
@@ -470,14 +484,20 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private List<String> commandLine() {
-        List<String> command = new ArrayList<>(List.of(
-                executable.toString(),
+        List<String> command = new ArrayList<>(List.of(executable.toString()));
+        if (sentinelConfig != null) {
+            // The configuration file comes first; the settings after it override its own.
+            command.addAll(List.of(dir.resolve(SENTINEL_FILE).toString(), "--sentinel"));
+        }
+        command.addAll(List.of(
                 "--port", tls != null ? "0" : Integer.toString(port),
                 "--bind", HOST,
                 "--dir", dir.toString(),
                 "--daemonize", "no",
                 "--logfile", dir.resolve(LOG_FILE).toString()));
-        if (appendOnly) {
+        if (sentinelConfig != null) {
+            // a Sentinel keeps no data set: no persistence settings
+        } else if (appendOnly) {
             command.addAll(List.of("--appendonly", "yes", "--appendfsync", "always"));
         } else {
             command.addAll(List.of("--appendonly", "no", "--save", ""));
@@ -506,14 +526,20 @@ public final class RedisServer implements AutoCloseable {
         return command;
     }
 
-    /** Answers PING, is the process we started (not another server on the port) and has loaded its data. */
-    private static boolean isReady(RedisProbe probe, long expectedPid) {
+    /**
+     * Answers PING, is the process we started (not another server on the port) and has loaded its
+     * data (a Sentinel has none to load).
+     */
+    private static boolean isReady(RedisProbe probe, long expectedPid, boolean sentinel) {
         if (!"PONG".equals(probe.command(READY_CHECK_TIMEOUT, "PING"))) {
             return false;
         }
         String server = (String) probe.command(READY_CHECK_TIMEOUT, "INFO", "server");
         if (!Long.toString(expectedPid).equals(InfoFields.get(server, "process_id"))) {
             return false;
+        }
+        if (sentinel) {
+            return true;
         }
         String persistence = (String) probe.command(READY_CHECK_TIMEOUT, "INFO", "persistence");
         return "0".equals(InfoFields.get(persistence, "loading"));
@@ -598,6 +624,22 @@ public final class RedisServer implements AutoCloseable {
 
     // ---- the directory and its logs -----------------------------------------------------------
 
+    /**
+     * Writes a Sentinel's configuration file unless it exists: Sentinel rewrites it with what it
+     * learns (the current master, the other Sentinels), and a restart keeps that.
+     */
+    private void writeSentinelConfig() {
+        Path file = dir.resolve(SENTINEL_FILE);
+        if (sentinelConfig == null || Files.exists(file)) {
+            return;
+        }
+        try {
+            Files.write(file, sentinelConfig, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
     private void wipeData() {
         try (Stream<Path> entries = Files.list(dir)) {
             for (Path entry : (Iterable<Path>) entries::iterator) {
@@ -669,6 +711,7 @@ public final class RedisServer implements AutoCloseable {
         private Duration clusterNodeTimeout;
         private IntSupplier freePorts = LoopbackPorts::pick;
         private boolean tls;
+        private List<String> sentinelConfig;
 
         private Builder() {
         }
@@ -759,6 +802,15 @@ public final class RedisServer implements AutoCloseable {
         }
 
         /**
+         * Makes the process a Sentinel ({@code redis-server sentinel.conf --sentinel}) whose first
+         * configuration file holds these lines; for {@link RedisSentinel}.
+         */
+        Builder sentinel(List<String> configLines) {
+            this.sentinelConfig = List.copyOf(configLines);
+            return this;
+        }
+
+        /**
          * Starts the server and returns once it answers PING with its data loaded.
          *
          * @throws IllegalStateException if {@code redis-server} is not on the PATH (the message
@@ -768,6 +820,9 @@ public final class RedisServer implements AutoCloseable {
         public RedisServer start() {
             if (tls && clusterNodeTimeout != null) {
                 throw new IllegalStateException("tls() is not supported for Cluster nodes");
+            }
+            if (sentinelConfig != null && (tls || clusterNodeTimeout != null || appendOnly)) {
+                throw new IllegalStateException("a Sentinel takes no tls(), appendOnly() or Cluster settings");
             }
             return RedisServer.start(this);
         }

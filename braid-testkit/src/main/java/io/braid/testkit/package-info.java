@@ -8,6 +8,8 @@
  *       pause with SIGSTOP.</li>
  *   <li>{@link io.braid.testkit.RedisCluster}: a Redis Cluster of such servers, optionally with
  *       replicas.</li>
+ *   <li>{@link io.braid.testkit.RedisSentinel}: a master, its replica and three Sentinels watching
+ *       them, failed over on demand ({@code SENTINEL FAILOVER}) or by killing the master.</li>
  *   <li>{@link io.braid.testkit.RedisProbe}: a tiny blocking client to look at a server without
  *       going through the code under test.</li>
  *   <li>{@link io.braid.testkit.RedisExtension}: the JUnit 5 extension that starts and closes them
