@@ -55,8 +55,8 @@ import org.slf4j.LoggerFactory;
  * record just before {@code register()} changed it, or one that crosses a {@code deregister()})
  * never replaces a newer record nor brings back a node that left. A heartbeat writes the record
  * only where Redis lost it or holds an older version; otherwise it only extends the lease. So once
- * DRAINING is in Redis, a heartbeat never puts ACTIVE back ({@code RedisDiscoverTest
- * aHeartbeatNeverBringsBackActiveAfterDraining}, {@code aHeartbeatNeverBringsBackADeregisteredNode}).
+ * DRAINING is in Redis, a heartbeat never puts ACTIVE back ({@code RecordRaces}, run by
+ * {@code RedisDiscoverTest} and {@code RedisClusterDiscoverTest}).
  *
  * <p>Bad arguments throw {@code BraidException(INVALID_ARGUMENT)} naming the argument;
  * {@link #refresh} fails its future with it instead.
