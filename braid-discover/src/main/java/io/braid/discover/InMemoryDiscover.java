@@ -21,7 +21,11 @@ import java.util.function.Consumer;
  * nodes the others register, with the same events and ordering as {@code RedisDiscover}. Nodes stay
  * until deregistered, their registering instance closes, or {@link InMemoryMembership#evict}.
  *
- * <p>Watchers are called on this instance's own event thread, one event at a time, in order.
+ * <p>Watchers are called on this instance's own event thread, one event at a time, in order. A
+ * node's record changes only through {@link #register} and {@link #deregister}, applied in the order
+ * they are called under the membership's lock; there is no heartbeat that could write an older record.
+ * Bad arguments throw {@code BraidException(INVALID_ARGUMENT)} naming the argument ({@link #refresh}
+ * fails its future with it).
  */
 public final class InMemoryDiscover implements Discover {
     private final InMemoryMembership membership;
@@ -41,7 +45,15 @@ public final class InMemoryDiscover implements Discover {
 
     @Override
     public List<Node> nodes(String service) {
-        return views.getOrDefault(service, List.of());
+        return views.getOrDefault(Names.notNull(service, "service"), List.of());
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<List<Node>> refresh(String service) {
+        if (service == null) {
+            return java.util.concurrent.CompletableFuture.failedFuture(Names.invalid("service must not be null"));
+        }
+        return java.util.concurrent.CompletableFuture.completedFuture(nodes(service));
     }
 
     @Override
@@ -56,7 +68,7 @@ public final class InMemoryDiscover implements Discover {
 
     @Override
     public void register(Node node) {
-        Objects.requireNonNull(node, "node");
+        Names.notNull(node, "node");
         Names.service(node.service());
         Names.nodeId(node.id());
         requireOpen();
@@ -67,6 +79,7 @@ public final class InMemoryDiscover implements Discover {
 
     @Override
     public void deregister(String nodeId) {
+        Names.notNull(nodeId, "nodeId");
         if (membership.remove(nodeId, this)) {
             registered.remove(nodeId);
             awaitOwnView();

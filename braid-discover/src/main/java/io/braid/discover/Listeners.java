@@ -3,7 +3,6 @@ package io.braid.discover;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Subscription;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -16,7 +15,7 @@ final class Listeners {
     private final List<Consumer<DiscoverEvent>> watchers = new CopyOnWriteArrayList<>();
 
     Subscription add(Consumer<DiscoverEvent> listener) {
-        Objects.requireNonNull(listener, "listener");
+        Names.notNull(listener, "listener");
         watchers.add(listener);
         return () -> watchers.remove(listener);
     }

@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * {@code resyncInterval} repairs anything missed, expiries included.
  *
  * <p>Keys ({svc:S} keeps a service in one Cluster slot): {@code braid:{svc:S}:nodes} ZSET id to
- * expiry, {@code braid:{svc:S}:node:ID} the record hash, {@code braid:{svc:S}:override:ID} an
+ * expiry, {@code braid:{svc:S}:node:ID} the record hash (with its writer's {@code incarnation} and
+ * {@code version}), {@code braid:{svc:S}:left:ID} a graceful leave's version for a while after it,
+ * {@code braid:{svc:S}:override:ID} an
  * operator's {@code weight} / {@code state} (ACTIVE, DRAINING) that wins over the record, and
  * {@code braid:services} SET. After writing an override, {@code PUBLISH braid:discover S} makes
  * it visible at once; otherwise the next resync picks it up.
@@ -46,6 +48,18 @@ import org.slf4j.LoggerFactory;
  * known nodes (Redis restarted empty, or was flushed), the vanished nodes are kept for
  * {@code protectGrace} while they re-register, and this is logged, rather than dropping the
  * service. Nodes that left gracefully are not held.
+ *
+ * <p>Order of changes: each change of a node's record ({@link #register}, {@link #deregister}) takes
+ * the next version of this instance (an incarnation id chosen at build, plus a counter), and Redis
+ * keeps whichever write has the highest version: a write that arrives late (a heartbeat that read the
+ * record just before {@code register()} changed it, or one that crosses a {@code deregister()})
+ * never replaces a newer record nor brings back a node that left. A heartbeat writes the record
+ * only where Redis lost it or holds an older version; otherwise it only extends the lease. So once
+ * DRAINING is in Redis, a heartbeat never puts ACTIVE back ({@code RecordRaces}, run by
+ * {@code RedisDiscoverTest} and {@code RedisClusterDiscoverTest}).
+ *
+ * <p>Bad arguments throw {@code BraidException(INVALID_ARGUMENT)} naming the argument;
+ * {@link #refresh} fails its future with it instead.
  *
  * <p>Redis down: reads keep serving the last view, heartbeats retry each interval and re-register
  * by themselves when Redis is back. All background work runs on one thread; watchers are called
@@ -73,7 +87,11 @@ public final class RedisDiscover implements Discover {
     /** Runs on the loop; after close, silently drops the task. */
     private final java.util.concurrent.Executor onLoop;
     private final Listeners listeners = new Listeners();
-    private final Map<String, Node> registered = new ConcurrentHashMap<>();
+    /** This instance's nodes, each with the version of the last change it made to the node's record. */
+    private final Map<String, Registration> registered = new ConcurrentHashMap<>();
+    /** Tells this instance's writes apart from an earlier process's with the same node id. */
+    private final String incarnation = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    private final java.util.concurrent.atomic.AtomicLong versions = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, List<Node>> views = new ConcurrentHashMap<>();
     // Touched on the loop thread only:
     private final Map<String, Long> protectedSince = new HashMap<>();
@@ -83,7 +101,9 @@ public final class RedisDiscover implements Discover {
     private Set<String> malformed = new HashSet<>();
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private volatile long lastHeartbeatOkNanos = System.nanoTime();
+    /** When the last confirmed heartbeat (or first registration) was sent; only moves forward. */
+    private final java.util.concurrent.atomic.AtomicLong lastHeartbeatOkNanos =
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
     private boolean heartbeatFailing;
     private boolean resyncFailing;
 
@@ -131,9 +151,12 @@ public final class RedisDiscover implements Discover {
         return new Builder(redis);
     }
 
+    private record Registration(Node node, long version) {
+    }
+
     @Override
     public List<Node> nodes(String service) {
-        return views.getOrDefault(service, List.of());
+        return views.getOrDefault(Names.notNull(service, "service"), List.of());
     }
 
     @Override
@@ -155,24 +178,28 @@ public final class RedisDiscover implements Discover {
     /**
      * Registers (or updates) a node and waits until Redis has it and this instance's view shows it.
      *
-     * @throws BraidException UNAVAILABLE when Redis cannot be reached; the node is then not registered
+     * @throws BraidException UNAVAILABLE when Redis cannot be reached; this instance then keeps the
+     *     node's previous record (none, for a new node), though the write may have reached Redis;
+     *     INVALID_ARGUMENT for a null node or a service name or id that cannot be part of a key
      */
     @Override
     public void register(Node node) {
-        Objects.requireNonNull(node, "node");
+        Names.notNull(node, "node");
         Names.service(node.service());
         Names.nodeId(node.id());
         if (closed.get()) {
             throw new IllegalStateException("discover is closed");
         }
         long started = System.nanoTime();
+        Registration registration = new Registration(node, versions.incrementAndGet());
         try {
-            writeRecord(node).thenCompose(existed -> redis.async().sadd(SERVICES_KEY, node.service()))
+            writeRecord(registration).thenCompose(existed -> redis.async().sadd(SERVICES_KEY, node.service()))
                     .thenCompose(added -> redis.async().publish(EVENTS_CHANNEL, node.service()))
                     .get(ttl.toMillis(), TimeUnit.MILLISECONDS);
-            registered.put(node.id(), node);
-            if (registered.size() == 1) {
-                lastHeartbeatOkNanos = started;
+            boolean first = registered.isEmpty();
+            registered.merge(node.id(), registration, (held, mine) -> mine.version() > held.version() ? mine : held);
+            if (first) {
+                heartbeatConfirmed(started);
             }
             CompletableFuture<Void> applied = CompletableFuture.supplyAsync(() -> resync(node.service()), loop)
                     .thenCompose(resynced -> resynced);
@@ -186,13 +213,18 @@ public final class RedisDiscover implements Discover {
 
     @Override
     public void deregister(String nodeId) {
-        Node node = registered.remove(nodeId);
-        if (node == null) {
+        Names.notNull(nodeId, "nodeId");
+        Registration registration = registered.remove(nodeId);
+        if (registration == null) {
             return;
         }
+        Node node = registration.node();
+        String leave = incarnation + "|" + versions.incrementAndGet();
+        // Remembered well past any heartbeat still on its way: the longest a write waits is one TTL.
+        String remember = Long.toString(ttl.toMillis() * 3);
         try {
             redis.eval(DEREGISTER, ScriptOutputType.INTEGER, new String[] {nodesKey(node.service()),
-                            nodeKey(node.service(), nodeId)}, nodeId)
+                            nodeKey(node.service(), nodeId), leftKey(node.service(), nodeId)}, nodeId, leave, remember)
                     .thenCompose(removed -> redis.async().publish(EVENTS_CHANNEL, node.service() + LEFT + nodeId))
                     .get(ttl.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
@@ -209,33 +241,45 @@ public final class RedisDiscover implements Discover {
 
     @Override
     public CompletableFuture<List<Node>> refresh(String service) {
+        if (service == null) {
+            return CompletableFuture.failedFuture(Names.invalid("service must not be null"));
+        }
         return CompletableFuture.supplyAsync(() -> resync(service), loop).thenCompose(resynced -> resynced)
                 .thenApply(applied -> nodes(service));
     }
 
     /** How long ago this instance last confirmed its registrations in Redis (for self-fencing). */
     public Duration sinceLastHeartbeat() {
-        return Duration.ofNanos(System.nanoTime() - lastHeartbeatOkNanos);
+        return Duration.ofNanos(System.nanoTime() - lastHeartbeatOkNanos.get());
     }
 
-    private CompletableFuture<Long> writeRecord(Node node) {
+    /** Notes a heartbeat sent at {@code sentNanos} as confirmed, unless a later one was confirmed first. */
+    private void heartbeatConfirmed(long sentNanos) {
+        lastHeartbeatOkNanos.accumulateAndGet(sentNanos, (held, sent) -> sent - held > 0 ? sent : held);
+    }
+
+    private CompletableFuture<Long> writeRecord(Registration registration) {
+        Node node = registration.node();
         List<String> args = new ArrayList<>();
         args.add(node.id());
         args.add(Long.toString(ttl.toMillis()));
+        args.add(incarnation);
+        args.add(Long.toString(registration.version()));
         args.addAll(NodeRecord.fields(node));
-        return redis.eval(REGISTER, ScriptOutputType.INTEGER,
-                new String[] {nodesKey(node.service()), nodeKey(node.service(), node.id())}, args.toArray(String[]::new));
+        return redis.eval(REGISTER, ScriptOutputType.INTEGER, new String[] {nodesKey(node.service()),
+                nodeKey(node.service(), node.id()), leftKey(node.service(), node.id())}, args.toArray(String[]::new));
     }
 
     private void heartbeatAll() {
         if (registered.isEmpty()) {
-            lastHeartbeatOkNanos = System.nanoTime();
+            heartbeatConfirmed(System.nanoTime());
             return;
         }
         long started = System.nanoTime();
         List<CompletableFuture<?>> writes = new ArrayList<>();
-        for (Node node : registered.values()) {
-            writes.add(writeRecord(node).thenCompose(existed -> {
+        for (Registration registration : registered.values()) {
+            Node node = registration.node();
+            writes.add(writeRecord(registration).thenCompose(existed -> {
                 if (existed == 0L) {
                     // Redis lost our record (restart without data, flush, failover): we are back now.
                     log.info("re-registered {} in service {} (its record was gone from Redis)", node.id(), node.service());
@@ -245,9 +289,12 @@ public final class RedisDiscover implements Discover {
                 return CompletableFuture.completedFuture(0L);
             }).toCompletableFuture());
         }
-        CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).whenCompleteAsync((ok, failure) -> {
+        CompletableFuture<Void> all = CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new));
+        // Confirmed on the thread that hears the reply, not after a hop to the loop: the self-fence
+        // reads this, and a busy loop must not make a healthy node look cut off.
+        all.thenRun(() -> heartbeatConfirmed(started));
+        all.whenCompleteAsync((ok, failure) -> {
             if (failure == null) {
-                lastHeartbeatOkNanos = started;
                 if (heartbeatFailing) {
                     heartbeatFailing = false;
                     log.info("heartbeats to {} work again", redis.description());
@@ -442,6 +489,10 @@ public final class RedisDiscover implements Discover {
 
     static String nodeKey(String service, String id) {
         return prefix(service) + ":node:" + id;
+    }
+
+    static String leftKey(String service, String id) {
+        return prefix(service) + ":left:" + id;
     }
 
     static String overrideKey(String service, String id) {

@@ -207,9 +207,29 @@ abstract class DiscoverContract {
     void namesThatCannotBeKeysAreRefused() {
         Discover owner = member();
 
-        assertThatThrownBy(() -> owner.register(node("a", "lo}gic", 7001)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("service");
-        assertThatThrownBy(() -> owner.register(node("a b", "logic", 7001)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("node id");
+        assertInvalid(() -> owner.register(node("a", "lo}gic", 7001)), "service");
+        assertInvalid(() -> owner.register(node("a b", "logic", 7001)), "node id");
+    }
+
+    /** The project's error rule: synchronous calls throw BraidException(INVALID_ARGUMENT) naming the argument. */
+    @Test
+    void badArgumentsAreInvalidArgumentNamingTheArgument() throws Exception {
+        Discover owner = member();
+
+        assertInvalid(() -> owner.register(null), "node");
+        assertInvalid(() -> owner.deregister(null), "nodeId");
+        assertInvalid(() -> owner.nodes(null), "service");
+        assertInvalid(() -> owner.watch(null), "listener");
+        // refresh returns a future: the bad argument fails the future, nothing is thrown.
+        java.util.concurrent.CompletableFuture<List<Node>> refreshed = owner.refresh(null);
+        assertThat(refreshed).isCompletedExceptionally();
+        assertThatThrownBy(refreshed::join).hasCauseInstanceOf(io.braid.api.BraidException.class)
+                .cause().satisfies(e -> assertThat(((io.braid.api.BraidException) e).code())
+                        .isEqualTo(io.braid.api.Code.INVALID_ARGUMENT)).hasMessageContaining("service");
+    }
+
+    private static void assertInvalid(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, String argument) {
+        assertThatThrownBy(call).isInstanceOfSatisfying(io.braid.api.BraidException.class,
+                e -> assertThat(e.code()).isEqualTo(io.braid.api.Code.INVALID_ARGUMENT)).hasMessageContaining(argument);
     }
 }

@@ -27,6 +27,20 @@ class RedisClusterDiscoverTest extends DiscoverContract {
         ((RedisDiscover) member).haltAsIfCrashed();
     }
 
+    @org.junit.jupiter.api.Test
+    void aHeartbeatNeverBringsBackActiveAfterDraining() throws Exception {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connectCluster(redis.cluster().uris()));
+        RecordRaces.activeNeverComesBackAfterDraining(this::closeAfterMembers, connector,
+                key -> redis.cluster().masterOf(key).probe());
+    }
+
+    @org.junit.jupiter.api.Test
+    void aHeartbeatNeverBringsBackADeregisteredNode() throws Exception {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connectCluster(redis.cluster().uris()));
+        RecordRaces.aLeftNodeNeverComesBack(this::closeAfterMembers, connector,
+                key -> redis.cluster().masterOf(key).probe());
+    }
+
     @Override
     protected Duration crashDetectionBound() {
         return Duration.ofSeconds(3 + 1);

@@ -144,6 +144,20 @@ class RedisDiscoverTest extends DiscoverContract {
         assertThat(watcher.nodes("logic").get(1).weight()).isEqualTo(100); // the bad override is ignored
     }
 
+    /** See {@link RecordRaces#activeNeverComesBackAfterDraining}. */
+    @Test
+    void aHeartbeatNeverBringsBackActiveAfterDraining() throws Exception {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connect(redis.server().uri()));
+        RecordRaces.activeNeverComesBackAfterDraining(this::closeAfterMembers, connector, key -> redis.server().probe());
+    }
+
+    /** See {@link RecordRaces#aLeftNodeNeverComesBack}. */
+    @Test
+    void aHeartbeatNeverBringsBackADeregisteredNode() throws Exception {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connect(redis.server().uri()));
+        RecordRaces.aLeftNodeNeverComesBack(this::closeAfterMembers, connector, key -> redis.server().probe());
+    }
+
     @Test
     void anUnreachableRedisAtStartIsAClearError() throws Exception {
         int closedPort;

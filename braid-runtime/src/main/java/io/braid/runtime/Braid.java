@@ -73,9 +73,15 @@ import org.slf4j.LoggerFactory;
  *     .start();
  * }</pre>
  *
- * <p>Two {@code Braid} instances in one JVM are two nodes. {@link #close()} leaves the election,
- * deregisters, lets calls in flight finish (GoAway), and closes everything in reverse start order;
- * it is idempotent. Thread-safe.
+ * <p>Two {@code Braid} instances in one JVM are two nodes. {@link #close()} fences the node first
+ * (token calls get UNAVAILABLE from then on), leaves the election, lets calls in flight finish
+ * (GoAway, up to {@code shutdownGrace}), and only then deregisters, so the cluster does not hand the
+ * node's players to another node while their calls still run here; then it closes everything else
+ * in reverse start order. It is idempotent. Thread-safe.
+ *
+ * <p>Errors: the calls that return a future ({@code invoke}, {@link #drain()}) report a bad argument
+ * or a failure through the future, as a {@link BraidException} ({@code INVALID_ARGUMENT} naming the
+ * argument); synchronous calls throw it.
  */
 public final class Braid implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Braid.class);
@@ -91,14 +97,20 @@ public final class Braid implements AutoCloseable {
     private final Duration drainTimeout;
     private final Deque<AutoCloseable> closeOrder;
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    /** Set first thing in close(): token calls are refused from then on (see the token gate). */
+    private final AtomicBoolean fenced;
+    /** The drain under way, or null; a drain that could not start is cleared again. */
+    private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> drained =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    /** Serialises changes of this node's record (weight, state) with their registration, so they reach discovery in order. */
+    private final java.util.concurrent.locks.ReentrantLock recordChanges = new java.util.concurrent.locks.ReentrantLock();
     private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
     private List<Consumer<Braid>> beforeStop = List.of();
     private List<Runnable> afterStop = List.of();
-    private final AtomicBoolean draining = new AtomicBoolean();
 
     private Braid(Node node, RpcServer server, RpcClient client, Discover discover, Elector elector, LinkCache links,
-                  Pubsub pubsub, Monitoring monitoring, Duration drainTimeout, Deque<AutoCloseable> closeOrder) {
+                  Pubsub pubsub, Monitoring monitoring, Duration drainTimeout, Deque<AutoCloseable> closeOrder,
+                  AtomicBoolean fenced) {
         this.node = node;
         this.server = server;
         this.client = client;
@@ -109,6 +121,7 @@ public final class Braid implements AutoCloseable {
         this.monitoring = monitoring;
         this.drainTimeout = drainTimeout;
         this.closeOrder = closeOrder;
+        this.fenced = fenced;
     }
 
     public static Builder builder() {
@@ -120,18 +133,54 @@ public final class Braid implements AutoCloseable {
         return node;
     }
 
+    /**
+     * Calls {@code method} of service {@code target}; an empty {@code token} is a stateless call, any
+     * other goes to the token's owner. A bad argument (blank target or method, null token, request
+     * or parser) fails the future with {@code BraidException(INVALID_ARGUMENT)} naming it.
+     */
     public <R> CompletableFuture<R> invoke(String target, String method, String token, MessageLite request,
                                            Parser<R> responseParser) {
-        return client.invoke(target, method, token, request, responseParser);
+        return invoke(target, method, token, request, responseParser, CallOptions.DEFAULT);
     }
 
+    /** {@link #invoke(String, String, String, MessageLite, Parser)} with these call options (not null). */
     public <R> CompletableFuture<R> invoke(String target, String method, String token, MessageLite request,
                                            Parser<R> responseParser, CallOptions options) {
-        return client.invoke(target, method, token, request, responseParser, options);
+        BraidException bad = badCall(target, method, token, request);
+        if (bad == null && responseParser == null) {
+            bad = invalid("responseParser must not be null");
+        }
+        if (bad == null && options == null) {
+            bad = invalid("options must not be null");
+        }
+        return bad != null ? CompletableFuture.failedFuture(bad)
+                : client.invoke(target, method, token, request, responseParser, options);
     }
 
+    /** A call with raw bytes in and out; bad arguments fail the future as above. */
     public CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request) {
-        return client.invoke(target, method, token, request);
+        BraidException bad = badCall(target, method, token, request);
+        return bad != null ? CompletableFuture.failedFuture(bad) : client.invoke(target, method, token, request);
+    }
+
+    private static BraidException badCall(String target, String method, String token, Object request) {
+        if (target == null || target.isBlank()) {
+            return invalid("target must not be blank, was " + (target == null ? "null" : "'" + target + "'"));
+        }
+        if (method == null || method.isBlank()) {
+            return invalid("method must not be blank, was " + (method == null ? "null" : "'" + method + "'"));
+        }
+        if (token == null) {
+            return invalid("token must not be null (use \"\" for a stateless call)");
+        }
+        if (request == null) {
+            return invalid("request must not be null");
+        }
+        return null;
+    }
+
+    private static BraidException invalid(String message) {
+        return new BraidException(io.braid.api.Code.INVALID_ARGUMENT, message);
     }
 
     /** Opens a bidirectional stream to the node a call with this token would reach. */
@@ -178,13 +227,34 @@ public final class Braid implements AutoCloseable {
     /**
      * Changes this node's weight, its share of new links under smooth weighted round robin
      * (0..1,000,000; 0 takes no new links), and registers the change. Links it holds stay.
+     *
+     * @throws BraidException INVALID_ARGUMENT for a weight out of range; UNAVAILABLE when discovery
+     *     cannot take the change (the node keeps its old weight)
      */
     public void weight(int weight) {
-        Checks.inRange(weight, 0, Node.MAX_WEIGHT, "weight");
-        synchronized (this) {
-            node = node.withWeight(weight);
+        if (weight < 0 || weight > Node.MAX_WEIGHT) {
+            throw invalid("weight must be in 0.." + Node.MAX_WEIGHT + ", was " + weight);
         }
-        discover.register(node);
+        changeRecord(current -> current.withWeight(weight));
+    }
+
+    /**
+     * Changes this node's record and registers it, one change at a time, so two changes (a weight
+     * and a drain) reach discovery in the order they were made. If discovery refuses the change,
+     * the node keeps its old record and the failure is thrown. The lock guards only this node's own
+     * record, and is held while discovery writes it: ordering the writes is its whole purpose.
+     */
+    private Node changeRecord(java.util.function.UnaryOperator<Node> change) {
+        recordChanges.lock();
+        try {
+            Node before = node;
+            Node after = change.apply(before);
+            discover.register(after);
+            node = after;
+            return after;
+        } finally {
+            recordChanges.unlock();
+        }
     }
 
     /** The topic of this name (a shortcut for {@code pubsub().topic(name)}). */
@@ -195,71 +265,105 @@ public final class Braid implements AutoCloseable {
     /**
      * Empties this node without kicking players: it turns DRAINING (no new links, no stateless
      * calls), keeps serving the tokens linked to it until they unlink or the drain timeout passes,
-     * then deregisters and closes. The future completes when the node is closed; calling again
-     * returns the same future.
+     * then closes. The future completes when the node is closed; calling again while a drain is
+     * under way returns the same future. {@link #close()} during a drain ends it at once (the future
+     * completes when the close has finished).
+     *
+     * <p>If DRAINING cannot be announced (Redis down), the future fails with that
+     * {@code BraidException} (UNAVAILABLE) within the registration timeout, the node stays ACTIVE and
+     * running, and {@code drain()} may be asked again. Never throws.
      */
     public CompletableFuture<Void> drain() {
-        if (!draining.compareAndSet(false, true)) {
-            return drained;
+        CompletableFuture<Void> mine = new CompletableFuture<>();
+        CompletableFuture<Void> running = drained.compareAndExchange(null, mine);
+        if (running != null) {
+            return running;
         }
-        Node drainingNode;
-        synchronized (this) {
-            drainingNode = node.withState(NodeState.DRAINING);
-            node = drainingNode;
+        if (closed.get()) {
+            mine.complete(null);
+            return mine;
         }
-        discover.register(drainingNode);
+        try {
+            changeRecord(current -> current.withState(NodeState.DRAINING));
+        } catch (RuntimeException e) {
+            BraidException failure = BraidException.from(e);
+            log.warn("braid node {}: cannot announce DRAINING ({}); it stays ACTIVE", node.id(), failure.getMessage());
+            drained.compareAndSet(mine, null); // a later drain() may try again
+            mine.completeExceptionally(failure);
+            return mine;
+        }
         log.info("braid node {} draining (up to {})", node.id(), drainTimeout);
         long deadline = System.nanoTime() + drainTimeout.toNanos();
         Thread.ofPlatform().daemon().name("braid-drain-" + node.id()).start(() -> {
-            boolean countFailing = false;
             try {
-                while (System.nanoTime() - deadline < 0 && !closed.get()) {
-                    try {
-                        long left = links.linkCountAsync(node.id()).get(5, TimeUnit.SECONDS);
-                        if (left == 0) {
-                            break;
-                        }
-                        if (countFailing) {
-                            countFailing = false;
-                            log.info("braid node {}: counting its links again ({} left)", node.id(), left);
-                        }
-                    } catch (ExecutionException | TimeoutException e) {
-                        // The store cannot say now: that is not "no players left". Keep waiting.
-                        if (!countFailing) {
-                            countFailing = true;
-                            log.warn("braid node {}: cannot count its links ({}); still draining", node.id(),
-                                    BraidException.from(e).getMessage());
-                        }
-                    }
-                    TimeUnit.MILLISECONDS.sleep(100);
-                }
+                waitForPlayersToLeave(deadline);
             } catch (InterruptedException e) {
                 log.warn("braid node {}: drain interrupted; closing now", node.id());
+            } catch (RuntimeException e) {
+                log.warn("braid node {}: drain failed; closing now", node.id(), e);
             }
-            close();
-            drained.complete(null);
+            close(); // completes the future once the node is closed (here or on the thread already closing it)
         });
-        return drained;
+        return mine;
     }
 
-    /** Leaves the election, deregisters, drains calls in flight, closes everything. Idempotent. */
+    private void waitForPlayersToLeave(long deadline) throws InterruptedException {
+        boolean countFailing = false;
+        while (System.nanoTime() - deadline < 0 && !closed.get()) {
+            try {
+                long left = links.linkCountAsync(node.id()).get(1, TimeUnit.SECONDS);
+                if (left == 0) {
+                    return;
+                }
+                if (countFailing) {
+                    countFailing = false;
+                    log.info("braid node {}: counting its links again ({} left)", node.id(), left);
+                }
+            } catch (ExecutionException | TimeoutException e) {
+                // The store cannot say now: that is not "no players left". Keep waiting.
+                if (!countFailing) {
+                    countFailing = true;
+                    log.warn("braid node {}: cannot count its links ({}); still draining", node.id(),
+                            BraidException.from(e).getMessage());
+                }
+            }
+            TimeUnit.MILLISECONDS.sleep(100);
+        }
+    }
+
+    /**
+     * Closes the node, in this order: fence (token calls get UNAVAILABLE from now on), the
+     * {@code beforeStop} hooks, the monitor, subscriptions and chores, the election (a follower
+     * takes over), the RPC server (GoAway, calls in flight finish within {@code shutdownGrace}),
+     * then deregistration, and the client, pub-sub, link cache, discovery and Redis last. A drain
+     * under way ends, and its future completes, when this returns. Idempotent; a second call while
+     * the first is still closing returns at once.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        log.info("braid node {} ({}) closing", node.id(), node.service());
-        runHooks(beforeStop, hook -> hook.accept(this));
-        while (!closeOrder.isEmpty()) {
-            AutoCloseable next = closeOrder.pop();
-            try {
-                next.close();
-            } catch (Exception e) {
-                log.warn("closing {} of node {} failed", next, node.id(), e);
+        fenced.set(true);
+        try {
+            log.info("braid node {} ({}) closing", node.id(), node.service());
+            runHooks(beforeStop, hook -> hook.accept(this));
+            while (!closeOrder.isEmpty()) {
+                AutoCloseable next = closeOrder.pop();
+                try {
+                    next.close();
+                } catch (Exception e) {
+                    log.warn("closing {} of node {} failed", next, node.id(), e);
+                }
+            }
+            runHooks(afterStop, Runnable::run);
+        } finally {
+            stopped.countDown();
+            CompletableFuture<Void> drain = drained.get();
+            if (drain != null) {
+                drain.complete(null);
             }
         }
-        runHooks(afterStop, Runnable::run);
-        stopped.countDown();
     }
 
     private <T> void runHooks(List<T> hooks, Consumer<T> run) {
@@ -273,31 +377,52 @@ public final class Braid implements AutoCloseable {
     }
 
     /**
-     * The main loop of a game server process (go-micro's Service.Run): blocks until SIGTERM or
-     * SIGINT (or {@link #close()} from elsewhere), then {@linkplain #drain() drains} and closes, and
-     * returns, so {@code main} can end with exit code 0. A second signal while draining closes at
-     * once.
+     * The main loop of a game server process (go-micro's Service.Run): blocks until the node is
+     * closed, and returns, so {@code main} can end with exit code 0. The first SIGTERM or SIGINT
+     * {@linkplain #drain() drains}; if the drain cannot start (Redis down) the node closes instead,
+     * since the process was asked to stop. A second signal closes at once. {@link #close()} (or a
+     * drain that finished) from anywhere else releases it too. The signal handlers it installs are
+     * put back as they were when it returns.
      */
     public void run() throws InterruptedException {
         java.util.concurrent.atomic.AtomicInteger signals = new java.util.concurrent.atomic.AtomicInteger();
-        Signals.onTermination(name -> {
+        try (AutoCloseable handlers = Signals.onTermination(name -> {
             int count = signals.incrementAndGet();
             log.info("braid node {}: SIG{} {}", node.id(), name, count == 1 ? "- draining" : "again - closing now");
             if (count == 1) {
-                drain();
+                drain().whenComplete((ok, failure) -> {
+                    if (failure != null) {
+                        log.warn("braid node {}: asked to stop but cannot drain ({}); closing", node.id(),
+                                failure.getMessage());
+                        closeInBackground();
+                    }
+                });
             } else {
-                Thread.ofPlatform().daemon().start(this::close);
+                closeInBackground();
             }
-        });
-        log.info("braid node {} running until SIGTERM or SIGINT", node.id());
-        stopped.await();
-        if (draining.get()) {
-            try {
-                drained.get();
-            } catch (java.util.concurrent.ExecutionException e) {
-                log.warn("braid node {}: drain ended with {}", node.id(), e.getCause().toString());
-            }
+        })) {
+            log.info("braid node {} running until SIGTERM or SIGINT", node.id());
+            stopped.await();
+        } catch (InterruptedException e) {
+            throw e;
+        } catch (Exception e) {
+            log.warn("braid node {}: cannot restore the signal handlers", node.id(), e);
         }
+    }
+
+    private void closeInBackground() {
+        Thread.ofPlatform().daemon().name("braid-close-" + node.id()).start(this::close);
+    }
+
+    /** How long a pub-sub channel's read blocks waiting for messages (XREADGROUP BLOCK), in ms. */
+    static final long PUBSUB_BLOCK_MILLIS = 500;
+
+    /**
+     * How long after the last confirmed heartbeat was sent the node stops serving token calls:
+     * {@code ttl - ttl/3}. See {@link Builder#heartbeat(Duration, Duration)} for why.
+     */
+    static Duration fenceWindow(Duration ttl) {
+        return ttl.minus(ttl.dividedBy(3));
     }
 
     /** Settings of a node; each setter validates at once, {@link #start()} checks the whole. */
@@ -429,7 +554,27 @@ public final class Braid implements AutoCloseable {
             return this;
         }
 
-        /** Discovery heartbeat and record TTL (Redis); defaults 1 s and 3 s. */
+        /**
+         * Discovery heartbeat and record TTL (Redis); defaults 1 s and 3 s. {@link #start()} refuses
+         * a heartbeat longer than ttl/3.
+         *
+         * <p>Why: the node fences itself (answers UNAVAILABLE to token calls) once it has not
+         * confirmed its registration for {@code fence = ttl - ttl/3}, measured from when the last
+         * confirmed heartbeat was <em>sent</em>. Safety: that heartbeat ran in Redis no earlier than
+         * it was sent, so the record lives at least until {@code sent + ttl}, and no other node can
+         * be given this node's players before then; the node stops taking their calls
+         * {@code ttl/3} earlier, which is what a call admitted just before the fence closed has to
+         * finish in. Liveness: a heartbeat leaves every {@code heartbeat}, so on a healthy node the
+         * time since the last confirmed send never exceeds {@code heartbeat + d}, where {@code d} is
+         * the next heartbeat's scheduling delay plus round trip. The fence stays open while
+         * {@code heartbeat + d < ttl - ttl/3}; with {@code heartbeat <= ttl/3} that holds for every
+         * {@code d < ttl/3}: a whole third of the TTL for one round trip (333 ms at a 1 s TTL, 1 s
+         * at the default 3 s). With {@code heartbeat(500 ms, 1 s)} {@code d} would have to stay
+         * under 167 ms, and every heartbeat whose round trip runs late closes the fence for a
+         * moment: before this rule, 127 of 6,000 token calls (2.1%) to a healthy node failed
+         * UNAVAILABLE with it (measured with {@code SettingsRulesTest}'s load). RedisDiscover on its own only requires
+         * {@code ttl >= 2 x heartbeat}; the node needs the stricter rule because of the fence.
+         */
         public Builder heartbeat(Duration heartbeat, Duration ttl) {
             this.heartbeat = Checks.positive(heartbeat, "heartbeat");
             this.ttl = Checks.positive(ttl, "ttl");
@@ -463,6 +608,8 @@ public final class Braid implements AutoCloseable {
         /**
          * How long a Redis command may take before it fails; default 2 s. A burst of N new tokens
          * costs about 2N commands on one shared connection: raise this for huge login waves.
+         * {@link #start()} refuses less than twice pub-sub's blocking read (500 ms): a channel's XREADGROUP waits that long for messages and must still come back, with its
+         * round trip, inside the command timeout, or every idle read would fail as a timeout.
          */
         public Builder redisCommandTimeout(Duration timeout) {
             this.redisCommandTimeout = Checks.positive(timeout, "redisCommandTimeout");
@@ -613,6 +760,25 @@ public final class Braid implements AutoCloseable {
         }
 
         /**
+         * The rules between settings that are each legal alone; checked before anything starts. The
+         * elector's own builder checks lease against its renewal when the election starts.
+         */
+        private void checkCombinedSettings() {
+            if (heartbeat.compareTo(ttl.dividedBy(3)) > 0) {
+                throw new IllegalStateException("heartbeat (" + heartbeat + ") must be at most ttl/3 (" + ttl.dividedBy(3)
+                        + " for ttl " + ttl + "): the node fences itself after ttl - ttl/3 (" + fenceWindow(ttl)
+                        + ") without a confirmed heartbeat, and needs the rest of that window for one heartbeat's"
+                        + " round trip, or a healthy node refuses token calls at every heartbeat");
+            }
+            Duration block = Duration.ofMillis(PUBSUB_BLOCK_MILLIS);
+            if (redisCommandTimeout.compareTo(block.multipliedBy(2)) < 0) {
+                throw new IllegalStateException("redisCommandTimeout (" + redisCommandTimeout + ") must be at least "
+                        + block.multipliedBy(2) + ", twice pub-sub's blocking read (" + block + "): a blocking read"
+                        + " that outlasts the command timeout fails on every idle channel");
+            }
+        }
+
+        /**
          * Starts the node: control plane, RPC server, registration, election. On failure everything
          * started so far is closed again and the failure is thrown.
          */
@@ -620,6 +786,7 @@ public final class Braid implements AutoCloseable {
             if (service == null) {
                 throw new IllegalStateException("service is required");
             }
+            checkCombinedSettings();
             int backends = (redisUri != null ? 1 : 0) + (redisClusterUris != null ? 1 : 0) + (redis != null ? 1 : 0)
                     + (plane != null ? 1 : 0);
             if (backends > 1) {
@@ -672,7 +839,8 @@ public final class Braid implements AutoCloseable {
                 started.push(links);
 
                 Pubsub pubsub = connector != null
-                        ? RedisPubsub.builder(connector).consumerName(id).listener(monitoring.pubsubListener()).build()
+                        ? RedisPubsub.builder(connector).consumerName(id).block(Duration.ofMillis(PUBSUB_BLOCK_MILLIS))
+                                .listener(monitoring.pubsubListener()).build()
                         : new InMemoryPubsub(memory.streams(), id, monitoring.pubsubListener());
                 started.push(pubsub);
                 ClusterEvents events = new ClusterEvents(pubsub);
@@ -696,10 +864,15 @@ public final class Braid implements AutoCloseable {
                 serverSettings.intercept(monitoring.serverInterceptor()); // first: the trace is current for the rest
                 serverInterceptors.forEach(serverSettings::intercept);
                 codecs.forEach(serverSettings::codec);
+                // Self-fencing: stop serving players before the cluster could give them to another node,
+                // and from the moment close() begins.
+                AtomicBoolean fenced = new AtomicBoolean();
                 if (discover instanceof RedisDiscover redisDiscover) {
-                    // Self-fencing: stop serving players before the cluster could give them to another node.
-                    Duration fenceAfter = ttl.minus(heartbeat.compareTo(ttl.dividedBy(3)) > 0 ? heartbeat : ttl.dividedBy(3));
-                    serverSettings.tokenGate(() -> redisDiscover.sinceLastHeartbeat().compareTo(fenceAfter) < 0);
+                    Duration fenceAfter = fenceWindow(ttl);
+                    serverSettings.tokenGate(() -> !fenced.get()
+                            && redisDiscover.sinceLastHeartbeat().compareTo(fenceAfter) < 0);
+                } else {
+                    serverSettings.tokenGate(() -> !fenced.get());
                 }
                 RpcServer server = serverSettings.build();
                 monitoring.handlers().forEach(server::handleBytes); // braid.stats, braid.drain, braid.weight
@@ -709,7 +882,11 @@ public final class Braid implements AutoCloseable {
 
                 Node node = new Node(id, service, host, server.port(), weight, NodeState.ACTIVE, metadata);
                 discover.register(node);
+                // The server closes (its calls in flight finish) before the node deregisters: while a
+                // call runs here the cluster must not hand its player to another node.
+                started.pop();
                 started.push(() -> discover.deregister(id));
+                started.push(server);
 
                 elector = connector != null
                         ? RedisElector.builder(connector).service(service).nodeId(id).lease(lease).build()
@@ -761,7 +938,7 @@ public final class Braid implements AutoCloseable {
                 }
 
                 Braid braid = new Braid(node, server, client, discover, elector, new AnnouncingLinkCache(links, events),
-                        traced, monitoring, drainTimeout, started);
+                        traced, monitoring, drainTimeout, started, fenced);
                 braid.beforeStop = List.copyOf(beforeStopHooks);
                 braid.afterStop = List.copyOf(afterStopHooks);
                 // Last to start, first to close: the monitor stops before the node deregisters.

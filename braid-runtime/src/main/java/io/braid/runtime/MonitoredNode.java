@@ -50,7 +50,12 @@ final class MonitoredNode implements NodeView {
 
     @Override
     public void drain() {
-        braid.drain();
+        // A drain that cannot start (DRAINING not announced) has failed by the time drain() returns:
+        // the operator's action answers that failure rather than the node's unchanged state.
+        java.util.concurrent.CompletableFuture<Void> drained = braid.drain();
+        if (drained.isCompletedExceptionally()) {
+            throw io.braid.api.BraidException.from(drained.exceptionNow());
+        }
     }
 
     @Override

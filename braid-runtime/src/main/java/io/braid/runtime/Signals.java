@@ -16,8 +16,12 @@ final class Signals {
     private Signals() {
     }
 
-    /** Calls {@code onSignal} with the signal's name on each SIGTERM or SIGINT; false if not possible. */
-    static boolean onTermination(java.util.function.Consumer<String> onSignal) {
+    /**
+     * Calls {@code onSignal} with the signal's name on each SIGTERM or SIGINT until the returned
+     * handle is closed, which puts back the handlers that were there before. Where signals cannot be
+     * handled, says so and returns a handle that does nothing.
+     */
+    static AutoCloseable onTermination(java.util.function.Consumer<String> onSignal) {
         try {
             Class<?> signalType = Class.forName("sun.misc.Signal");
             Class<?> handlerType = Class.forName("sun.misc.SignalHandler");
@@ -34,14 +38,20 @@ final class Signals {
                             default -> null;
                         };
                     });
+            java.lang.reflect.Method handle = signalType.getMethod("handle", signalType, handlerType);
+            java.util.Map<Object, Object> previous = new java.util.LinkedHashMap<>();
             for (String name : new String[] {"TERM", "INT"}) {
                 Object signal = signalType.getConstructor(String.class).newInstance(name);
-                signalType.getMethod("handle", signalType, handlerType).invoke(null, signal, handler);
+                previous.put(signal, handle.invoke(null, signal, handler));
             }
-            return true;
+            return () -> {
+                for (java.util.Map.Entry<Object, Object> entry : previous.entrySet()) {
+                    handle.invoke(null, entry.getKey(), entry.getValue());
+                }
+            };
         } catch (ReflectiveOperationException | RuntimeException e) {
             log.warn("cannot handle SIGTERM/SIGINT here ({}); the JVM's default handling applies", e.toString());
-            return false;
+            return () -> { };
         }
     }
 }
