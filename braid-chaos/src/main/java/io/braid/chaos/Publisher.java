@@ -25,10 +25,11 @@ final class Publisher implements AutoCloseable {
             long seq = 0;
             while (running.get()) {
                 String number = Long.toString(++seq);
+                long sentAt = EventLog.nowMicros();
                 try {
                     String id = topic.publish(("ledger entry " + number).getBytes(StandardCharsets.UTF_8),
                             Map.of(ChaosNames.SEQ_HEADER, number)).get(ACK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                    history.published.add(new History.Published(number, id, EventLog.nowMicros()));
+                    history.published.add(new History.Published(number, id, sentAt, EventLog.nowMicros()));
                 } catch (Exception failed) {
                     history.publishFailed();
                 }
