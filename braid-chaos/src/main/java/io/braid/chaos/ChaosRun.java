@@ -251,19 +251,11 @@ public final class ChaosRun {
                 healed = EventLog.nowMicros();
             }
             case CLIENT_KILL_PUBSUB -> {
-                NodeProcess node = pickVictim(fault);
-                victim = node.nodeId;
+                victim = "every node's pub/sub";
                 injected = EventLog.nowMicros();
-                killPubsubClients();
-                node.freeze();
-                long until = System.nanoTime() + fault.hold().toNanos();
-                for (long left = fault.hold().toNanos(); left > 0; left = until - System.nanoTime()) {
-                    pause(Duration.ofNanos(Math.min(left, PUBSUB_KILL_EVERY.toNanos())));
-                    killPubsubClients();
-                }
+                relinkWhilePubsubIsDown(fault);
+                pause(fault.hold()); // the relinked players go on playing; their calls are watched
                 healed = EventLog.nowMicros();
-                node.thaw();
-                history.frozen.add(new History.Frozen(node.nodeId, injected, healed));
             }
             case BLACKHOLE -> {
                 NodeProcess node = pickVictim(fault);
@@ -308,7 +300,17 @@ public final class ChaosRun {
         Optional<String> leader = currentLeader();
         List<NodeProcess> candidates = switch (fault.kind()) {
             case KILL_GATEWAY -> live.stream().filter(n -> n.service.equals(ChaosNames.GATEWAY)).toList();
-            case BLACKHOLE -> live.stream().filter(n -> n.service.equals(ChaosNames.LOGIC)).toList();
+            case BLACKHOLE -> {
+                // the logic node that handled the latest message of a player's open stream (the pick
+                // says which player's), so the cut-off node has a stream to fence; else any logic node
+                String token = "player-" + (fault.pick() % Math.max(1, settings.streamers()) + 1);
+                Optional<String> streaming = history.streamed.stream().filter(m -> m.token().equals(token))
+                        .max(java.util.Comparator.comparingLong(History.Streamed::start)).map(History.Streamed::node);
+                List<NodeProcess> logic = live.stream().filter(n -> n.service.equals(ChaosNames.LOGIC)).toList();
+                List<NodeProcess> owner = logic.stream().filter(n -> streaming.map(n.nodeId::equals).orElse(false))
+                        .toList();
+                yield owner.isEmpty() ? logic : owner;
+            }
             case KILL_LEADER, STOP_LEADER -> live.stream()
                     .filter(n -> n.service.equals(ChaosNames.LOGIC) && leader.map(n.nodeId::equals).orElse(true)).toList();
             default -> live.stream()
@@ -322,6 +324,34 @@ public final class ChaosRun {
 
     /** How often CLIENT_KILL_PUBSUB drops the pub/sub connections again while its node is held stopped. */
     static final Duration PUBSUB_KILL_EVERY = Duration.ofMillis(250);
+
+    /** How many players CLIENT_KILL_PUBSUB moves while the invalidations are being lost. */
+    static final int RELINKED_PLAYERS = 4;
+
+    /**
+     * CLIENT KILL TYPE pubsub, then at once a player reconnects through another door: the bots'
+     * node relinks it to another logic node (as a gateway binding a token would), and again for
+     * {@link #RELINKED_PLAYERS} players that hold no stream, dropping the pub/sub connections
+     * before each relink; and once more after the last. Each relink is recorded: from when its new
+     * owner first served it, no other node may serve that player until the next fault.
+     */
+    private void relinkWhilePubsubIsDown(Schedule.Fault fault) throws Exception {
+        List<Node> logic = control.discover().nodes(ChaosNames.LOGIC).stream()
+                .filter(n -> n.state() == NodeState.ACTIVE).toList();
+        int players = settings.bots() - settings.streamers();
+        for (int i = 0; i < RELINKED_PLAYERS && players > 0 && logic.size() > 1; i++) {
+            String token = "player-" + (settings.streamers() + 1 + (fault.pick() + i) % players);
+            Optional<String> owner = history.served.stream().filter(s -> s.token().equals(token))
+                    .max(java.util.Comparator.comparingLong(History.Served::start)).map(History.Served::node);
+            List<Node> others = logic.stream().filter(n -> !owner.map(n.id()::equals).orElse(false)).toList();
+            Node target = others.get((fault.pick() + i) % others.size());
+            killPubsubClients();
+            control.linkCache().relinkAsync(token, target).get(5, TimeUnit.SECONDS);
+            history.relinked.add(new History.Relinked(token, target.id(), EventLog.nowMicros()));
+            log.info("relinked {} from {} to {}", token, owner.orElse("?"), target.id());
+        }
+        killPubsubClients();
+    }
 
     /** CLIENT KILL TYPE pubsub on every node of the store: every pub/sub connection dropped at once. */
     private void killPubsubClients() {

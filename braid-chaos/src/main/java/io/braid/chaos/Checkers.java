@@ -53,6 +53,7 @@ final class Checkers {
         List<Violation> violations = new ArrayList<>();
         violations.addAll(oneOwner(history));
         violations.addAll(streamFence(history));
+        violations.addAll(relinksHold(history));
         violations.addAll(oneLeader(history.leaderships()));
         violations.addAll(epochsNeverDrop(history.epochs));
         violations.addAll(noLoss(history));
@@ -125,6 +126,42 @@ final class Checkers {
                         }
                     });
         });
+        return violations;
+    }
+
+    /**
+     * A relink moves a player for good: once the new owner has served the relinked player (a call
+     * or a stream message starting after the relink was stored), no other node may serve it until
+     * the next fault is injected or the player is relinked again. One violation per relink, naming
+     * the first stale piece of work and how many followed it.
+     */
+    static List<Violation> relinksHold(History history) {
+        List<Violation> violations = new ArrayList<>();
+        for (History.Relinked r : history.relinked) {
+            long until = history.faults.stream().mapToLong(FaultRecord::injected).filter(at -> at > r.at()).min()
+                    .orElse(Long.MAX_VALUE);
+            until = Math.min(until, history.relinked.stream().filter(o -> o.token().equals(r.token()) && o.at() > r.at())
+                    .mapToLong(History.Relinked::at).min().orElse(Long.MAX_VALUE));
+            List<Work> work = new ArrayList<>();
+            history.served.stream().filter(s -> s.token().equals(r.token()))
+                    .forEach(s -> work.add(new Work(s.node(), s.start(), s.end())));
+            history.streamed.stream().filter(m -> m.token().equals(r.token()))
+                    .forEach(m -> work.add(new Work(m.node(), m.start(), m.end())));
+            work.sort(Comparator.comparingLong(Work::from));
+            Work first = work.stream().filter(w -> w.node().equals(r.node()) && w.from() > r.at()).findFirst().orElse(null);
+            if (first == null || first.from() >= until) {
+                continue;
+            }
+            long end = until;
+            List<Work> stale = work.stream().filter(w -> !w.node().equals(r.node()) && w.from() > first.from()
+                    && w.from() < end).toList();
+            if (!stale.isEmpty()) {
+                violations.add(new Violation("one owner", r.token() + " relinked to " + r.node() + " at " + r.at()
+                        + ", served there at " + first.from() + ", then served by " + stale.get(0).node() + " at "
+                        + stale.get(0).from() + " (µs); " + stale.size() + " stale piece(s) of work before the next "
+                        + "fault or relink"));
+            }
+        }
         return violations;
     }
 

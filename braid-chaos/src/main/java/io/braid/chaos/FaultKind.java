@@ -12,11 +12,10 @@ enum FaultKind {
     REDIS_RESTART_EMPTY("redis-server restarted without its data (every key gone; same port)"),
     FLUSHALL("FLUSHALL while the logic election runs: right after the leader renewed its lease (even picks) "
             + "or at a random moment (odd picks)"),
-    CLIENT_KILL_PUBSUB("CLIENT KILL TYPE pubsub (every node's pub/sub connections dropped at once), repeated "
-            + "every 250 ms while a logic node (not the leader) is held stopped for TTL + 1 s, so its players "
-            + "are relinked while invalidations are being lost"),
-    BLACKHOLE("black-hole partition between one logic node and Redis (its proxy holds every byte, no socket "
-            + "closes) for TTL + 1-2 s, then restored"),
+    CLIENT_KILL_PUBSUB("CLIENT KILL TYPE pubsub (every node's pub/sub connections dropped at once), each time "
+            + "followed at once by a relink of a player (no stream) to another logic node, 4 times; then 2 s of play"),
+    BLACKHOLE("black-hole partition between one logic node (the one serving a player's open stream) and Redis "
+            + "(its proxy holds every byte, no socket closes) for TTL + 1-2 s, then restored"),
     CLUSTER_FAILOVER("CLUSTER FAILOVER: a master hands its slots to its replica (the master of the logic "
             + "election key, or another by the pick)"),
     CLUSTER_KILL_MASTER("kill -9 of a Cluster master; the cluster promotes its replica; the killed node "

@@ -36,6 +36,10 @@ final class History {
     record EpochSeen(String node, String service, long epoch, long at) {
     }
 
+    /** The orchestrator relinked a player to {@code node}; the relink was stored by {@code at}. */
+    record Relinked(String token, String node, long at) {
+    }
+
     /** A bot's call: {@code outcome} OK or the failure's code; {@code hung} when it never completed. */
     record BotCall(String token, long start, long end, long deadlineMicros, Code outcome, boolean hung) {
         boolean ok() {
@@ -59,6 +63,7 @@ final class History {
     final Queue<Handled> handled = new ConcurrentLinkedQueue<>();
     final Queue<Streamed> streamed = new ConcurrentLinkedQueue<>();
     final Queue<EpochSeen> epochs = new ConcurrentLinkedQueue<>();
+    final Queue<Relinked> relinked = new ConcurrentLinkedQueue<>();
     /** The bots' side of the streams: what was sent, answered, and how streams ended. */
     final StreamStats streamStats = new StreamStats();
     final Queue<BotCall> calls = new ConcurrentLinkedQueue<>();

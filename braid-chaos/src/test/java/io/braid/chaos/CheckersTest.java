@@ -112,6 +112,25 @@ class CheckersTest {
     }
 
     @Test
+    void aRelinkedPlayerServedAgainByItsOldOwnerIsAViolationUntilTheNextFault() {
+        History history = new History();
+        history.accept("S logic-1 player-5 100 110");
+        history.relinked.add(new History.Relinked("player-5", "logic-2", 200));
+        history.accept("S logic-1 player-5 190 195"); // in flight while the relink was made: fine
+        history.accept("S logic-2 player-5 300 310");
+        history.faults.add(new FaultRecord(2, FaultKind.KILL_LOGIC, "logic-2", 1_000, 1_010, 0, 2_000));
+        history.accept("S logic-1 player-5 1500 1510"); // after the next fault: the player may move
+        assertThat(Checkers.relinksHold(history)).isEmpty();
+
+        history.accept("S logic-1 player-5 400 410"); // a stale near cache sent it to the old owner
+        history.accept("S logic-1 player-5 500 510");
+        assertThat(Checkers.relinksHold(history)).singleElement().satisfies(v -> {
+            assertThat(v.checker()).isEqualTo("one owner");
+            assertThat(v.detail()).contains("player-5 relinked to logic-2", "served by logic-1 at 400", "2 stale");
+        });
+    }
+
+    @Test
     void anEpochANodeSawMayNeverGoDown() {
         History history = new History();
         history.accept("E logic-1 logic 0 10");
