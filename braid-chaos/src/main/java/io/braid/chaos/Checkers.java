@@ -54,6 +54,7 @@ final class Checkers {
         violations.addAll(oneOwner(history));
         violations.addAll(streamFence(history));
         violations.addAll(relinksHold(history));
+        violations.addAll(cutOffNodesWorkNot(history, settings.ttl().toNanos() / 1_000));
         violations.addAll(oneLeader(history.leaderships()));
         violations.addAll(epochsNeverDrop(history.epochs));
         violations.addAll(noLoss(history));
@@ -160,6 +161,34 @@ final class Checkers {
                         + ", served there at " + first.from() + ", then served by " + stale.get(0).node() + " at "
                         + stale.get(0).from() + " (µs); " + stale.size() + " stale piece(s) of work before the next "
                         + "fault or relink"));
+            }
+        }
+        return violations;
+    }
+
+    /**
+     * A node black-holed from Redis is nobody's owner once its registration may have expired: from
+     * the TTL after the cut (its last confirmed heartbeat came before the cut) until the link is
+     * restored, it does no work for any token, call or stream message. One violation per fault.
+     */
+    static List<Violation> cutOffNodesWorkNot(History history, long ttlMicros) {
+        List<Violation> violations = new ArrayList<>();
+        for (FaultRecord f : history.faults) {
+            if (f.kind() != FaultKind.BLACKHOLE) {
+                continue;
+            }
+            long from = f.injected() + ttlMicros;
+            List<Work> work = new ArrayList<>();
+            history.served.stream().filter(s -> s.node().equals(f.victim()) && s.start() >= from && s.start() < f.healed())
+                    .forEach(s -> work.add(new Work(s.token(), s.start(), s.end())));
+            history.streamed.stream().filter(m -> m.node().equals(f.victim()) && m.start() >= from
+                    && m.start() < f.healed()).forEach(m -> work.add(new Work(m.token() + " (stream " + m.stream() + ")",
+                    m.start(), m.end())));
+            work.sort(Comparator.comparingLong(Work::from));
+            if (!work.isEmpty()) {
+                violations.add(new Violation("one owner", f.victim() + ", cut off from Redis at " + f.injected()
+                        + " until " + f.healed() + ", worked for " + work.get(0).node() + " at " + work.get(0).from()
+                        + " (µs), over a TTL after the cut; " + work.size() + " piece(s) of work in all"));
             }
         }
         return violations;

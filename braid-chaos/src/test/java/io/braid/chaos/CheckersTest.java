@@ -131,6 +131,23 @@ class CheckersTest {
     }
 
     @Test
+    void aNodeCutOffFromRedisForATtlWorksForNobody() {
+        History history = new History();
+        history.faults.add(new FaultRecord(5, FaultKind.BLACKHOLE, "logic-1", 1_000, 5_000, 0, 6_000));
+        history.accept("S logic-1 player-1 2000 2010");     // within the TTL after the cut: may still be fenced late
+        history.accept("S logic-2 player-5 4000 4010");     // another node
+        history.accept("M logic-1 player-1 3 9 5500 5510"); // after the restore
+        assertThat(Checkers.cutOffNodesWorkNot(history, 2_000)).isEmpty();
+
+        history.accept("M logic-1 player-1 3 7 3500 3510"); // its open stream, two TTLs in
+        history.accept("S logic-1 player-2 4500 4510");
+        assertThat(Checkers.cutOffNodesWorkNot(history, 2_000)).singleElement().satisfies(v -> {
+            assertThat(v.checker()).isEqualTo("one owner");
+            assertThat(v.detail()).contains("logic-1", "player-1 (stream 3)", "2 piece(s)");
+        });
+    }
+
+    @Test
     void anEpochANodeSawMayNeverGoDown() {
         History history = new History();
         history.accept("E logic-1 logic 0 10");
