@@ -46,7 +46,7 @@ public final class ChaosRun {
                            Duration recoveryBound, Path workDir, boolean cluster) {
         public static Settings defaults(long seed, boolean longSchedule, Duration longDuration, Path workDir) {
             return new Settings(seed, longSchedule, longDuration, 16, 4, Duration.ofMillis(500), Duration.ofSeconds(2),
-                    Duration.ofMillis(1_500), Duration.ofSeconds(3), Duration.ofMillis(250), Duration.ofSeconds(2),
+                    Duration.ofMillis(1_500), Duration.ofSeconds(3), Duration.ofMillis(100), Duration.ofSeconds(2),
                     Duration.ofMillis(500), Duration.ofSeconds(30), workDir, false);
         }
 
