@@ -3,6 +3,7 @@ package io.braid.chaos;
 import com.google.protobuf.StringValue;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
+import io.braid.api.ClientStream;
 import io.braid.api.Code;
 import io.braid.runtime.Braid;
 import java.time.Duration;
@@ -20,10 +21,17 @@ import java.util.concurrent.locks.LockSupport;
  * again and again, one call at a time, each with a deadline. Every call goes to the history with
  * its start, end and outcome; a call that has not completed {@link #HUNG_AFTER} past its deadline
  * is recorded as hung and the bot moves on.
+ *
+ * <p>The first {@code streamers} bots also hold a stream ({@code tell}) open to their player's
+ * logic node (routed by token, like a call), sending a numbered message every
+ * {@link #STREAM_PACE} and waiting for its answer; when a stream ends (or an answer takes longer
+ * than the call deadline) the bot cancels it and opens the next. The nodes report every stream
+ * message they handle; the bots count what they sent and how streams ended.
  */
 final class Bots implements AutoCloseable {
     static final Duration HUNG_AFTER = Duration.ofSeconds(5);
     private static final long PACE_NANOS = TimeUnit.MILLISECONDS.toNanos(60);
+    static final Duration STREAM_PACE = Duration.ofMillis(100);
 
     private final Braid client;
     private final History history;
@@ -35,7 +43,7 @@ final class Bots implements AutoCloseable {
     private final AtomicLongArray okSinceMark;
     private volatile long markMicros = Long.MAX_VALUE;
 
-    Bots(Braid client, History history, int count, Duration deadline) {
+    Bots(Braid client, History history, int count, int streamers, Duration deadline) {
         this.client = client;
         this.history = history;
         this.deadline = deadline;
@@ -45,6 +53,9 @@ final class Bots implements AutoCloseable {
             tokens.add(token);
             int bot = i;
             threads.add(Thread.ofVirtual().name("bot-" + token).start(() -> play(bot, token)));
+            if (i < streamers) {
+                threads.add(Thread.ofVirtual().name("streamer-" + token).start(() -> stream(token)));
+            }
         }
     }
 
@@ -81,6 +92,43 @@ final class Bots implements AutoCloseable {
                 // recorded by whenComplete
             }
             LockSupport.parkNanos(PACE_NANOS); // a player's think time between actions
+        }
+    }
+
+    private void stream(String token) {
+        CallOptions options = CallOptions.DEFAULT.withTimeout(Duration.ofHours(1));
+        for (int k = 1; running.get(); k++) {
+            ClientStream<StringValue, StringValue> stream;
+            try {
+                stream = client.client().stream(ChaosNames.LOGIC, ChaosNames.STREAM, token, StringValue.parser(), options);
+            } catch (RuntimeException failed) {
+                history.streamStats.ended(BraidException.from(failed).code());
+                LockSupport.parkNanos(STREAM_PACE.toNanos());
+                continue;
+            }
+            history.streamStats.opened.incrementAndGet();
+            Code end = Code.OK;
+            try {
+                for (long seq = 1; running.get(); seq++) {
+                    stream.send(StringValue.of(k + "/" + seq)).get(deadline.toMillis(), TimeUnit.MILLISECONDS);
+                    history.streamStats.sent.incrementAndGet();
+                    if (stream.receive().get(deadline.toMillis(), TimeUnit.MILLISECONDS) == null) {
+                        break; // the node ended it OK
+                    }
+                    history.streamStats.answered.incrementAndGet();
+                    LockSupport.parkNanos(STREAM_PACE.toNanos());
+                }
+            } catch (TimeoutException e) {
+                end = Code.DEADLINE_EXCEEDED; // the bot gave up on this stream
+            } catch (Exception failed) {
+                end = BraidException.from(failed).code();
+            } finally {
+                stream.cancel();
+            }
+            if (running.get()) {
+                history.streamStats.ended(end);
+                LockSupport.parkNanos(STREAM_PACE.toNanos());
+            }
         }
     }
 

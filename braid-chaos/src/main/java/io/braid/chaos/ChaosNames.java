@@ -14,6 +14,18 @@ final class ChaosNames {
     static final String LEDGER_CHANNEL = "ledger";
     /** Channel consumed by the gateways: a second consumer group of the same topic (fan-out). */
     static final String AUDIT_CHANNEL = "audit";
+    /**
+     * Channel consumed by the logic nodes whose handler is slow (tens of ms a message): it lags
+     * behind the other two while the leaders trim the topic often.
+     */
+    static final String SLOW_CHANNEL = "slow";
+    /** Every channel of the topic; each must handle every acknowledged message. */
+    static final java.util.List<String> CHANNELS = java.util.List.of(LEDGER_CHANNEL, AUDIT_CHANNEL, SLOW_CHANNEL);
+    /**
+     * Logic stream method (token-sticky) some bots hold open: each message is {@code "k/seq"},
+     * the bot's k-th stream and the message's number in it; the node answers each one.
+     */
+    static final String STREAM = "tell";
     /** Header carrying the publisher's sequence number. */
     static final String SEQ_HEADER = "seq";
 

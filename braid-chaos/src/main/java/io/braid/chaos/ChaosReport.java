@@ -24,6 +24,9 @@ public final class ChaosReport {
     /** Per fault: when the last player whose calls failed in it was served again (wall micros), if any failed. */
     private final Map<Integer, Long> playersBack = new java.util.HashMap<>();
     private int duplicatesBeforeFaults;
+    /** Per data-loss fault: acknowledged messages lost with the store (summed over channels). */
+    private final Map<Integer, Integer> lostWithStore = new java.util.HashMap<>();
+    private final Map<String, List<History.Published>> lostByChannel;
     /** Per leader fault: when another logic node began to lead (wall micros). */
     private final Map<Integer, Long> newLeader = new java.util.HashMap<>();
 
@@ -35,6 +38,9 @@ public final class ChaosReport {
         this.runStart = runStart;
         this.runEnd = runEnd;
         this.faults = history.faults.stream().sorted(Comparator.comparingInt(FaultRecord::index)).toList();
+        this.lostByChannel = Checkers.lostWithTheStore(history);
+        lostByChannel.values().forEach(list -> list.forEach(p -> lostWithStore.merge(
+                Checkers.lostWith(p, faults).index(), 1, Integer::sum)));
         attribute();
     }
 
@@ -116,11 +122,14 @@ public final class ChaosReport {
         md.append("- cluster: ").append(settings.cluster()
                         ? "a Redis Cluster of 3 masters with 1 replica each (node timeout "
                         + ChaosRun.CLUSTER_NODE_TIMEOUT.toMillis() + " ms, no AOF)"
-                        : "1 redis-server (AOF, appendfsync always)").append(", 3 logic and 2 gateway JVMs, ")
-                .append(settings.bots()).append(" bots, 1 publisher (2 channels: ledger on logic, audit on gateways)\n");
+                        : "1 redis-server (AOF, appendfsync always; each node JVM reaches it through its own TCP proxy)")
+                .append(", 3 logic and 2 gateway JVMs, ").append(settings.bots()).append(" bots (")
+                .append(settings.streamers()).append(" of them also hold a stream to their logic node), 1 publisher "
+                        + "(3 channels: ledger and slow on logic, audit on gateways)\n");
         md.append("- timing: heartbeat ").append(settings.heartbeat().toMillis()).append(" ms, TTL ")
                 .append(settings.ttl().toMillis()).append(" ms, lease ").append(settings.lease().toMillis())
                 .append(" ms, redeliver after ").append(settings.redeliverAfter().toMillis())
+                .append(" ms, trim every ").append(settings.trimInterval().toMillis())
                 .append(" ms, call deadline ").append(settings.callDeadline().toMillis()).append(" ms + slack ")
                 .append(settings.deadlineSlack().toMillis()).append(" ms, recovery bound ")
                 .append(settings.recoveryBound().toSeconds()).append(" s after the fault is lifted\n\n");
@@ -129,10 +138,12 @@ public final class ChaosReport {
         md.append("Times in ms from the fault's injection. detect: discovery dropped the node (node faults) or the "
                 + "first bot call failed (Redis faults). players back: the last player whose calls failed was "
                 + "served again. recover: full service, every expected node (replacements included) registered "
-                + "and then every bot served again. new leader (leader faults): another logic node leads.\n\n");
+                + "and then every bot served again. new leader (leader faults): another logic node leads. lost with "
+                + "store (data-loss faults): acknowledged messages sent before the wipe and never handled, summed over "
+                + "the channels; counted, not violations.\n\n");
         md.append("| fault kind | count | detect median | detect max | new leader max | players back max | recover median "
-                + "| recover max | calls failed | duplicates |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| recover max | calls failed | duplicates | lost with store |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         Map<FaultKind, List<FaultRecord>> byKind = new EnumMap<>(FaultKind.class);
         faults.forEach(f -> byKind.computeIfAbsent(f.kind(), k -> new ArrayList<>()).add(f));
         byKind.forEach((kind, list) -> {
@@ -151,7 +162,8 @@ public final class ChaosReport {
                             .map(f -> (newLeader.get(f.index()) - f.injected()) / 1_000).sorted().toList())).append(" | ")
                     .append(max(back)).append(" | ")
                     .append(median(recover)).append(" | ").append(max(recover)).append(" | ")
-                    .append(failed).append(" | ").append(dups).append(" |\n");
+                    .append(failed).append(" | ").append(dups).append(" | ")
+                    .append(list.stream().mapToInt(f -> lostWithStore.getOrDefault(f.index(), 0)).sum()).append(" |\n");
         });
         md.append("\nFault kinds: ");
         md.append(byKind.keySet().stream().map(k -> "`" + k.name() + "` " + k.description).collect(Collectors.joining("; ")));
@@ -159,8 +171,8 @@ public final class ChaosReport {
 
         md.append("## Schedule\n\n");
         md.append("| # | at s | fault | victim | held ms | detect ms | new leader ms | players back ms | recover ms "
-                + "| calls failed | duplicates |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
+                + "| calls failed | duplicates | lost with store |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (FaultRecord f : faults) {
             md.append("| ").append(f.index()).append(" | ").append(String.format("%.1f", (f.injected() - runStart) / 1e6))
                     .append(" | ").append(f.kind().name()).append(" | ").append(f.victim()).append(" | ")
@@ -172,7 +184,8 @@ public final class ChaosReport {
                             : Long.toString((playersBack.get(f.index()) - f.injected()) / 1_000) : "-").append(" | ")
                     .append(f.recovered() == 0 ? "not within bound" : Long.toString((f.recovered() - f.injected()) / 1_000))
                     .append(" | ").append(failedCalls.getOrDefault(f.index(), 0)).append(" | ")
-                    .append(duplicates.getOrDefault(f.index(), 0)).append(" |\n");
+                    .append(duplicates.getOrDefault(f.index(), 0)).append(" | ")
+                    .append(lostWithStore.getOrDefault(f.index(), 0)).append(" |\n");
         }
 
         long ok = history.calls.stream().filter(History.BotCall::ok).count();
@@ -187,6 +200,12 @@ public final class ChaosReport {
                 .append(" failed, the slowest ").append(warmUp.stream().mapToLong(c -> c.end() - c.start()).max().orElse(0) / 1_000)
                 .append(" ms\n");
         md.append("- token calls served (logic handler runs): ").append(history.served.size()).append('\n');
+        History.StreamStats streams = history.streamStats;
+        md.append("- streams: ").append(streams.opened.get()).append(" opened by the bots, ").append(streams.sent.get())
+                .append(" messages sent, ").append(streams.answered.get()).append(" answered, ")
+                .append(history.streamed.size()).append(" handled by logic nodes; streams ended by code ")
+                .append(new java.util.TreeMap<>(streams.ended.entrySet().stream().collect(Collectors.toMap(
+                        e -> e.getKey().name(), e -> e.getValue().get())))).append('\n');
         history.leaderships().stream().collect(Collectors.groupingBy(History.Leadership::service,
                 java.util.TreeMap::new, Collectors.toList())).forEach((service, list) -> md.append("- leaderships of ")
                 .append(service).append(": ").append(list.size()).append(", epochs in order ")
@@ -200,11 +219,13 @@ public final class ChaosReport {
                 .append(" ms); a late call is excused only by the stall time inside it\n");
         md.append("- messages acknowledged to the publisher: ").append(history.published.size())
                 .append(" (publishes failed or unacknowledged: ").append(history.failedPublishes()).append(")\n");
-        for (String channel : List.of(ChaosNames.LEDGER_CHANNEL, ChaosNames.AUDIT_CHANNEL)) {
+        for (String channel : ChaosNames.CHANNELS) {
             List<History.Handled> on = history.handled.stream().filter(h -> h.channel().equals(channel)).toList();
             long distinct = on.stream().map(History.Handled::id).distinct().count();
             md.append("- channel ").append(channel).append(": ").append(on.size()).append(" deliveries handled, ")
-                    .append(distinct).append(" distinct, duplicates ").append(on.size() - distinct).append('\n');
+                    .append(distinct).append(" distinct, duplicates ").append(on.size() - distinct)
+                    .append(", lost with the store ").append(lostByChannel.getOrDefault(channel, List.of()).size())
+                    .append('\n');
         }
         md.append("- duplicates before the first fault: ").append(duplicatesBeforeFaults).append('\n');
 

@@ -8,6 +8,7 @@ import io.braid.testkit.Await;
 import io.braid.testkit.RedisCluster;
 import io.braid.testkit.RedisProbe;
 import io.braid.testkit.RedisServer;
+import io.braid.testkit.TcpProxy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -39,19 +40,20 @@ public final class ChaosRun {
     private static final String LEADER_KEY = "braid:{elect:" + ChaosNames.LOGIC + "}:leader";
 
     /** What a run is made of; {@link #defaults} are the ones the suite is measured with. */
-    public record Settings(long seed, boolean longSchedule, Duration longDuration, int bots, Duration heartbeat,
-                           Duration ttl, Duration lease, Duration redeliverAfter, Duration callDeadline,
-                           Duration deadlineSlack, Duration recoveryBound, Path workDir, boolean cluster) {
+    public record Settings(long seed, boolean longSchedule, Duration longDuration, int bots, int streamers,
+                           Duration heartbeat, Duration ttl, Duration lease, Duration redeliverAfter,
+                           Duration trimInterval, Duration callDeadline, Duration deadlineSlack,
+                           Duration recoveryBound, Path workDir, boolean cluster) {
         public static Settings defaults(long seed, boolean longSchedule, Duration longDuration, Path workDir) {
-            return new Settings(seed, longSchedule, longDuration, 16, Duration.ofMillis(500), Duration.ofSeconds(2),
-                    Duration.ofMillis(1_500), Duration.ofSeconds(3), Duration.ofSeconds(2), Duration.ofMillis(500),
-                    Duration.ofSeconds(30), workDir, false);
+            return new Settings(seed, longSchedule, longDuration, 16, 4, Duration.ofMillis(500), Duration.ofSeconds(2),
+                    Duration.ofMillis(1_500), Duration.ofSeconds(3), Duration.ofMillis(100), Duration.ofSeconds(2),
+                    Duration.ofMillis(500), Duration.ofSeconds(30), workDir, false);
         }
 
         /** The same run on a Redis Cluster of three masters with one replica each, instead of one redis-server. */
         public Settings withCluster(boolean onCluster) {
-            return new Settings(seed, longSchedule, longDuration, bots, heartbeat, ttl, lease, redeliverAfter,
-                    callDeadline, deadlineSlack, recoveryBound, workDir, onCluster);
+            return new Settings(seed, longSchedule, longDuration, bots, streamers, heartbeat, ttl, lease,
+                    redeliverAfter, trimInterval, callDeadline, deadlineSlack, recoveryBound, workDir, onCluster);
         }
     }
 
@@ -62,6 +64,8 @@ public final class ChaosRun {
     private final History history = new History();
     private final List<NodeProcess> live = new ArrayList<>();
     private final List<NodeProcess> gone = new ArrayList<>();
+    /** On one redis-server: each node's own proxy to it, which BLACKHOLE cuts. */
+    private final Map<NodeProcess, TcpProxy> proxies = new java.util.HashMap<>();
     /** REMOVED events the bots' node saw: node id and wall-clock micros. */
     private final Queue<Map.Entry<String, Long>> removals = new ConcurrentLinkedQueue<>();
     private int logicCount;
@@ -118,7 +122,7 @@ public final class ChaosRun {
             awaitFullMembership(Duration.ofSeconds(180));
             Await.until(Duration.ofSeconds(30), "a logic leader", () -> currentLeader().isPresent());
             List<String> tokens;
-            try (Bots bots = new Bots(control, history, settings.bots(), settings.callDeadline());
+            try (Bots bots = new Bots(control, history, settings.bots(), settings.streamers(), settings.callDeadline());
                  Publisher publisher = new Publisher(control.topic(ChaosNames.TOPIC), history)) {
                 tokens = bots.tokens();
                 bots.markRecoveryFrom(EventLog.nowMicros());
@@ -165,10 +169,22 @@ public final class ChaosRun {
 
     private NodeProcess startNode(String service, String id) {
         boolean logic = service.equals(ChaosNames.LOGIC);
-        NodeArgs args = new NodeArgs(controlUri, id, settings.heartbeat(), settings.ttl(), settings.lease(),
-                settings.redeliverAfter());
-        NodeProcess node = NodeProcess.start(logic ? LogicNodeMain.class : GatewayNodeMain.class, service, args,
-                settings.workDir(), history::accept);
+        TcpProxy proxy = cluster == null ? TcpProxy.to(redis.host(), redis.port()) : null;
+        NodeArgs args = new NodeArgs(proxy != null ? proxy.uri("redis") : controlUri, id, settings.heartbeat(),
+                settings.ttl(), settings.lease(), settings.redeliverAfter(), settings.trimInterval());
+        NodeProcess node;
+        try {
+            node = NodeProcess.start(logic ? LogicNodeMain.class : GatewayNodeMain.class, service, args,
+                    settings.workDir(), history::accept);
+        } catch (RuntimeException e) {
+            if (proxy != null) {
+                proxy.close();
+            }
+            throw e;
+        }
+        if (proxy != null) {
+            proxies.put(node, proxy);
+        }
         live.add(node);
         log.info("started {} (pid {})", id, node.pid());
         return node;
@@ -186,6 +202,7 @@ public final class ChaosRun {
                 node.kill();
                 live.remove(node);
                 gone.add(node);
+                closeProxy(node);
                 healed = EventLog.nowMicros();
                 startNode(node.service);
             }
@@ -213,6 +230,45 @@ public final class ChaosRun {
                 pause(fault.hold());
                 redis.resume();
                 healed = EventLog.nowMicros();
+            }
+            case REDIS_RESTART_EMPTY -> {
+                victim = "redis-server";
+                injected = EventLog.nowMicros();
+                redis.restartEmpty();
+                healed = EventLog.nowMicros();
+            }
+            case FLUSHALL -> {
+                victim = cluster != null ? "every master" : "redis-server";
+                if (fault.pick() % 2 == 0) {
+                    awaitLeaseRenewal(Duration.ofSeconds(2));
+                }
+                injected = EventLog.nowMicros();
+                if (cluster != null) {
+                    cluster.flushAll();
+                } else {
+                    redis.flushAll();
+                }
+                healed = EventLog.nowMicros();
+            }
+            case CLIENT_KILL_PUBSUB -> {
+                victim = "every node's pub/sub";
+                injected = EventLog.nowMicros();
+                relinkWhilePubsubIsDown(fault);
+                pause(fault.hold()); // the relinked players go on playing; their calls are watched
+                healed = EventLog.nowMicros();
+            }
+            case BLACKHOLE -> {
+                NodeProcess node = pickVictim(fault);
+                TcpProxy proxy = proxies.get(node);
+                if (proxy == null) {
+                    throw new IllegalStateException("BLACKHOLE needs the nodes' proxies (one redis-server)");
+                }
+                victim = node.nodeId;
+                injected = EventLog.nowMicros();
+                proxy.blackhole();
+                pause(fault.hold());
+                healed = EventLog.nowMicros();
+                proxy.restore();
             }
             case CLUSTER_FAILOVER -> {
                 RedisServer master = pickMaster(fault);
@@ -244,6 +300,17 @@ public final class ChaosRun {
         Optional<String> leader = currentLeader();
         List<NodeProcess> candidates = switch (fault.kind()) {
             case KILL_GATEWAY -> live.stream().filter(n -> n.service.equals(ChaosNames.GATEWAY)).toList();
+            case BLACKHOLE -> {
+                // the logic node that handled the latest message of a player's open stream (the pick
+                // says which player's), so the cut-off node has a stream to fence; else any logic node
+                String token = "player-" + (fault.pick() % Math.max(1, settings.streamers()) + 1);
+                Optional<String> streaming = history.streamed.stream().filter(m -> m.token().equals(token))
+                        .max(java.util.Comparator.comparingLong(History.Streamed::start)).map(History.Streamed::node);
+                List<NodeProcess> logic = live.stream().filter(n -> n.service.equals(ChaosNames.LOGIC)).toList();
+                List<NodeProcess> owner = logic.stream().filter(n -> streaming.map(n.nodeId::equals).orElse(false))
+                        .toList();
+                yield owner.isEmpty() ? logic : owner;
+            }
             case KILL_LEADER, STOP_LEADER -> live.stream()
                     .filter(n -> n.service.equals(ChaosNames.LOGIC) && leader.map(n.nodeId::equals).orElse(true)).toList();
             default -> live.stream()
@@ -253,6 +320,78 @@ public final class ChaosRun {
             throw new IllegalStateException("no candidate for " + fault.kind() + " among " + live);
         }
         return candidates.get(fault.pick() % candidates.size());
+    }
+
+    /** How often CLIENT_KILL_PUBSUB drops the pub/sub connections again while its node is held stopped. */
+    static final Duration PUBSUB_KILL_EVERY = Duration.ofMillis(250);
+
+    /** How many players CLIENT_KILL_PUBSUB moves while the invalidations are being lost. */
+    static final int RELINKED_PLAYERS = 4;
+
+    /**
+     * CLIENT KILL TYPE pubsub, then at once a player reconnects through another door: the bots'
+     * node relinks it to another logic node (as a gateway binding a token would), and again for
+     * {@link #RELINKED_PLAYERS} players that hold no stream, dropping the pub/sub connections
+     * before each relink; and once more after the last. Each relink is recorded: from when its new
+     * owner first served it, no other node may serve that player until the next fault.
+     */
+    private void relinkWhilePubsubIsDown(Schedule.Fault fault) throws Exception {
+        List<Node> logic = control.discover().nodes(ChaosNames.LOGIC).stream()
+                .filter(n -> n.state() == NodeState.ACTIVE).toList();
+        int players = settings.bots() - settings.streamers();
+        for (int i = 0; i < RELINKED_PLAYERS && players > 0 && logic.size() > 1; i++) {
+            String token = "player-" + (settings.streamers() + 1 + (fault.pick() + i) % players);
+            Optional<String> owner = history.served.stream().filter(s -> s.token().equals(token))
+                    .max(java.util.Comparator.comparingLong(History.Served::start)).map(History.Served::node);
+            List<Node> others = logic.stream().filter(n -> !owner.map(n.id()::equals).orElse(false)).toList();
+            Node target = others.get((fault.pick() + i) % others.size());
+            killPubsubClients();
+            control.linkCache().relinkAsync(token, target).get(5, TimeUnit.SECONDS);
+            history.relinked.add(new History.Relinked(token, target.id(), EventLog.nowMicros()));
+            log.info("relinked {} from {} to {}", token, owner.orElse("?"), target.id());
+        }
+        killPubsubClients();
+    }
+
+    /** CLIENT KILL TYPE pubsub on every node of the store: every pub/sub connection dropped at once. */
+    private void killPubsubClients() {
+        List<RedisServer> servers = cluster != null ? cluster.nodes() : List.of(redis);
+        for (RedisServer server : servers) {
+            try (RedisProbe probe = server.probe()) {
+                probe.command("CLIENT", "KILL", "TYPE", "pubsub");
+            } catch (RuntimeException e) {
+                log.warn("CLIENT KILL TYPE pubsub on {} failed: {}", server, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Waits (at most {@code bound}) until the logic leader has just renewed its lease: the leader
+     * key's PTTL jumps up between two reads. A FLUSHALL right then leaves the old leader the
+     * longest local lease while the key is gone.
+     */
+    private void awaitLeaseRenewal(Duration bound) {
+        long until = System.nanoTime() + bound.toNanos();
+        try (RedisProbe probe = cluster != null ? cluster.masterOf(LEADER_KEY).probe() : redis.probe()) {
+            long previous = Long.MAX_VALUE;
+            while (System.nanoTime() - until < 0) {
+                Object reply = probe.command("PTTL", LEADER_KEY);
+                long pttl = reply instanceof Number n ? n.longValue() : Long.parseLong(String.valueOf(reply));
+                if (previous != Long.MAX_VALUE && pttl > previous + 20) {
+                    return;
+                }
+                previous = pttl;
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+            }
+        }
+        log.info("no lease renewal seen within {} ms; FLUSHALL now", bound.toMillis());
+    }
+
+    private void closeProxy(NodeProcess node) {
+        TcpProxy proxy = proxies.remove(node);
+        if (proxy != null) {
+            proxy.close();
+        }
     }
 
     /** Even picks: the master holding the logic election; odd ones: any master. */
@@ -307,6 +446,7 @@ public final class ChaosRun {
                 log.warn("{} died while starting; starting it again. Its log:\n{}", node.nodeId, node.logTail());
                 live.remove(node);
                 gone.add(node);
+                closeProxy(node);
                 startNode(node.service, node.nodeId);
             }
         }
@@ -341,11 +481,16 @@ public final class ChaosRun {
                 .mapToLong(Map.Entry::getValue).min().orElse(0);
     }
 
-    /** Waits until every acknowledged message was handled on both channels, or the timeout. */
+    /**
+     * Waits until every acknowledged message that no data loss could have taken was handled on
+     * every channel, or the timeout.
+     */
     private void awaitMessagesHandled(Duration timeout) {
+        List<FaultRecord> losses = history.faults.stream().filter(f -> f.kind().losesData()).toList();
         Await.poll(timeout, () -> {
-            Set<String> acked = history.published.stream().map(History.Published::id).collect(Collectors.toSet());
-            for (String channel : List.of(ChaosNames.LEDGER_CHANNEL, ChaosNames.AUDIT_CHANNEL)) {
+            Set<String> acked = history.published.stream().filter(p -> Checkers.lostWith(p, losses) == null)
+                    .map(History.Published::id).collect(Collectors.toSet());
+            for (String channel : ChaosNames.CHANNELS) {
                 Set<String> seen = new HashSet<>();
                 history.handled.stream().filter(h -> h.channel().equals(channel)).forEach(h -> seen.add(h.id()));
                 if (!seen.containsAll(acked)) {
@@ -362,6 +507,10 @@ public final class ChaosRun {
         }
         gone.addAll(live);
         live.clear();
+        for (TcpProxy proxy : proxies.values()) {
+            proxy.close();
+        }
+        proxies.clear();
     }
 
     private static void pause(Duration duration) {

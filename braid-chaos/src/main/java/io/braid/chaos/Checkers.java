@@ -14,15 +14,22 @@ import java.util.stream.Collectors;
  * The definitions (also in the module README):
  *
  * <ol>
- *   <li><b>one owner</b>: a node <em>works</em> for a token while its handler runs, from the moment
- *   the handler starts (after the token gate, which refuses calls while the node is self-fenced)
- *   until it returns, minus the times the orchestrator held that node's process stopped
- *   (SIGSTOP sent .. SIGCONT sent): a frozen process does no work. Two different nodes working for
- *   one token at overlapping times is a violation.</li>
+ *   <li><b>one owner</b>: a node <em>works</em> for a token while its {@code act} handler runs, from
+ *   the moment the handler starts (after the token gate, which refuses calls while the node is
+ *   self-fenced) until it returns, and while it handles a message of the token's stream, minus the
+ *   times the orchestrator held that node's process stopped (SIGSTOP sent .. SIGCONT sent): a
+ *   frozen process does no work. Two different nodes working for one token at overlapping times is
+ *   a violation. So is a node handling a message of a token's stream after another node began to
+ *   work for that token later than the stream's first message on this node: the stream outlived
+ *   the node's ownership (its fence should have ended it).</li>
  *   <li><b>one leader</b>: a node leads over the span of its samples of {@code role() == LEADER}
  *   with one epoch; two such spans of different leaderships overlapping, or a later leadership
- *   with an epoch not above an earlier one, is a violation.</li>
- *   <li><b>no loss</b>: every acknowledged publish handled at least once on each channel.</li>
+ *   with an epoch not above an earlier one, is a violation. So is any node seeing the epoch go
+ *   down ({@code elector.epoch()} lower than a value it reported before).</li>
+ *   <li><b>no loss</b>: every acknowledged publish handled at least once on each channel, except
+ *   one <em>lost with the store</em>: sent before a data-loss fault (REDIS_RESTART_EMPTY,
+ *   FLUSHALL) had completed, and never handled on that channel. Those are counted, not
+ *   violations.</li>
  *   <li><b>deadlines</b>: every bot call after the warm-up completed within its deadline plus the
  *   slack plus the time the test JVM itself stalled during the call.</li>
  *   <li><b>healing</b>: after every fault, full service within the recovery bound.</li>
@@ -45,7 +52,11 @@ final class Checkers {
     static List<Violation> check(History history, ChaosRun.Settings settings, List<String> tokens) {
         List<Violation> violations = new ArrayList<>();
         violations.addAll(oneOwner(history));
+        violations.addAll(streamFence(history));
+        violations.addAll(relinksHold(history));
+        violations.addAll(cutOffNodesWorkNot(history, settings.ttl().toNanos() / 1_000));
         violations.addAll(oneLeader(history.leaderships()));
+        violations.addAll(epochsNeverDrop(history.epochs));
         violations.addAll(noLoss(history));
         violations.addAll(deadlines(history, settings));
         violations.addAll(healing(history));
@@ -59,6 +70,12 @@ final class Checkers {
         for (History.Served s : history.served) {
             for (Work w : workOf(s, frozen.getOrDefault(s.node(), List.of()))) {
                 byToken.computeIfAbsent(s.token(), t -> new ArrayList<>()).add(w);
+            }
+        }
+        for (History.Streamed m : history.streamed) {
+            History.Served asWork = new History.Served(m.node(), m.token(), m.start(), m.end());
+            for (Work w : workOf(asWork, frozen.getOrDefault(m.node(), List.of()))) {
+                byToken.computeIfAbsent(m.token(), t -> new ArrayList<>()).add(w);
             }
         }
         List<Violation> violations = new ArrayList<>();
@@ -77,6 +94,103 @@ final class Checkers {
                 open.add(w);
             }
         });
+        return violations;
+    }
+
+    /**
+     * A stream must not outlive its node's ownership: once another node has begun to work for the
+     * token (an {@code act} call or a stream message) after the stream's first message on this
+     * node, this node handles no more messages of that stream. One violation per stream, naming
+     * the first message handled too late and how many followed it.
+     */
+    static List<Violation> streamFence(History history) {
+        Map<String, List<Work>> byToken = new HashMap<>(); // every piece of work's start, by token
+        history.served.forEach(s -> byToken.computeIfAbsent(s.token(), t -> new ArrayList<>())
+                .add(new Work(s.node(), s.start(), s.end())));
+        history.streamed.forEach(m -> byToken.computeIfAbsent(m.token(), t -> new ArrayList<>())
+                .add(new Work(m.node(), m.start(), m.end())));
+        Map<String, List<History.Streamed>> streams = history.streamed.stream().collect(Collectors.groupingBy(
+                m -> m.token() + " stream " + m.stream() + " on " + m.node(), TreeMap::new, Collectors.toList()));
+        List<Violation> violations = new ArrayList<>();
+        streams.forEach((name, messages) -> {
+            messages.sort(Comparator.comparingLong(History.Streamed::start));
+            History.Streamed first = messages.get(0);
+            byToken.getOrDefault(first.token(), List.of()).stream()
+                    .filter(w -> !w.node().equals(first.node()) && w.from() > first.start())
+                    .min(Comparator.comparingLong(Work::from)).ifPresent(other -> {
+                        List<History.Streamed> late = messages.stream().filter(m -> m.start() > other.from()).toList();
+                        if (!late.isEmpty()) {
+                            violations.add(new Violation("one owner", name + ": message " + late.get(0).seq()
+                                    + " handled at " + late.get(0).start() + " after " + other.node()
+                                    + " began working for " + first.token() + " at " + other.from() + " (µs); "
+                                    + late.size() + " message(s) of this stream handled after that"));
+                        }
+                    });
+        });
+        return violations;
+    }
+
+    /**
+     * A relink moves a player for good: once the new owner has served the relinked player (a call
+     * or a stream message starting after the relink was stored), no other node may serve it until
+     * the next fault is injected or the player is relinked again. One violation per relink, naming
+     * the first stale piece of work and how many followed it.
+     */
+    static List<Violation> relinksHold(History history) {
+        List<Violation> violations = new ArrayList<>();
+        for (History.Relinked r : history.relinked) {
+            long until = history.faults.stream().mapToLong(FaultRecord::injected).filter(at -> at > r.at()).min()
+                    .orElse(Long.MAX_VALUE);
+            until = Math.min(until, history.relinked.stream().filter(o -> o.token().equals(r.token()) && o.at() > r.at())
+                    .mapToLong(History.Relinked::at).min().orElse(Long.MAX_VALUE));
+            List<Work> work = new ArrayList<>();
+            history.served.stream().filter(s -> s.token().equals(r.token()))
+                    .forEach(s -> work.add(new Work(s.node(), s.start(), s.end())));
+            history.streamed.stream().filter(m -> m.token().equals(r.token()))
+                    .forEach(m -> work.add(new Work(m.node(), m.start(), m.end())));
+            work.sort(Comparator.comparingLong(Work::from));
+            Work first = work.stream().filter(w -> w.node().equals(r.node()) && w.from() > r.at()).findFirst().orElse(null);
+            if (first == null || first.from() >= until) {
+                continue;
+            }
+            long end = until;
+            List<Work> stale = work.stream().filter(w -> !w.node().equals(r.node()) && w.from() > first.from()
+                    && w.from() < end).toList();
+            if (!stale.isEmpty()) {
+                violations.add(new Violation("one owner", r.token() + " relinked to " + r.node() + " at " + r.at()
+                        + ", served there at " + first.from() + ", then served by " + stale.get(0).node() + " at "
+                        + stale.get(0).from() + " (µs); " + stale.size() + " stale piece(s) of work before the next "
+                        + "fault or relink"));
+            }
+        }
+        return violations;
+    }
+
+    /**
+     * A node black-holed from Redis is nobody's owner once its registration may have expired: from
+     * the TTL after the cut (its last confirmed heartbeat came before the cut) until the link is
+     * restored, it does no work for any token, call or stream message. One violation per fault.
+     */
+    static List<Violation> cutOffNodesWorkNot(History history, long ttlMicros) {
+        List<Violation> violations = new ArrayList<>();
+        for (FaultRecord f : history.faults) {
+            if (f.kind() != FaultKind.BLACKHOLE) {
+                continue;
+            }
+            long from = f.injected() + ttlMicros;
+            List<Work> work = new ArrayList<>();
+            history.served.stream().filter(s -> s.node().equals(f.victim()) && s.start() >= from && s.start() < f.healed())
+                    .forEach(s -> work.add(new Work(s.token(), s.start(), s.end())));
+            history.streamed.stream().filter(m -> m.node().equals(f.victim()) && m.start() >= from
+                    && m.start() < f.healed()).forEach(m -> work.add(new Work(m.token() + " (stream " + m.stream() + ")",
+                    m.start(), m.end())));
+            work.sort(Comparator.comparingLong(Work::from));
+            if (!work.isEmpty()) {
+                violations.add(new Violation("one owner", f.victim() + ", cut off from Redis at " + f.injected()
+                        + " until " + f.healed() + ", worked for " + work.get(0).node() + " at " + work.get(0).from()
+                        + " (µs), over a TTL after the cut; " + work.size() + " piece(s) of work in all"));
+            }
+        }
         return violations;
     }
 
@@ -129,13 +243,73 @@ final class Checkers {
         return violations;
     }
 
-    static List<Violation> noLoss(History history) {
+    /**
+     * The epoch a node has seen never goes down: per node, in the order it reported them, every
+     * epoch is at least the highest one before it. One violation per drop.
+     */
+    static List<Violation> epochsNeverDrop(java.util.Collection<History.EpochSeen> epochs) {
         List<Violation> violations = new ArrayList<>();
+        epochs.stream().collect(Collectors.groupingBy(e -> e.service() + "|" + e.node(), TreeMap::new, Collectors.toList()))
+                .forEach((key, seen) -> {
+                    seen.sort(Comparator.comparingLong(History.EpochSeen::at));
+                    History.EpochSeen highest = null;
+                    for (History.EpochSeen e : seen) {
+                        if (highest != null && e.epoch() < highest.epoch()) {
+                            violations.add(new Violation("one leader", e.node() + " (" + e.service() + ") saw epoch "
+                                    + highest.epoch() + " at " + highest.at() + ", then the lower epoch " + e.epoch()
+                                    + " at " + e.at() + " (µs)"));
+                        }
+                        if (highest == null || e.epoch() > highest.epoch()) {
+                            highest = e;
+                        }
+                    }
+                });
+        return violations;
+    }
+
+    /**
+     * The data-loss fault a message may have been lost with: the first REDIS_RESTART_EMPTY or
+     * FLUSHALL that completed after the publish was sent (its write may have come before the wipe),
+     * or null when the message was sent after every data loss had completed.
+     */
+    static FaultRecord lostWith(History.Published message, java.util.Collection<FaultRecord> faults) {
+        FaultRecord first = null;
+        for (FaultRecord f : faults) {
+            if (f.kind().losesData() && message.sentAt() < f.healed() && (first == null || f.healed() < first.healed())) {
+                first = f;
+            }
+        }
+        return first;
+    }
+
+    /**
+     * Messages lost with the store, per channel: acknowledged, never handled on that channel, and
+     * {@link #lostWith sent before a data loss completed}. Counted in the report, not violations.
+     */
+    static Map<String, List<History.Published>> lostWithTheStore(History history) {
+        Map<String, Set<String>> seen = handledIds(history);
+        Map<String, List<History.Published>> lost = new TreeMap<>();
+        for (String channel : ChaosNames.CHANNELS) {
+            Set<String> handled = seen.getOrDefault(channel, Set.of());
+            lost.put(channel, history.published.stream()
+                    .filter(p -> !handled.contains(p.id()) && lostWith(p, history.faults) != null).toList());
+        }
+        return lost;
+    }
+
+    private static Map<String, Set<String>> handledIds(History history) {
         Map<String, Set<String>> seen = new HashMap<>();
         history.handled.forEach(h -> seen.computeIfAbsent(h.channel(), c -> new java.util.HashSet<>()).add(h.id()));
-        for (String channel : List.of(ChaosNames.LEDGER_CHANNEL, ChaosNames.AUDIT_CHANNEL)) {
+        return seen;
+    }
+
+    static List<Violation> noLoss(History history) {
+        List<Violation> violations = new ArrayList<>();
+        Map<String, Set<String>> seen = handledIds(history);
+        for (String channel : ChaosNames.CHANNELS) {
             Set<String> handled = seen.getOrDefault(channel, Set.of());
-            List<History.Published> lost = history.published.stream().filter(p -> !handled.contains(p.id())).toList();
+            List<History.Published> lost = history.published.stream()
+                    .filter(p -> !handled.contains(p.id()) && lostWith(p, history.faults) == null).toList();
             lost.stream().limit(MAX_LISTED).forEach(p -> violations.add(new Violation("no loss",
                     "message " + p.id() + " (seq " + p.seq() + ") acknowledged but never handled on " + channel)));
             if (lost.size() > MAX_LISTED) {

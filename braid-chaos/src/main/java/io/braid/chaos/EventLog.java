@@ -15,6 +15,9 @@ import java.time.Instant;
  * L node service epoch fromMicros toMicros this node saw itself LEADER of its service with this epoch
  *                                          over [from, to] (repeated while it lasts; the last wins)
  * H node channel messageId seq atMicros deliveryCount   a message handled (then acknowledged)
+ * M node token stream seq startMicros endMicros   a stream message of a token handled: the
+ *                                          handler began on it at start and was done at end
+ * E node service epoch atMicros            the election epoch this node has seen changed to epoch
  * </pre>
  *
  * Thread-safe: lines never interleave.
@@ -24,6 +27,8 @@ final class EventLog {
     static final String SERVED = "S";
     static final String LEADING = "L";
     static final String HANDLED = "H";
+    static final String STREAMED = "M";
+    static final String EPOCH = "E";
 
     private final PrintStream out;
     private final String node;
@@ -54,6 +59,14 @@ final class EventLog {
 
     void handled(String channel, String messageId, String seq, long atMicros, int deliveryCount) {
         line(HANDLED + " " + node + " " + channel + " " + messageId + " " + seq + " " + atMicros + " " + deliveryCount);
+    }
+
+    void streamed(String token, String stream, String seq, long startMicros, long endMicros) {
+        line(STREAMED + " " + node + " " + token + " " + stream + " " + seq + " " + startMicros + " " + endMicros);
+    }
+
+    void epoch(long epoch, long atMicros) {
+        line(EPOCH + " " + node + " " + service + " " + epoch + " " + atMicros);
     }
 
     private void line(String line) {

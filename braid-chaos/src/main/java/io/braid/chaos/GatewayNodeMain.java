@@ -25,7 +25,7 @@ public final class GatewayNodeMain {
         ChannelOptions audit = ChannelOptions.DEFAULT.withStartAt(ChannelOptions.StartPosition.EARLIEST)
                 .withRedeliverAfter(args.redeliverAfter()).withMaxDeliveries(1_000);
         Braid.Builder settings = Braid.builder().service(ChaosNames.GATEWAY).nodeId(args.nodeId()).ioThreads(1);
-        args.controlPlane(settings).heartbeat(args.heartbeat(), args.ttl()).lease(args.lease())
+        args.controlPlane(settings)
                 .shutdownGrace(java.time.Duration.ofSeconds(2))
                 .handleAsync(ChaosNames.PLAY, StringValue.parser(), (ctx, request) -> self.thenCompose(braid -> braid
                         .invoke(ChaosNames.LOGIC, ChaosNames.ACT, request.getValue(), request, StringValue.parser(),

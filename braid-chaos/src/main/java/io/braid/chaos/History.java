@@ -25,6 +25,21 @@ final class History {
     record Handled(String node, String channel, String id, String seq, long at, int deliveryCount) {
     }
 
+    /**
+     * A node handled message {@code seq} of a token's stream ({@code stream}: the bot's k-th
+     * stream of that token), from {@code start} to {@code end}.
+     */
+    record Streamed(String node, String token, String stream, String seq, long start, long end) {
+    }
+
+    /** The election epoch a node has seen changed to {@code epoch} at {@code at}. */
+    record EpochSeen(String node, String service, long epoch, long at) {
+    }
+
+    /** The orchestrator relinked a player to {@code node}; the relink was stored by {@code at}. */
+    record Relinked(String token, String node, long at) {
+    }
+
     /** A bot's call: {@code outcome} OK or the failure's code; {@code hung} when it never completed. */
     record BotCall(String token, long start, long end, long deadlineMicros, Code outcome, boolean hung) {
         boolean ok() {
@@ -32,8 +47,8 @@ final class History {
         }
     }
 
-    /** A publish the store acknowledged with {@code id}. */
-    record Published(String seq, String id, long ackedAt) {
+    /** A publish sent at {@code sentAt} that the store acknowledged with {@code id} at {@code ackedAt}. */
+    record Published(String seq, String id, long sentAt, long ackedAt) {
     }
 
     /** The orchestrator JVM was unable to run from {@code from} to {@code to}. */
@@ -46,6 +61,11 @@ final class History {
 
     final Queue<Served> served = new ConcurrentLinkedQueue<>();
     final Queue<Handled> handled = new ConcurrentLinkedQueue<>();
+    final Queue<Streamed> streamed = new ConcurrentLinkedQueue<>();
+    final Queue<EpochSeen> epochs = new ConcurrentLinkedQueue<>();
+    final Queue<Relinked> relinked = new ConcurrentLinkedQueue<>();
+    /** The bots' side of the streams: what was sent, answered, and how streams ended. */
+    final StreamStats streamStats = new StreamStats();
     final Queue<BotCall> calls = new ConcurrentLinkedQueue<>();
     final Queue<Published> published = new ConcurrentLinkedQueue<>();
     final Queue<Frozen> frozen = new ConcurrentLinkedQueue<>();
@@ -70,6 +90,9 @@ final class History {
                         Long.parseLong(f[5])));
                 case EventLog.HANDLED -> handled.add(new Handled(f[1], f[2], f[3], f[4], Long.parseLong(f[5]),
                         Integer.parseInt(f[6])));
+                case EventLog.STREAMED -> streamed.add(new Streamed(f[1], f[2], f[3], f[4], Long.parseLong(f[5]),
+                        Long.parseLong(f[6])));
+                case EventLog.EPOCH -> epochs.add(new EpochSeen(f[1], f[2], Long.parseLong(f[3]), Long.parseLong(f[4])));
                 default -> {
                 }
             }
@@ -85,6 +108,19 @@ final class History {
 
     synchronized List<Leadership> leaderships() {
         return new ArrayList<>(leaderships.values());
+    }
+
+    /** Counters of the bots' streams, for the report. Thread-safe. */
+    static final class StreamStats {
+        final java.util.concurrent.atomic.AtomicLong opened = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong sent = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong answered = new java.util.concurrent.atomic.AtomicLong();
+        /** How streams ended, by code (a bot opens a new one after each). */
+        final Map<Code, java.util.concurrent.atomic.AtomicLong> ended = new java.util.concurrent.ConcurrentHashMap<>();
+
+        void ended(Code code) {
+            ended.computeIfAbsent(code, c -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        }
     }
 
     void publishFailed() {

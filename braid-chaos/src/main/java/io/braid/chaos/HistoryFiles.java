@@ -22,6 +22,14 @@ final class HistoryFiles {
                 l -> l.node() + "\t" + l.service() + "\t" + l.epoch() + "\t" + l.from() + "\t" + l.to());
         write(dir.resolve("handled.tsv"), "node\tchannel\tid\tseq\tat\tdeliveryCount", history.handled,
                 h -> h.node() + "\t" + h.channel() + "\t" + h.id() + "\t" + h.seq() + "\t" + h.at() + "\t" + h.deliveryCount());
+        write(dir.resolve("streamed.tsv"), "node\ttoken\tstream\tseq\tstart\tend", history.streamed,
+                m -> m.node() + "\t" + m.token() + "\t" + m.stream() + "\t" + m.seq() + "\t" + m.start() + "\t" + m.end());
+        write(dir.resolve("epochs.tsv"), "node\tservice\tepoch\tat", history.epochs,
+                e -> e.node() + "\t" + e.service() + "\t" + e.epoch() + "\t" + e.at());
+        write(dir.resolve("published.tsv"), "seq\tid\tsentAt\tackedAt", history.published,
+                p -> p.seq() + "\t" + p.id() + "\t" + p.sentAt() + "\t" + p.ackedAt());
+        write(dir.resolve("relinked.tsv"), "token\tnode\tat", history.relinked,
+                r -> r.token() + "\t" + r.node() + "\t" + r.at());
         write(dir.resolve("faults.tsv"), "index\tkind\tvictim\tinjected\thealed\tdetected\trecovered", history.faults,
                 f -> f.index() + "\t" + f.kind() + "\t" + f.victim() + "\t" + f.injected() + "\t" + f.healed() + "\t"
                         + f.detected() + "\t" + f.recovered());

@@ -11,7 +11,8 @@ import java.util.concurrent.locks.LockSupport;
  * the clock, the role and the clock again took under {@link #MAX_SAMPLE_MICROS} µs: a process
  * frozen in the middle of a sample cannot stretch its leadership into the time it was frozen.
  * Reports the interval {@code [first, last]} sample of each epoch every {@link #REPORT_MILLIS} ms
- * while it lasts, and once more when it ends.
+ * while it lasts, and once more when it ends. Also reports every change of {@link Elector#epoch()}
+ * (the epoch this node has seen, leader or not), so a checker can tell whether it ever went down.
  */
 final class LeadershipSampler implements AutoCloseable {
     static final long PERIOD_MILLIS = 5;
@@ -34,11 +35,16 @@ final class LeadershipSampler implements AutoCloseable {
         long from = 0;
         long to = 0;
         long reportedAt = 0;
+        long seen = -1;
         while (running) {
             long before = EventLog.nowMicros();
             boolean leads = elector.role() == Role.LEADER;
             long seenEpoch = elector.epoch();
             long after = EventLog.nowMicros();
+            if (seenEpoch != seen) {
+                log.epoch(seenEpoch, after);
+                seen = seenEpoch;
+            }
             if (after - before <= MAX_SAMPLE_MICROS) {
                 if (leads && seenEpoch == epoch) {
                     to = before;

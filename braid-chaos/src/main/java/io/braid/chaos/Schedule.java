@@ -75,6 +75,8 @@ final class Schedule {
             case STOP_NODE -> timing.ttl().plusSeconds(1);
             case STOP_LEADER -> timing.lease().plusSeconds(1);
             case REDIS_PAUSE -> Duration.ofMillis(1_000 + random.nextInt(2_000));
+            case CLIENT_KILL_PUBSUB -> Duration.ofSeconds(2);
+            case BLACKHOLE -> timing.ttl().plusMillis(1_000 + random.nextInt(1_000));
             default -> Duration.ZERO;
         };
         return new Fault(kind, gap, hold, random.nextInt(1_000));

@@ -56,15 +56,136 @@ class CheckersTest {
     @Test
     void anAcknowledgedMessageNotHandledOnEveryChannelIsLostButDuplicatesAreNot() {
         History history = new History();
-        history.published.add(new History.Published("1", "1-0", 10));
-        history.published.add(new History.Published("2", "2-0", 20));
+        history.published.add(new History.Published("1", "1-0", 9, 10));
+        history.published.add(new History.Published("2", "2-0", 19, 20));
         history.accept("H logic-1 ledger 1-0 1 30 1");
         history.accept("H logic-2 ledger 1-0 1 40 2");
         history.accept("H logic-2 ledger 2-0 2 50 1");
         history.accept("H gateway-1 audit 2-0 2 50 1");
+        history.accept("H logic-3 slow 1-0 1 60 1");
+        history.accept("H logic-3 slow 2-0 2 70 1");
 
         assertThat(Checkers.noLoss(history)).singleElement()
                 .satisfies(v -> assertThat(v.detail()).contains("1-0", "audit"));
+    }
+
+    @Test
+    void aStreamMessageIsWorkForItsTokenLikeACall() {
+        History history = new History();
+        history.accept("S logic-1 player-1 100 200");
+        history.accept("M logic-1 player-1 1 1 210 220"); // the owner's own stream: fine
+        history.accept("M logic-2 player-2 1 1 150 160"); // another token: fine
+        assertThat(Checkers.oneOwner(history)).isEmpty();
+
+        history.accept("M logic-2 player-1 1 1 150 160"); // inside logic-1's call
+        assertThat(Checkers.oneOwner(history)).singleElement()
+                .satisfies(v -> assertThat(v.detail()).contains("player-1", "logic-1", "logic-2"));
+    }
+
+    @Test
+    void aStreamHandledAfterAnotherNodeTookThePlayerOverIsAViolation() {
+        History history = new History();
+        // logic-1 serves player-1's stream 3; logic-2 then serves a call of player-1; logic-1 goes on
+        // handling the old stream (never at the same instant as logic-2: only the fence rule sees it).
+        history.accept("M logic-1 player-1 3 1 100 110");
+        history.accept("M logic-1 player-1 3 2 200 210");
+        history.accept("S logic-2 player-1 300 310");
+        assertThat(Checkers.streamFence(history)).isEmpty();
+        assertThat(Checkers.oneOwner(history)).isEmpty();
+
+        history.accept("M logic-1 player-1 3 3 400 410");
+        history.accept("M logic-1 player-1 3 4 500 510");
+        assertThat(Checkers.streamFence(history)).singleElement().satisfies(v -> {
+            assertThat(v.checker()).isEqualTo("one owner");
+            assertThat(v.detail()).contains("player-1 stream 3 on logic-1", "message 3", "logic-2", "2 message(s)");
+        });
+    }
+
+    @Test
+    void aNewStreamOnAnEarlierOwnerAfterTheTokenCameBackIsNotAViolation() {
+        History history = new History();
+        history.accept("M logic-1 player-1 1 1 100 110");
+        history.accept("S logic-2 player-1 300 310"); // stream 1 ended before; the player moved
+        history.accept("S logic-1 player-1 500 510"); // and came back (logic-2 died)
+        history.accept("M logic-1 player-1 2 1 600 610"); // a new stream: fine
+        assertThat(Checkers.streamFence(history)).isEmpty();
+    }
+
+    @Test
+    void aRelinkedPlayerServedAgainByItsOldOwnerIsAViolationUntilTheNextFault() {
+        History history = new History();
+        history.accept("S logic-1 player-5 100 110");
+        history.relinked.add(new History.Relinked("player-5", "logic-2", 200));
+        history.accept("S logic-1 player-5 190 195"); // in flight while the relink was made: fine
+        history.accept("S logic-2 player-5 300 310");
+        history.faults.add(new FaultRecord(2, FaultKind.KILL_LOGIC, "logic-2", 1_000, 1_010, 0, 2_000));
+        history.accept("S logic-1 player-5 1500 1510"); // after the next fault: the player may move
+        assertThat(Checkers.relinksHold(history)).isEmpty();
+
+        history.accept("S logic-1 player-5 400 410"); // a stale near cache sent it to the old owner
+        history.accept("S logic-1 player-5 500 510");
+        assertThat(Checkers.relinksHold(history)).singleElement().satisfies(v -> {
+            assertThat(v.checker()).isEqualTo("one owner");
+            assertThat(v.detail()).contains("player-5 relinked to logic-2", "served by logic-1 at 400", "2 stale");
+        });
+    }
+
+    @Test
+    void aNodeCutOffFromRedisForATtlWorksForNobody() {
+        History history = new History();
+        history.faults.add(new FaultRecord(5, FaultKind.BLACKHOLE, "logic-1", 1_000, 5_000, 0, 6_000));
+        history.accept("S logic-1 player-1 2000 2010");     // within the TTL after the cut: may still be fenced late
+        history.accept("S logic-2 player-5 4000 4010");     // another node
+        history.accept("M logic-1 player-1 3 9 5500 5510"); // after the restore
+        assertThat(Checkers.cutOffNodesWorkNot(history, 2_000)).isEmpty();
+
+        history.accept("M logic-1 player-1 3 7 3500 3510"); // its open stream, two TTLs in
+        history.accept("S logic-1 player-2 4500 4510");
+        assertThat(Checkers.cutOffNodesWorkNot(history, 2_000)).singleElement().satisfies(v -> {
+            assertThat(v.checker()).isEqualTo("one owner");
+            assertThat(v.detail()).contains("logic-1", "player-1 (stream 3)", "2 piece(s)");
+        });
+    }
+
+    @Test
+    void anEpochANodeSawMayNeverGoDown() {
+        History history = new History();
+        history.accept("E logic-1 logic 0 10");
+        history.accept("E logic-1 logic 3 20");
+        history.accept("E logic-1 logic 4 30");
+        history.accept("E logic-2 logic 1 40"); // another node that has only seen 1: no drop for it
+        history.accept("E gateway-1 gateway 1 50");
+        assertThat(Checkers.epochsNeverDrop(history.epochs)).isEmpty();
+
+        history.accept("E logic-1 logic 1 60"); // e.g. adopted after the store lost the epoch
+        assertThat(Checkers.epochsNeverDrop(history.epochs)).singleElement().satisfies(v -> {
+            assertThat(v.checker()).isEqualTo("one leader");
+            assertThat(v.detail()).contains("logic-1", "epoch 4", "lower epoch 1");
+        });
+    }
+
+    @Test
+    void aMessageSentBeforeTheStoreLostItsDataIsLostWithTheStoreAndOneSentAfterIsLost() {
+        History history = new History();
+        history.faults.add(new FaultRecord(1, FaultKind.FLUSHALL, "redis-server", 1_000, 1_010, 0, 5_000));
+        history.faults.add(new FaultRecord(2, FaultKind.KILL_LOGIC, "logic-1", 2_000, 2_010, 0, 6_000));
+        history.published.add(new History.Published("1", "1-0", 900, 950));     // acked before the flush
+        history.published.add(new History.Published("2", "2-0", 1_005, 1_020)); // sent while it ran
+        history.published.add(new History.Published("3", "3-0", 1_100, 1_120)); // after it: must arrive
+        for (String channel : ChaosNames.CHANNELS) {
+            history.accept("H node " + channel + " 3-0 3 1200 1");
+        }
+        assertThat(Checkers.noLoss(history)).isEmpty();
+        assertThat(Checkers.lostWithTheStore(history).get(ChaosNames.SLOW_CHANNEL))
+                .extracting(History.Published::id).containsExactly("1-0", "2-0");
+        assertThat(Checkers.lostWith(history.published.peek(), history.faults)).extracting(FaultRecord::index)
+                .isEqualTo(1);
+
+        history.published.add(new History.Published("4", "4-0", 1_300, 1_320));
+        history.accept("H node ledger 4-0 4 1400 1");
+        history.accept("H node audit 4-0 4 1400 1");
+        assertThat(Checkers.noLoss(history)).singleElement()
+                .satisfies(v -> assertThat(v.detail()).contains("4-0", ChaosNames.SLOW_CHANNEL));
     }
 
     @Test
