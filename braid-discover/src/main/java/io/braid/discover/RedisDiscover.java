@@ -104,6 +104,11 @@ public final class RedisDiscover implements Discover {
     /** When the last confirmed heartbeat (or first registration) was sent; only moves forward. */
     private final java.util.concurrent.atomic.AtomicLong lastHeartbeatOkNanos =
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+    /** When the last registration lapse ended (System.nanoTime); meaningful once {@code lapsed}. */
+    private volatile long lapseEndedNanos;
+    private volatile boolean lapsed;
+    /** A TTL passed without a confirmed heartbeat; the lapse ends with the next confirmed one. */
+    private volatile boolean lapsePending;
     private boolean heartbeatFailing;
     private boolean resyncFailing;
 
@@ -253,9 +258,43 @@ public final class RedisDiscover implements Discover {
         return Duration.ofNanos(System.nanoTime() - lastHeartbeatOkNanos.get());
     }
 
+    /**
+     * How long ago this instance came back from its last registration lapse, or null if it never
+     * had one. A lapse is a time in which the cluster may have taken this node for gone and given
+     * its players to other nodes: a TTL passed without a confirmed heartbeat (the process was
+     * frozen, or cut off from Redis; it ends with the next confirmed heartbeat), or a heartbeat
+     * found its record missing (Redis lost it: a restart without data, FLUSHALL, a failover). The
+     * self-fence reads this to keep work that was routed here before the lapse from running after it.
+     */
+    public Duration sinceRegistrationLapse() {
+        return lapsed ? Duration.ofNanos(System.nanoTime() - lapseEndedNanos) : null;
+    }
+
     /** Notes a heartbeat sent at {@code sentNanos} as confirmed, unless a later one was confirmed first. */
     private void heartbeatConfirmed(long sentNanos) {
         lastHeartbeatOkNanos.accumulateAndGet(sentNanos, (held, sent) -> sent - held > 0 ? sent : held);
+        if (lapsePending) {
+            lapsePending = false;
+            registrationLapsed("no heartbeat was confirmed for over the TTL");
+        }
+    }
+
+    /**
+     * Notes a possible lapse when a TTL has passed since the last confirmed heartbeat was sent: its
+     * record may have expired. Checked when a heartbeat is due and when one fails, not from the
+     * confirmations: a heartbeat held in a dead link and run by Redis later carries its early send
+     * time, though the record may have expired before it ran.
+     */
+    private void checkForLapse() {
+        if (System.nanoTime() - lastHeartbeatOkNanos.get() > ttl.toNanos()) {
+            lapsePending = true;
+        }
+    }
+
+    private void registrationLapsed(String why) {
+        lapseEndedNanos = System.nanoTime();
+        lapsed = true;
+        log.warn("the registration of this node lapsed ({}): its players may have moved; token work waits", why);
     }
 
     private CompletableFuture<Long> writeRecord(Registration registration) {
@@ -271,6 +310,7 @@ public final class RedisDiscover implements Discover {
     }
 
     private void heartbeatAll() {
+        checkForLapse();
         if (registered.isEmpty()) {
             heartbeatConfirmed(System.nanoTime());
             return;
@@ -282,6 +322,7 @@ public final class RedisDiscover implements Discover {
             writes.add(writeRecord(registration).thenCompose(existed -> {
                 if (existed == 0L) {
                     // Redis lost our record (restart without data, flush, failover): we are back now.
+                    registrationLapsed("its record was gone from Redis");
                     log.info("re-registered {} in service {} (its record was gone from Redis)", node.id(), node.service());
                     return redis.async().sadd(SERVICES_KEY, node.service())
                             .thenCompose(x -> redis.async().publish(EVENTS_CHANNEL, node.service()));

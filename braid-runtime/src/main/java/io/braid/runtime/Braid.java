@@ -98,7 +98,7 @@ public final class Braid implements AutoCloseable {
     private final Deque<AutoCloseable> closeOrder;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set first thing in close(): token calls are refused from then on (see the token gate). */
-    private final AtomicBoolean fenced;
+    private final SelfFence fence;
     /** The drain under way, or null; a drain that could not start is cleared again. */
     private final java.util.concurrent.atomic.AtomicReference<CompletableFuture<Void>> drained =
             new java.util.concurrent.atomic.AtomicReference<>();
@@ -110,7 +110,7 @@ public final class Braid implements AutoCloseable {
 
     private Braid(Node node, RpcServer server, RpcClient client, Discover discover, Elector elector, LinkCache links,
                   Pubsub pubsub, Monitoring monitoring, Duration drainTimeout, Deque<AutoCloseable> closeOrder,
-                  AtomicBoolean fenced) {
+                  SelfFence fence) {
         this.node = node;
         this.server = server;
         this.client = client;
@@ -121,7 +121,7 @@ public final class Braid implements AutoCloseable {
         this.monitoring = monitoring;
         this.drainTimeout = drainTimeout;
         this.closeOrder = closeOrder;
-        this.fenced = fenced;
+        this.fence = fence;
     }
 
     public static Builder builder() {
@@ -344,7 +344,7 @@ public final class Braid implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        fenced.set(true);
+        fence.close();
         try {
             log.info("braid node {} ({}) closing", node.id(), node.service());
             runHooks(beforeStop, hook -> hook.accept(this));
@@ -416,14 +416,6 @@ public final class Braid implements AutoCloseable {
 
     /** How long a pub-sub channel's read blocks waiting for messages (XREADGROUP BLOCK), in ms. */
     static final long PUBSUB_BLOCK_MILLIS = 500;
-
-    /**
-     * How long after the last confirmed heartbeat was sent the node stops serving token calls:
-     * {@code ttl - ttl/3}. See {@link Builder#heartbeat(Duration, Duration)} for why.
-     */
-    static Duration fenceWindow(Duration ttl) {
-        return ttl.minus(ttl.dividedBy(3));
-    }
 
     /** Settings of a node; each setter validates at once, {@link #start()} checks the whole. */
     public static final class Builder {
@@ -766,7 +758,7 @@ public final class Braid implements AutoCloseable {
         private void checkCombinedSettings() {
             if (heartbeat.compareTo(ttl.dividedBy(3)) > 0) {
                 throw new IllegalStateException("heartbeat (" + heartbeat + ") must be at most ttl/3 (" + ttl.dividedBy(3)
-                        + " for ttl " + ttl + "): the node fences itself after ttl - ttl/3 (" + fenceWindow(ttl)
+                        + " for ttl " + ttl + "): the node fences itself after ttl - ttl/3 (" + SelfFence.window(ttl)
                         + ") without a confirmed heartbeat, and needs the rest of that window for one heartbeat's"
                         + " round trip, or a healthy node refuses token calls at every heartbeat");
             }
@@ -866,14 +858,9 @@ public final class Braid implements AutoCloseable {
                 codecs.forEach(serverSettings::codec);
                 // Self-fencing: stop serving players before the cluster could give them to another node,
                 // and from the moment close() begins.
-                AtomicBoolean fenced = new AtomicBoolean();
-                if (discover instanceof RedisDiscover redisDiscover) {
-                    Duration fenceAfter = fenceWindow(ttl);
-                    serverSettings.tokenGate(() -> !fenced.get()
-                            && redisDiscover.sinceLastHeartbeat().compareTo(fenceAfter) < 0);
-                } else {
-                    serverSettings.tokenGate(() -> !fenced.get());
-                }
+                SelfFence fence = discover instanceof RedisDiscover redisDiscover
+                        ? SelfFence.of(redisDiscover, heartbeat, ttl) : SelfFence.inMemory();
+                serverSettings.tokenGate(fence);
                 RpcServer server = serverSettings.build();
                 monitoring.handlers().forEach(server::handleBytes); // braid.stats, braid.drain, braid.weight
                 handlers.forEach(h -> h.accept(server));
@@ -938,7 +925,7 @@ public final class Braid implements AutoCloseable {
                 }
 
                 Braid braid = new Braid(node, server, client, discover, elector, new AnnouncingLinkCache(links, events),
-                        traced, monitoring, drainTimeout, started, fenced);
+                        traced, monitoring, drainTimeout, started, fence);
                 braid.beforeStop = List.copyOf(beforeStopHooks);
                 braid.afterStop = List.copyOf(afterStopHooks);
                 // Last to start, first to close: the monitor stops before the node deregisters.
