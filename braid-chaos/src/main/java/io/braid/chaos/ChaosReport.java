@@ -235,6 +235,11 @@ public final class ChaosReport {
         for (String checker : List.of("one owner", "one leader", "no loss", "deadlines", "healing")) {
             md.append("- ").append(checker).append(": ").append(perChecker.getOrDefault(checker, 0L)).append('\n');
         }
+        List<Checkers.Violation> inWindows = Checkers.dataLossOverlaps(history, Checkers.dataLossGraceMicros(settings));
+        md.append("\nOwner overlaps inside a data-loss window (from a REDIS_RESTART_EMPTY or FLUSHALL to ")
+                .append(Checkers.dataLossGraceMicros(settings) / 1_000).append(" ms after its store came back; counted, ")
+                .append("not violations: an overlap that outlasts its window is one): ").append(inWindows.size()).append('\n');
+        inWindows.stream().limit(10).forEach(v -> md.append("- ").append(v.detail()).append('\n'));
         if (!violations.isEmpty()) {
             md.append("\nFirst violations:\n\n");
             violations.stream().limit(30).forEach(v -> md.append("- ").append(v.checker()).append(": ")

@@ -51,8 +51,9 @@ final class Checkers {
 
     static List<Violation> check(History history, ChaosRun.Settings settings, List<String> tokens) {
         List<Violation> violations = new ArrayList<>();
-        violations.addAll(oneOwner(history));
-        violations.addAll(streamFence(history));
+        long grace = dataLossGraceMicros(settings);
+        violations.addAll(oneOwner(history, grace));
+        violations.addAll(streamFence(history, grace));
         violations.addAll(relinksHold(history));
         violations.addAll(cutOffNodesWorkNot(history, settings.ttl().toNanos() / 1_000));
         violations.addAll(oneLeader(history.leaderships()));
@@ -63,7 +64,21 @@ final class Checkers {
         return violations;
     }
 
+    /** {@link #oneOwner(History, long)} with no data-loss window: every overlap is a violation. */
     static List<Violation> oneOwner(History history) {
+        return oneOwner(history, -1);
+    }
+
+    /**
+     * Two nodes working for one token at overlapping times. An overlap whose later piece of work
+     * began in a {@link #dataLossWindow data-loss window}, and whose earlier piece ended inside that
+     * window, is {@link #dataLossOverlaps counted}, not a violation; {@code graceMicros} < 0: none is.
+     */
+    static List<Violation> oneOwner(History history, long graceMicros) {
+        return ownerOverlaps(history, graceMicros, false);
+    }
+
+    private static List<Violation> ownerOverlaps(History history, long graceMicros, boolean excusedOnes) {
         Map<String, List<History.Frozen>> frozen = history.frozen.stream()
                 .collect(Collectors.groupingBy(History.Frozen::node));
         Map<String, List<Work>> byToken = new TreeMap<>();
@@ -86,6 +101,11 @@ final class Checkers {
                 open.removeIf(o -> o.to() < w.from());
                 for (Work o : open) {
                     if (!o.node().equals(w.node())) {
+                        FaultRecord loss = dataLossWindow(w.from(), history.faults, graceMicros);
+                        boolean excused = loss != null && o.to() <= loss.healed() + graceMicros;
+                        if (excused != excusedOnes) {
+                            continue;
+                        }
                         violations.add(new Violation("one owner", token + " worked on by " + o.node() + " "
                                 + o.from() + ".." + o.to() + " and by " + w.node() + " " + w.from() + ".." + w.to()
                                 + " (µs)"));
@@ -104,6 +124,19 @@ final class Checkers {
      * the first message handled too late and how many followed it.
      */
     static List<Violation> streamFence(History history) {
+        return streamFence(history, -1);
+    }
+
+    /**
+     * As {@link #streamFence(History)}, but when the other node began in a {@link #dataLossWindow
+     * data-loss window}, only messages handled after that window ends are violations; those within
+     * it are {@link #dataLossOverlaps counted}.
+     */
+    static List<Violation> streamFence(History history, long graceMicros) {
+        return lateStreamMessages(history, graceMicros, false);
+    }
+
+    private static List<Violation> lateStreamMessages(History history, long graceMicros, boolean excusedOnes) {
         Map<String, List<Work>> byToken = new HashMap<>(); // every piece of work's start, by token
         history.served.forEach(s -> byToken.computeIfAbsent(s.token(), t -> new ArrayList<>())
                 .add(new Work(s.node(), s.start(), s.end())));
@@ -118,7 +151,10 @@ final class Checkers {
             byToken.getOrDefault(first.token(), List.of()).stream()
                     .filter(w -> !w.node().equals(first.node()) && w.from() > first.start())
                     .min(Comparator.comparingLong(Work::from)).ifPresent(other -> {
-                        List<History.Streamed> late = messages.stream().filter(m -> m.start() > other.from()).toList();
+                        FaultRecord loss = dataLossWindow(other.from(), history.faults, graceMicros);
+                        long windowEnd = loss == null ? Long.MIN_VALUE : loss.healed() + graceMicros;
+                        List<History.Streamed> late = messages.stream().filter(m -> m.start() > other.from()
+                                && (m.start() <= windowEnd) == excusedOnes).toList();
                         if (!late.isEmpty()) {
                             violations.add(new Violation("one owner", name + ": message " + late.get(0).seq()
                                     + " handled at " + late.get(0).start() + " after " + other.node()
@@ -128,6 +164,45 @@ final class Checkers {
                     });
         });
         return violations;
+    }
+
+    /**
+     * How long after a data-loss fault's store came back an owner from before the loss may still act
+     * for its players: its next heartbeat finds its record gone (within one heartbeat), and its
+     * self-fence then refuses token work and ends its open token streams at the next fence check;
+     * twice the heartbeat leaves room for scheduling. Inside that window the gateways, which lost
+     * the links too, may already have given a player to another node: strictly one owner across a
+     * loss of the link store needs links fenced by an epoch at the owner (the next issue's work).
+     */
+    static long dataLossGraceMicros(ChaosRun.Settings settings) {
+        return 2 * settings.heartbeat().toNanos() / 1_000;
+    }
+
+    /**
+     * The data-loss fault (REDIS_RESTART_EMPTY, FLUSHALL) whose window, from its injection to
+     * {@code graceMicros} after its store came back, holds {@code at}; null if none does, or if
+     * {@code graceMicros} < 0.
+     */
+    static FaultRecord dataLossWindow(long at, java.util.Collection<FaultRecord> faults, long graceMicros) {
+        if (graceMicros < 0) {
+            return null;
+        }
+        for (FaultRecord f : faults) {
+            if (f.kind().losesData() && at >= f.injected() && at <= f.healed() + graceMicros) {
+                return f;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Owner overlaps inside data-loss windows: counted in the report, not violations. Any overlap
+     * that outlasts its window is a violation of {@link #oneOwner} or {@link #streamFence}.
+     */
+    static List<Violation> dataLossOverlaps(History history, long graceMicros) {
+        List<Violation> overlaps = new ArrayList<>(ownerOverlaps(history, graceMicros, true));
+        overlaps.addAll(lateStreamMessages(history, graceMicros, true));
+        return overlaps;
     }
 
     /**

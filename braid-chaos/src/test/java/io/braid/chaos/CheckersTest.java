@@ -102,6 +102,48 @@ class CheckersTest {
     }
 
     @Test
+    void anOldOwnersStreamInsideADataLossWindowIsCountedButNotPastIt() {
+        History history = new History();
+        // Redis restarted empty at 1,000..1,100 µs; with a grace of 500 µs the window ends at 1,600.
+        history.faults.add(new FaultRecord(11, FaultKind.REDIS_RESTART_EMPTY, "redis-server", 1_000, 1_100, 0, 1_200));
+        history.accept("M logic-1 player-1 3 1 900 910");
+        history.accept("S logic-2 player-1 1150 1160"); // the gateway, links lost, picked another node
+        history.accept("M logic-1 player-1 3 2 1300 1310"); // the old owner has not noticed yet
+        assertThat(Checkers.streamFence(history, 500)).isEmpty();
+        assertThat(Checkers.dataLossOverlaps(history, 500)).singleElement()
+                .satisfies(v -> assertThat(v.detail()).contains("player-1 stream 3 on logic-1", "message 2"));
+        assertThat(Checkers.streamFence(history)).as("without a window it is a violation").hasSize(1);
+
+        history.accept("M logic-1 player-1 3 3 1700 1710"); // past the window: its fence failed
+        assertThat(Checkers.streamFence(history, 500)).singleElement()
+                .satisfies(v -> assertThat(v.detail()).contains("message 3", "1 message(s)"));
+
+        History unrelated = new History(); // a FLUSHALL long before does not excuse a later overlap
+        unrelated.faults.add(new FaultRecord(8, FaultKind.FLUSHALL, "redis-server", 1_000, 1_005, 0, 1_050));
+        unrelated.accept("M logic-1 player-2 4 1 5000 5010");
+        unrelated.accept("S logic-2 player-2 5100 5110");
+        unrelated.accept("M logic-1 player-2 4 2 5200 5210");
+        assertThat(Checkers.streamFence(unrelated, 500)).hasSize(1);
+        assertThat(Checkers.dataLossOverlaps(unrelated, 500)).isEmpty();
+    }
+
+    @Test
+    void overlappingWorkInsideADataLossWindowIsCountedButNotWhenItOutlastsIt() {
+        History history = new History();
+        history.faults.add(new FaultRecord(8, FaultKind.FLUSHALL, "redis-server", 1_000, 1_005, 0, 1_050));
+        history.accept("S logic-1 player-3 990 1200");
+        history.accept("S logic-2 player-3 1100 1150");
+        assertThat(Checkers.oneOwner(history, 500)).isEmpty();
+        assertThat(Checkers.dataLossOverlaps(history, 500)).hasSize(1);
+        assertThat(Checkers.oneOwner(history)).hasSize(1);
+
+        history.accept("S logic-1 player-3 1400 2000"); // still working for it past 1,505
+        history.accept("S logic-2 player-3 1450 1460");
+        assertThat(Checkers.oneOwner(history, 500)).singleElement()
+                .satisfies(v -> assertThat(v.detail()).contains("logic-1 1400..2000", "logic-2 1450..1460"));
+    }
+
+    @Test
     void aNewStreamOnAnEarlierOwnerAfterTheTokenCameBackIsNotAViolation() {
         History history = new History();
         history.accept("M logic-1 player-1 1 1 100 110");
