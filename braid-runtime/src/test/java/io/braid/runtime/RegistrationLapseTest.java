@@ -15,9 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -75,7 +72,7 @@ class RegistrationLapseTest {
     @Test
     void aStreamOpenedBeforeRedisLostItsDataEndsOnceItsOwnerNoticesTheLapse() throws Exception {
         AtomicReference<Braid> self = new AtomicReference<>();
-        try (Braid logic = start(self, logic(redis.server().uri(), self)); Braid gateway = gateway()) {
+        try (Braid logic = NodeHandles.startInto(self, logic(redis.server().uri(), self)); Braid gateway = gateway()) {
             Await.until(Duration.ofSeconds(5), "gateway sees logic-a", () -> gateway.discover().nodes("logic").size() == 1);
             ClientStream<StringValue, StringValue> stream = gateway.client().stream("logic", "play", "player-1",
                     StringValue.parser(), CallOptions.DEFAULT.withTimeout(Duration.ofSeconds(60)));
@@ -96,7 +93,7 @@ class RegistrationLapseTest {
                     endedAfter.toMillis(), HEARTBEAT.toMillis(), sent);
 
             assertThat(stream.done()).as("the open stream ends").isDone();
-            assertThat(codeOf(stream)).isEqualTo(Code.UNAVAILABLE);
+            assertThat(NodeHandles.endOf(stream)).isEqualTo(Code.UNAVAILABLE);
             assertThat(endedAfter).as("one heartbeat finds the record gone, one fence check ends the stream")
                     .isLessThan(Duration.ofSeconds(3));
             assertThat(handled).as("messages handled after the owner knew of the lapse")
@@ -113,7 +110,7 @@ class RegistrationLapseTest {
     void tokenCallsWaitOutAQuarantineAfterTheRegistrationLapsed() throws Exception {
         AtomicReference<Braid> self = new AtomicReference<>();
         try (TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port());
-                Braid logic = start(self, logic(proxy.uri("redis"), self)); Braid gateway = gateway()) {
+                Braid logic = NodeHandles.startInto(self, logic(proxy.uri("redis"), self)); Braid gateway = gateway()) {
             Await.until(Duration.ofSeconds(5), "gateway sees logic-a", () -> gateway.discover().nodes("logic").size() == 1);
             assertThat(call(gateway, "before")).isEqualTo(Code.OK);
 
@@ -146,23 +143,6 @@ class RegistrationLapseTest {
             return Code.OK;
         } catch (CompletionException e) {
             return BraidException.from(e).code();
-        }
-    }
-
-    private static Braid start(AtomicReference<Braid> self, Braid.Builder builder) {
-        Braid node = builder.start();
-        self.set(node);
-        return node;
-    }
-
-    private static Code codeOf(ClientStream<?, ?> stream) throws InterruptedException {
-        try {
-            stream.done().get(10, TimeUnit.SECONDS);
-            return Code.OK;
-        } catch (ExecutionException | CompletionException e) {
-            return BraidException.from(e).code();
-        } catch (TimeoutException e) {
-            throw new AssertionError("the stream did not end within 10 s", e);
         }
     }
 }

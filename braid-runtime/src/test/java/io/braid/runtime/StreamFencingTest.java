@@ -3,7 +3,6 @@ package io.braid.runtime;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.StringValue;
-import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.ClientStream;
 import io.braid.api.Code;
@@ -15,11 +14,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,7 +69,7 @@ class StreamFencingTest {
         AtomicReference<Braid> a = new AtomicReference<>();
         AtomicReference<Braid> b = new AtomicReference<>();
         try (TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port())) {
-            try (Braid logicA = start(a, logic("logic-a", proxy.uri("redis"), a));
+            try (Braid logicA = NodeHandles.startInto(a, logic("logic-a", proxy.uri("redis"), a));
                  Braid gateway = Braid.builder().service("gateway").nodeId("gateway-1").ioThreads(1)
                          .redis(redis.server().uri()).heartbeat(HEARTBEAT, TTL).start()) {
                 Await.until(Duration.ofSeconds(5), "gateway sees logic-a",
@@ -84,7 +80,7 @@ class StreamFencingTest {
                 stream.send(StringValue.of("m0"));
                 Await.until(Duration.ofSeconds(5), "logic-a handles m0", () -> handledBy("logic-a").contains("m0"));
 
-                try (Braid logicB = start(b, logic("logic-b", redis.server().uri(), b))) {
+                try (Braid logicB = NodeHandles.startInto(b, logic("logic-b", redis.server().uri(), b))) {
                     Await.until(Duration.ofSeconds(5), "gateway sees both logic nodes",
                             () -> gateway.discover().nodes("logic").size() == 2);
 
@@ -98,7 +94,7 @@ class StreamFencingTest {
                             String message = "m" + ++sent;
                             sentAt.put(message, System.nanoTime());
                             stream.send(StringValue.of(message));
-                            Thread.sleep(50);
+                            Await.poll(Duration.ofMillis(50), () -> stream.done().isDone()); // a player's pace
                         }
                         Duration endedAfter = Duration.ofNanos(System.nanoTime() - cutAt);
                         // No heartbeat of logic-a succeeds in the black hole: its last one dates its fence.
@@ -120,7 +116,7 @@ class StreamFencingTest {
                                 late.size(), handledWhileFenced);
 
                         assertThat(late).as("messages sent after logic-a's self-fence closed that it handled").isEmpty();
-                        assertThat(codeOf(stream)).isEqualTo(Code.UNAVAILABLE);
+                        assertThat(NodeHandles.endOf(stream)).isEqualTo(Code.UNAVAILABLE);
                         assertThat(endedAfter).isLessThan(Duration.ofSeconds(5));
 
                         // Once logic-a's registration has expired, player-1's next call gets a new owner.
@@ -140,23 +136,6 @@ class StreamFencingTest {
                     }
                 }
             }
-        }
-    }
-
-    private static Braid start(AtomicReference<Braid> self, Braid.Builder builder) {
-        Braid node = builder.start();
-        self.set(node);
-        return node;
-    }
-
-    private static Code codeOf(ClientStream<?, ?> stream) throws InterruptedException {
-        try {
-            stream.done().get(10, TimeUnit.SECONDS);
-            return Code.OK;
-        } catch (ExecutionException | CompletionException e) {
-            return BraidException.from(e).code();
-        } catch (TimeoutException e) {
-            throw new AssertionError("the stream did not end within 10 s", e);
         }
     }
 }

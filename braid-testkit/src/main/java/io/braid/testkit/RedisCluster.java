@@ -121,7 +121,7 @@ public final class RedisCluster implements AutoCloseable {
             ClusterFormation.form(started, masters, replicasPerMaster, FORM_TIMEOUT);
             return new RedisCluster(List.copyOf(started), nodeTimeout);
         } catch (RuntimeException e) {
-            closeAll(started, e);
+            RedisServer.closeAll(started, e);
             throw e;
         }
     }
@@ -278,7 +278,7 @@ public final class RedisCluster implements AutoCloseable {
             return;
         }
         closed = true;
-        closeAll(nodes, null);
+        RedisServer.closeAll(nodes, null);
     }
 
     @Override
@@ -438,25 +438,6 @@ public final class RedisCluster implements AutoCloseable {
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException(this + " is closed");
-        }
-    }
-
-    /** Closes in reverse start order; failures are added to {@code failure} or thrown at the end. */
-    private static void closeAll(List<RedisServer> servers, RuntimeException failure) {
-        RuntimeException first = failure;
-        for (int i = servers.size() - 1; i >= 0; i--) {
-            try {
-                Objects.requireNonNull(servers.get(i)).close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (failure == null && first != null) {
-            throw first;
         }
     }
 }

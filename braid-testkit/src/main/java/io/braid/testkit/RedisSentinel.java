@@ -124,7 +124,7 @@ public final class RedisSentinel implements AutoCloseable {
                     deployment::isHealthy);
             return deployment;
         } catch (RuntimeException e) {
-            closeAll(started, e);
+            RedisServer.closeAll(started, e);
             throw e;
         }
     }
@@ -268,7 +268,7 @@ public final class RedisSentinel implements AutoCloseable {
         closed = true;
         List<RedisServer> all = new ArrayList<>(dataNodes);
         all.addAll(sentinels);
-        closeAll(all, null);
+        RedisServer.closeAll(all, null);
     }
 
     @Override
@@ -450,25 +450,6 @@ public final class RedisSentinel implements AutoCloseable {
     private void ensureOpen() {
         if (closed) {
             throw new IllegalStateException(this + " is closed");
-        }
-    }
-
-    /** Closes in reverse order; failures are added to {@code failure} or thrown at the end. */
-    private static void closeAll(List<RedisServer> servers, RuntimeException failure) {
-        RuntimeException first = failure;
-        for (int i = servers.size() - 1; i >= 0; i--) {
-            try {
-                servers.get(i).close();
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (failure == null && first != null) {
-            throw first;
         }
     }
 }

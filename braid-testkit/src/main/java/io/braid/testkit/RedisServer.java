@@ -115,6 +115,28 @@ public final class RedisServer implements AutoCloseable {
     }
 
     /** A builder for a server with persistence, a password or extra settings. */
+    /**
+     * Closes {@code servers} in reverse start order (a deployment's way down). Failures are added
+     * to {@code failure} when given, else the first is thrown once all were tried.
+     */
+    static void closeAll(java.util.List<RedisServer> servers, RuntimeException failure) {
+        RuntimeException first = failure;
+        for (int i = servers.size() - 1; i >= 0; i--) {
+            try {
+                java.util.Objects.requireNonNull(servers.get(i)).close();
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        if (failure == null && first != null) {
+            throw first;
+        }
+    }
+
     public static Builder builder() {
         return new Builder();
     }
