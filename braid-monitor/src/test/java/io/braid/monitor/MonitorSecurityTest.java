@@ -74,6 +74,27 @@ class MonitorSecurityTest {
     }
 
     @Test
+    void anExpectContinueRequestWithoutTheTokenGetsNoInterimAnswerOnlyTheRefusal() throws Exception {
+        // Found by MonitorHttpFuzzTest: the aggregator answered "100 Continue" before the token check.
+        TestCluster.TestNode node = cluster.start(TestCluster.Spec.of("gateway", "gw-1")
+                .withHttp(MonitorOptions.port(0).withBearerToken(TOKEN)));
+        InetSocketAddress bound = node.monitoring.httpAddress().orElseThrow();
+        for (String request : List.of("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\n\r\n",
+                "POST /api/nodes/gw-1/drain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+                        + "Expect: 100-continue\r\n\r\n{}")) { // a client that sends its body at once
+            try (Socket socket = new Socket(bound.getAddress(), bound.getPort())) {
+                socket.setSoTimeout(5_000);
+                socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                socket.getOutputStream().flush();
+                String statusLine = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                        java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+                assertThat(statusLine).as("first answer to " + request.lines().findFirst().orElseThrow())
+                        .startsWith("HTTP/1.1 401");
+            }
+        }
+    }
+
+    @Test
     void drainAndWeightChangeNothingWithoutTheToken() {
         TestCluster.TestNode gateway = cluster.start(TestCluster.Spec.of("gateway", "gw-1")
                 .withHttp(MonitorOptions.port(0).withBearerToken(TOKEN)));

@@ -132,7 +132,8 @@ public final class MonitorHttpServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(64 * 1024),
+                            ch.pipeline().addLast(new HttpServerCodec(), NO_INTERIM_ANSWER,
+                                    new HttpObjectAggregator(64 * 1024),
                                     new IdleStateHandler(0, 0, 120), new Router());
                         }
                     })
@@ -394,6 +395,25 @@ public final class MonitorHttpServer implements AutoCloseable {
             ctx.writeAndFlush(response);
         } else {
             ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
+
+    /**
+     * Drops {@code Expect: 100-continue} before the aggregator would answer it: a "100 Continue"
+     * must not go out before the route's token check (a client without the token learns nothing
+     * and sends no body on our say-so), and the monitor's request bodies are small. A client that
+     * waits for the interim answer sends its body after its own short wait, as HTTP/1.1 lets it.
+     */
+    private static final io.netty.channel.ChannelInboundHandler NO_INTERIM_ANSWER = new NoInterimAnswer();
+
+    @io.netty.channel.ChannelHandler.Sharable
+    private static final class NoInterimAnswer extends io.netty.channel.ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof io.netty.handler.codec.http.HttpRequest request) {
+                request.headers().remove(io.netty.handler.codec.http.HttpHeaderNames.EXPECT);
+            }
+            ctx.fireChannelRead(msg);
         }
     }
 }
