@@ -109,6 +109,7 @@ public final class RedisDiscover implements Discover {
     private volatile boolean lapsed;
     /** A TTL passed without a confirmed heartbeat; the lapse ends with the next confirmed one. */
     private volatile boolean lapsePending;
+    private volatile Runnable lapseListener = () -> { };
     private boolean heartbeatFailing;
     private boolean resyncFailing;
 
@@ -266,6 +267,15 @@ public final class RedisDiscover implements Discover {
      * found its record missing (Redis lost it: a restart without data, FLUSHALL, a failover). The
      * self-fence reads this to keep work that was routed here before the lapse from running after it.
      */
+    /**
+     * Runs {@code listener} on every registration lapse this instance notices (see
+     * {@link #sinceRegistrationLapse}), on the thread that noticed it; it must be quick and must
+     * not throw. One listener; a second call replaces the first.
+     */
+    public void onRegistrationLapse(Runnable listener) {
+        this.lapseListener = java.util.Objects.requireNonNull(listener, "listener");
+    }
+
     public Duration sinceRegistrationLapse() {
         return lapsed ? Duration.ofNanos(System.nanoTime() - lapseEndedNanos) : null;
     }
@@ -295,6 +305,11 @@ public final class RedisDiscover implements Discover {
         lapseEndedNanos = System.nanoTime();
         lapsed = true;
         log.warn("the registration of this node lapsed ({}): its players may have moved; token work waits", why);
+        try {
+            lapseListener.run();
+        } catch (RuntimeException e) {
+            log.warn("a registration lapse listener failed", e);
+        }
     }
 
     private CompletableFuture<Long> writeRecord(Registration registration) {

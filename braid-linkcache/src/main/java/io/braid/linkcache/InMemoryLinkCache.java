@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 public final class InMemoryLinkCache implements LinkCache {
     private final InMemoryLinks links;
     private final LinkCacheListener listener;
+    private final AutoCloseable watch;
 
     public InMemoryLinkCache(InMemoryLinks links) {
         this(links, LinkCacheListener.NONE);
@@ -20,8 +21,18 @@ public final class InMemoryLinkCache implements LinkCache {
 
     /** As {@link #InMemoryLinkCache(InMemoryLinks)}; {@code listener} hears lookups (always NEAR_HIT or MISS). */
     public InMemoryLinkCache(InMemoryLinks links, LinkCacheListener listener) {
+        this(links, listener, null);
+    }
+
+    /**
+     * As {@link #InMemoryLinkCache(InMemoryLinks, LinkCacheListener)}; {@code watcher} (may be null)
+     * hears every change of the shared links, made by any instance, until this one is closed. Its
+     * changes are never lost, so it is never told {@link LinkWatcher#mayHaveMissed}.
+     */
+    public InMemoryLinkCache(InMemoryLinks links, LinkCacheListener listener, LinkWatcher watcher) {
         this.links = Objects.requireNonNull(links, "links");
         this.listener = Objects.requireNonNull(listener, "listener");
+        this.watch = watcher == null ? null : links.watch(watcher);
     }
 
     @Override
@@ -98,7 +109,14 @@ public final class InMemoryLinkCache implements LinkCache {
 
     @Override
     public void close() {
-        // nothing to release: the links belong to the shared InMemoryLinks
+        // the links belong to the shared InMemoryLinks: only the watch is ours
+        if (watch != null) {
+            try {
+                watch.close();
+            } catch (Exception e) {
+                throw new IllegalStateException(e); // removing from a list does not fail
+            }
+        }
     }
 
 }

@@ -13,6 +13,20 @@ import java.util.Set;
 public final class InMemoryLinks {
     private final Map<String, Map<String, String>> byToken = new HashMap<>();
     private final Map<String, Set<String>> byNode = new HashMap<>();
+    /** Told of every change, under the lock (so in the order of the changes). */
+    private final java.util.List<LinkWatcher> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Tells {@code watcher} of every change from now on, until the returned handle is closed. */
+    AutoCloseable watch(LinkWatcher watcher) {
+        watchers.add(watcher);
+        return () -> watchers.remove(watcher);
+    }
+
+    private void changed(String token, String service, String owner) {
+        for (LinkWatcher watcher : watchers) {
+            watcher.changed(token, service, owner);
+        }
+    }
 
     synchronized Optional<String> target(String token, String service) {
         Map<String, String> links = byToken.get(token);
@@ -27,6 +41,7 @@ public final class InMemoryLinks {
         }
         links.put(service, candidate);
         byNode.computeIfAbsent(candidate, n -> new HashSet<>()).add(token);
+        changed(token, service, candidate);
         return candidate;
     }
 
@@ -37,6 +52,7 @@ public final class InMemoryLinks {
             removeReverse(old, token);
         }
         byNode.computeIfAbsent(nodeId, n -> new HashSet<>()).add(token);
+        changed(token, service, nodeId);
     }
 
     synchronized int unlink(String token) {
@@ -44,7 +60,10 @@ public final class InMemoryLinks {
         if (links == null) {
             return 0;
         }
-        links.values().forEach(node -> removeReverse(node, token));
+        links.forEach((service, node) -> {
+            removeReverse(node, token);
+            changed(token, service, null);
+        });
         return links.size();
     }
 
@@ -58,13 +77,14 @@ public final class InMemoryLinks {
             byToken.remove(token);
         }
         removeReverse(nodeId, token);
+        changed(token, service, null);
         return true;
     }
 
     synchronized long down(String service, String nodeId) {
         Set<String> tokens = byNode.remove(nodeId);
         if (tokens == null) {
-            return 0;
+            tokens = Set.of();
         }
         long removed = 0;
         for (String token : tokens) {
@@ -76,6 +96,9 @@ public final class InMemoryLinks {
                 }
                 removed++;
             }
+        }
+        for (LinkWatcher watcher : watchers) {
+            watcher.nodeCleared(nodeId);
         }
         return removed;
     }

@@ -27,7 +27,9 @@ public interface LinkCacheListener {
         /** Redis confirmed its invalidation subscription anew: invalidations may have been lost before. */
         RESUBSCRIBED,
         /** No heartbeat came back on its invalidation connection within the staleness bound (a silent link). */
-        SILENT
+        SILENT,
+        /** Redis was seen to have lost data (restarted empty, flushed): links it lost publish no invalidation. */
+        DATA_LOSS
     }
 
     /** A lookup of a token's owner in {@code service} was answered. */

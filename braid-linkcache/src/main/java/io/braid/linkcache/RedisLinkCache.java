@@ -106,6 +106,7 @@ public final class RedisLinkCache implements LinkCache {
     private final int shards;
     private final Cache<String, String> near;
     private final LinkCacheListener listener;
+    private final LinkWatcher watcher;
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final long boundNanos;
@@ -138,13 +139,14 @@ public final class RedisLinkCache implements LinkCache {
         this.redis = b.redis;
         this.shards = b.shards;
         this.listener = b.listener;
+        this.watcher = b.watcher;
         this.boundNanos = b.stalenessBound.toNanos();
         this.instance = Long.toHexString(ThreadLocalRandom.current().nextLong());
         this.vouchedUntil = System.nanoTime();
         this.near = b.nearCache
                 ? Caffeine.newBuilder().maximumSize(b.nearCacheSize).expireAfterWrite(b.nearCacheTtl).build()
                 : null;
-        if (near == null) {
+        if (near == null && watcher == null) {
             pubSub = null;
             heartbeatChannel = null;
             heartbeats = null;
@@ -239,7 +241,7 @@ public final class RedisLinkCache implements LinkCache {
         long stamp = stamp();
         return redis.<String>eval(LINK, ScriptOutputType.VALUE,
                         new String[] {tokenKey(token), nodeKey(token, candidate.id())},
-                        candidate.service(), candidate.id(), token, CHANNEL, newLinkMessage(token, candidate.service()))
+                        candidate.service(), candidate.id(), token, CHANNEL, newLinkMessage(token, candidate.service(), candidate.id()))
                 .handle((owner, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot link token " + token, failure);
@@ -261,7 +263,7 @@ public final class RedisLinkCache implements LinkCache {
         long stamp = stamp();
         return redis.<String>eval(RELINK, ScriptOutputType.VALUE,
                         new String[] {tokenKey(token), nodeKey(token, node.id())},
-                        node.service(), node.id(), token, shardPrefix(token), CHANNEL, tokenMessage(token, node.service()))
+                        node.service(), node.id(), token, shardPrefix(token), CHANNEL, tokenMessage(token, node.service(), node.id()))
                 .handle((old, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot relink token " + token, failure);
@@ -283,7 +285,7 @@ public final class RedisLinkCache implements LinkCache {
             return LinkArguments.refused(bad);
         }
         return redis.<List<Object>>eval(UNLINK_ALL, ScriptOutputType.MULTI, new String[] {tokenKey(token)},
-                        token, shardPrefix(token), CHANNEL, tokenMessage(token, ""))
+                        token, shardPrefix(token), CHANNEL, tokenMessage(token, "", null))
                 .handle((removed, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot unlink token " + token, failure);
@@ -304,7 +306,7 @@ public final class RedisLinkCache implements LinkCache {
         }
         return redis.<Long>eval(UNLINK_IF, ScriptOutputType.INTEGER,
                         new String[] {tokenKey(token), nodeKey(token, owner.id())}, owner.service(), owner.id(), token,
-                        CHANNEL, tokenMessage(token, owner.service()))
+                        CHANNEL, tokenMessage(token, owner.service(), null))
                 .handle((removed, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot unlink token " + token, failure);
@@ -403,21 +405,46 @@ public final class RedisLinkCache implements LinkCache {
         }
     }
 
-    /** Another instance changed a link: drop what we cached for it. */
+    /** A link changed (by another instance, or by this one): drop what we cached for it, tell the watcher. */
     private void onInvalidation(String message) {
         if (message.startsWith(NODE_PREFIX)) {
-            forgetNode(message.substring(NODE_PREFIX.length()));
-        } else if (message.startsWith(TOKEN_PREFIX) && near != null) {
-            generation.incrementAndGet();
-            near.invalidate(message.substring(TOKEN_PREFIX.length()));
-        } else if (message.startsWith(NEW_LINK_PREFIX) && near != null) {
-            int end = message.indexOf(':', NEW_LINK_PREFIX.length());
-            boolean ours = end - NEW_LINK_PREFIX.length() == instance.length()
-                    && message.startsWith(instance, NEW_LINK_PREFIX.length());
-            if (end > 0 && !ours) {
-                generation.incrementAndGet();
-                near.invalidate(message.substring(end + 1));
+            String nodeId = message.substring(NODE_PREFIX.length());
+            forgetNode(nodeId);
+            if (watcher != null) {
+                watcher.nodeCleared(nodeId);
             }
+            return;
+        }
+        String change;
+        boolean ours = false;
+        if (message.startsWith(TOKEN_PREFIX)) {
+            change = message.substring(TOKEN_PREFIX.length());
+        } else if (message.startsWith(NEW_LINK_PREFIX)) {
+            int end = message.indexOf(':', NEW_LINK_PREFIX.length());
+            if (end < 0) {
+                return; // not ours
+            }
+            ours = end - NEW_LINK_PREFIX.length() == instance.length()
+                    && message.startsWith(instance, NEW_LINK_PREFIX.length());
+            change = message.substring(end + 1);
+        } else {
+            return;
+        }
+        // token NUL service [NUL owner]
+        int first = change.indexOf(SEPARATOR);
+        if (first < 0) {
+            return;
+        }
+        int second = change.indexOf(SEPARATOR, first + 1);
+        String key = second < 0 ? change : change.substring(0, second);
+        if (near != null && !ours) {
+            // Our own new link is already in the cache (see linkAsync): only others' changes drop entries.
+            generation.incrementAndGet();
+            near.invalidate(key);
+        }
+        if (watcher != null) {
+            watcher.changed(change.substring(0, first), key.substring(first + 1),
+                    second < 0 ? null : change.substring(second + 1));
         }
     }
 
@@ -486,11 +513,28 @@ public final class RedisLinkCache implements LinkCache {
             wasVouching = vouching;
             vouching = false;
             generation.incrementAndGet(); // before the flush: see cache()
-            near.invalidateAll();
+            if (near != null) {
+                near.invalidateAll();
+            }
+        }
+        if (watcher != null) {
+            watcher.mayHaveMissed();
         }
         if (wasVouching) {
             log.debug("link cache on {}: near cache emptied, {}", redis.description(), reason);
             listener.nearCacheDistrusted(reason);
+        }
+    }
+
+    /**
+     * Redis was seen to have lost data (e.g. this node's discovery record was gone: Redis restarted
+     * empty or was flushed). Links lost that way publish no invalidation, so the near cache stops
+     * vouching for what it holds: it is emptied, and vouches again from the next heartbeat; a
+     * {@link LinkWatcher} is told that it may have missed changes. Any thread.
+     */
+    public void storeLostData() {
+        if (pubSub != null && !closed.get()) {
+            distrust(LinkCacheListener.DistrustReason.DATA_LOSS, true);
         }
     }
 
@@ -566,12 +610,18 @@ public final class RedisLinkCache implements LinkCache {
         });
     }
 
-    private static String tokenMessage(String token, String service) {
-        return TOKEN_PREFIX + nearKey(token, service);
+    /**
+     * The invalidation of a changed link: {@code tok:} token NUL service, then NUL and the new owner
+     * unless the link was removed. (unlink-all.lua appends the service to the message for each link it
+     * removes, so a removal's message ends with the service.)
+     */
+    private static String tokenMessage(String token, String service, String owner) {
+        return TOKEN_PREFIX + nearKey(token, service) + (owner == null ? "" : SEPARATOR + owner);
     }
 
-    private String newLinkMessage(String token, String service) {
-        return NEW_LINK_PREFIX + instance + ":" + nearKey(token, service);
+    /** The invalidation of a new link: {@code new:} the creating instance, ':', token NUL service NUL owner. */
+    private String newLinkMessage(String token, String service, String owner) {
+        return NEW_LINK_PREFIX + instance + ":" + nearKey(token, service) + SEPARATOR + owner;
     }
 
     private static String nodeMessage(String nodeId) {
@@ -621,6 +671,7 @@ public final class RedisLinkCache implements LinkCache {
         private int shards = 64;
         private Duration stalenessBound = DEFAULT_STALENESS_BOUND;
         private LinkCacheListener listener = LinkCacheListener.NONE;
+        private LinkWatcher watcher;
 
         private Builder(RedisConnector redis) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -683,6 +734,16 @@ public final class RedisLinkCache implements LinkCache {
                 throw new IllegalArgumentException("shards must be in 1..16384, was " + shards);
             }
             this.shards = shards;
+            return this;
+        }
+
+        /**
+         * Hears every change of a link this cache learns of (see {@link LinkWatcher}); default none.
+         * With a watcher the cache keeps its invalidation subscription (and its heartbeats) even
+         * without a near cache.
+         */
+        public Builder watcher(LinkWatcher watcher) {
+            this.watcher = Objects.requireNonNull(watcher, "watcher");
             return this;
         }
 

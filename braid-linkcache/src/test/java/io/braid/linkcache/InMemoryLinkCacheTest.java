@@ -15,6 +15,11 @@ class InMemoryLinkCacheTest extends LinkCacheContract {
         return new InMemoryLinkCache(links);
     }
 
+    @Override
+    protected LinkCache newMember(LinkWatcher watcher) {
+        return new InMemoryLinkCache(links, LinkCacheListener.NONE, watcher);
+    }
+
     @Test
     void separateLinksAreSeparateClusters() {
         LinkCache here = member();

@@ -46,6 +46,9 @@ abstract class LinkCacheContract {
     /** A new process's cache on the same store. */
     protected abstract LinkCache newMember();
 
+    /** As {@link #newMember()}, with {@code watcher} hearing the changes of links. */
+    protected abstract LinkCache newMember(LinkWatcher watcher);
+
     protected final LinkCache member() {
         LinkCache cache = newMember();
         members.add(cache);
@@ -545,5 +548,47 @@ abstract class LinkCacheContract {
         assertThat(failure.getMessage()).as("message of %s", what).isNotBlank();
         assertThat(failure.getMessage().toLowerCase(java.util.Locale.ROOT)).as("message of %s names the argument", what)
                 .containsAnyOf(namedOneOf);
+    }
+
+    @Test
+    void aWatcherHearsEveryChangeOfALinkWithItsNewOwnerInTheTokensOrder() {
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        LinkCache watched = newMember(new LinkWatcher() {
+            @Override
+            public void changed(String token, String service, String owner) {
+                heard.add(token + " " + service + " -> " + owner);
+            }
+
+            @Override
+            public void nodeCleared(String nodeId) {
+                heard.add("cleared " + nodeId);
+            }
+
+            @Override
+            public void mayHaveMissed() {
+            }
+        });
+        members.add(watched);
+        LinkCache other = member();
+        Node a = node("watch-a", "logic");
+        Node b = node("watch-b", "logic");
+        await(other.linkAsync("w-1", a));
+        await(other.relinkAsync("w-1", b));
+        await(other.unlinkAsync("w-1", b));
+        await(watched.linkAsync("w-2", a)); // its own changes too
+        await(other.unlinkAsync("w-2"));
+        await(other.linkAsync("w-3", a));
+        await(other.downAsync(a));
+        List<String> expected = List.of("w-1 logic -> watch-a", "w-1 logic -> watch-b", "w-1 logic -> null",
+                "w-2 logic -> watch-a", "w-2 logic -> null", "w-3 logic -> watch-a", "cleared watch-a");
+        io.braid.testkit.Await.until(BATCH_TIMEOUT, () -> "the watcher heard " + expected + ", heard so far " + heard,
+                () -> heard.size() >= expected.size());
+        // Each token's changes in the order they were made; on a Cluster, changes of tokens in slots of
+        // different masters reach a subscriber over different links, so only the per-token order holds.
+        assertThat(heard).containsExactlyInAnyOrderElementsOf(expected);
+        for (String token : List.of("w-1 ", "w-2 ", "w-3 ")) {
+            assertThat(heard.stream().filter(h -> h.startsWith(token)).toList()).as("the changes of " + token)
+                    .containsExactlyElementsOf(expected.stream().filter(h -> h.startsWith(token)).toList());
+        }
     }
 }

@@ -28,6 +28,13 @@ class RedisClusterLinkCacheTest extends LinkCacheContract {
         return RedisLinkCache.builder(connector).build();
     }
 
+    @Override
+    protected LinkCache newMember(LinkWatcher watcher) {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connectCluster(redis.cluster().uris(),
+                RedisLinkCacheTest.BULK_COMMAND_TIMEOUT));
+        return RedisLinkCache.builder(connector).watcher(watcher).build();
+    }
+
     @Test
     void theShardsSpreadOverEveryMaster() {
         LinkCache cache = member();

@@ -67,6 +67,12 @@ class RedisLinkCacheTest extends LinkCacheContract {
         return RedisLinkCache.builder(connector).build();
     }
 
+    @Override
+    protected LinkCache newMember(LinkWatcher watcher) {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connect(redis.server().uri(), BULK_COMMAND_TIMEOUT));
+        return RedisLinkCache.builder(connector).watcher(watcher).build();
+    }
+
     /** A member with its own settings, on its own connection (bulk timeout); closed before that connection. */
     private LinkCache member(Function<RedisLinkCache.Builder, RedisLinkCache> settings) {
         return member(BULK_COMMAND_TIMEOUT, settings);

@@ -66,6 +66,8 @@ public final class RpcServer implements Server, AutoCloseable {
     private volatile ConnectionLimiter limiter;
     private volatile boolean started;
     private volatile io.netty.util.concurrent.ScheduledFuture<?> fenceCheck;
+    /** The gate's revocations at the last periodic check (only read and written on its event loop). */
+    private long lastRevocations;
 
     private RpcServer(Builder settings) {
         this.settings = settings;
@@ -168,7 +170,7 @@ public final class RpcServer implements Server, AutoCloseable {
                     "cannot listen on " + settings.host + ":" + settings.port + ": " + e.getMessage(), e);
         }
         started = true;
-        java.util.function.BooleanSupplier gate = settings.tokenGate;
+        TokenGate gate = settings.tokenGate;
         if (gate != null) {
             long period = settings.fenceCheckInterval.toNanos();
             fenceCheck = group.next().scheduleAtFixedRate(() -> checkFence(gate), period, period, TimeUnit.NANOSECONDS);
@@ -177,19 +179,37 @@ public final class RpcServer implements Server, AutoCloseable {
         return this;
     }
 
-    /** Ends every open token stream when the gate is closed (see {@link Builder#tokenGate}). */
-    private void checkFence(java.util.function.BooleanSupplier gate) {
+    /**
+     * Ends the open token streams the gate no longer admits: all of them when the node's gate is
+     * closed, else, when its revocations moved since the last check, those of the tokens it refuses.
+     * On one event loop, so {@link #lastRevocations} needs no lock.
+     */
+    private void checkFence(TokenGate gate) {
         boolean open;
+        long revocations = lastRevocations;
         try {
-            open = gate.getAsBoolean();
+            open = gate.isOpen();
+            revocations = gate.revocations();
         } catch (RuntimeException e) {
             open = false; // as in the per-call check: a gate that fails is closed
         }
-        if (!open) {
+        if (!open || revocations != lastRevocations) {
+            lastRevocations = revocations;
             for (ServerConnectionHandler connection : connections) {
-                connection.fenceTokenStreams();
+                connection.fenceTokenStreams(!open);
             }
         }
+    }
+
+    /**
+     * The tokens of the streams open on this server now (each once): what an owner re-checks when it
+     * may have missed a change of its players' links. Completes on an event loop.
+     */
+    public CompletableFuture<Set<String>> openStreamTokens() {
+        Set<String> tokens = ConcurrentHashMap.newKeySet();
+        CompletableFuture<?>[] each = connections.stream().map(c -> c.collectStreamTokens(tokens))
+                .toArray(CompletableFuture[]::new);
+        return CompletableFuture.allOf(each).thenApply(ignored -> tokens);
     }
 
     /** The port the server listens on (the one chosen by the OS when built with port 0). */
@@ -306,7 +326,7 @@ public final class RpcServer implements Server, AutoCloseable {
         private EventLoopGroup group;
         private java.util.concurrent.Executor blockingExecutor;
         private SslContext tls;
-        private java.util.function.BooleanSupplier tokenGate;
+        private TokenGate tokenGate;
         private Duration fenceCheckInterval = DEFAULT_FENCE_CHECK_INTERVAL;
         private final List<io.braid.api.Codec> codecs = new ArrayList<>();
         private final List<io.braid.api.ServerInterceptor> interceptors = new ArrayList<>();
@@ -327,9 +347,10 @@ public final class RpcServer implements Server, AutoCloseable {
         }
 
         /**
-         * The owner-side fence: work for a token is done only while {@code gate} answers true. The
-         * runtime uses it to fence a node that cannot confirm its registration, so it stops acting
-         * for its players before the cluster gives them to another node. While the gate is closed:
+         * The owner-side fence: work for a token is done only while {@code gate} admits it (see
+         * {@link TokenGate}). The runtime uses it to fence a node that cannot confirm its
+         * registration, so it stops acting for its players before the cluster gives them to another
+         * node, and to refuse a player that was given to another node. While the gate refuses a token:
          * <ul>
          *   <li>a call or stream with a token is refused UNAVAILABLE, and so is one admitted while the
          *       gate was open that has not started yet (a blocking handler waiting for its thread);
@@ -337,13 +358,14 @@ public final class RpcServer implements Server, AutoCloseable {
          *       before the gate closed, and its handler may write none: the stream ends UNAVAILABLE at
          *       the first such attempt;
          *   <li>every open stream with a token ends UNAVAILABLE, whether or not a message comes, within
-         *       {@link #fenceCheckInterval} of the gate closing (plus one hop to its event loop).
+         *       {@link #fenceCheckInterval} of the gate closing or its revocations moving (plus one hop
+         *       to its event loop).
          * </ul>
          * Calls and streams without a token are never fenced; a handler already running is not
          * interrupted. The gate is asked on event loops and handler threads: it must be cheap and
          * never block; a gate that throws counts as closed.
          */
-        public Builder tokenGate(java.util.function.BooleanSupplier gate) {
+        public Builder tokenGate(TokenGate gate) {
             this.tokenGate = Objects.requireNonNull(gate, "tokenGate");
             return this;
         }

@@ -417,6 +417,28 @@ public final class Braid implements AutoCloseable {
     /** How long a pub-sub channel's read blocks waiting for messages (XREADGROUP BLOCK), in ms. */
     static final long PUBSUB_BLOCK_MILLIS = 500;
 
+    /**
+     * The leader's chore when a node of its service is gone: remove its links, so its players get a
+     * new owner. The store is asked first: a node that is registered again by now (a view that
+     * lagged, or Redis that lost the record and got it back) keeps its players. (Were it cleared
+     * anyway, the node hears it and fences itself: see {@link Ownership#nodeCleared}.)
+     */
+    private static void clearLinksOfGoneNode(String leaderId, Discover discover, LinkCache links, Node gone) {
+        discover.refresh(gone.service()).thenCompose(nodes -> {
+            if (nodes.stream().anyMatch(n -> n.id().equals(gone.id()))) {
+                log.info("leader {} keeps the links of {}: it is registered again", leaderId, gone.id());
+                return CompletableFuture.completedFuture(-1L);
+            }
+            return links.downAsync(gone);
+        }).whenComplete((count, failure) -> {
+            if (failure != null) {
+                log.warn("leader {} could not clear the links of gone node {}", leaderId, gone.id(), failure);
+            } else if (count >= 0) {
+                log.info("leader {} cleared {} links of gone node {}", leaderId, count, gone.id());
+            }
+        });
+    }
+
     /** Settings of a node; each setter validates at once, {@link #start()} checks the whole. */
     public static final class Builder {
         private String service;
@@ -824,11 +846,21 @@ public final class Braid implements AutoCloseable {
                 }
                 started.push(discover);
 
+                // Self-fencing: stop serving players before the cluster could give them to another node,
+                // and from the moment close() begins; and refuse a player the moment it was given away.
+                SelfFence fence = discover instanceof RedisDiscover redisDiscover
+                        ? SelfFence.of(redisDiscover, heartbeat, ttl) : SelfFence.inMemory();
+                Ownership ownership = new Ownership(fence, id, service);
                 LinkCache links = connector != null
                         ? RedisLinkCache.builder(connector).nearCache(nearCache)
-                                .listener(monitoring.linkCacheListener()).build()
-                        : new InMemoryLinkCache(memory.links(), monitoring.linkCacheListener());
+                                .listener(monitoring.linkCacheListener()).watcher(ownership).build()
+                        : new InMemoryLinkCache(memory.links(), monitoring.linkCacheListener(), ownership);
                 started.push(links);
+                if (discover instanceof RedisDiscover redisDiscover && links instanceof RedisLinkCache redisLinks) {
+                    // A lapse is how a node sees Redis lose data (its record gone): the links it lost
+                    // published no invalidation, so the near cache must not vouch for them.
+                    redisDiscover.onRegistrationLapse(redisLinks::storeLostData);
+                }
 
                 Pubsub pubsub = connector != null
                         ? RedisPubsub.builder(connector).consumerName(id).block(Duration.ofMillis(PUBSUB_BLOCK_MILLIS))
@@ -856,16 +888,13 @@ public final class Braid implements AutoCloseable {
                 serverSettings.intercept(monitoring.serverInterceptor()); // first: the trace is current for the rest
                 serverInterceptors.forEach(serverSettings::intercept);
                 codecs.forEach(serverSettings::codec);
-                // Self-fencing: stop serving players before the cluster could give them to another node,
-                // and from the moment close() begins.
-                SelfFence fence = discover instanceof RedisDiscover redisDiscover
-                        ? SelfFence.of(redisDiscover, heartbeat, ttl) : SelfFence.inMemory();
-                serverSettings.tokenGate(fence);
+                serverSettings.tokenGate(ownership);
                 RpcServer server = serverSettings.build();
                 monitoring.handlers().forEach(server::handleBytes); // braid.stats, braid.drain, braid.weight
                 handlers.forEach(h -> h.accept(server));
                 server.start();
                 started.push(server);
+                ownership.recheckWith(server::openStreamTokens, links);
 
                 Node node = new Node(id, service, host, server.port(), weight, NodeState.ACTIVE, metadata);
                 discover.register(node);
@@ -892,13 +921,7 @@ public final class Braid implements AutoCloseable {
                     }
                     links.forgetNode(event.node().id());
                     if (event.node().service().equals(service) && leaderCheck.isLeader()) {
-                        links.downAsync(event.node()).whenComplete((count, failure) -> {
-                            if (failure != null) {
-                                log.warn("leader {} could not clear the links of gone node {}", id, event.node().id(), failure);
-                            } else {
-                                log.info("leader {} cleared {} links of gone node {}", id, count, event.node().id());
-                            }
-                        });
+                        clearLinksOfGoneNode(id, discover, links, event.node());
                     }
                 }));
 

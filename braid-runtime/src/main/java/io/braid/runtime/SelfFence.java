@@ -14,7 +14,8 @@ import java.util.function.BooleanSupplier;
  *   <li>it has not confirmed its registration for the fence window ({@code ttl - ttl/3}): the
  *       cluster may soon take it for gone (see {@link Braid.Builder#heartbeat});
  *   <li>its registration lapsed (a confirmed heartbeat came more than a TTL after the one before,
- *       or found its record gone from Redis) less than {@code quarantine} ago: while it lapsed, the
+ *       or found its record gone from Redis), or its links were cleared while it ran
+ *       ({@link #lapsed()}), less than {@code quarantine} ago: while it lapsed, the
  *       leader may have given its players to other nodes, and work routed here before the lapse
  *       (requests held in socket buffers while the process was frozen, a stream opened before
  *       Redis lost its data) must not run now. Such work is refused UNAVAILABLE and open token
@@ -23,7 +24,10 @@ import java.util.function.BooleanSupplier;
  * The in-memory control plane has no heartbeats: only closing closes its gate.
  */
 final class SelfFence implements BooleanSupplier {
+    private static final Duration MIN_QUARANTINE = Duration.ofSeconds(1);
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** When {@link #lapsed()} was last called (System.nanoTime), or null. */
+    private volatile Long lapsedAt;
     private final RedisDiscover discover;
     private final Duration window;
     private final Duration quarantine;
@@ -55,8 +59,15 @@ final class SelfFence implements BooleanSupplier {
      * by the link cache's staleness bound, default 1 s) have expired; at least one heartbeat.
      */
     static Duration quarantine(Duration heartbeat) {
-        Duration floor = Duration.ofSeconds(1);
-        return heartbeat.compareTo(floor) > 0 ? heartbeat : floor;
+        return heartbeat.compareTo(MIN_QUARANTINE) > 0 ? heartbeat : MIN_QUARANTINE;
+    }
+
+    /**
+     * The node learned that the cluster took it for gone (its links were cleared): the gate closes
+     * for the quarantine from now, as after a registration lapse.
+     */
+    void lapsed() {
+        lapsedAt = System.nanoTime();
     }
 
     /** Closes the gate for good: the node is closing. */
@@ -67,6 +78,10 @@ final class SelfFence implements BooleanSupplier {
     @Override
     public boolean getAsBoolean() {
         if (closed.get()) {
+            return false;
+        }
+        Long local = lapsedAt;
+        if (local != null && System.nanoTime() - local < (quarantine != null ? quarantine : MIN_QUARANTINE).toNanos()) {
             return false;
         }
         if (discover == null) {

@@ -81,7 +81,7 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
         }
         if (!method.inline() && connection.fenced(token)) {
             // Admitted while the gate was open, but the gate closed before a thread took it up.
-            fail(ServerConnectionHandler.selfFenced());
+            fail(connection.refusal(token));
             return;
         }
         if (interceptors.isEmpty()) {

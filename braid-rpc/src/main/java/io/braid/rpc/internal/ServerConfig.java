@@ -5,11 +5,11 @@ import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.Executor;
 
 /**
- * What every connection of one server shares. {@code tokenGate}, when set, must answer true for
- * calls with a token to be served (a node that cannot confirm its registration fences itself).
+ * What every connection of one server shares. {@code tokenGate}, when set, must admit a token for
+ * its calls and stream messages to be served (see {@link io.braid.rpc.TokenGate}).
  */
 public record ServerConfig(ConcurrentMap<String, MethodHandler> methods, Executor blockingExecutor,
                            int maxFrameBytes, int maxInFlightPerConnection, Duration maxDeadline,
-                           Duration idleTimeout, java.util.function.BooleanSupplier tokenGate, CodecRegistry codecs,
+                           Duration idleTimeout, io.braid.rpc.TokenGate tokenGate, CodecRegistry codecs,
                            java.util.List<io.braid.api.ServerInterceptor> interceptors) {
 }

@@ -130,7 +130,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             return;
         }
         if (fenced(request.getToken())) {
-            write(Responses.error(callId, selfFenced()));
+            write(Responses.error(callId, refusal(request.getToken())));
             return;
         }
         if (inFlight.size() + streams.size() >= config.maxInFlightPerConnection()) {
@@ -207,7 +207,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         }
         if (fenced(stream.token())) {
             // The fence covers every message of a token's stream: this one is dropped, the stream ends.
-            stream.abort(selfFenced(), true);
+            stream.abort(refusal(stream.token()), true);
             return;
         }
         if (!stream.onMessage(message.getPayload())) {
@@ -219,46 +219,80 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
 
     /**
      * Whether a call or stream message for {@code token} must be refused now: it has a token and
-     * the server's gate is closed. A gate that throws counts as closed. Any thread.
+     * the server's gate does not admit it. A gate that throws counts as closed. Any thread.
      */
     boolean fenced(String token) {
-        java.util.function.BooleanSupplier gate = config.tokenGate();
+        io.braid.rpc.TokenGate gate = config.tokenGate();
         if (token.isEmpty() || gate == null) {
             return false;
         }
         try {
-            return !gate.getAsBoolean();
+            return !gate.admits(token);
         } catch (RuntimeException e) {
             log.warn("the token gate failed; serving no token calls while it does", e);
             return true;
         }
     }
 
-    /** What a fenced call or stream ends with. */
-    static io.braid.api.BraidException selfFenced() {
+    /** What a fenced call or stream of {@code token} ends with: why the gate refused it. */
+    io.braid.api.BraidException refusal(String token) {
+        io.braid.rpc.TokenGate gate = config.tokenGate();
+        boolean nodeOpen;
+        try {
+            nodeOpen = gate != null && gate.isOpen();
+        } catch (RuntimeException e) {
+            nodeOpen = false;
+        }
+        if (nodeOpen) {
+            return new io.braid.api.BraidException(Code.UNAVAILABLE, "this node no longer serves token " + token
+                    + ": it was given to another node");
+        }
         return new io.braid.api.BraidException(Code.UNAVAILABLE, "this node cannot confirm its registration and "
                 + "serves no token calls or stream messages until it can (self-fencing)");
     }
 
     /**
-     * The gate was found closed (any thread): every open stream that serves a token ends
-     * UNAVAILABLE now, whether or not a message arrives. Streams without a token are not touched.
+     * The gate was found closed (any thread): the open streams that serve a token it no longer
+     * admits ({@code all}: every token stream) end UNAVAILABLE now, whether or not a message
+     * arrives. Streams without a token are not touched.
      */
-    public void fenceTokenStreams() {
+    public void fenceTokenStreams(boolean all) {
         if (tokenStreams == 0) {
             return;
         }
         try {
             ctx.executor().execute(() -> {
                 for (ServerStream<?, ?> stream : new ArrayList<>(streams.values())) {
-                    if (!stream.token().isEmpty()) {
-                        stream.abort(selfFenced(), true);
+                    if (!stream.token().isEmpty() && (all || fenced(stream.token()))) {
+                        stream.abort(refusal(stream.token()), true);
                     }
                 }
             });
         } catch (RejectedExecutionException loopGone) {
             // the server is closing: its connections and their streams end with it
         }
+    }
+
+    /** Adds the tokens of this connection's open token streams to {@code into}, on its event loop. */
+    public java.util.concurrent.CompletableFuture<Void> collectStreamTokens(java.util.Set<String> into) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        if (tokenStreams == 0) {
+            done.complete(null);
+            return done;
+        }
+        try {
+            ctx.executor().execute(() -> {
+                for (ServerStream<?, ?> stream : streams.values()) {
+                    if (!stream.token().isEmpty()) {
+                        into.add(stream.token());
+                    }
+                }
+                done.complete(null);
+            });
+        } catch (RejectedExecutionException loopGone) {
+            done.complete(null); // closing: its streams end with it
+        }
+        return done;
     }
 
     private void putStream(ServerStream<?, ?> stream) {

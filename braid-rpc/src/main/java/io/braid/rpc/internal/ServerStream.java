@@ -205,7 +205,7 @@ final class ServerStream<Q, R extends MessageLite> implements CallContext, Strea
 
     /** The gate closed: the stream ends UNAVAILABLE (unless it ended otherwise first); returns its end. */
     private BraidException fence() {
-        abort(ServerConnectionHandler.selfFenced(), true);
+        abort(connection.refusal(token), true);
         lock.lock();
         try {
             return ended;

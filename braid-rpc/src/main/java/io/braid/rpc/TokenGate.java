@@ -1,0 +1,31 @@
+package io.braid.rpc;
+
+/**
+ * Whether the server may act for a player now: asked before every call that carries a token,
+ * before every message of a token stream, and periodically for the open token streams (see
+ * {@link RpcServer.Builder#fenceCheckInterval}). A call refused here fails UNAVAILABLE without
+ * reaching its handler; an open stream refused here ends UNAVAILABLE. Calls and streams without a
+ * token are never asked about.
+ *
+ * <p>Two levels: the whole node ({@link #isOpen()}: it may act for no player at all, e.g. while it
+ * cannot confirm its registration) and one token ({@link #admits}: e.g. the player was given to
+ * another node). Answers must be quick and must not block; a gate that throws counts as closed.
+ */
+public interface TokenGate {
+    /** Whether this node may act for any player now. */
+    boolean isOpen();
+
+    /** Whether this node may act for {@code token} now; false whenever {@link #isOpen()} is. */
+    default boolean admits(String token) {
+        return isOpen();
+    }
+
+    /**
+     * A count that grows whenever {@link #admits} may have turned false for some token while
+     * {@link #isOpen()} stayed true; when it moved, the server's periodic check asks about each of
+     * its open token streams (otherwise only {@link #isOpen()}, once).
+     */
+    default long revocations() {
+        return 0;
+    }
+}

@@ -1,0 +1,160 @@
+package io.braid.runtime;
+
+import io.braid.api.LinkCache;
+import io.braid.linkcache.LinkWatcher;
+import io.braid.rpc.TokenGate;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The owner-side gate of a node: whether it may act for a player now. It admits a token while
+ * the node's {@link SelfFence} is open and the token was not given to another node since. It
+ * learns of such moves from the link cache's invalidation channel ({@link LinkWatcher}), so an
+ * owner stops acting for a player the moment its link points elsewhere, whoever moved it:
+ * <ul>
+ *   <li>a token whose link now points at another node, or was removed, is refused (UNAVAILABLE)
+ *       and its open streams here end, within the server's fence check interval, until its link
+ *       points here again (or {@link #KEEP} has passed: by then every caller's near cache has
+ *       learned of the move);
+ *   <li>when the links of this very node were cleared (the leader took it for gone while it
+ *       lives), the node fences itself as after a registration lapse;
+ *   <li>when link changes may have been missed (the invalidation connection dropped or went
+ *       silent), the tokens of the open streams are looked up again in the store and those no
+ *       longer linked here are refused.
+ * </ul>
+ * On the in-memory control plane the changes come straight from the shared links and are never
+ * lost. Thread-safe; the watcher's methods run on the link cache's pub/sub thread (in memory: on
+ * the thread that made the change).
+ */
+final class Ownership implements TokenGate, LinkWatcher {
+    /** How long a token given away stays refused without news of it coming back. */
+    static final Duration KEEP = Duration.ofSeconds(10);
+    /** Reads of one token's owner when changes keep arriving during them. */
+    private static final int RECHECKS = 3;
+
+    private static final Logger log = LoggerFactory.getLogger(Ownership.class);
+
+    private final SelfFence fence;
+    private final String nodeId;
+    private final String service;
+    /** Tokens given to another node (or unlinked), with when we heard it (System.nanoTime). */
+    private final ConcurrentHashMap<String, Long> givenAway = new ConcurrentHashMap<>();
+    private final AtomicLong revocations = new AtomicLong();
+    /** Tokens being read again by {@link #recheck}, with how many changes of each were heard meanwhile. */
+    private final ConcurrentHashMap<String, Integer> rechecking = new ConcurrentHashMap<>();
+    private volatile long lastPurge = System.nanoTime();
+    private volatile Supplier<CompletableFuture<Set<String>>> openStreamTokens;
+    private volatile LinkCache links;
+
+    Ownership(SelfFence fence, String nodeId, String service) {
+        this.fence = fence;
+        this.nodeId = nodeId;
+        this.service = service;
+    }
+
+    /** Once the server runs: how to re-check the open streams' tokens when changes may have been missed. */
+    void recheckWith(Supplier<CompletableFuture<Set<String>>> openStreamTokens, LinkCache links) {
+        this.links = links;
+        this.openStreamTokens = openStreamTokens;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return fence.getAsBoolean();
+    }
+
+    @Override
+    public boolean admits(String token) {
+        if (!fence.getAsBoolean()) {
+            return false;
+        }
+        if (givenAway.isEmpty()) {
+            return true;
+        }
+        Long since = givenAway.get(token);
+        if (since == null) {
+            return true;
+        }
+        if (System.nanoTime() - since >= KEEP.toNanos()) {
+            givenAway.remove(token, since);
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    public long revocations() {
+        return revocations.get();
+    }
+
+    @Override
+    public void changed(String token, String service, String owner) {
+        if (!this.service.equals(service)) {
+            return;
+        }
+        if (!rechecking.isEmpty()) {
+            rechecking.computeIfPresent(token, (t, changes) -> changes + 1);
+        }
+        if (nodeId.equals(owner)) {
+            givenAway.remove(token);
+            return;
+        }
+        long now = System.nanoTime();
+        givenAway.put(token, now);
+        revocations.incrementAndGet();
+        purge(now);
+    }
+
+    @Override
+    public void nodeCleared(String nodeId) {
+        if (this.nodeId.equals(nodeId)) {
+            log.warn("the links of this node ({}) were cleared while it runs (the leader took it for gone): "
+                    + "its players may have moved; token work waits", nodeId);
+            fence.lapsed();
+        }
+    }
+
+    @Override
+    public void mayHaveMissed() {
+        Supplier<CompletableFuture<Set<String>>> tokens = openStreamTokens;
+        if (tokens == null || links == null) {
+            return;
+        }
+        tokens.get().thenAccept(open -> open.forEach(token -> recheck(token, RECHECKS)));
+    }
+
+    /**
+     * Looks {@code token} up in the store and refuses it if its link no longer points here. An
+     * answer read while a change was heard is older than that change: it is read again instead
+     * (at most {@code attempts} times; the heard change stands meanwhile).
+     */
+    private void recheck(String token, int attempts) {
+        rechecking.put(token, 0);
+        links.targetAsync(token, service).whenComplete((owner, failure) -> {
+            Integer changes = rechecking.remove(token);
+            if (failure != null || attempts <= 0) {
+                return; // Redis cannot answer: the self-fence covers a node cut off from it
+            }
+            if (changes == null || changes > 0) {
+                recheck(token, attempts - 1);
+            } else if (owner.isEmpty() || !owner.get().equals(nodeId)) {
+                changed(token, service, owner.orElse(null));
+            }
+        });
+    }
+
+    /** Drops what was given away longer than {@link #KEEP} ago, at most twice per KEEP. */
+    private void purge(long now) {
+        if (now - lastPurge < KEEP.toNanos() / 2) {
+            return;
+        }
+        lastPurge = now;
+        givenAway.values().removeIf(since -> now - since >= KEEP.toNanos());
+    }
+}

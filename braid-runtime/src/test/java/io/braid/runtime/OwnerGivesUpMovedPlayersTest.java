@@ -1,0 +1,166 @@
+package io.braid.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.StringValue;
+import io.braid.api.BraidException;
+import io.braid.api.CallOptions;
+import io.braid.api.ClientStream;
+import io.braid.api.Code;
+import io.braid.api.Node;
+import io.braid.testkit.Await;
+import io.braid.testkit.RedisExtension;
+import io.braid.testkit.RedisProbe;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * An owner stops acting for a player the moment the player's link points elsewhere, whoever moved
+ * it, and even if it is not told: a relink by another node, the leader clearing the links of a node
+ * it took for gone while that node lives (what a lagging view after FLUSHALL did in the chaos
+ * suite), and a relink whose invalidation was lost with the pub/sub connections. What the user
+ * sees: the open stream to the old owner ends UNAVAILABLE, the old owner handles no message of the
+ * player after the new owner began working for it, and the player's next calls reach the new owner.
+ */
+class OwnerGivesUpMovedPlayersTest {
+    @RegisterExtension
+    static final RedisExtension redis = RedisExtension.single();
+
+    private static final Duration HEARTBEAT = Duration.ofMillis(200);
+    private static final Duration TTL = Duration.ofMillis(900);
+
+    private record Handled(String node, String message, long at) {
+    }
+
+    private final List<Handled> handled = new CopyOnWriteArrayList<>();
+    /** Set by a test that runs on the in-memory control plane instead of Redis. */
+    private InMemoryControlPlane plane;
+
+    private Braid.Builder controlPlane(Braid.Builder builder) {
+        return plane != null ? builder.inMemory(plane) : builder.redis(redis.server().uri()).heartbeat(HEARTBEAT, TTL);
+    }
+
+    @BeforeEach
+    void emptyRedis() {
+        redis.server().flushAll();
+    }
+
+    private Braid logic(String id) {
+        return controlPlane(Braid.builder().service("logic").nodeId(id).ioThreads(1))
+                .handle("who", StringValue.parser(), (ctx, req) -> {
+                    handled.add(new Handled(id, "call", System.nanoTime()));
+                    return StringValue.of(id);
+                })
+                .handleStream("play", StringValue.parser(), (ctx, in, out) -> {
+                    StringValue next;
+                    while ((next = in.read()) != null) {
+                        handled.add(new Handled(id, next.getValue(), System.nanoTime()));
+                    }
+                })
+                .start();
+    }
+
+    private interface Move {
+        /** Moves player-1 away from {@code owner} to {@code other} (or lets the next call do it). */
+        void apply(Braid gateway, Braid owner, Braid other) throws Exception;
+    }
+
+    @Test
+    void aRelinkByAnotherNodeEndsTheOldOwnersStream() throws Exception {
+        playerMovesWhileItsStreamIsOpen((gateway, owner, other) ->
+                gateway.linkCache().relinkAsync("player-1", node(other)).join(), true);
+    }
+
+    @Test
+    void aRelinkEndsTheOldOwnersStreamInMemoryToo() throws Exception {
+        plane = new InMemoryControlPlane("owner-gives-up");
+        playerMovesWhileItsStreamIsOpen((gateway, owner, other) ->
+                gateway.linkCache().relinkAsync("player-1", node(other)).join(), true);
+    }
+
+    @Test
+    void clearingTheLinksOfALiveNodeMakesItFenceItself() throws Exception {
+        playerMovesWhileItsStreamIsOpen((gateway, owner, other) -> {
+            // A leader acting on a stale view: the owner is alive and registered.
+            gateway.linkCache().downAsync(node(owner)).join();
+            // The next call links the player anew, to either node: logic-a refuses token work
+            // for its quarantine (so the player may end up there again, once it is over).
+        }, false);
+    }
+
+    @Test
+    void aRelinkWhoseInvalidationWasLostStillEndsTheOldOwnersStream() throws Exception {
+        playerMovesWhileItsStreamIsOpen((gateway, owner, other) -> {
+            try (RedisProbe probe = redis.server().probe()) {
+                // The link moves without its invalidation (as if it was published while the pub/sub
+                // connections were down), then the connections drop: the caches cannot know what
+                // they missed, and the owner must look again.
+                probe.command("HSET", tokenKey("player-1"), "logic", other.node().id());
+                probe.command("CLIENT", "KILL", "TYPE", "pubsub");
+            }
+        }, true);
+    }
+
+    /** Where RedisLinkCache keeps a token's links with its default 64 shards (DESIGN.md's Redis layout). */
+    private static String tokenKey(String token) {
+        return "braid:{ls:" + (token.hashCode() & 0x7fffffff) % 64 + "}:tok:" + token;
+    }
+
+    /** {@code movesToOther}: the move gives player-1 to logic-b (else the next call links it anew). */
+    private void playerMovesWhileItsStreamIsOpen(Move move, boolean movesToOther) throws Exception {
+        try (Braid a = logic("logic-a");
+             Braid gateway = controlPlane(Braid.builder().service("gateway").nodeId("gateway-1").ioThreads(1)).start()) {
+            Await.until(Duration.ofSeconds(5), "gateway sees logic-a", () -> gateway.discover().nodes("logic").size() == 1);
+            // Only logic-a is up: player-1 is linked to it, and its stream goes there.
+            assertThat(who(gateway)).isEqualTo("logic-a");
+            ClientStream<StringValue, StringValue> stream = gateway.client().stream("logic", "play", "player-1",
+                    StringValue.parser(), CallOptions.DEFAULT.withTimeout(Duration.ofSeconds(60)));
+            stream.send(StringValue.of("m0"));
+            Await.until(Duration.ofSeconds(5), "logic-a handles m0",
+                    () -> handled.stream().anyMatch(h -> h.message().equals("m0")));
+            try (Braid b = logic("logic-b")) {
+                Await.until(Duration.ofSeconds(5), "gateway sees both", () -> gateway.discover().nodes("logic").size() == 2);
+                move.apply(gateway, a, b);
+                // The player keeps talking on its stream and calling, as a game client does.
+                AtomicLong sent = new AtomicLong();
+                long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                while (!stream.done().isDone() && System.nanoTime() < until) {
+                    try {
+                        stream.send(StringValue.of("m" + sent.incrementAndGet()));
+                    } catch (BraidException ended) {
+                        break;
+                    }
+                    try {
+                        who(gateway);
+                    } catch (java.util.concurrent.CompletionException refused) {
+                        // UNAVAILABLE while the move settles: the bot would retry
+                    }
+                    Await.poll(Duration.ofMillis(20), () -> stream.done().isDone());
+                }
+                assertThat(NodeHandles.endOf(stream)).as("how the old owner's stream ended").isEqualTo(Code.UNAVAILABLE);
+                if (movesToOther) {
+                    Await.until(Duration.ofSeconds(5), "player-1 is served by logic-b", () -> "logic-b".equals(who(gateway)));
+                }
+                long bBegan = handled.stream().filter(h -> h.node().equals("logic-b")).mapToLong(Handled::at).min()
+                        .orElse(Long.MAX_VALUE);
+                List<String> late = handled.stream().filter(h -> h.node().equals("logic-a") && h.at() > bBegan)
+                        .map(Handled::message).toList();
+                assertThat(late).as("what logic-a handled for player-1 after logic-b began working for it").isEmpty();
+            }
+        }
+    }
+
+    private static String who(Braid gateway) {
+        return gateway.invoke("logic", "who", "player-1", StringValue.of(""), StringValue.parser(),
+                CallOptions.DEFAULT.withTimeout(Duration.ofSeconds(2))).join().getValue();
+    }
+
+    private static Node node(Braid braid) {
+        return braid.node();
+    }
+}
