@@ -126,7 +126,13 @@ final class Ownership implements TokenGate, LinkWatcher {
         if (tokens == null || links == null) {
             return;
         }
-        tokens.get().thenAccept(open -> open.forEach(token -> recheck(token, RECHECKS)));
+        // The open streams' tokens, which may have moved away unheard, and the tokens given away,
+        // which may have come back unheard (refused here until KEEP ran out, had we not looked).
+        Set<String> given = Set.copyOf(givenAway.keySet());
+        tokens.get().thenAccept(open -> {
+            open.forEach(token -> recheck(token, RECHECKS));
+            given.stream().filter(token -> !open.contains(token)).forEach(token -> recheck(token, RECHECKS));
+        });
     }
 
     /**
@@ -145,6 +151,8 @@ final class Ownership implements TokenGate, LinkWatcher {
                 recheck(token, attempts - 1);
             } else if (owner.isEmpty() || !owner.get().equals(nodeId)) {
                 changed(token, service, owner.orElse(null));
+            } else {
+                changed(token, service, nodeId); // it came back: admit it again
             }
         });
     }

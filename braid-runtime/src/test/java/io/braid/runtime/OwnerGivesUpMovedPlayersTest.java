@@ -106,6 +106,37 @@ class OwnerGivesUpMovedPlayersTest {
         }, true);
     }
 
+    @Test
+    void aPlayerThatCameBackUnheardIsServedAgainWithoutWaitingOutTheRefusal() throws Exception {
+        try (Braid a = logic("logic-a");
+             Braid b = logic("logic-b");
+             Braid gateway = controlPlane(Braid.builder().service("gateway").nodeId("gateway-1").ioThreads(1)).start()) {
+            Await.until(Duration.ofSeconds(5), "gateway sees both", () -> gateway.discover().nodes("logic").size() == 2);
+            gateway.linkCache().relinkAsync("player-1", node(a)).join();
+            Await.until(Duration.ofSeconds(5), "player-1 is served by logic-a", () -> "logic-a".equals(who(gateway)));
+            // Moved to logic-b (logic-a hears it and refuses player-1 from now on)...
+            gateway.linkCache().relinkAsync("player-1", node(b)).join();
+            Await.until(Duration.ofSeconds(5), "player-1 is served by logic-b", () -> "logic-b".equals(who(gateway)));
+            // ...and back to logic-a without an invalidation, then the pub/sub connections drop.
+            try (RedisProbe probe = redis.server().probe()) {
+                probe.command("HSET", tokenKey("player-1"), "logic", "logic-a");
+                probe.command("CLIENT", "KILL", "TYPE", "pubsub");
+            }
+            long movedBack = System.nanoTime();
+            Await.until(Duration.ofSeconds(5), "player-1 is served by logic-a again", () -> {
+                try {
+                    return "logic-a".equals(who(gateway));
+                } catch (java.util.concurrent.CompletionException refused) {
+                    return false;
+                }
+            });
+            Duration after = Duration.ofNanos(System.nanoTime() - movedBack);
+            System.out.println("player-1 served by logic-a again " + after.toMillis() + " ms after it came back unheard");
+            assertThat(after).as("logic-a refused player-1 until its refusal ran out (" + Ownership.KEEP + ")")
+                    .isLessThan(Ownership.KEEP.dividedBy(2));
+        }
+    }
+
     /** Where RedisLinkCache keeps a token's links with its default 64 shards (DESIGN.md's Redis layout). */
     private static String tokenKey(String token) {
         return "braid:{ls:" + (token.hashCode() & 0x7fffffff) % 64 + "}:tok:" + token;
