@@ -38,7 +38,8 @@ public final class ClientStreamCall<Q, R> implements ClientStream<Q, R>, RoutedC
     private final String service;
     private final String method;
     private final String token;
-    private final Deadline deadline;
+    /** Set by {@link #prepare} once the client interceptors have run; null until then. */
+    private volatile Deadline deadline;
     private final Request.Builder open;
     private final Codec codec;
     private final PendingCall.Decoder<R> decoder;
@@ -58,12 +59,16 @@ public final class ClientStreamCall<Q, R> implements ClientStream<Q, R>, RoutedC
     private boolean endedOk;
     private ScheduledFuture<?> timer;
 
-    public ClientStreamCall(String service, String method, String token, Deadline deadline, Request.Builder open,
+    /**
+     * A stream not yet routed: {@link #prepare} gives it its deadline, then the client routes it.
+     *
+     * @param open the opening request, with its method, token, content type and metadata set
+     */
+    public ClientStreamCall(String service, String method, String token, Request.Builder open,
                             Codec codec, PendingCall.Decoder<R> decoder) {
         this.service = service;
         this.method = method;
         this.token = token;
-        this.deadline = deadline;
         this.open = open.setStream(true).setInitialCredit(WINDOW);
         this.codec = codec;
         this.decoder = decoder;
@@ -71,9 +76,23 @@ public final class ClientStreamCall<Q, R> implements ClientStream<Q, R>, RoutedC
 
     // Routing.
 
+    /** Sets the deadline the client interceptors left (before the stream is routed). */
+    public void prepare(Deadline deadline) {
+        this.deadline = deadline;
+    }
+
+    /** Whether {@link #prepare} ran: the interceptors let the stream go on. */
+    boolean isPrepared() {
+        return deadline != null;
+    }
+
     @Override
     public String service() {
         return service;
+    }
+
+    String method() {
+        return method;
     }
 
     @Override
