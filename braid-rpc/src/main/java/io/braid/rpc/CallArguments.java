@@ -1,5 +1,6 @@
 package io.braid.rpc;
 
+import com.google.protobuf.ByteString;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.Code;
@@ -47,13 +48,23 @@ final class CallArguments {
                 + "client (it knows " + codecs + ")");
     }
 
-    /** A request its codec cannot encode: INVALID_ARGUMENT, unless the codec threw a code of its own. */
-    static BraidException unencodable(Codec codec, Exception e) {
-        BraidException thrown = BraidException.from(e);
-        return thrown.code() == Code.UNKNOWN
-                ? new BraidException(Code.INVALID_ARGUMENT, "cannot encode the request as " + codec.contentType()
-                        + ": " + e.getMessage(), e)
-                : thrown;
+    /**
+     * The request's payload. Throws INVALID_ARGUMENT when the options' content type has no codec
+     * ({@code codec} null) or the codec cannot encode the request (unless it threw a code of its own).
+     */
+    static ByteString encode(Object request, Codec codec, CallOptions options, CodecRegistry codecs) {
+        if (codec == null) {
+            throw unknownContentType(options, codecs);
+        }
+        try {
+            return codec.encode(request);
+        } catch (Exception e) {
+            BraidException thrown = BraidException.from(e);
+            throw thrown.code() == Code.UNKNOWN
+                    ? new BraidException(Code.INVALID_ARGUMENT, "cannot encode the request as " + codec.contentType()
+                            + ": " + e.getMessage(), e)
+                    : thrown;
+        }
     }
 
     private static BraidException invalid(String message) {

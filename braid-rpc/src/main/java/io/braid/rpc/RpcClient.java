@@ -8,9 +8,7 @@ import io.braid.api.CallOptions;
 import io.braid.api.Client;
 import io.braid.api.ClientInterceptor;
 import io.braid.api.ClientStream;
-import io.braid.api.Code;
 import io.braid.api.Codec;
-import io.braid.api.Deadline;
 import io.braid.api.Discover;
 import io.braid.api.LinkCache;
 import io.braid.api.Ticker;
@@ -21,9 +19,7 @@ import io.braid.rpc.internal.ClientOptions;
 import io.braid.rpc.internal.ClientStreamCall;
 import io.braid.rpc.internal.CodecRegistry;
 import io.braid.rpc.internal.PendingCall;
-import io.braid.rpc.internal.ServerConnectionHandler;
 import io.braid.rpc.internal.Transports;
-import io.braid.rpc.internal.wire.Request;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
@@ -34,27 +30,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The braid RPC client: the API and the lifecycle. A call goes through the client interceptors
- * ({@code ClientCallChain}: deadline propagation, then the user's), then to a node
- * ({@code CallRouter}: a token call's owner from the {@link LinkCache} by {@code TokenRouter}, any
- * other call by {@code NodePicker}), over a pooled multiplexed connection ({@code PeerPools});
- * answers are correlated by call id. Streams take the same path.
- *
- * <p>Picking: a stateless call (empty token) goes to a random ACTIVE node. A call with a token
- * goes to the node that owns the token in the link cache; a token without an owner is linked,
- * first writer wins, to a node picked by smooth weighted round robin over ACTIVE nodes. The owner
- * is called even while DRAINING; an owner that is registered but unreachable gives UNAVAILABLE and
- * keeps its tokens (never a second owner while the first may live); an owner that discovery no
- * longer lists (checked against the store, not a lagging view) loses the token to a new owner on
- * its next call. Without a link cache a token call is simply picked by smooth weighted round
- * robin. Nodes with weight 0, DRAINING nodes, nodes ejected after consecutive connect failures and
- * nodes that just sent GoAway get no new work; when that leaves nothing, ejected and GoAway nodes
- * are tried anyway (fail open).
- *
- * <p>Retries ({@code RetryRule}): a stateless call whose request was provably never written
- * (connect refused, connection closed before the write, a GoAway that names it unprocessed) is
- * retried on another node, up to {@code maxAttempts}; after the request left, only an idempotent
- * call is retried. A call with a token is never moved to another node by a retry.
+ * The braid RPC client: its API and its lifecycle. A call (or stream) gets its deadline and goes
+ * through the client interceptors ({@code ClientCallChain}), then to a node ({@code CallRouter}):
+ * a call with a token to the token's owner in the {@link LinkCache} ({@code TokenRouter}, which
+ * links a token without an owner to a node, first writer wins, and never gives a token a second
+ * owner while the first is registered), any other call to a node the {@code NodePicker} chooses
+ * (random among ACTIVE nodes, ejection after connect failures, fail-open); a failed attempt is
+ * retried on another node only as the {@code RetryRule} allows (a stateless call never written,
+ * or an idempotent one). Connections come from {@code PeerPools}, multiplexed, and answers are
+ * correlated by call id. braid-rpc's README follows one token call through these classes.
  *
  * <p>Settings are copied at {@link Builder#build()}: changing the builder later changes nothing
  * here; {@link #newBuilder()} starts a new builder from them. Thread-safe. {@link #close()} lets
@@ -71,7 +55,8 @@ public final class RpcClient implements Client, AutoCloseable {
     private RpcClient(ClientOptions options) {
         this.options = options;
         this.codecs = new CodecRegistry(options.codecs());
-        this.chain = new ClientCallChain(options.propagateDeadlines(), options.interceptors());
+        this.chain = new ClientCallChain(options.propagateDeadlines(), options.interceptors(),
+                options.defaultTimeout(), options.ticker());
         this.ownsGroup = options.group() == null;
         this.group = ownsGroup ? Transports.newGroup(options.ioThreads(), "braid-rpc-client") : options.group();
         this.router = new CallRouter(options, group);
@@ -111,70 +96,40 @@ public final class RpcClient implements Client, AutoCloseable {
     @Override
     public <Q extends MessageLite, R> ClientStream<Q, R> stream(String target, String method, String token,
                                                                Parser<R> responseParser, CallOptions options) {
-        String tokenOrEmpty = token == null ? "" : token;
         BraidException bad = CallArguments.check(target, method, token, false, responseParser == null, options);
         Codec codec = bad == null ? codecs.resolve(options.contentType()) : null;
         if (bad == null && codec == null) {
             bad = CallArguments.unknownContentType(options, codecs);
         }
-        Request.Builder open = Request.newBuilder();
-        Codec streamCodec = codec != null ? codec : Codecs.protobuf();
         ClientStreamCall<Q, R> stream = new ClientStreamCall<>(String.valueOf(target), String.valueOf(method),
-                tokenOrEmpty, open, streamCodec, bytes -> streamCodec.decode(bytes, responseParser));
+                token == null ? "" : token, codec != null ? codec : Codecs.protobuf(), responseParser);
         if (bad != null) {
             stream.completeExceptionally(bad);
             return stream;
         }
-        open.setMethod(method).setToken(tokenOrEmpty).setContentType(CodecRegistry.wireName(codec));
-        chain.runStream(stream, options, deadlineOf(options), (deadline, metadata) -> {
-            open.putAllMetadata(metadata);
-            if (this.options.nodeId() != null) {
-                open.putMetadata(ServerConnectionHandler.CALLER_KEY, this.options.nodeId());
-            }
-            stream.prepare(deadline);
-            if (router.isClosed()) {
-                stream.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
-            } else {
-                router.route(stream);
-            }
+        chain.runStream(stream, options, (deadline, metadata) -> {
+            stream.prepare(deadline, metadata, this.options.nodeId());
+            router.route(stream);
             return null;
         });
         return stream;
     }
 
-    /** The call's own deadline, on this client's ticker: its options' timeout (else the default), or an earlier deadline they set. */
-    private Deadline deadlineOf(CallOptions callOptions) {
-        Duration timeout = callOptions.timeout() != null ? callOptions.timeout() : options.defaultTimeout();
-        Deadline own = Deadline.after(timeout, options.ticker());
-        return callOptions.deadline() == null ? own : callOptions.deadline().min(own);
-    }
-
     /** {@code parser} null means the answer is returned as bytes; the arguments are checked already. */
-    @SuppressWarnings("unchecked")
     private <R> CompletableFuture<R> start(String target, String method, String token, Object request,
                                            Parser<R> parser, CallOptions callOptions) {
-        String tokenOrEmpty = token == null ? "" : token;
         Codec codec = codecs.resolve(callOptions.contentType());
-        if (codec == null) {
-            return CompletableFuture.failedFuture(CallArguments.unknownContentType(callOptions, codecs));
-        }
         ByteString payload;
         try {
-            payload = codec.encode(request);
-        } catch (Exception e) {
-            return CompletableFuture.failedFuture(CallArguments.unencodable(codec, e));
+            payload = CallArguments.encode(request, codec, callOptions, codecs);
+        } catch (BraidException e) {
+            return CompletableFuture.failedFuture(e);
         }
-        PendingCall.Decoder<R> decoder = parser == null
-                ? bytes -> (R) bytes.toByteArray()
-                : bytes -> codec.decode(bytes, parser);
-        return chain.run(target, method, tokenOrEmpty, callOptions, deadlineOf(callOptions), (deadline, metadata) -> {
+        String tokenOrEmpty = token == null ? "" : token;
+        return chain.run(target, method, tokenOrEmpty, callOptions, (deadline, metadata) -> {
             PendingCall<R> call = new PendingCall<>(target, method, tokenOrEmpty, callOptions.idempotent(), deadline,
-                    metadata, options.nodeId(), payload, CodecRegistry.wireName(codec), decoder);
-            if (router.isClosed()) {
-                call.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
-            } else {
-                router.route(call);
-            }
+                    metadata, options.nodeId(), payload, CodecRegistry.wireName(codec), PendingCall.decoder(codec, parser));
+            router.route(call);
             return call;
         });
     }
@@ -182,11 +137,6 @@ public final class RpcClient implements Client, AutoCloseable {
     /** Number of nodes this client holds connections to (for tests and the monitor). */
     public int peerCount() {
         return router.peerCount();
-    }
-
-    /** The settings this client was built with. */
-    ClientOptions options() {
-        return options;
     }
 
     /** Graceful close: no new calls, calls in flight get up to the grace period, then all connections close. */
@@ -346,14 +296,7 @@ public final class RpcClient implements Client, AutoCloseable {
          * no stateless calls for {@code backoff}, doubling per repeated ejection up to {@code max}.
          */
         public Builder ejection(int failures, Duration backoff, Duration max) {
-            if (failures < 1) {
-                throw new IllegalArgumentException("ejection failures must be at least 1, was " + failures);
-            }
-            Checks.positive(backoff, "ejection backoff");
-            Checks.positive(max, "ejection max backoff");
-            if (max.compareTo(backoff) < 0) {
-                throw new IllegalArgumentException("ejection max backoff " + max + " is below the backoff " + backoff);
-            }
+            ClientOptions.checkEjection(failures, backoff, max);
             this.failuresToEject = failures;
             this.ejectionBackoff = backoff;
             this.maxEjectionBackoff = max;
@@ -391,15 +334,12 @@ public final class RpcClient implements Client, AutoCloseable {
             return this;
         }
 
-        /** The client with these settings, copied: changing this builder later changes nothing in it. */
+        /**
+         * The client with these settings, copied: changing this builder later changes nothing in it.
+         * Fails (IllegalStateException) without a discover, or with a keepAliveTimeout not longer
+         * than the pingInterval.
+         */
         public RpcClient build() {
-            if (discover == null) {
-                throw new IllegalStateException("discover is required: the client needs a source of nodes");
-            }
-            if (keepAliveTimeout.compareTo(pingInterval) <= 0) {
-                throw new IllegalStateException("keepAliveTimeout (" + keepAliveTimeout
-                        + ") must be longer than pingInterval (" + pingInterval + ")");
-            }
             return new RpcClient(new ClientOptions(discover, links, codecs, interceptors, propagateDeadlines, nodeId,
                     defaultTimeout, connectTimeout, pingInterval, keepAliveTimeout, shutdownGrace, connectionsPerPeer,
                     maxFrameBytes, maxAttempts, failuresToEject, ejectionBackoff, maxEjectionBackoff, ioThreads, group,

@@ -1,6 +1,7 @@
 package io.braid.rpc.internal;
 
 import io.braid.api.BraidException;
+import io.braid.api.Code;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Subscription;
 import io.braid.rpc.internal.balance.EjectionMarks;
@@ -41,8 +42,15 @@ public final class CallRouter {
         this.membership = options.discover().watch(this::onMembership);
     }
 
-    /** Starts the call's first attempt; a call that cannot start fails (nothing here throws). */
+    /**
+     * Starts the call's first attempt; a call that cannot start fails, UNAVAILABLE once the client is
+     * closed (nothing here throws).
+     */
     public void route(RoutedCall call) {
+        if (closed.get()) {
+            call.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
+            return;
+        }
         try {
             if (tokens != null && !call.token().isEmpty()) {
                 tokens.route(call);
@@ -87,8 +95,5 @@ public final class CallRouter {
         return true;
     }
 
-    /** True once {@link #close} began: new calls fail UNAVAILABLE, failed attempts are not retried. */
-    public boolean isClosed() {
-        return closed.get();
-    }
+
 }

@@ -6,6 +6,8 @@ import io.braid.api.ClientInterceptor;
 import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.api.OutgoingCall;
+import io.braid.api.Ticker;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,9 +15,11 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The client interceptors every call and every stream goes through, in order: braid's deadline
- * propagation first (unless turned off), then the user's. When deadline propagation is the whole
- * chain (the default) it runs in place, without building the chain. Immutable and thread-safe.
+ * What every call and every stream goes through before it is routed: its deadline, made once from
+ * its options (or the client's default timeout) on the client's ticker, then the client
+ * interceptors in order: braid's deadline propagation first (unless turned off), then the user's.
+ * When deadline propagation is the whole chain (the default) it runs in place, without building
+ * the chain. Immutable and thread-safe.
  *
  * <p>For a unary call the future the interceptors chain on is the call's answer; for a stream it
  * is the stream's end (completes with null when the stream ends OK, fails with its code
@@ -31,8 +35,14 @@ public final class ClientCallChain {
 
     private final boolean propagateDeadlines;
     private final List<ClientInterceptor> interceptors;
+    private final Duration defaultTimeout;
+    private final Ticker ticker;
 
-    public ClientCallChain(boolean propagateDeadlines, List<ClientInterceptor> userInterceptors) {
+    /** @param defaultTimeout and {@code ticker}: a call's own deadline, when its options set none */
+    public ClientCallChain(boolean propagateDeadlines, List<ClientInterceptor> userInterceptors,
+                           Duration defaultTimeout, Ticker ticker) {
+        this.defaultTimeout = defaultTimeout;
+        this.ticker = ticker;
         List<ClientInterceptor> chain = new ArrayList<>();
         if (propagateDeadlines) {
             chain.add(new DeadlinePropagation());
@@ -43,12 +53,26 @@ public final class ClientCallChain {
     }
 
     /**
-     * Runs the chain for one call, whose own deadline (from its options or the client's default) is
-     * {@code deadline}; {@code sender} sends it. Never throws: a failing interceptor fails the future.
+     * A call's own deadline, on the client's ticker, made once at the entry point: its options'
+     * timeout (else the client's default), or the earlier deadline the options set.
      */
-    @SuppressWarnings("unchecked")
+    Deadline deadlineOf(CallOptions options) {
+        Deadline own = Deadline.after(options.timeout() != null ? options.timeout() : defaultTimeout, ticker);
+        return options.deadline() == null ? own : options.deadline().min(own);
+    }
+
+    /**
+     * Runs the chain for one call; {@code sender} sends it with the deadline and metadata the
+     * interceptors left. Never throws: a failing interceptor fails the future.
+     */
     public <R> CompletableFuture<R> run(String target, String method, String token, CallOptions options,
-                                        Deadline deadline, Sender<R> sender) {
+                                        Sender<R> sender) {
+        return run(target, method, token, options, deadlineOf(options), sender);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <R> CompletableFuture<R> run(String target, String method, String token, CallOptions options,
+                                         Deadline deadline, Sender<R> sender) {
         if (interceptors.size() == (propagateDeadlines ? 1 : 0)) {
             // No user interceptor: what DeadlinePropagation does, in place.
             Deadline effective = propagateDeadlines ? DeadlinePropagation.inherit(deadline) : deadline;
@@ -68,9 +92,8 @@ public final class ClientCallChain {
      * Runs the chain for a stream: {@code open} prepares and routes it with the deadline and metadata
      * the interceptors left, once the last of them proceeds.
      */
-    public void runStream(ClientStreamCall<?, ?> stream, CallOptions options, Deadline deadline,
-                          Sender<Void> open) {
-        CompletableFuture<Void> outcome = run(stream.service(), stream.method(), stream.token(), options, deadline,
+    public void runStream(ClientStreamCall<?, ?> stream, CallOptions options, Sender<Void> open) {
+        CompletableFuture<Void> outcome = run(stream.service(), stream.method(), stream.token(), options,
                 (finalDeadline, metadata) -> {
                     open.send(finalDeadline, metadata);
                     return stream.done();

@@ -5,6 +5,7 @@ import io.braid.api.Codec;
 import io.braid.api.Discover;
 import io.braid.api.LinkCache;
 import io.braid.api.Ticker;
+import io.braid.api.internal.Checks;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
@@ -27,8 +28,28 @@ public record ClientOptions(Discover discover, LinkCache links, List<Codec> code
                             int maxFrameBytes, int maxAttempts, int failuresToEject, Duration ejectionBackoff,
                             Duration maxEjectionBackoff, int ioThreads, EventLoopGroup group, SslContext tls,
                             Ticker ticker) {
+    /** Checks what the setters cannot check one at a time. */
     public ClientOptions {
+        if (discover == null) {
+            throw new IllegalStateException("discover is required: the client needs a source of nodes");
+        }
+        if (keepAliveTimeout.compareTo(pingInterval) <= 0) {
+            throw new IllegalStateException("keepAliveTimeout (" + keepAliveTimeout
+                    + ") must be longer than pingInterval (" + pingInterval + ")");
+        }
         codecs = List.copyOf(codecs);
         interceptors = List.copyOf(interceptors);
+    }
+
+    /** The ejection setting's check: at least one failure, positive backoffs, the max not below the base. */
+    public static void checkEjection(int failures, Duration backoff, Duration max) {
+        if (failures < 1) {
+            throw new IllegalArgumentException("ejection failures must be at least 1, was " + failures);
+        }
+        Checks.positive(backoff, "ejection backoff");
+        Checks.positive(max, "ejection max backoff");
+        if (max.compareTo(backoff) < 0) {
+            throw new IllegalArgumentException("ejection max backoff " + max + " is below the backoff " + backoff);
+        }
     }
 }

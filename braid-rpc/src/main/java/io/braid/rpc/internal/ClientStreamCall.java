@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.braid.api.BraidException;
 import io.braid.api.ClientStream;
 import io.braid.api.Code;
+import com.google.protobuf.Parser;
 import io.braid.api.Codec;
 import io.braid.api.Deadline;
 import io.braid.api.Node;
@@ -60,24 +61,32 @@ public final class ClientStreamCall<Q, R> implements ClientStream<Q, R>, RoutedC
     private ScheduledFuture<?> timer;
 
     /**
-     * A stream not yet routed: {@link #prepare} gives it its deadline, then the client routes it.
+     * A stream not yet routed: {@link #prepare} gives it its deadline and metadata, then the client
+     * routes it.
      *
-     * @param open the opening request, with its method, token, content type and metadata set
+     * @param codec encodes what the caller sends and decodes what it receives with {@code parser}
      */
-    public ClientStreamCall(String service, String method, String token, Request.Builder open,
-                            Codec codec, PendingCall.Decoder<R> decoder) {
+    public ClientStreamCall(String service, String method, String token, Codec codec, Parser<R> parser) {
         this.service = service;
         this.method = method;
         this.token = token;
-        this.open = open.setStream(true).setInitialCredit(WINDOW);
         this.codec = codec;
-        this.decoder = decoder;
+        this.decoder = bytes -> codec.decode(bytes, parser);
+        this.open = Request.newBuilder().setMethod(method).setToken(token)
+                .setContentType(CodecRegistry.wireName(codec)).setStream(true).setInitialCredit(WINDOW);
     }
 
     // Routing.
 
-    /** Sets the deadline the client interceptors left (before the stream is routed). */
-    public void prepare(Deadline deadline) {
+    /**
+     * Sets what the client interceptors left, before the stream is routed: its deadline and its
+     * metadata, and the caller's node id (null for none) as {@link ServerConnectionHandler#CALLER_KEY}.
+     */
+    public void prepare(Deadline deadline, java.util.Map<String, String> metadata, String callerId) {
+        open.putAllMetadata(metadata);
+        if (callerId != null) {
+            open.putMetadata(ServerConnectionHandler.CALLER_KEY, callerId);
+        }
         this.deadline = deadline;
     }
 
