@@ -164,6 +164,36 @@ class BuilderAfterBuildTest {
         }
     }
 
+    @Test
+    void newBuilderStartsFromAClientsSettingsAndChangesNothingInIt() throws Exception {
+        cluster.server(BuilderAfterBuildTest::slowAndCallerHandlers);
+        RpcClient impatient = cluster.client(b -> b.nodeId("first").defaultTimeout(Duration.ofMillis(50)));
+        RpcClient.Builder derivedSettings = impatient.newBuilder();
+        RpcClient patient = cluster.track(derivedSettings.defaultTimeout(Duration.ofSeconds(10)).build());
+        derivedSettings.nodeId("changed-after-build");
+
+        // The derived client has the first one's settings but its own timeout...
+        assertThat(patient.invoke(TestCluster.SERVICE, "slow", "", StringValue.of("x"), StringValue.parser())
+                .get(10, TimeUnit.SECONDS).getValue()).isEqualTo("x");
+        assertThat(patient.invoke(TestCluster.SERVICE, "caller", "", StringValue.of(""), StringValue.parser())
+                .get(10, TimeUnit.SECONDS).getValue()).isEqualTo("first");
+        // ...and the first one keeps its 50 ms.
+        assertThat(codeOf(impatient.invoke(TestCluster.SERVICE, "slow", "", StringValue.of("x"), StringValue.parser())))
+                .isEqualTo(Code.DEADLINE_EXCEEDED);
+    }
+
+    @Test
+    void newBuilderStartsFromAServersSettings() {
+        RpcServer server = cluster.track(RpcServer.builder().host("127.0.0.1").maxFrameBytes(2048)
+                .idleTimeout(Duration.ofSeconds(7)).tokenGate(() -> true).codec(new UpperCaseCodec()).build());
+
+        RpcServer.Builder derived = server.newBuilder();
+        assertThat(cluster.track(derived.build()).options()).isEqualTo(server.options());
+        derived.maxFrameBytes(4096);
+        assertThat(cluster.track(derived.build()).options().maxFrameBytes()).isEqualTo(4096);
+        assertThat(server.options().maxFrameBytes()).isEqualTo(2048);
+    }
+
     /** A codec of its own content type (protobuf bytes under another name). */
     private static final class UpperCaseCodec implements Codec {
         static final String TYPE = "application/x-builder-test";
