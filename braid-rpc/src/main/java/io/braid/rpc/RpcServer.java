@@ -369,8 +369,8 @@ public final class RpcServer implements Server, AutoCloseable {
 
         /**
          * Runs the token gate's sweep and the final release of resources at shutdown (borrowed, never
-         * shut down by the server); default an event loop for the sweep and a short-lived thread for the
-         * release.
+         * shut down by the server, so it must outlive it: {@link RpcServer#close()} waits for that release);
+         * default an event loop for the sweep and a short-lived thread for the release.
          */
         public Builder scheduler(java.util.concurrent.ScheduledExecutorService scheduler) {
             this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
