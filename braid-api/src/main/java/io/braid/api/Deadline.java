@@ -4,34 +4,52 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
- * An absolute point in time by which a call must complete, on the monotonic clock
- * ({@link System#nanoTime()}). A timeout becomes a deadline once, at the entry point, and the
- * deadline then flows through handlers into the calls they make, so a chain of calls never
- * outlives the first caller's patience. Immutable and thread-safe.
+ * An absolute point in time by which a call must complete, on a monotonic {@link Ticker}
+ * ({@link Ticker#system()}, that is {@link System#nanoTime()}, unless one is given). A timeout
+ * becomes a deadline once, at the entry point, and the deadline then flows through handlers into
+ * the calls they make, so a chain of calls never outlives the first caller's patience. Immutable
+ * and thread-safe.
+ *
+ * <p>A deadline reads the ticker it was made with; {@link #compareTo} and {@link #min} compare two
+ * deadlines as points on one clock, so they mean something only for deadlines made with the same
+ * ticker (one node uses one ticker for all of its deadlines).
  */
 public final class Deadline implements Comparable<Deadline> {
     private final long deadlineNanos;
+    private final Ticker ticker;
 
-    private Deadline(long deadlineNanos) {
+    private Deadline(long deadlineNanos, Ticker ticker) {
         this.deadlineNanos = deadlineNanos;
+        this.ticker = ticker;
     }
 
-    /** The deadline {@code timeout} from now; the timeout must be positive. */
+    /** The deadline {@code timeout} from now on the system ticker; the timeout must be positive. */
     public static Deadline after(Duration timeout) {
+        return after(timeout, Ticker.system());
+    }
+
+    /** The deadline {@code timeout} from now on {@code ticker}; the timeout must be positive. */
+    public static Deadline after(Duration timeout, Ticker ticker) {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("timeout must be positive, was " + timeout);
         }
-        return afterNanos(saturatedNanos(timeout));
+        return afterNanos(saturatedNanos(timeout), ticker);
     }
 
-    /** The deadline {@code nanos} from now (may be zero or negative: an expired deadline). */
+    /** The deadline {@code nanos} from now on the system ticker (zero or negative: an expired deadline). */
     public static Deadline afterNanos(long nanos) {
-        return new Deadline(System.nanoTime() + nanos);
+        return afterNanos(nanos, Ticker.system());
+    }
+
+    /** The deadline {@code nanos} from now on {@code ticker} (zero or negative: an expired deadline). */
+    public static Deadline afterNanos(long nanos, Ticker ticker) {
+        java.util.Objects.requireNonNull(ticker, "ticker");
+        return new Deadline(ticker.read() + nanos, ticker);
     }
 
     /** Time left, zero or negative once expired. */
     public long remainingNanos() {
-        return deadlineNanos - System.nanoTime();
+        return deadlineNanos - ticker.read();
     }
 
     /** Time left in whole milliseconds, rounded up, at least 0. */

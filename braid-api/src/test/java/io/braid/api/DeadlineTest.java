@@ -110,6 +110,54 @@ class DeadlineTest {
         assertThat(Deadline.afterNanos(-1)).hasToString("Deadline{remaining=PT0S}");
     }
 
+    /** A ticker moved by hand, starting near the top of the long range so that the sums wrap. */
+    private static final class ManualTicker implements Ticker {
+        private long now = Long.MAX_VALUE - 1_000;
+
+        @Override
+        public long read() {
+            return now;
+        }
+
+        void advance(Duration by) {
+            now += by.toNanos();
+        }
+    }
+
+    @Test
+    void a_deadline_on_a_ticker_expires_when_that_ticker_moves_past_it_and_not_before() {
+        ManualTicker ticker = new ManualTicker();
+        Deadline deadline = Deadline.after(Duration.ofMillis(100), ticker);
+
+        assertThat(deadline.remainingNanos()).isEqualTo(Duration.ofMillis(100).toNanos());
+        ticker.advance(Duration.ofMillis(99));
+        assertThat(deadline.isExpired()).isFalse();
+        assertThat(deadline.remainingMillis()).isEqualTo(1);
+        ticker.advance(Duration.ofMillis(1));
+        assertThat(deadline.isExpired()).isTrue();
+        assertThat(deadline.remaining()).isZero();
+    }
+
+    @Test
+    void deadlines_on_one_ticker_compare_across_its_wrap_around() {
+        ManualTicker ticker = new ManualTicker();
+        Deadline early = Deadline.afterNanos(500, ticker);       // before the ticker's value wraps
+        Deadline late = Deadline.after(Duration.ofSeconds(1), ticker); // after it
+
+        assertThat(early).isLessThan(late);
+        assertThat(late.min(early)).isSameAs(early);
+    }
+
+    @Test
+    void after_with_a_ticker_refuses_a_zero_timeout_and_a_null_ticker() {
+        assertThatThrownBy(() -> Deadline.after(Duration.ZERO, new ManualTicker()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("timeout must be positive, was PT0S");
+        assertThatThrownBy(() -> Deadline.after(Duration.ofSeconds(1), null))
+                .isInstanceOf(NullPointerException.class)
+                .hasMessage("ticker");
+    }
+
     /** Spins (no sleep) until {@link System#nanoTime()} has moved past its value on entry. */
     private static void waitForTheClockToTick() {
         long mark = System.nanoTime();

@@ -1,643 +1,150 @@
 package io.braid.rpc;
 
-import io.braid.api.internal.Checks;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
+import io.braid.api.Client;
 import io.braid.api.ClientInterceptor;
 import io.braid.api.ClientStream;
 import io.braid.api.Codec;
-import io.braid.api.Client;
-import io.braid.api.Code;
-import io.braid.api.Deadline;
 import io.braid.api.Discover;
-import io.braid.api.DiscoverEvent;
 import io.braid.api.LinkCache;
-import io.braid.api.Node;
-import io.braid.api.OutgoingCall;
-import io.braid.api.Subscription;
-import io.braid.rpc.internal.ClientChannels;
-import io.braid.rpc.internal.CodecRegistry;
-import io.braid.rpc.internal.PeerPool;
+import io.braid.api.Ticker;
+import io.braid.api.internal.Checks;
+import io.braid.rpc.internal.CallRouter;
+import io.braid.rpc.internal.ClientCallChain;
+import io.braid.rpc.internal.ClientOptions;
 import io.braid.rpc.internal.ClientStreamCall;
+import io.braid.rpc.internal.CodecRegistry;
 import io.braid.rpc.internal.PendingCall;
-import io.braid.rpc.internal.RoutedCall;
-import io.braid.rpc.internal.ServerConnectionHandler;
 import io.braid.rpc.internal.Transports;
-import io.braid.rpc.internal.balance.EjectionMarks;
-import io.braid.rpc.internal.balance.RandomPicker;
-import io.braid.rpc.internal.balance.SmoothWeightedPicker;
-import io.braid.rpc.internal.wire.Request;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Predicate;
 
 /**
- * The braid RPC client: picks a node of the target service from its node source (a
- * {@link Discover}), keeps a small pool of multiplexed connections per node, and correlates
- * answers by call id.
+ * The braid RPC client: its API and its lifecycle. A call (or stream) gets its deadline and goes
+ * through the client interceptors ({@code ClientCallChain}), then to a node ({@code CallRouter}):
+ * a call with a token to the token's owner in the {@link LinkCache} ({@code TokenRouter}, which
+ * links a token without an owner to a node, first writer wins, and never gives a token a second
+ * owner while the first is registered), any other call to a node the {@code NodePicker} chooses
+ * (random among ACTIVE nodes, ejection after connect failures, fail-open); a failed attempt is
+ * retried on another node only as the {@code RetryRule} allows (a stateless call never written,
+ * or an idempotent one). Connections come from {@code PeerPools}, multiplexed, and answers are
+ * correlated by call id. braid-rpc's README follows one token call through these classes.
  *
- * <p>Picking: a stateless call (empty token) goes to a random ACTIVE node. A call with a token
- * goes to the node that owns the token in the {@link LinkCache} (near cache, then the store); a
- * token without an owner is linked, first writer wins, to a node picked by smooth weighted round
- * robin over ACTIVE nodes. The owner is called even while DRAINING; an owner that is registered but
- * unreachable gives UNAVAILABLE and keeps its tokens (never a second owner while the first may
- * live); an owner that discovery no longer lists (checked against the store, not a lagging view)
- * loses the token to a new owner on its next call. Without a link cache a token call is simply
- * picked by smooth weighted round robin. Nodes with weight 0, DRAINING nodes, nodes ejected after
- * consecutive connect failures and nodes that just sent GoAway get no new work; when that leaves
- * nothing, ejected and GoAway nodes are tried anyway (fail open).
- *
- * <p>Retries: a stateless call whose request was provably never written (connect refused,
- * connection closed before the write, a GoAway that names it unprocessed) is retried on another
- * node, up to {@code maxAttempts}; after the request left, only an idempotent call is retried.
- * A call with a token is never moved to another node by a retry.
- *
- * <p>Thread-safe. {@link #close()} lets calls in flight finish (up to the grace period), then
- * closes every connection; it is idempotent.
+ * <p>Settings are copied at {@link Builder#build()}: changing the builder later changes nothing
+ * here; {@link #newBuilder()} starts a new builder from them. Thread-safe. {@link #close()} lets
+ * calls in flight finish (up to the grace period), then closes every connection; it is idempotent.
  */
 public final class RpcClient implements Client, AutoCloseable {
-    private final Builder settings;
-    private final Discover discover;
-    private final LinkCache links;
+    private final ClientOptions options;
     private final CodecRegistry codecs;
-    private final List<ClientInterceptor> interceptors;
-    /** The chain is braid's own deadline propagation alone (the default), which calls run without building it. */
-    private final boolean onlyDeadlinePropagation;
-    private final EjectionMarks marks;
-    private final ClientChannels channels;
-    private final ConcurrentHashMap<String, PeerPool> pools = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, ServiceBalancer> balancers = new ConcurrentHashMap<>();
-    private final Subscription membership;
-    private final AtomicBoolean closed = new AtomicBoolean();
+    private final ClientCallChain chain;
+    private final CallRouter router;
     private final EventLoopGroup group;
     private final boolean ownsGroup;
 
-    private RpcClient(Builder settings) {
-        this.settings = settings;
-        this.discover = settings.discover;
-        this.links = settings.links;
-        this.codecs = new CodecRegistry(settings.codecs);
-        List<ClientInterceptor> chain = new java.util.ArrayList<>();
-        if (settings.propagateDeadlines) {
-            chain.add(new DeadlinePropagation());
-        }
-        chain.addAll(settings.interceptors);
-        this.interceptors = List.copyOf(chain);
-        this.onlyDeadlinePropagation = interceptors.size() == 1 && interceptors.get(0) instanceof DeadlinePropagation;
-        this.marks = new EjectionMarks(settings.failuresToEject, settings.ejectionBackoff,
-                settings.maxEjectionBackoff, System::nanoTime);
-        this.ownsGroup = settings.group == null;
-        this.group = ownsGroup ? Transports.newGroup(settings.ioThreads, "braid-rpc-client") : settings.group;
-        this.channels = new ClientChannels(group, settings.tls, settings.maxFrameBytes, settings.connectTimeout,
-                settings.pingInterval, settings.keepAliveTimeout, settings.nodeId, marks, this::retryOrFail);
-        this.membership = discover.watch(this::onMembership);
+    private RpcClient(ClientOptions options) {
+        this.options = options;
+        this.codecs = new CodecRegistry(options.codecs());
+        this.chain = new ClientCallChain(options.propagateDeadlines(), options.interceptors(),
+                options.defaultTimeout(), options.ticker());
+        this.ownsGroup = options.group() == null;
+        this.group = ownsGroup ? Transports.newGroup(options.ioThreads(), "braid-rpc-client") : options.group();
+        this.router = new CallRouter(options, group);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
+    /** A builder that starts from this client's settings (changing it changes nothing here). */
+    public Builder newBuilder() {
+        return new Builder(options);
+    }
+
     /** Bad arguments fail the future (see {@link Client}); nothing here throws. */
     @Override
     public <R> CompletableFuture<R> invoke(String target, String method, String token, MessageLite request,
                                            Parser<R> responseParser, CallOptions options) {
-        BraidException bad = badArguments(target, method, token, request == null, responseParser == null, options);
-        if (bad != null) {
-            return CompletableFuture.failedFuture(bad);
-        }
-        return start(target, method, token, request, responseParser, options);
+        BraidException bad = CallArguments.check(target, method, token, request == null, responseParser == null, options);
+        return bad != null ? CompletableFuture.failedFuture(bad)
+                : start(target, method, token, request, responseParser, options);
     }
 
     /** Bad arguments fail the future (see {@link Client}); nothing here throws. */
     @Override
     public CompletableFuture<byte[]> invoke(String target, String method, String token, byte[] request,
                                             CallOptions options) {
-        BraidException bad = badArguments(target, method, token, request == null, false, options);
-        if (bad != null) {
-            return CompletableFuture.failedFuture(bad);
-        }
-        return start(target, method, token, request, null, options);
+        BraidException bad = CallArguments.check(target, method, token, request == null, false, options);
+        return bad != null ? CompletableFuture.failedFuture(bad) : start(target, method, token, request, null, options);
     }
 
-    /** Bad arguments end the returned stream at once (see {@link Client}); nothing here throws. */
+    /**
+     * Bad arguments end the returned stream at once (see {@link Client}); nothing here throws. The
+     * stream goes through the client interceptors as a call does; the future they chain on is the
+     * stream's end.
+     */
     @Override
     public <Q extends MessageLite, R> ClientStream<Q, R> stream(String target, String method, String token,
                                                                Parser<R> responseParser, CallOptions options) {
-        BraidException bad = badArguments(target, method, token, false, responseParser == null, options);
+        BraidException bad = CallArguments.check(target, method, token, false, responseParser == null, options);
+        Codec codec = bad == null ? codecs.resolve(options.contentType()) : null;
+        if (bad == null && codec == null) {
+            bad = CallArguments.unknownContentType(options, codecs);
+        }
+        ClientStreamCall<Q, R> stream = new ClientStreamCall<>(String.valueOf(target), String.valueOf(method),
+                token == null ? "" : token, codec != null ? codec : Codecs.protobuf(), responseParser);
         if (bad != null) {
-            ClientStreamCall<Q, R> failed = new ClientStreamCall<>(String.valueOf(target), String.valueOf(method),
-                    token == null ? "" : token, Deadline.after(settings.defaultTimeout), Request.newBuilder(),
-                    Codecs.protobuf(), bytes -> {
-                        throw bad;
-                    });
-            failed.completeExceptionally(bad);
-            return failed;
+            stream.completeExceptionally(bad);
+            return stream;
         }
-        String tokenOrEmpty = token == null ? "" : token;
-        Codec codec = codecs.resolve(options.contentType());
-        Deadline deadline = options.effectiveDeadline(settings.defaultTimeout);
-        io.braid.api.CallContext serving = RpcContext.currentOrNull();
-        if (serving != null && settings.propagateDeadlines) {
-            deadline = deadline.min(serving.deadline());
-        }
-        Request.Builder open = Request.newBuilder().setMethod(method).setToken(tokenOrEmpty)
-                .setContentType(codec == null ? "" : CodecRegistry.wireName(codec));
-        if (!options.metadata().isEmpty()) {
-            open.putAllMetadata(options.metadata());
-        }
-        if (settings.nodeId != null) {
-            open.putMetadata(ServerConnectionHandler.CALLER_KEY, settings.nodeId);
-        }
-        Codec streamCodec = codec != null ? codec : Codecs.protobuf();
-        ClientStreamCall<Q, R> stream = new ClientStreamCall<>(target, method, tokenOrEmpty, deadline, open, streamCodec,
-                bytes -> streamCodec.decode(bytes, responseParser));
-        if (codec == null) {
-            stream.completeExceptionally(unknownContentType(options));
-        } else if (closed.get()) {
-            stream.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
-        } else {
-            try {
-                if (links != null && !tokenOrEmpty.isEmpty()) {
-                    routeByLink(stream);
-                } else {
-                    startAttempt(stream, null);
-                }
-            } catch (BraidException e) {
-                stream.completeExceptionally(e);
-            }
-        }
+        chain.runStream(stream, options, (deadline, metadata) -> {
+            stream.prepare(deadline, metadata, this.options.nodeId());
+            router.route(stream);
+            return null;
+        });
         return stream;
     }
 
-    /**
-     * The first bad argument of a call as the {@link BraidException} its future fails with
-     * (INVALID_ARGUMENT, naming the argument), or null when they are all good. A null token is the
-     * empty one (a stateless call); a link cache may refuse a token too (its length), see
-     * {@link #linkCacheStep}.
-     */
-    private static BraidException badArguments(String target, String method, String token, boolean requestMissing,
-                                               boolean parserMissing, CallOptions options) {
-        if (target == null || target.isBlank()) {
-            return invalidArgument("target must name a service, was " + quoted(target));
-        }
-        if (method == null || method.isBlank()) {
-            return invalidArgument("method must name a method, was " + quoted(method));
-        }
-        if (token != null && !token.isEmpty() && token.isBlank()) {
-            return invalidArgument("token must be empty (a stateless call) or a player's token, was " + quoted(token));
-        }
-        if (requestMissing) {
-            return invalidArgument("request must not be null");
-        }
-        if (parserMissing) {
-            return invalidArgument("responseParser must not be null");
-        }
-        if (options == null) {
-            return invalidArgument("options must not be null (CallOptions.DEFAULT for none)");
-        }
-        return null;
-    }
-
-    private BraidException unknownContentType(CallOptions options) {
-        return invalidArgument("contentType '" + options.contentType() + "' of the call options is unknown to this "
-                + "client (it knows " + codecs + ")");
-    }
-
-    private static BraidException invalidArgument(String message) {
-        return new BraidException(Code.INVALID_ARGUMENT, message);
-    }
-
-    private static String quoted(String value) {
-        return value == null ? "null" : "'" + value + "'";
-    }
-
     /** {@code parser} null means the answer is returned as bytes; the arguments are checked already. */
-    @SuppressWarnings("unchecked")
     private <R> CompletableFuture<R> start(String target, String method, String token, Object request,
-                                           Parser<R> parser, CallOptions options) {
-        String tokenOrEmpty = token == null ? "" : token;
-        Codec codec = codecs.resolve(options.contentType());
-        if (codec == null) {
-            return CompletableFuture.failedFuture(unknownContentType(options));
-        }
+                                           Parser<R> parser, CallOptions callOptions) {
+        Codec codec = codecs.resolve(callOptions.contentType());
         ByteString payload;
         try {
-            payload = codec.encode(request);
-        } catch (Exception e) {
-            return CompletableFuture.failedFuture(BraidException.from(e).code() == Code.UNKNOWN
-                    ? new BraidException(Code.INVALID_ARGUMENT, "cannot encode the request as " + codec.contentType()
-                            + ": " + e.getMessage(), e)
-                    : BraidException.from(e));
-        }
-        PendingCall.Decoder<R> decoder = parser == null
-                ? bytes -> (R) bytes.toByteArray()
-                : bytes -> codec.decode(bytes, parser);
-        Deadline deadline = options.effectiveDeadline(settings.defaultTimeout);
-        if (interceptors.isEmpty()) {
-            return send(target, method, tokenOrEmpty, payload, codec, decoder, options, deadline, options.metadata(), null);
-        }
-        if (onlyDeadlinePropagation) {
-            // The default chain, without building it: what DeadlinePropagation does, in place.
-            io.braid.api.CallContext serving = RpcContext.currentOrNull();
-            if (serving != null) {
-                deadline = deadline.min(serving.deadline());
-            }
-            return send(target, method, tokenOrEmpty, payload, codec, decoder, options, deadline, options.metadata(), null);
-        }
-        Outgoing call = new Outgoing(target, method, tokenOrEmpty, options, deadline);
-        CompletableFuture<Object> answered = proceed(0, call, c -> (CompletableFuture<Object>) send(target, method,
-                tokenOrEmpty, payload, codec, decoder, options, c.deadline(), c.metadata(), c));
-        return (CompletableFuture<R>) answered;
-    }
-
-    /** Interceptor {@code index} of the chain, or {@code last} after the last one. */
-    private CompletableFuture<Object> proceed(int index, Outgoing call,
-                                              java.util.function.Function<Outgoing, CompletableFuture<Object>> last) {
-        try {
-            if (index == interceptors.size()) {
-                return last.apply(call);
-            }
-            CompletableFuture<Object> answer = interceptors.get(index).intercept(call, c -> proceed(index + 1, call, last));
-            return answer != null ? answer : CompletableFuture.failedFuture(new BraidException(Code.INTERNAL,
-                    "a client interceptor returned a null future"));
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(BraidException.from(e)); // futures hold BraidExceptions only
-        }
-    }
-
-    private <R> CompletableFuture<R> send(String target, String method, String token, ByteString payload, Codec codec,
-                                          PendingCall.Decoder<R> decoder, CallOptions options, Deadline deadline,
-                                          Map<String, String> metadata, Outgoing observer) {
-        PendingCall<R> call = new PendingCall<>(target, method, token, options.idempotent(), deadline, metadata,
-                settings.nodeId, payload, CodecRegistry.wireName(codec), decoder);
-        if (observer != null) {
-            observer.pending = call;
-        }
-        if (closed.get()) {
-            call.completeExceptionally(new BraidException(Code.UNAVAILABLE, "client is closed"));
-            return call;
-        }
-        try {
-            if (links != null && !token.isEmpty()) {
-                routeByLink(call);
-            } else {
-                startAttempt(call, null);
-            }
+            payload = CallArguments.encode(request, codec, callOptions, codecs);
         } catch (BraidException e) {
-            call.completeExceptionally(e);
-        }
-        return call;
-    }
-
-    /** A call as client interceptors see it. */
-    private static final class Outgoing implements OutgoingCall {
-        private final String target;
-        private final String method;
-        private final String token;
-        private final CallOptions options;
-        private final Map<String, String> metadata;
-        private Deadline deadline;
-        volatile PendingCall<?> pending;
-
-        Outgoing(String target, String method, String token, CallOptions options, Deadline deadline) {
-            this.target = target;
-            this.method = method;
-            this.token = token;
-            this.options = options;
-            this.deadline = deadline;
-            this.metadata = new java.util.LinkedHashMap<>(options.metadata());
-        }
-
-        @Override
-        public String target() {
-            return target;
-        }
-
-        @Override
-        public String method() {
-            return method;
-        }
-
-        @Override
-        public String token() {
-            return token;
-        }
-
-        @Override
-        public Map<String, String> metadata() {
-            return metadata;
-        }
-
-        @Override
-        public Deadline deadline() {
-            return deadline;
-        }
-
-        @Override
-        public void tightenDeadline(Deadline earlier) {
-            deadline = deadline.min(earlier);
-        }
-
-        @Override
-        public CallOptions options() {
-            return options;
-        }
-
-        @Override
-        public Map<String, String> responseMetadata() {
-            PendingCall<?> call = pending;
-            return call == null ? Map.of() : call.responseMetadata();
-        }
-    }
-
-    /** Token calls: owner from the link cache, or a new owner linked first-writer-wins. */
-    private void routeByLink(RoutedCall call) {
-        withinDeadline(call, linkCacheStep(() -> links.targetAsync(call.token(), call.service())))
-                .whenComplete((owner, failure) -> {
-            if (failure != null) {
-                call.completeExceptionally(linkCacheFailure(failure));
-            } else if (owner.isPresent()) {
-                callOwner(call, owner.get(), true);
-            } else {
-                linkNewOwner(call);
-            }
-        });
-    }
-
-    /**
-     * Calls {@code ownerId}. If this view does not list it, the store is asked; if it is gone there
-     * too, its link is removed (only if it still points at it) and the token gets a new owner.
-     */
-    private void callOwner(RoutedCall call, String ownerId, boolean mayRelink) {
-        Node owner = find(discover.nodes(call.service()), ownerId);
-        if (owner != null) {
-            attemptOwner(call, owner);
-            return;
-        }
-        withinDeadline(call, discover.refresh(call.service())).whenComplete((fresh, failure) -> {
-            if (failure != null) {
-                call.completeExceptionally(BraidException.from(failure));
-                return;
-            }
-            Node listed = find(fresh, ownerId);
-            if (listed != null) {
-                attemptOwner(call, listed);
-            } else if (!mayRelink) {
-                call.completeExceptionally(new BraidException(Code.UNAVAILABLE,
-                        "token " + call.token() + " is linked to " + ownerId + ", which is not registered"));
-            } else {
-                Node gone = new Node(ownerId, call.service(), "0.0.0.0", 1, 0, io.braid.api.NodeState.DRAINING,
-                        java.util.Map.of());
-                withinDeadline(call, linkCacheStep(() -> links.unlinkAsync(call.token(), gone)))
-                        .whenComplete((removed, error) -> {
-                    if (error != null) {
-                        call.completeExceptionally(linkCacheFailure(error));
-                    } else {
-                        linkNewOwner(call);
-                    }
-                });
-            }
-        });
-    }
-
-    private void linkNewOwner(RoutedCall call) {
-        Node candidate;
-        try {
-            candidate = pick(call);
-        } catch (BraidException e) {
-            call.completeExceptionally(e);
-            return;
-        }
-        if (candidate == null) {
-            call.completeExceptionally(new BraidException(Code.UNAVAILABLE, discover.nodes(call.service()).isEmpty()
-                    ? "no node of service '" + call.service() + "' is registered"
-                    : "no ACTIVE node of service '" + call.service() + "' can take token " + call.token()));
-            return;
-        }
-        withinDeadline(call, linkCacheStep(() -> links.linkAsync(call.token(), candidate)))
-                .whenComplete((ownerId, failure) -> {
-            if (failure != null) {
-                call.completeExceptionally(linkCacheFailure(failure));
-            } else if (ownerId.equals(candidate.id())) {
-                attemptOwner(call, candidate);
-            } else {
-                callOwner(call, ownerId, false); // another caller linked it first
-            }
-        });
-    }
-
-    /**
-     * A step of the link cache as a future, even when the link cache throws: it refuses a token it
-     * cannot keep (too long) with an IllegalArgumentException, sometimes before returning a future.
-     */
-    private static <T> CompletableFuture<T> linkCacheStep(java.util.function.Supplier<CompletableFuture<T>> step) {
-        try {
-            return step.get();
-        } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-    }
-
-    /** A link cache's refusal of the token is the caller's bad argument: INVALID_ARGUMENT. */
-    private static BraidException linkCacheFailure(Throwable failure) {
-        Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
-                ? failure.getCause() : failure;
-        if (cause instanceof IllegalArgumentException) {
-            return invalidArgument(cause.getMessage() != null ? cause.getMessage() : "the link cache refused the token");
-        }
-        return BraidException.from(failure);
-    }
-
-    /**
-     * A routing step that waits on the control plane (link cache, discovery) is bounded by the
-     * call's deadline, not only by Redis' command timeout: a call whose deadline passes before it
-     * reaches any node ends DEADLINE_EXCEEDED then, and the step's late answer is ignored. Steps
-     * answered at once (a near-cache hit) arm no timer.
-     */
-    private <T> CompletableFuture<T> withinDeadline(RoutedCall call, CompletableFuture<T> step) {
-        if (step.isDone() || call.isDone()) {
-            return step;
-        }
-        io.netty.util.concurrent.ScheduledFuture<?> timer = group.next().schedule(() -> {
-            if (call.attempts() == 0) { // once sent, the connection's own deadline timer ends it
-                call.completeExceptionally(new BraidException(Code.DEADLINE_EXCEEDED, "deadline exceeded finding "
-                        + "the node of token " + call.token() + " in service '" + call.service() + "'"));
-            }
-        }, Math.max(0, call.deadline().remainingNanos()), TimeUnit.NANOSECONDS);
-        step.whenComplete((value, failure) -> timer.cancel(false));
-        return step;
-    }
-
-    private void attemptOwner(RoutedCall call, Node owner) {
-        if (call.isDone()) {
-            return;
-        }
-        call.attempt(owner, pool(owner).connection());
-    }
-
-    private static Node find(List<Node> nodes, String id) {
-        for (Node node : nodes) {
-            if (node.id().equals(id)) {
-                return node;
-            }
-        }
-        return null;
-    }
-
-    private void startAttempt(RoutedCall call, BraidException previous) {
-        Node node = pick(call);
-        if (node == null) {
-            if (previous != null) {
-                throw previous;
-            }
-            throw new BraidException(Code.UNAVAILABLE, discover.nodes(call.service()).isEmpty()
-                    ? "no node of service '" + call.service() + "' is registered"
-                    : "no ACTIVE node of service '" + call.service() + "' can take the call");
-        }
-        call.attempt(node, pool(node).connection());
-    }
-
-    /** Called on the event loop of a failed attempt. */
-    private void retryOrFail(PendingCall<?> call, BraidException reason, boolean written) {
-        if (call.isDone()) {
-            return;
-        }
-        boolean allowed = (!written || call.idempotent()) && call.token().isEmpty()
-                && call.attempts() < settings.maxAttempts && !call.deadline().isExpired() && !closed.get();
-        if (!allowed) {
-            call.completeExceptionally(reason);
-            return;
-        }
-        try {
-            startAttempt(call, reason);
-        } catch (BraidException e) {
-            call.completeExceptionally(e);
-        }
-    }
-
-    private Node pick(RoutedCall call) {
-        List<Node> nodes = discover.nodes(call.service());
-        if (nodes.isEmpty()) {
-            return null;
-        }
-        ServiceBalancer balancer = balancer(call.service(), nodes);
-        boolean stateless = call.token().isEmpty();
-        Predicate<Node> healthy = node -> takesNewWork(node) && !call.tried(node.id())
-                && !marks.isEjected(node.id()) && !isAvoided(node);
-        Node node = stateless ? balancer.random.pick(healthy) : balancer.smooth.pick(healthy);
-        if (node == null) {
-            Predicate<Node> any = node2 -> takesNewWork(node2) && !call.tried(node2.id());
-            node = stateless ? balancer.random.pick(any) : balancer.smooth.pick(any);
-        }
-        return node;
-    }
-
-    private static boolean takesNewWork(Node node) {
-        return node.isActive() && node.weight() > 0;
-    }
-
-    private boolean isAvoided(Node node) {
-        PeerPool pool = pools.get(node.id());
-        return pool != null && pool.avoided();
-    }
-
-    private ServiceBalancer balancer(String service, List<Node> nodes) {
-        ServiceBalancer current = balancers.get(service);
-        if (current != null && current.nodes == nodes) {
-            return current;
-        }
-        return balancers.compute(service, (s, old) -> {
-            if (old != null && old.nodes == nodes) {
-                return old;
-            }
-            SmoothWeightedPicker smooth = old == null ? SmoothWeightedPicker.of(nodes) : old.smooth.update(nodes);
-            return new ServiceBalancer(nodes, RandomPicker.of(nodes), smooth);
+        String tokenOrEmpty = token == null ? "" : token;
+        return chain.run(target, method, tokenOrEmpty, callOptions, (deadline, metadata) -> {
+            PendingCall<R> call = new PendingCall<>(target, method, tokenOrEmpty, callOptions.idempotent(), deadline,
+                    metadata, options.nodeId(), payload, CodecRegistry.wireName(codec), PendingCall.decoder(codec, parser));
+            router.route(call);
+            return call;
         });
-    }
-
-    private PeerPool pool(Node node) {
-        PeerPool pool = pools.get(node.id());
-        if (pool != null && sameAddress(pool.node(), node)) {
-            return pool;
-        }
-        return pools.compute(node.id(), (id, old) -> {
-            if (old != null && sameAddress(old.node(), node)) {
-                return old;
-            }
-            if (old != null) {
-                old.retire();
-            }
-            return new PeerPool(node, settings.connectionsPerPeer, channels::connect,
-                    settings.ejectionBackoff.toNanos());
-        });
-    }
-
-    /** Node.address() equality, without building the two strings on every call. */
-    private static boolean sameAddress(Node a, Node b) {
-        return a.port() == b.port() && a.host().equals(b.host());
-    }
-
-    private void onMembership(DiscoverEvent event) {
-        Node node = event.node();
-        switch (event.type()) {
-            case REMOVED -> {
-                PeerPool pool = pools.remove(node.id());
-                if (pool != null) {
-                    pool.retire();
-                }
-                marks.forget(node.id());
-            }
-            case UPDATED -> {
-                if (!event.previous().address().equals(node.address())) {
-                    PeerPool pool = pools.remove(node.id());
-                    if (pool != null) {
-                        pool.retire();
-                    }
-                }
-            }
-            case ADDED -> {
-            }
-        }
     }
 
     /** Number of nodes this client holds connections to (for tests and the monitor). */
     public int peerCount() {
-        return pools.size();
+        return router.peerCount();
     }
 
     /** Graceful close: no new calls, calls in flight get up to the grace period, then all connections close. */
     @Override
     public void close() {
-        if (!closed.compareAndSet(false, true)) {
-            return;
-        }
-        membership.close();
-        for (PeerPool pool : pools.values()) {
-            pool.retire();
-        }
-        channels.awaitClosed(settings.shutdownGrace);
-        for (PeerPool pool : pools.values()) {
-            pool.closeNow();
-        }
-        pools.clear();
-        channels.awaitClosed(Duration.ofSeconds(5));
-        if (ownsGroup) {
+        if (router.close(options.shutdownGrace()) && ownsGroup) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
-    }
-
-    private record ServiceBalancer(List<Node> nodes, RandomPicker random, SmoothWeightedPicker smooth) {
     }
 
     /** Settings of a client; every setter validates at once, {@link #build()} checks the whole. */
@@ -650,8 +157,8 @@ public final class RpcClient implements Client, AutoCloseable {
 
         private Discover discover;
         private LinkCache links;
-        private final List<Codec> codecs = new java.util.ArrayList<>();
-        private final List<ClientInterceptor> interceptors = new java.util.ArrayList<>();
+        private final List<Codec> codecs = new ArrayList<>();
+        private final List<ClientInterceptor> interceptors = new ArrayList<>();
         private boolean propagateDeadlines = true;
         private String nodeId;
         private Duration defaultTimeout = DEFAULT_TIMEOUT;
@@ -668,8 +175,33 @@ public final class RpcClient implements Client, AutoCloseable {
         private int ioThreads = Math.max(1, Runtime.getRuntime().availableProcessors());
         private EventLoopGroup group;
         private SslContext tls;
+        private Ticker ticker = Ticker.system();
 
         private Builder() {
+        }
+
+        private Builder(ClientOptions from) {
+            discover = from.discover();
+            links = from.links();
+            codecs.addAll(from.codecs());
+            interceptors.addAll(from.interceptors());
+            propagateDeadlines = from.propagateDeadlines();
+            nodeId = from.nodeId();
+            defaultTimeout = from.defaultTimeout();
+            connectTimeout = from.connectTimeout();
+            pingInterval = from.pingInterval();
+            keepAliveTimeout = from.keepAliveTimeout();
+            shutdownGrace = from.shutdownGrace();
+            connectionsPerPeer = from.connectionsPerPeer();
+            maxFrameBytes = from.maxFrameBytes();
+            maxAttempts = from.maxAttempts();
+            failuresToEject = from.failuresToEject();
+            ejectionBackoff = from.ejectionBackoff();
+            maxEjectionBackoff = from.maxEjectionBackoff();
+            ioThreads = from.ioThreads();
+            group = from.group();
+            tls = from.tls();
+            ticker = from.ticker();
         }
 
         /** Where the nodes of each service come from (required); the client never closes it. */
@@ -692,7 +224,7 @@ public final class RpcClient implements Client, AutoCloseable {
 
         /**
          * Whether a call made while serving another inherits that call's deadline (default true; see
-         * {@link DeadlinePropagation}).
+         * {@link RpcContext}).
          */
         public Builder propagateDeadlines(boolean propagate) {
             this.propagateDeadlines = propagate;
@@ -764,14 +296,7 @@ public final class RpcClient implements Client, AutoCloseable {
          * no stateless calls for {@code backoff}, doubling per repeated ejection up to {@code max}.
          */
         public Builder ejection(int failures, Duration backoff, Duration max) {
-            if (failures < 1) {
-                throw new IllegalArgumentException("ejection failures must be at least 1, was " + failures);
-            }
-            Checks.positive(backoff, "ejection backoff");
-            Checks.positive(max, "ejection max backoff");
-            if (max.compareTo(backoff) < 0) {
-                throw new IllegalArgumentException("ejection max backoff " + max + " is below the backoff " + backoff);
-            }
+            ClientOptions.checkEjection(failures, backoff, max);
             this.failuresToEject = failures;
             this.ejectionBackoff = backoff;
             this.maxEjectionBackoff = max;
@@ -799,15 +324,26 @@ public final class RpcClient implements Client, AutoCloseable {
             return this;
         }
 
+        /**
+         * The clock of the client's timing policies (call deadlines, ejection, avoiding a node after
+         * its GoAway); default {@link Ticker#system()}. Timers still fire on real time: a test moves
+         * the ticker to make a policy see time pass.
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * The client with these settings, copied: changing this builder later changes nothing in it.
+         * Fails (IllegalStateException) without a discover, or with a keepAliveTimeout not longer
+         * than the pingInterval.
+         */
         public RpcClient build() {
-            if (discover == null) {
-                throw new IllegalStateException("discover is required: the client needs a source of nodes");
-            }
-            if (keepAliveTimeout.compareTo(pingInterval) <= 0) {
-                throw new IllegalStateException("keepAliveTimeout (" + keepAliveTimeout
-                        + ") must be longer than pingInterval (" + pingInterval + ")");
-            }
-            return new RpcClient(this);
+            return new RpcClient(new ClientOptions(discover, links, codecs, interceptors, propagateDeadlines, nodeId,
+                    defaultTimeout, connectTimeout, pingInterval, keepAliveTimeout, shutdownGrace, connectionsPerPeer,
+                    maxFrameBytes, maxAttempts, failuresToEject, ejectionBackoff, maxEjectionBackoff, ioThreads, group,
+                    tls, ticker));
         }
     }
 }

@@ -8,12 +8,14 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Handler;
 import io.braid.api.Server;
+import io.braid.api.Ticker;
 import io.braid.rpc.internal.ConnectionLimiter;
 import io.braid.rpc.internal.FrameDecoder;
 import io.braid.rpc.internal.FrameEncoder;
 import io.braid.rpc.internal.FrameReadTimeout;
 import io.braid.rpc.internal.MethodHandler;
 import io.braid.rpc.internal.ServerConfig;
+import io.braid.rpc.internal.ServerOptions;
 import io.braid.rpc.internal.ServerConnectionHandler;
 import io.braid.rpc.internal.Transports;
 import io.netty.bootstrap.ServerBootstrap;
@@ -55,7 +57,7 @@ import org.slf4j.LoggerFactory;
 public final class RpcServer implements Server, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RpcServer.class);
 
-    private final Builder settings;
+    private final ServerOptions options;
     private final ConcurrentHashMap<String, MethodHandler> methods = new ConcurrentHashMap<>();
     private final Set<ServerConnectionHandler> connections = ConcurrentHashMap.newKeySet();
     private final AtomicReference<CompletableFuture<Void>> shutdown = new AtomicReference<>();
@@ -65,16 +67,26 @@ public final class RpcServer implements Server, AutoCloseable {
     private Channel listener;
     private volatile ConnectionLimiter limiter;
     private volatile boolean started;
-    private volatile io.netty.util.concurrent.ScheduledFuture<?> fenceCheck;
-    /** The gate's revocations at the last periodic check (only read and written on its event loop). */
+    private volatile java.util.concurrent.ScheduledFuture<?> fenceCheck;
+    /** The gate's revocations at the last periodic check (only the check reads and writes it; it never overlaps itself). */
     private long lastRevocations;
 
-    private RpcServer(Builder settings) {
-        this.settings = settings;
+    private RpcServer(ServerOptions options) {
+        this.options = options;
     }
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** A builder that starts from this server's settings (changing it changes nothing here). */
+    public Builder newBuilder() {
+        return new Builder(options);
+    }
+
+    /** The settings this server was built with. */
+    ServerOptions options() {
+        return options;
     }
 
     @Override
@@ -118,19 +130,19 @@ public final class RpcServer implements Server, AutoCloseable {
         if (started) {
             throw new IllegalStateException("server is already started");
         }
-        ownsGroup = settings.group == null;
-        group = ownsGroup ? Transports.newGroup(settings.ioThreads, "braid-rpc-server") : settings.group;
-        java.util.concurrent.Executor executor = settings.blockingExecutor;
+        ownsGroup = options.group() == null;
+        group = ownsGroup ? Transports.newGroup(options.ioThreads(), "braid-rpc-server") : options.group();
+        java.util.concurrent.Executor executor = options.blockingExecutor();
         if (executor == null) {
             ownedExecutor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("braid-handler-", 0).factory());
             executor = ownedExecutor;
         }
-        ServerConfig config = new ServerConfig(methods, executor, settings.maxFrameBytes,
-                settings.maxInFlightPerConnection, settings.maxDeadline, settings.idleTimeout, settings.tokenGate,
-                new io.braid.rpc.internal.CodecRegistry(settings.codecs), List.copyOf(settings.interceptors));
-        FrameEncoder encoder = new FrameEncoder(settings.maxFrameBytes);
-        SslContext tls = settings.tls;
-        ConnectionLimiter limiter = new ConnectionLimiter(settings.maxConnections);
+        ServerConfig config = new ServerConfig(methods, executor, options.maxFrameBytes(),
+                options.maxInFlightPerConnection(), options.maxDeadline(), options.idleTimeout(), options.tokenGate(),
+                new io.braid.rpc.internal.CodecRegistry(options.codecs()), options.interceptors(), options.ticker());
+        FrameEncoder encoder = new FrameEncoder(options.maxFrameBytes());
+        SslContext tls = options.tls();
+        ConnectionLimiter limiter = new ConnectionLimiter(options.maxConnections(), options.ticker());
         this.limiter = limiter;
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(group)
@@ -150,9 +162,9 @@ public final class RpcServer implements Server, AutoCloseable {
                         }
                         ServerConnectionHandler connection = new ServerConnectionHandler(config);
                         pipeline.addLast("idle", new IdleStateHandler(
-                                settings.idleTimeout.toMillis(), 0, 0, TimeUnit.MILLISECONDS));
-                        pipeline.addLast("frameReadTimeout", new FrameReadTimeout(settings.frameReadTimeout));
-                        pipeline.addLast("frameDecoder", new FrameDecoder(settings.maxFrameBytes));
+                                options.idleTimeout().toMillis(), 0, 0, TimeUnit.MILLISECONDS));
+                        pipeline.addLast("frameReadTimeout", new FrameReadTimeout(options.frameReadTimeout(), options.ticker()));
+                        pipeline.addLast("frameDecoder", new FrameDecoder(options.maxFrameBytes()));
                         pipeline.addLast("frameEncoder", encoder);
                         pipeline.addLast("calls", connection);
                         connections.add(connection);
@@ -163,19 +175,21 @@ public final class RpcServer implements Server, AutoCloseable {
                     }
                 });
         try {
-            listener = bootstrap.bind(settings.host, settings.port).syncUninterruptibly().channel();
+            listener = bootstrap.bind(options.host(), options.port()).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
             releaseResources();
             throw new BraidException(Code.UNAVAILABLE,
-                    "cannot listen on " + settings.host + ":" + settings.port + ": " + e.getMessage(), e);
+                    "cannot listen on " + options.host() + ":" + options.port() + ": " + e.getMessage(), e);
         }
         started = true;
-        TokenGate gate = settings.tokenGate;
+        TokenGate gate = options.tokenGate();
         if (gate != null) {
-            long period = settings.fenceCheckInterval.toNanos();
-            fenceCheck = group.next().scheduleAtFixedRate(() -> checkFence(gate), period, period, TimeUnit.NANOSECONDS);
+            long period = options.fenceCheckInterval().toNanos();
+            java.util.concurrent.ScheduledExecutorService sweeper =
+                    options.scheduler() != null ? options.scheduler() : group.next();
+            fenceCheck = sweeper.scheduleAtFixedRate(() -> checkFence(gate), period, period, TimeUnit.NANOSECONDS);
         }
-        log.info("braid rpc server listening on {}:{}{}", settings.host, port(), tls != null ? " (TLS)" : "");
+        log.info("braid rpc server listening on {}:{}{}", options.host(), port(), tls != null ? " (TLS)" : "");
         return this;
     }
 
@@ -221,7 +235,7 @@ public final class RpcServer implements Server, AutoCloseable {
     }
 
     public String host() {
-        return settings.host;
+        return options.host();
     }
 
     /** Open client connections right now. */
@@ -276,10 +290,15 @@ public final class RpcServer implements Server, AutoCloseable {
                     for (ServerConnectionHandler connection : connections) {
                         connection.channel().close();
                     }
-                    Thread.ofPlatform().name("braid-rpc-server-close").daemon().start(() -> {
+                    Runnable release = () -> {
                         releaseResources();
                         done.complete(null);
-                    });
+                    };
+                    if (options.scheduler() != null) {
+                        options.scheduler().execute(release);
+                    } else {
+                        Thread.ofPlatform().name("braid-rpc-server-close").daemon().start(release);
+                    }
                 });
         return done;
     }
@@ -299,7 +318,7 @@ public final class RpcServer implements Server, AutoCloseable {
     /** Shuts down with the builder's grace period and waits for it. Idempotent. */
     @Override
     public void close() {
-        shutdown(settings.shutdownGrace).join();
+        shutdown(options.shutdownGrace()).join();
     }
 
     /** Settings of a server; every setter validates at once. */
@@ -330,8 +349,52 @@ public final class RpcServer implements Server, AutoCloseable {
         private Duration fenceCheckInterval = DEFAULT_FENCE_CHECK_INTERVAL;
         private final List<io.braid.api.Codec> codecs = new ArrayList<>();
         private final List<io.braid.api.ServerInterceptor> interceptors = new ArrayList<>();
+        private Ticker ticker = Ticker.system();
+        private java.util.concurrent.ScheduledExecutorService scheduler;
 
         private Builder() {
+        }
+
+        private Builder(ServerOptions from) {
+            host = from.host();
+            port = from.port();
+            maxFrameBytes = from.maxFrameBytes();
+            maxInFlightPerConnection = from.maxInFlightPerConnection();
+            maxDeadline = from.maxDeadline();
+            idleTimeout = from.idleTimeout();
+            shutdownGrace = from.shutdownGrace();
+            maxConnections = from.maxConnections();
+            frameReadTimeout = from.frameReadTimeout();
+            ioThreads = from.ioThreads();
+            group = from.group();
+            blockingExecutor = from.blockingExecutor();
+            tls = from.tls();
+            tokenGate = from.tokenGate();
+            fenceCheckInterval = from.fenceCheckInterval();
+            codecs.addAll(from.codecs());
+            interceptors.addAll(from.interceptors());
+            ticker = from.ticker();
+            scheduler = from.scheduler();
+        }
+
+        /**
+         * The clock of the server's timing policies (call deadlines, the frame-read timeout, the
+         * connection limiter's log pacing); default {@link Ticker#system()}. Timers still fire on real
+         * time: a test moves the ticker to make a policy see time pass.
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Runs the token gate's sweep and the final release of resources at shutdown (borrowed, never
+         * shut down by the server, so it must outlive it: {@link RpcServer#close()} waits for that release);
+         * default an event loop for the sweep and a short-lived thread for the release.
+         */
+        public Builder scheduler(java.util.concurrent.ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
         }
 
         /** Adds a server interceptor; they run in the order added, around every handler. */
@@ -475,8 +538,11 @@ public final class RpcServer implements Server, AutoCloseable {
             return this;
         }
 
+        /** The server with these settings, copied: changing this builder later changes nothing in it. */
         public RpcServer build() {
-            return new RpcServer(this);
+            return new RpcServer(new ServerOptions(host, port, maxFrameBytes, maxInFlightPerConnection, maxDeadline,
+                    idleTimeout, shutdownGrace, maxConnections, frameReadTimeout, ioThreads, group, blockingExecutor,
+                    tls, tokenGate, fenceCheckInterval, codecs, interceptors, ticker, scheduler));
         }
     }
 }

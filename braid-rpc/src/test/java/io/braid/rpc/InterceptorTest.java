@@ -8,8 +8,10 @@ import com.google.protobuf.StringValue;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.ClientInterceptor;
+import io.braid.api.ClientStream;
 import io.braid.api.Code;
 import io.braid.api.ServerInterceptor;
+import io.braid.testkit.Await;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -155,5 +157,74 @@ class InterceptorTest {
         codeOf(client.invoke(TestCluster.SERVICE, "missing", "", StringValue.of(""), StringValue.parser()));
 
         assertThat(outcomes).containsExactly(Code.FAILED_PRECONDITION, Code.NOT_FOUND);
+    }
+
+    @Test
+    void aStreamGoesThroughTheClientInterceptorsWhichSeeItsEnd() throws Exception {
+        List<String> trace = new CopyOnWriteArrayList<>();
+        Map<String, String> handlerSaw = new ConcurrentHashMap<>();
+        cluster.server(s -> s.handleStream("echo.stream", StringValue.parser(), (ctx, in, out) -> {
+            handlerSaw.putAll(ctx.metadata());
+            StringValue next;
+            while ((next = in.read()) != null) {
+                out.write(next);
+            }
+        }));
+        RpcClient client = cluster.client(b -> b.intercept(recordingClient("1", trace)));
+
+        ClientStream<StringValue, StringValue> stream = client.stream(TestCluster.SERVICE, "echo.stream", "player-1",
+                StringValue.parser(), CallOptions.DEFAULT);
+        stream.send(StringValue.of("x")).get(5, TimeUnit.SECONDS);
+        assertThat(stream.receive().get(5, TimeUnit.SECONDS).getValue()).isEqualTo("x");
+        assertThat(trace).containsExactly("client 1 before"); // the stream is open: its outcome is not known yet
+        stream.halfClose();
+        stream.done().get(5, TimeUnit.SECONDS);
+
+        Await.until(Duration.ofSeconds(5), "the interceptor sees the stream's end", () -> trace.size() == 2);
+        assertThat(trace).containsExactly("client 1 before", "client 1 after OK");
+        assertThat(handlerSaw).containsEntry("seen-by", "1");
+    }
+
+    @Test
+    void aClientInterceptorRefusesAStreamWhichNeverOpens() {
+        AtomicInteger opened = new AtomicInteger();
+        cluster.server(s -> s.handleStream("echo.stream", StringValue.parser(), (ctx, in, out) -> {
+            opened.incrementAndGet();
+        }));
+        RpcClient client = cluster.client(b -> b.intercept((call, next) ->
+                CompletableFuture.failedFuture(new BraidException(Code.RESOURCE_EXHAUSTED, "slow down, " + call.token()))));
+
+        ClientStream<StringValue, StringValue> stream = client.stream(TestCluster.SERVICE, "echo.stream", "player-1",
+                StringValue.parser(), CallOptions.DEFAULT);
+
+        assertThat(codeOf(stream.done())).isEqualTo(Code.RESOURCE_EXHAUSTED);
+        assertThat(messageOf(stream.done())).isEqualTo("slow down, player-1");
+        assertThat(codeOf(stream.receive())).isEqualTo(Code.RESOURCE_EXHAUSTED);
+        assertThat(opened).hasValue(0);
+    }
+
+    @Test
+    void aStreamOpenedInsideAHandlerCarriesTheHandlersDeadline() throws Exception {
+        RpcClient inner = cluster.client();
+        CompletableFuture<Long> streamDeadlineMillis = new CompletableFuture<>();
+        cluster.server(s -> {
+            s.handle("outer", StringValue.parser(), (ctx, req) -> {
+                // No timeout of its own: it inherits what is left of the outer call's 300 ms.
+                ClientStream<StringValue, StringValue> stream = inner.stream(TestCluster.SERVICE, "watch", "",
+                        StringValue.parser(), CallOptions.DEFAULT);
+                stream.halfClose();
+                stream.done().get(5, TimeUnit.SECONDS);
+                return req;
+            });
+            s.handleStream("watch", StringValue.parser(), (ctx, in, out) ->
+                    streamDeadlineMillis.complete(ctx.deadline().remainingMillis()));
+        });
+        RpcClient client = cluster.client();
+
+        client.invoke(TestCluster.SERVICE, "outer", "", StringValue.of("x"), StringValue.parser(),
+                CallOptions.DEFAULT.withTimeout(Duration.ofMillis(300))).get(5, TimeUnit.SECONDS);
+
+        // Without propagation the stream would get the client's default 10 s.
+        assertThat(streamDeadlineMillis.get(5, TimeUnit.SECONDS)).isPositive().isLessThanOrEqualTo(300);
     }
 }

@@ -48,6 +48,12 @@ final class TestCluster implements AutoCloseable {
         return client;
     }
 
+    /** Closes {@code resource} with the rest, in reverse order. */
+    <T extends AutoCloseable> T track(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
     @Override
     public void close() throws Exception {
         Exception first = null;

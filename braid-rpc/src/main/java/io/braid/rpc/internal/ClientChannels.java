@@ -24,7 +24,7 @@ import javax.net.ssl.SSLParameters;
  * connect and handshake outcome (which feeds the ejection marks), and the set of open channels
  * that a closing client waits on.
  */
-public final class ClientChannels {
+final class ClientChannels {
     private final Bootstrap bootstrap;
     private final SslContext tls;
     private final int maxFrameBytes;
@@ -36,7 +36,7 @@ public final class ClientChannels {
     private final FrameEncoder encoder;
     private final ChannelGroup open = new DefaultChannelGroup("braid-rpc-client", GlobalEventExecutor.INSTANCE);
 
-    public ClientChannels(EventLoopGroup group, SslContext tls, int maxFrameBytes, Duration connectTimeout,
+    ClientChannels(EventLoopGroup group, SslContext tls, int maxFrameBytes, Duration connectTimeout,
                           Duration pingInterval, Duration keepAliveTimeout, String callerId, EjectionMarks marks,
                           PendingCall.Retrier retrier) {
         this.tls = tls;
@@ -56,7 +56,7 @@ public final class ClientChannels {
     }
 
     /** Starts a connection to the pool's node; calls sent to it wait until it is ready. */
-    public ClientConnection connect(PeerPool pool) {
+    ClientConnection connect(PeerPool pool) {
         Node node = pool.node();
         ClientConnection connection = new ClientConnection(pool, retrier, maxFrameBytes, callerId);
         ChannelFuture connected = bootstrap.clone().handler(new ChannelInitializer<Channel>() {
@@ -111,7 +111,7 @@ public final class ClientChannels {
     }
 
     /** Waits up to {@code timeout} for every connection made so far to close. */
-    public void awaitClosed(Duration timeout) {
+    void awaitClosed(Duration timeout) {
         open.newCloseFuture().awaitUninterruptibly(timeout.toMillis());
     }
 }

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * deadlines, pings when idle, and fails calls promptly when the connection is lost. All state is
  * touched on the channel's event loop; other threads hand calls over through a {@link WriteQueue}.
  */
-public final class ClientConnection extends ChannelInboundHandlerAdapter {
+final class ClientConnection extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(ClientConnection.class);
 
     enum State { CONNECTING, READY, GOING_AWAY, CLOSED }

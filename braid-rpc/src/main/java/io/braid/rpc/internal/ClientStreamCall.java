@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import io.braid.api.BraidException;
 import io.braid.api.ClientStream;
 import io.braid.api.Code;
+import com.google.protobuf.Parser;
 import io.braid.api.Codec;
 import io.braid.api.Deadline;
 import io.braid.api.Node;
@@ -38,7 +39,8 @@ public final class ClientStreamCall<Q, R> implements ClientStream<Q, R>, RoutedC
     private final String service;
     private final String method;
     private final String token;
-    private final Deadline deadline;
+    /** Set by {@link #prepare} once the client interceptors have run; null until then. */
+    private volatile Deadline deadline;
     private final Request.Builder open;
     private final Codec codec;
     private final PendingCall.Decoder<R> decoder;
@@ -58,22 +60,48 @@ public final class ClientStreamCall<Q, R> implements ClientStream<Q, R>, RoutedC
     private boolean endedOk;
     private ScheduledFuture<?> timer;
 
-    public ClientStreamCall(String service, String method, String token, Deadline deadline, Request.Builder open,
-                            Codec codec, PendingCall.Decoder<R> decoder) {
+    /**
+     * A stream not yet routed: {@link #prepare} gives it its deadline and metadata, then the client
+     * routes it.
+     *
+     * @param codec encodes what the caller sends and decodes what it receives with {@code parser}
+     */
+    public ClientStreamCall(String service, String method, String token, Codec codec, Parser<R> parser) {
         this.service = service;
         this.method = method;
         this.token = token;
-        this.deadline = deadline;
-        this.open = open.setStream(true).setInitialCredit(WINDOW);
         this.codec = codec;
-        this.decoder = decoder;
+        this.decoder = bytes -> codec.decode(bytes, parser);
+        this.open = Request.newBuilder().setMethod(method).setToken(token)
+                .setContentType(CodecRegistry.wireName(codec)).setStream(true).setInitialCredit(WINDOW);
     }
 
     // Routing.
 
+    /**
+     * Sets what the client interceptors left, before the stream is routed: its deadline and its
+     * metadata, and the caller's node id (null for none) as {@link ServerConnectionHandler#CALLER_KEY}.
+     */
+    public void prepare(Deadline deadline, java.util.Map<String, String> metadata, String callerId) {
+        open.putAllMetadata(metadata);
+        if (callerId != null) {
+            open.putMetadata(ServerConnectionHandler.CALLER_KEY, callerId);
+        }
+        this.deadline = deadline;
+    }
+
+    /** Whether {@link #prepare} ran: the interceptors let the stream go on. */
+    boolean isPrepared() {
+        return deadline != null;
+    }
+
     @Override
     public String service() {
         return service;
+    }
+
+    String method() {
+        return method;
     }
 
     @Override

@@ -31,8 +31,9 @@ public final class ConnectionLimiter {
     private final LongAdder rejected = new LongAdder();
     private final AtomicLong lastWarning;
 
-    public ConnectionLimiter(int maxConnections) {
-        this(maxConnections, System::nanoTime);
+    /** @param ticker the clock that paces the WARN lines */
+    public ConnectionLimiter(int maxConnections, io.braid.api.Ticker ticker) {
+        this(maxConnections, (LongSupplier) ticker::read);
     }
 
     ConnectionLimiter(int maxConnections, LongSupplier nanoTime) {

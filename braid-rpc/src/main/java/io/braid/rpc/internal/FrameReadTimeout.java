@@ -1,5 +1,6 @@
 package io.braid.rpc.internal;
 
+import io.braid.api.Ticker;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -27,14 +28,17 @@ public final class FrameReadTimeout extends ChannelInboundHandlerAdapter {
     private static final Logger log = LoggerFactory.getLogger(FrameReadTimeout.class);
 
     private final long timeoutNanos;
+    private final Ticker ticker;
     private int headerBytesSeen;
     private int header;
     private long bodyBytesLeft;
     private long frameBegunNanos;
     private ScheduledFuture<?> timer;
 
-    public FrameReadTimeout(Duration timeout) {
+    /** @param ticker the clock a frame's age is read on; the timer itself fires on the event loop's time */
+    public FrameReadTimeout(Duration timeout, Ticker ticker) {
         this.timeoutNanos = timeout.toNanos();
+        this.ticker = ticker;
     }
 
     @Override
@@ -42,7 +46,7 @@ public final class FrameReadTimeout extends ChannelInboundHandlerAdapter {
         if (msg instanceof ByteBuf bytes) {
             follow(bytes);
             if (timer == null && midFrame()) {
-                schedule(ctx, timeoutNanos - (System.nanoTime() - frameBegunNanos));
+                schedule(ctx, timeoutNanos - (ticker.read() - frameBegunNanos));
             }
         }
         ctx.fireChannelRead(msg);
@@ -59,7 +63,7 @@ public final class FrameReadTimeout extends ChannelInboundHandlerAdapter {
                 continue;
             }
             if (headerBytesSeen == 0) {
-                frameBegunNanos = System.nanoTime();
+                frameBegunNanos = ticker.read();
             }
             header = (header << 8) | (bytes.getByte(index++) & 0xff);
             if (++headerBytesSeen == FrameDecoder.HEADER_BYTES) {
@@ -84,7 +88,7 @@ public final class FrameReadTimeout extends ChannelInboundHandlerAdapter {
         if (!midFrame() || !ctx.channel().isOpen()) {
             return;
         }
-        long waited = System.nanoTime() - frameBegunNanos;
+        long waited = ticker.read() - frameBegunNanos;
         if (waited < timeoutNanos) {
             schedule(ctx, timeoutNanos - waited); // a later frame, begun since this timer was armed
             return;

@@ -8,5 +8,5 @@ package io.braid.rpc.internal;
  * @param callId    the call the frame belonged to
  * @param length    the frame's length in bytes
  */
-public record OversizedFrame(boolean isRequest, long callId, int length) {
+record OversizedFrame(boolean isRequest, long callId, int length) {
 }

@@ -1,6 +1,7 @@
 package io.braid.rpc.internal;
 
 import io.braid.api.Node;
+import io.braid.api.Ticker;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -9,9 +10,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * and refilled when its connection closes. A node that sent GoAway is avoided for new stateless
  * calls for a while (it is shutting down; discovery will soon say so too).
  */
-public final class PeerPool {
+final class PeerPool {
     /** Makes a new connection to {@code pool}'s node; the connection starts CONNECTING. */
-    public interface Connector {
+    interface Connector {
         ClientConnection connect(PeerPool pool);
     }
 
@@ -20,17 +21,19 @@ public final class PeerPool {
     private final AtomicReferenceArray<ClientConnection> slots;
     private final AtomicInteger next = new AtomicInteger();
     private final long avoidAfterGoAwayNanos;
+    private final Ticker ticker;
     private volatile long avoidUntilNanos;
     private volatile boolean retired;
 
-    public PeerPool(Node node, int size, Connector connector, long avoidAfterGoAwayNanos) {
+    PeerPool(Node node, int size, Connector connector, long avoidAfterGoAwayNanos, Ticker ticker) {
+        this.ticker = ticker;
         this.node = node;
         this.connector = connector;
         this.slots = new AtomicReferenceArray<>(size);
         this.avoidAfterGoAwayNanos = avoidAfterGoAwayNanos;
     }
 
-    public Node node() {
+    Node node() {
         return node;
     }
 
@@ -39,7 +42,7 @@ public final class PeerPool {
     }
 
     /** A usable connection, made now if its slot is empty or closing. */
-    public ClientConnection connection() {
+    ClientConnection connection() {
         int slot = slots.length() == 1 ? 0 : Math.floorMod(next.getAndIncrement(), slots.length());
         ClientConnection current = slots.get(slot);
         if (current != null && current.usable()) {
@@ -59,13 +62,13 @@ public final class PeerPool {
     }
 
     /** True for a while after the node said GoAway. */
-    public boolean avoided() {
+    boolean avoided() {
         long until = avoidUntilNanos;
-        return until != 0 && System.nanoTime() - until < 0;
+        return until != 0 && ticker.read() - until < 0;
     }
 
     void goingAway(ClientConnection connection) {
-        avoidUntilNanos = System.nanoTime() + avoidAfterGoAwayNanos;
+        avoidUntilNanos = ticker.read() + avoidAfterGoAwayNanos;
         removed(connection);
     }
 
@@ -77,7 +80,7 @@ public final class PeerPool {
     }
 
     /** Node left discovery, or the client closes: connections close once their calls are answered. */
-    public void retire() {
+    void retire() {
         retired = true;
         for (int i = 0; i < slots.length(); i++) {
             ClientConnection connection = slots.getAndSet(i, null);
@@ -88,7 +91,7 @@ public final class PeerPool {
     }
 
     /** Closes every connection now; calls in flight fail with UNAVAILABLE. */
-    public void closeNow() {
+    void closeNow() {
         retired = true;
         for (int i = 0; i < slots.length(); i++) {
             ClientConnection connection = slots.getAndSet(i, null);

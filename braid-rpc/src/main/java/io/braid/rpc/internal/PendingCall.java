@@ -26,6 +26,12 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
         R decode(ByteString payload) throws Exception;
     }
 
+    /** Decodes with {@code codec} into what {@code parser} makes; a null parser means the raw bytes. */
+    @SuppressWarnings("unchecked")
+    public static <R> Decoder<R> decoder(io.braid.api.Codec codec, com.google.protobuf.Parser<R> parser) {
+        return parser == null ? bytes -> (R) bytes.toByteArray() : bytes -> codec.decode(bytes, parser);
+    }
+
     /** Where the client decides about retries; called on the event loop of the failed attempt. */
     public interface Retrier {
         void retryOrFail(PendingCall<?> call, BraidException reason, boolean written);

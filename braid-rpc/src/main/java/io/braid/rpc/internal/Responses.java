@@ -9,7 +9,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 
 /** Builds Response envelopes and maps failures to codes, in one place for server and client. */
-public final class Responses {
+final class Responses {
     private Responses() {
     }
 

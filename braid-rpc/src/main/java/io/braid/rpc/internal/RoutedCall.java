@@ -3,7 +3,7 @@ package io.braid.rpc.internal;
 import io.braid.api.Node;
 
 /** What the client's routing needs of a call or a stream: where it may go, and how to start it there. */
-public interface RoutedCall {
+interface RoutedCall {
     String service();
 
     String token();

@@ -5,7 +5,7 @@ import io.braid.api.BraidException;
 import io.braid.api.Codec;
 import io.braid.api.IncomingCall;
 import io.braid.api.ServerInterceptor;
-import io.braid.rpc.RpcContext;
+
 import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.rpc.internal.wire.Envelope;
@@ -87,7 +87,7 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
         if (interceptors.isEmpty()) {
             // The common case, kept free of future chains: a handler that answered at once (every
             // blocking handler, and an async one that returned a completed stage) is answered here.
-            CompletionStage<ByteString> stage = RpcContext.with(this, this::invokeHandler);
+            CompletionStage<ByteString> stage = ServingCall.with(this, this::invokeHandler);
             if (stage instanceof CompletableFuture<ByteString> done && done.isDone()) {
                 ByteString bytes;
                 try {
@@ -108,7 +108,7 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
             }
             return;
         }
-        CompletionStage<Object> answered = RpcContext.with(this, () -> proceed(0));
+        CompletionStage<Object> answered = ServingCall.with(this, () -> proceed(0));
         answered.whenComplete((answer, failure) -> {
             if (failure != null) {
                 fail(failure);

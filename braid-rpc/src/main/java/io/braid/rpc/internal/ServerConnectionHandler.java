@@ -149,7 +149,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             return;
         }
         ServerCall call = new ServerCall(this, method, callId, request.getToken(), metadata,
-                Deadline.afterNanos(timeoutNanos), caller, request.getPayload(), codec, config.interceptors());
+                Deadline.afterNanos(timeoutNanos, config.ticker()), caller, request.getPayload(), codec, config.interceptors());
         inFlight.put(callId, call);
         if (method.inline()) {
             call.run();
@@ -177,7 +177,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         }
         ServerStream<?, ?> stream;
         try {
-            stream = method.openStream(this, callId, request.getToken(), metadata, Deadline.afterNanos(timeoutNanos), caller,
+            stream = method.openStream(this, callId, request.getToken(), metadata, Deadline.afterNanos(timeoutNanos, config.ticker()), caller,
                     codec, request.getInitialCredit());
         } catch (io.braid.api.BraidException e) {
             write(Responses.error(callId, e));

@@ -11,7 +11,7 @@ import io.braid.api.Deadline;
 import io.braid.api.StreamHandler;
 import io.braid.api.StreamReader;
 import io.braid.api.StreamWriter;
-import io.braid.rpc.RpcContext;
+
 import io.braid.rpc.internal.wire.Envelope;
 import io.braid.rpc.internal.wire.StreamCredit;
 import io.braid.rpc.internal.wire.StreamEnd;
@@ -88,7 +88,7 @@ final class ServerStream<Q, R extends MessageLite> implements CallContext, Strea
     public void run() {
         BraidException outcome = null;
         try {
-            RpcContext.with(this, () -> {
+            ServingCall.with(this, () -> {
                 try {
                     handler.handle(this, this, this);
                     return null;

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * task on the event loop drains everything queued so far and flushes once. This turns N calls
  * made at once into one syscall instead of N task hand-offs and N flushes.
  */
-public final class WriteQueue {
+final class WriteQueue {
     /** One unit of work run on the event loop; it writes without flushing. */
     public interface Item {
         void runOnLoop();

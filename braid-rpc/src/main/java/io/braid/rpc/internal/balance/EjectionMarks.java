@@ -10,8 +10,8 @@ import java.util.function.LongSupplier;
  * Per-node record of consecutive connect failures, which takes a failing node out of the pickers'
  * choice for a growing while.
  *
- * <p><b>Internal:</b> part of braid-rpc's implementation; public only so that {@code io.braid.rpc}
- * can use it. It may change without notice.
+ * <p><b>Internal:</b> part of braid-rpc's implementation; public only so that
+ * {@code io.braid.rpc.internal} (the client's node picker) can use it. It may change without notice.
  *
  * <p>The cycle of one node:
  * <ol>
@@ -28,9 +28,9 @@ import java.util.function.LongSupplier;
  * A success reported at any time, even while ejected, makes the node healthy. {@link #forget}
  * drops a node that left discovery.
  *
- * <p><b>Time</b> comes from the injected {@code nanoClock} (in production {@code System::nanoTime};
- * in tests a fake one) and is compared as {@link System#nanoTime()} values are: by difference, so
- * wrap-around is harmless.
+ * <p><b>Time</b> comes from the injected {@code nanoClock} (in production the client builder's
+ * {@code Ticker}, by default {@code System::nanoTime}; in tests a fake one) and is compared as
+ * {@link System#nanoTime()} values are: by difference, so wrap-around is harmless.
  *
  * <p><b>Threading.</b> Safe for concurrent use. Each node's record is immutable and replaced
  * atomically per node id; {@link #isEjected} takes no lock and allocates nothing. While no node

@@ -10,8 +10,8 @@ import java.util.function.Predicate;
 /**
  * Uniformly random choice over one snapshot of a service's nodes.
  *
- * <p><b>Internal:</b> part of braid-rpc's implementation; public only so that {@code io.braid.rpc}
- * can use it. It may change without notice.
+ * <p><b>Internal:</b> part of braid-rpc's implementation; public only so that
+ * {@code io.braid.rpc.internal} (the client's node picker) can use it. It may change without notice.
  *
  * <p>Every eligible node with a positive weight has the same chance; weights are not used beyond
  * that, and a node with weight zero ("never picked for new work") is never chosen. Like

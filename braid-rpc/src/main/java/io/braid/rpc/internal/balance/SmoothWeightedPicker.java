@@ -14,8 +14,8 @@ import java.util.function.Predicate;
 /**
  * Smooth weighted round robin over one snapshot of a service's nodes, as nginx does it.
  *
- * <p><b>Internal:</b> part of braid-rpc's implementation; public only so that {@code io.braid.rpc}
- * can use it. It may change without notice.
+ * <p><b>Internal:</b> part of braid-rpc's implementation; public only so that
+ * {@code io.braid.rpc.internal} (the client's node picker) can use it. It may change without notice.
  *
  * <p>Each pick adds every eligible node's weight to its <em>current</em> weight, chooses the
  * eligible node whose current weight is largest (on a tie, the earliest in {@link #nodes()} order)
