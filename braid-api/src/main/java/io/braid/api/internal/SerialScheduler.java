@@ -82,16 +82,9 @@ public final class SerialScheduler implements Executor, AutoCloseable {
         if (closed) {
             throw new RejectedExecutionException("closed");
         }
-        Future<?>[] self = new Future<?>[1];
-        Future<?> timer = scheduler.schedule(() -> {
-            timers.remove(self[0]);
-            executeQuietly(task);
-        }, delay, unit);
-        self[0] = timer;
+        timers.removeIf(Future::isDone); // keeps the set to the timers still waiting
+        Future<?> timer = scheduler.schedule(() -> executeQuietly(task), delay, unit);
         timers.add(timer);
-        if (closed || timer.isDone()) {
-            timers.remove(timer);
-        }
         if (closed) {
             timer.cancel(false);
         }

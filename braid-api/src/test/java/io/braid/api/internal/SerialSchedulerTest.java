@@ -52,6 +52,31 @@ class SerialSchedulerTest {
     }
 
     @Test
+    void everyTimedTaskRunsEvenWhenItsTimerFiresBeforeScheduleReturns() throws Exception {
+        ScheduledExecutorService shared = Executors.newScheduledThreadPool(4);
+        try (SerialScheduler loop = SerialScheduler.borrowing(shared)) {
+            CountDownLatch ran = new CountDownLatch(2000);
+            for (int i = 0; i < 1000; i++) {
+                loop.schedule(ran::countDown, 0, TimeUnit.NANOSECONDS);
+                loop.scheduleWithFixedDelay(new Runnable() {
+                    private boolean once;
+
+                    @Override
+                    public void run() {
+                        if (!once) {
+                            once = true;
+                            ran.countDown();
+                        }
+                    }
+                }, 0, 1, TimeUnit.HOURS);
+            }
+            assertThat(ran.await(10, TimeUnit.SECONDS)).as("timed tasks that ran, of 2000").isTrue();
+        } finally {
+            shared.shutdownNow();
+        }
+    }
+
+    @Test
     void closingABorrowingLoopStopsItsTasksButLeavesTheSchedulerToItsOwner() throws Exception {
         ScheduledExecutorService shared = Executors.newScheduledThreadPool(1);
         try {
