@@ -132,6 +132,8 @@ class RedisElectorTickerTest {
         move(HELD_AFTER_RENEWAL.minusMinutes(2));
 
         assertThat(elector.role()).isEqualTo(Role.LEADER);
+        assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+                .as("on a borrowed scheduler the elector starts no thread of its own").noneMatch(n -> n.startsWith("braid-elector"));
         assertThat(elector.service()).isEqualTo("logic");
         assertThat(elector.nodeId()).isEqualTo("a");
         try (RedisProbe probe = redis.server().probe()) {
