@@ -125,8 +125,8 @@ public final class RedisDiscover implements Discover {
         this.protectGrace = b.protectGrace != null ? b.protectGrace : b.ttl.multipliedBy(2);
         this.ticker = b.ticker;
         this.lastHeartbeatOkNanos = new java.util.concurrent.atomic.AtomicLong(ticker.read());
-        this.loop = b.scheduler != null ? SerialScheduler.borrowing(b.scheduler)
-                : SerialScheduler.owning(Thread.ofPlatform().name("braid-discover").daemon().factory());
+        this.loop = SerialScheduler.borrowingOrOwning(b.scheduler,
+                Thread.ofPlatform().name("braid-discover").daemon().factory());
         this.onLoop = task -> {
             try {
                 loop.execute(task);

@@ -146,8 +146,8 @@ public final class RedisElector implements Elector {
         this.leaderKey = "braid:{elect:" + service + "}:leader";
         this.epochKey = "braid:{elect:" + service + "}:epoch";
         this.ticker = b.ticker;
-        this.loop = b.scheduler != null ? SerialScheduler.borrowing(b.scheduler)
-                : SerialScheduler.owning(Thread.ofPlatform().name("braid-elector-" + service).daemon().factory());
+        this.loop = SerialScheduler.borrowingOrOwning(b.scheduler,
+                Thread.ofPlatform().name("braid-elector-" + service).daemon().factory());
         loop.scheduleWithFixedDelay(this::tick, 0, renewInterval.toNanos(), TimeUnit.NANOSECONDS);
     }
 

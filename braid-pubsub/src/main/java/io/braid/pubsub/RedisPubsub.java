@@ -139,7 +139,7 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
 
     private synchronized void startHeartbeat() {
         if (heartbeat == null && !closed.get()) {
-            heartbeat = scheduler != null ? SerialScheduler.borrowing(scheduler) : SerialScheduler.owning(
+            heartbeat = SerialScheduler.borrowingOrOwning(scheduler,
                     Thread.ofVirtual().name("braid-pubsub-heartbeat-" + consumerPrefix).factory());
             nextHeartbeat();
         }

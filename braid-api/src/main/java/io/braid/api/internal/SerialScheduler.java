@@ -62,6 +62,14 @@ public final class SerialScheduler implements Executor, AutoCloseable {
         return new SerialScheduler(shared, false);
     }
 
+    /**
+     * A loop on {@code borrowed} when a builder was given one, else on a thread of its own made
+     * by {@code ownThread}: the choice every builder that takes a scheduler makes.
+     */
+    public static SerialScheduler borrowingOrOwning(ScheduledExecutorService borrowed, ThreadFactory ownThread) {
+        return borrowed != null ? borrowing(borrowed) : owning(ownThread);
+    }
+
     /** Whether the calling thread is running one of this loop's tasks now. */
     public boolean inLoop() {
         return running == Thread.currentThread();
