@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * deciding and cutting in one script. An optional {@code maxLen} cap bounds a stream anyway,
  * which is a documented, opt-in loss. Ephemeral channels open here are marked alive in
  * {@code braid:{topic:N}:ephemeral} by a heartbeat (started with the first one, on the
- * {@link Builder#scheduler} given or a virtual thread of its own); the leader's trim removes those left unmarked past their idle limit by a crashed node.
+ * {@link Builder#scheduler} given or a virtual thread of its own); the leader's trim removes
+ * those left unmarked past their idle limit by a crashed node.
  *
  * <p>Thread-safe. {@link #close()} stops the heartbeat and closes every channel subscribed
  * through this instance, all at once; not the borrowed {@link RedisConnector}. Idempotent.
@@ -148,7 +149,8 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
     /** The next round a quarter of the idle limit from now; rounds never overlap, even when Redis is slow. */
     private void nextHeartbeat() {
         try {
-            heartbeat.schedule(this::heartbeatRound, Math.max(1, ephemeralIdleLimit.toMillis() / 4), TimeUnit.MILLISECONDS);
+            long quarter = Math.max(1, ephemeralIdleLimit.toMillis() / 4);
+            heartbeat.schedule(this::heartbeatRound, quarter, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closing) {
             // closed: no more rounds
         }
