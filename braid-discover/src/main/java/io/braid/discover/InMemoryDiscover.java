@@ -4,6 +4,8 @@ import io.braid.api.Discover;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Node;
 import io.braid.api.Subscription;
+import io.braid.api.internal.ExecutorClose;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -28,11 +30,14 @@ import java.util.function.Consumer;
  * fails its future with it).
  */
 public final class InMemoryDiscover implements Discover {
+    /** How long close waits for the watchers still being told. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+
     private final InMemoryMembership membership;
     private final Listeners listeners = new Listeners();
     private final Set<String> registered = ConcurrentHashMap.newKeySet();
     /** This member's view: changed on its event thread together with the events it announces. */
-    private final Map<String, List<Node>> views = new ConcurrentHashMap<>();
+    private final ServiceViews views = new ServiceViews();
     private volatile Thread eventThread;
     private final ExecutorService events;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -45,7 +50,7 @@ public final class InMemoryDiscover implements Discover {
 
     @Override
     public List<Node> nodes(String service) {
-        return views.getOrDefault(Names.notNull(service, "service"), List.of());
+        return views.nodes(service);
     }
 
     @Override
@@ -58,7 +63,7 @@ public final class InMemoryDiscover implements Discover {
 
     @Override
     public Set<String> services() {
-        return Set.copyOf(views.keySet());
+        return views.services();
     }
 
     @Override
@@ -91,11 +96,7 @@ public final class InMemoryDiscover implements Discover {
         try {
             events.execute(() -> {
                 eventThread = Thread.currentThread();
-                if (after.isEmpty()) {
-                    views.remove(service);
-                } else {
-                    views.put(service, after);
-                }
+                views.replace(service, after);
                 listeners.publish(batch);
             });
         } catch (RejectedExecutionException closing) {
@@ -134,12 +135,7 @@ public final class InMemoryDiscover implements Discover {
             deregister(id);
         }
         membership.leave(this);
-        events.shutdown();
-        try {
-            events.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ExecutorClose.shutdownAndWait(events, CLOSE_WAIT);
         listeners.clear();
     }
 }

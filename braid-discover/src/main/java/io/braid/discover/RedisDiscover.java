@@ -6,6 +6,8 @@ import io.braid.api.Discover;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Node;
 import io.braid.api.Subscription;
+import io.braid.api.Ticker;
+import io.braid.api.internal.SerialScheduler;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisErrors;
 import io.braid.redis.RedisScript;
@@ -23,7 +25,6 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -62,8 +63,10 @@ import org.slf4j.LoggerFactory;
  * {@link #refresh} fails its future with it instead.
  *
  * <p>Redis down: reads keep serving the last view, heartbeats retry each interval and re-register
- * by themselves when Redis is back. All background work runs on one thread; watchers are called
- * on it, in order, and must not block. Thread-safe. {@link #close()} deregisters this instance's
+ * by themselves when Redis is back. All background work runs one task at a time, on a thread of
+ * its own or on the scheduler given to {@link Builder#scheduler} (borrowed, never closed here);
+ * watchers are called there, in order, and must not block. Every timing policy (protection,
+ * left-recently, lapses) reads the {@link Builder#ticker}. Thread-safe. {@link #close()} deregisters this instance's
  * nodes at once; it does not close the borrowed {@link RedisConnector}.
  */
 public final class RedisDiscover implements Discover {
@@ -82,8 +85,10 @@ public final class RedisDiscover implements Discover {
     private final Duration resyncInterval;
     private final double protectThreshold;
     private final Duration protectGrace;
-    private final ScheduledExecutorService loop;
-    private volatile Thread loopThread;
+    /** Every timing policy reads this: protection, left-recently, lapses, the heartbeat's age. */
+    private final Ticker ticker;
+    /** Runs this instance's background work one task at a time, on its own thread or a borrowed scheduler. */
+    private final SerialScheduler loop;
     /** Runs on the loop; after close, silently drops the task. */
     private final java.util.concurrent.Executor onLoop;
     private final Listeners listeners = new Listeners();
@@ -92,19 +97,18 @@ public final class RedisDiscover implements Discover {
     /** Tells this instance's writes apart from an earlier process's with the same node id. */
     private final String incarnation = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     private final java.util.concurrent.atomic.AtomicLong versions = new java.util.concurrent.atomic.AtomicLong();
-    private final Map<String, List<Node>> views = new ConcurrentHashMap<>();
+    private final ServiceViews views = new ServiceViews();
     // Touched on the loop thread only:
     private final Map<String, Long> protectedSince = new HashMap<>();
     private final Map<String, Long> leftRecently = new HashMap<>();
     private final Set<String> resyncQueued = new HashSet<>();
-    private final Map<String, java.util.concurrent.ScheduledFuture<?>> expiryChecks = new HashMap<>();
+    private final Map<String, java.util.concurrent.Future<?>> expiryChecks = new HashMap<>();
     private Set<String> malformed = new HashSet<>();
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** When the last confirmed heartbeat (or first registration) was sent; only moves forward. */
-    private final java.util.concurrent.atomic.AtomicLong lastHeartbeatOkNanos =
-            new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
-    /** When the last registration lapse ended (System.nanoTime); meaningful once {@code lapsed}. */
+    private final java.util.concurrent.atomic.AtomicLong lastHeartbeatOkNanos;
+    /** When the last registration lapse ended (on the ticker); meaningful once {@code lapsed}. */
     private volatile long lapseEndedNanos;
     private volatile boolean lapsed;
     /** A TTL passed without a confirmed heartbeat; the lapse ends with the next confirmed one. */
@@ -120,16 +124,13 @@ public final class RedisDiscover implements Discover {
         this.resyncInterval = b.resyncInterval;
         this.protectThreshold = b.protectThreshold;
         this.protectGrace = b.protectGrace != null ? b.protectGrace : b.ttl.multipliedBy(2);
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = Thread.ofPlatform().name("braid-discover").daemon().unstarted(runnable);
-            loopThread = thread;
-            return thread;
-        });
-        executor.setRemoveOnCancelPolicy(true);
-        this.loop = executor;
+        this.ticker = b.ticker;
+        this.lastHeartbeatOkNanos = new java.util.concurrent.atomic.AtomicLong(ticker.read());
+        this.loop = SerialScheduler.borrowingOrOwning(b.scheduler,
+                Thread.ofPlatform().name("braid-discover").daemon().factory());
         this.onLoop = task -> {
             try {
-                executor.execute(task);
+                loop.execute(task);
             } catch (java.util.concurrent.RejectedExecutionException closed) {
                 // closed: nothing left to update
             }
@@ -162,18 +163,12 @@ public final class RedisDiscover implements Discover {
 
     @Override
     public List<Node> nodes(String service) {
-        return views.getOrDefault(Names.notNull(service, "service"), List.of());
+        return views.nodes(service);
     }
 
     @Override
     public Set<String> services() {
-        Set<String> live = new HashSet<>();
-        views.forEach((service, nodes) -> {
-            if (!nodes.isEmpty()) {
-                live.add(service);
-            }
-        });
-        return Set.copyOf(live);
+        return views.services();
     }
 
     @Override
@@ -196,7 +191,7 @@ public final class RedisDiscover implements Discover {
         if (closed.get()) {
             throw new IllegalStateException("discover is closed");
         }
-        long started = System.nanoTime();
+        long started = ticker.read();
         Registration registration = new Registration(node, versions.incrementAndGet());
         try {
             writeRecord(registration).thenCompose(existed -> redis.async().sadd(SERVICES_KEY, node.service()))
@@ -209,7 +204,7 @@ public final class RedisDiscover implements Discover {
             }
             CompletableFuture<Void> applied = CompletableFuture.supplyAsync(() -> resync(node.service()), loop)
                     .thenCompose(resynced -> resynced);
-            if (Thread.currentThread() != loopThread) { // a watcher registering: its view follows soon
+            if (!loop.inLoop()) { // a watcher registering: its view follows soon
                 applied.get(ttl.toMillis(), TimeUnit.MILLISECONDS);
             }
         } catch (Exception e) {
@@ -239,7 +234,7 @@ public final class RedisDiscover implements Discover {
         }
         if (!closed.get()) {
             submit(() -> {
-                leftRecently.put(nodeId, System.nanoTime());
+                leftRecently.put(nodeId, ticker.read());
                 resync(node.service());
             });
         }
@@ -256,7 +251,7 @@ public final class RedisDiscover implements Discover {
 
     /** How long ago this instance last confirmed its registrations in Redis (for self-fencing). */
     public Duration sinceLastHeartbeat() {
-        return Duration.ofNanos(System.nanoTime() - lastHeartbeatOkNanos.get());
+        return Duration.ofNanos(ticker.read() - lastHeartbeatOkNanos.get());
     }
 
     /**
@@ -277,7 +272,7 @@ public final class RedisDiscover implements Discover {
     }
 
     public Duration sinceRegistrationLapse() {
-        return lapsed ? Duration.ofNanos(System.nanoTime() - lapseEndedNanos) : null;
+        return lapsed ? Duration.ofNanos(ticker.read() - lapseEndedNanos) : null;
     }
 
     /** Notes a heartbeat sent at {@code sentNanos} as confirmed, unless a later one was confirmed first. */
@@ -296,13 +291,13 @@ public final class RedisDiscover implements Discover {
      * time, though the record may have expired before it ran.
      */
     private void checkForLapse() {
-        if (System.nanoTime() - lastHeartbeatOkNanos.get() > ttl.toNanos()) {
+        if (ticker.read() - lastHeartbeatOkNanos.get() > ttl.toNanos()) {
             lapsePending = true;
         }
     }
 
     private void registrationLapsed(String why) {
-        lapseEndedNanos = System.nanoTime();
+        lapseEndedNanos = ticker.read();
         lapsed = true;
         log.warn("the registration of this node lapsed ({}): its players may have moved; token work waits", why);
         try {
@@ -327,10 +322,10 @@ public final class RedisDiscover implements Discover {
     private void heartbeatAll() {
         checkForLapse();
         if (registered.isEmpty()) {
-            heartbeatConfirmed(System.nanoTime());
+            heartbeatConfirmed(ticker.read());
             return;
         }
-        long started = System.nanoTime();
+        long started = ticker.read();
         List<CompletableFuture<?>> writes = new ArrayList<>();
         for (Registration registration : registered.values()) {
             Node node = registration.node();
@@ -370,7 +365,7 @@ public final class RedisDiscover implements Discover {
         try {
             submit(() -> {
                 if (leftId != null) {
-                    leftRecently.put(leftId, System.nanoTime());
+                    leftRecently.put(leftId, ticker.read());
                 }
                 if (resyncQueued.add(service)) {
                     resync(service).whenComplete((x, e) -> resyncQueued.remove(service));
@@ -389,12 +384,12 @@ public final class RedisDiscover implements Discover {
                 return;
             }
             Set<String> all = new HashSet<>(services);
-            all.addAll(views.keySet());
+            all.addAll(views.services());
             for (String service : all) {
                 resync(service);
             }
         }, onLoop);
-        long now = System.nanoTime();
+        long now = ticker.read();
         leftRecently.values().removeIf(at -> now - at > protectGrace.toNanos() + ttl.toNanos());
     }
 
@@ -424,7 +419,7 @@ public final class RedisDiscover implements Discover {
         if (delayMillis >= resyncInterval.toMillis()) {
             return; // the periodic resync comes first
         }
-        java.util.concurrent.ScheduledFuture<?> pending = expiryChecks.get(service);
+        java.util.concurrent.Future<?> pending = expiryChecks.get(service);
         if (pending != null && !pending.isDone()) {
             return;
         }
@@ -490,7 +485,7 @@ public final class RedisDiscover implements Discover {
             }
         }
         List<Node> next = new ArrayList<>(fresh);
-        long now = System.nanoTime();
+        long now = ticker.read();
         boolean sudden = !vanished.isEmpty() && surviving < protectThreshold * known.size();
         Long since = protectedSince.get(service);
         if (since == null && sudden) {
@@ -515,11 +510,7 @@ public final class RedisDiscover implements Discover {
         if (events.isEmpty()) {
             return;
         }
-        if (after.isEmpty()) {
-            views.remove(service);
-        } else {
-            views.put(service, after);
-        }
+        views.replace(service, after);
         listeners.publish(events);
     }
 
@@ -559,7 +550,7 @@ public final class RedisDiscover implements Discover {
     void haltAsIfCrashed() {
         closed.set(true);
         registered.clear();
-        loop.shutdownNow();
+        loop.close();
         pubSub.closeAsync();
     }
 
@@ -571,12 +562,7 @@ public final class RedisDiscover implements Discover {
         for (String id : List.copyOf(registered.keySet())) {
             deregister(id);
         }
-        loop.shutdownNow();
-        try {
-            loop.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        loop.close();
         pubSub.close(); // before the connector shuts down, which would close it a second time
         listeners.clear();
     }
@@ -590,6 +576,8 @@ public final class RedisDiscover implements Discover {
         private double protectThreshold = 0.5;
         private Duration protectGrace;
         private Duration startTimeout = Duration.ofSeconds(5);
+        private Ticker ticker = Ticker.system();
+        private ScheduledExecutorService scheduler;
 
         private Builder(RedisConnector redis) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -625,6 +613,25 @@ public final class RedisDiscover implements Discover {
         /** How long vanished nodes are held; default twice the TTL. */
         public Builder protectGrace(Duration grace) {
             this.protectGrace = Checks.positive(grace, "protectGrace");
+            return this;
+        }
+
+        /**
+         * The clock of every timing policy (protection and its grace, left-recently, lapses, the
+         * heartbeat's age); default {@link Ticker#system()}. Tests move one by hand.
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Where heartbeats, resyncs and watcher calls run, one task at a time; borrowed: its owner
+         * closes it, {@link RedisDiscover#close()} only stops this instance's tasks on it. Default:
+         * a thread of this instance's own, closed with it.
+         */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
             return this;
         }
 

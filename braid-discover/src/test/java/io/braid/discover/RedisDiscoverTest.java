@@ -101,6 +101,70 @@ class RedisDiscoverTest extends DiscoverContract {
         assertThat(recorder.events).noneMatch(e -> e.type() == DiscoverEvent.Type.REMOVED);
     }
 
+    /** A watcher whose timing policies read {@code ticker}, on a scheduler the test owns. */
+    private RedisDiscover.Builder watcherOn(java.util.concurrent.ScheduledExecutorService scheduler,
+                                            java.util.concurrent.atomic.AtomicLong ticker) {
+        RedisConnector connector = closeAfterMembers(RedisConnector.connect(redis.server().uri()));
+        return RedisDiscover.builder(connector).ticker(ticker::get).scheduler(scheduler)
+                .protectGrace(Duration.ofMinutes(10));
+    }
+
+    /** Registers logic-1..3 with members that then crash, and waits until {@code watcher} sees all three. */
+    private void threeNodesThatCrash(Discover watcher) {
+        for (int i = 1; i <= 3; i++) {
+            Discover owner = member();
+            owner.register(node("logic-" + i, "logic", 7000 + i));
+            crash(owner);
+        }
+        await("watcher sees 3", Duration.ofSeconds(3), () -> watcher.nodes("logic").size() == 3);
+    }
+
+    @Test
+    void vanishedNodesAreHeldUntilProtectGraceHasPassedOnTheTicker() throws Exception {
+        java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors.newScheduledThreadPool(2);
+        closeAfterMembers(scheduler::shutdownNow);
+        java.util.concurrent.atomic.AtomicLong ticker = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE - 1_000);
+        Discover watcher = closeAfterMembers(watcherOn(scheduler, ticker).build());
+        threeNodesThatCrash(watcher);
+        Recorder recorder = new Recorder();
+        watcher.watch(recorder);
+
+        redis.server().flushAll(); // every record gone at once, as after a restart without data
+
+        assertThat(watcher.refresh("logic").get(5, TimeUnit.SECONDS)).hasSize(3); // protection begins now
+        ticker.addAndGet(Duration.ofMinutes(10).toNanos() - 1); // past Long.MAX_VALUE: differences still hold
+        assertThat(watcher.refresh("logic").get(5, TimeUnit.SECONDS)).hasSize(3);
+        assertThat(recorder.events).isEmpty();
+
+        ticker.incrementAndGet(); // the grace is over
+        assertThat(watcher.refresh("logic").get(5, TimeUnit.SECONDS)).isEmpty();
+        assertThat(recorder.events).extracting(DiscoverEvent::type).containsOnly(DiscoverEvent.Type.REMOVED).hasSize(3);
+        assertThat(Thread.getAllStackTraces().keySet()).filteredOn(Thread::isAlive).extracting(Thread::getName)
+                .as("the crashed owners' threads have ended; the watcher, on a borrowed scheduler, started none")
+                .noneMatch("braid-discover"::equals);
+        watcher.close();
+        assertThat(scheduler.isShutdown()).as("a borrowed scheduler is left to its owner").isFalse();
+    }
+
+    @Test
+    void aBuilderChangedAfterBuildChangesNothingBuilt() throws Exception {
+        java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors.newScheduledThreadPool(1);
+        closeAfterMembers(scheduler::shutdownNow);
+        java.util.concurrent.atomic.AtomicLong ticker = new java.util.concurrent.atomic.AtomicLong();
+        RedisDiscover.Builder builder = watcherOn(scheduler, ticker);
+        Discover watcher = closeAfterMembers(builder.build());
+        // Each of these, were it read now, would drop the vanished nodes at the next resync.
+        builder.protectThreshold(0).protectGrace(Duration.ofNanos(1)).ticker(() -> Long.MIN_VALUE)
+                .heartbeat(Duration.ofMillis(1)).ttl(Duration.ofMillis(2)).resyncInterval(Duration.ofMillis(1));
+        threeNodesThatCrash(watcher);
+
+        redis.server().flushAll();
+
+        assertThat(watcher.refresh("logic").get(5, TimeUnit.SECONDS)).hasSize(3);
+        ticker.addAndGet(Duration.ofMinutes(1).toNanos());
+        assertThat(watcher.refresh("logic").get(5, TimeUnit.SECONDS)).hasSize(3);
+    }
+
     @Test
     void anOperatorOverrideReachesEveryWatcherAsUpdated() throws Exception {
         Discover watcher = member();

@@ -3,12 +3,13 @@ package io.braid.elector;
 import io.braid.api.Elector;
 import io.braid.api.Role;
 import io.braid.api.Subscription;
+import io.braid.api.internal.ExecutorClose;
+import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -18,6 +19,9 @@ import java.util.function.Consumer;
  * once with a higher epoch. Listeners are told on this elector's own thread, in order.
  */
 public final class InMemoryElector implements Elector {
+    /** How long close waits for the watchers still being told. */
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(5);
+
     private final InMemoryElections elections;
     private final String service;
     private final String nodeId;
@@ -99,12 +103,7 @@ public final class InMemoryElector implements Elector {
         } catch (RejectedExecutionException ignored) {
             // already closing
         }
-        events.shutdown();
-        try {
-            events.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ExecutorClose.shutdownAndWait(events, CLOSE_WAIT);
         listeners.clear();
     }
 }

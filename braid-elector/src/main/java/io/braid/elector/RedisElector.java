@@ -4,6 +4,8 @@ import io.braid.api.internal.Checks;
 import io.braid.api.Elector;
 import io.braid.api.Role;
 import io.braid.api.Subscription;
+import io.braid.api.Ticker;
+import io.braid.api.internal.SerialScheduler;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisScript;
 import io.lettuce.core.ScriptOutputType;
@@ -11,7 +13,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -61,7 +64,9 @@ import org.slf4j.LoggerFactory;
  * <p>Keys: {@code braid:{elect:S}:leader} = {@code id|epoch} with a PX lease,
  * {@code braid:{elect:S}:epoch}. Defaults: lease 3 s, renewal every lease/3, margin lease/10;
  * {@link Builder#build()} refuses settings under which a healthy leader would flap. Thread-safe;
- * one thread of its own renews and announces role changes; {@link #close()} is idempotent.
+ * renewals and role announcements run one task at a time, on a thread of its own or on the
+ * {@link Builder#scheduler} given (borrowed, never closed here); the lease is timed on the
+ * {@link Builder#ticker}. {@link #close()} is idempotent.
  */
 public final class RedisElector implements Elector {
     private static final Logger log = LoggerFactory.getLogger(RedisElector.class);
@@ -84,7 +89,10 @@ public final class RedisElector implements Elector {
     /** Replicas that must confirm a write before this node leads on it: AUTO, 0 (off) or a fixed count. */
     private final int confirmReplicas;
     private final Duration replicaTimeout;
-    private final ScheduledThreadPoolExecutor loop;
+    /** Every timing policy reads this: the lease, its renewal's send time, the wait after a data loss. */
+    private final Ticker ticker;
+    /** Renews and announces one task at a time, on a thread of its own or a borrowed scheduler. */
+    private final SerialScheduler loop;
     private final RoleListeners listeners = new RoleListeners();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final String leaderKey;
@@ -137,9 +145,9 @@ public final class RedisElector implements Elector {
         this.replicaTimeout = b.replicaTimeout != null ? b.replicaTimeout : b.lease.dividedBy(10);
         this.leaderKey = "braid:{elect:" + service + "}:leader";
         this.epochKey = "braid:{elect:" + service + "}:epoch";
-        this.loop = new ScheduledThreadPoolExecutor(1,
+        this.ticker = b.ticker;
+        this.loop = SerialScheduler.borrowingOrOwning(b.scheduler,
                 Thread.ofPlatform().name("braid-elector-" + service).daemon().factory());
-        loop.setRemoveOnCancelPolicy(true);
         loop.scheduleWithFixedDelay(this::tick, 0, renewInterval.toNanos(), TimeUnit.NANOSECONDS);
     }
 
@@ -154,7 +162,7 @@ public final class RedisElector implements Elector {
         }
         Lease held = standing.lease();
         if (held != null) {
-            return held.leads(System.nanoTime()) ? Role.LEADER : Role.WAIT;
+            return held.leads(ticker.read()) ? Role.LEADER : Role.WAIT;
         }
         return heardFromRedis ? Role.FOLLOWER : Role.WAIT;
     }
@@ -166,7 +174,7 @@ public final class RedisElector implements Elector {
      */
     @Override
     public long epoch() {
-        long now = System.nanoTime(); // before the read: a stale snapshot is never judged at a later time
+        long now = ticker.read(); // before the read: a stale snapshot is never judged at a later time
         long visible = standing.visibleEpoch(now);
         return reportedEpoch.accumulateAndGet(visible, Math::max);
     }
@@ -191,7 +199,7 @@ public final class RedisElector implements Elector {
     /** When the current leadership ends at the latest if not renewed; only meaningful while leading. */
     public Duration leaseRemaining() {
         Lease held = standing.lease();
-        return held != null ? Duration.ofNanos(Math.max(0, held.endNanos() - System.nanoTime())) : Duration.ZERO;
+        return held != null ? Duration.ofNanos(Math.max(0, held.endNanos() - ticker.read())) : Duration.ZERO;
     }
 
     @Override
@@ -208,7 +216,7 @@ public final class RedisElector implements Elector {
             checkLease();
             return;
         }
-        long sent = System.nanoTime();
+        long sent = ticker.read();
         String[] keys = {leaderKey, epochKey};
         String[] args = {nodeId, Long.toString(lease.toMillis()), Long.toString(seen)};
         if (confirmReplicas == 0) {
@@ -258,7 +266,7 @@ public final class RedisElector implements Elector {
             failing = false;
             log.info("election of {}: {} answers again", service, redis.description());
         }
-        long received = System.nanoTime();
+        long received = ticker.read();
         long status = (Long) reply.get(0);
         long replyEpoch = (Long) reply.get(1);
         String replyLeader = String.valueOf(reply.get(2));
@@ -352,14 +360,14 @@ public final class RedisElector implements Elector {
 
     /** Replaces where this node stands; the epoch it knows never goes down, and includes a lease it led on. */
     private void stand(Lease held, long epoch) {
-        long known = standing.visibleEpoch(System.nanoTime());
+        long known = standing.visibleEpoch(ticker.read());
         standing = new Standing(held, Math.max(known, epoch));
     }
 
     private void scheduleLeaseCheck() {
         Lease held = standing.lease();
         if (held != null) {
-            long now = System.nanoTime();
+            long now = ticker.read();
             if (held.leadFromNanos() - now > 0) {
                 loop.schedule(this::checkLease, held.leadFromNanos() - now, TimeUnit.NANOSECONDS); // announces LEADER
             }
@@ -370,7 +378,7 @@ public final class RedisElector implements Elector {
     /** On the loop: a leader whose lease ran out without a confirmed renewal steps down; a wait that ended is told. */
     private void checkLease() {
         Lease held = standing.lease();
-        if (held != null && System.nanoTime() - held.endNanos() >= 0) {
+        if (held != null && ticker.read() - held.endNanos() >= 0) {
             stand(null, 0);
             heardFromRedis = false;
             log.warn("election of {}: {} could not confirm its lease in time and steps down (epoch {})", service,
@@ -391,12 +399,12 @@ public final class RedisElector implements Elector {
             return;
         }
         try {
-            loop.submit(() -> {
+            CompletableFuture.runAsync(() -> {
                 Lease held = standing.lease();
                 // Only a lease this node led on is released. One still waiting out a data loss is left to
                 // expire: deleting it would let the next candidate lead at once while an earlier leader may
                 // still hold its lease.
-                boolean wasLeading = held != null && held.leads(System.nanoTime());
+                boolean wasLeading = held != null && held.leads(ticker.read());
                 stand(null, 0);
                 if (wasLeading && !partitioned) {
                     try {
@@ -408,11 +416,11 @@ public final class RedisElector implements Elector {
                     }
                 }
                 listeners.announce(Role.WAIT);
-            }).get(lease.toMillis() * 2, TimeUnit.MILLISECONDS);
+            }, loop).get(lease.toMillis() * 2, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             log.warn("election of {}: close did not finish cleanly", service, e);
         }
-        loop.shutdownNow();
+        loop.close();
         listeners.clear();
     }
 
@@ -426,6 +434,8 @@ public final class RedisElector implements Elector {
         private Duration safetyMargin;
         private int confirmReplicas = AUTO;
         private Duration replicaTimeout;
+        private Ticker ticker = Ticker.system();
+        private ScheduledExecutorService scheduler;
 
         private Builder(RedisConnector redis) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -489,6 +499,25 @@ public final class RedisElector implements Elector {
         /** How long a renewal waits for replicas to confirm it ({@code WAIT} timeout); default lease / 10. */
         public Builder replicaTimeout(Duration timeout) {
             this.replicaTimeout = Checks.positive(timeout, "replicaTimeout");
+            return this;
+        }
+
+        /**
+         * The clock of the lease: when a renewal was sent, when the lease ends, when a wait after a
+         * data loss is over; default {@link Ticker#system()}. Tests move one by hand.
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Where renewals and role announcements run, one task at a time; borrowed: its owner closes
+         * it, {@link RedisElector#close()} only stops this elector's tasks on it. Default: a thread
+         * of this elector's own, closed with it.
+         */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
             return this;
         }
 

@@ -1,6 +1,8 @@
 package io.braid.pubsub;
 
+import io.braid.api.Ticker;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -9,13 +11,38 @@ import java.util.concurrent.ConcurrentHashMap;
  * Every {@link InMemoryPubsub} made from the same instance sees the same topics, channels, pending
  * messages and dead letters, as the processes of one cluster see the same Redis. Nothing survives
  * the JVM. Thread-safe; holds no threads, so it needs no closing.
+ *
+ * <p>Time: when a pending message is stale (pending longer than its channel's
+ * {@code redeliverAfter}) is judged on one {@link Ticker} for the whole cluster, as Redis judges it
+ * on its own clock for every process.
  */
 public final class InMemoryStreams {
     private final Map<String, InMemoryTopicLog> topics = new ConcurrentHashMap<>();
+    private final Ticker ticker;
+
+    /** Topics whose redelivery is timed on {@link Ticker#system()}. */
+    public InMemoryStreams() {
+        this(Ticker.system());
+    }
+
+    /** Topics whose redelivery is timed on {@code ticker}, which tests move by hand. */
+    public InMemoryStreams(Ticker ticker) {
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+    }
 
     /** The log of {@code topic} (an already validated name), made on first use. */
     InMemoryTopicLog log(String topic) {
-        return topics.computeIfAbsent(topic, InMemoryTopicLog::new);
+        return topics.computeIfAbsent(topic, name -> new InMemoryTopicLog(name, ticker));
+    }
+
+    /**
+     * Tells every waiting consumer that the ticker moved, so that a message now stale is claimed
+     * at once rather than when its wait (on real time) ends. For tests that move the ticker.
+     */
+    void tickerMoved() {
+        for (InMemoryTopicLog log : topics.values()) {
+            log.wakeEveryChannel();
+        }
     }
 
     /**

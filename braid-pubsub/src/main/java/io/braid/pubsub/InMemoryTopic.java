@@ -5,17 +5,17 @@ import io.braid.api.Channel;
 import io.braid.api.ChannelOptions;
 import io.braid.api.Code;
 import io.braid.api.DeadLetter;
-import io.braid.api.Topic;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /** One topic of an {@link InMemoryPubsub}: publishes to and subscribes on the shared log. */
-final class InMemoryTopic implements Topic {
+final class InMemoryTopic extends CheckedTopic {
     private final InMemoryPubsub pubsub;
     private final InMemoryTopicLog log;
 
     InMemoryTopic(InMemoryPubsub pubsub, InMemoryTopicLog log) {
+        super(pubsub.maxBodyBytes);
         this.pubsub = pubsub;
         this.log = log;
     }
@@ -26,11 +26,7 @@ final class InMemoryTopic implements Topic {
     }
 
     @Override
-    public CompletableFuture<String> publish(byte[] body, Map<String, String> headers) {
-        BraidException refused = Names.refusal(body, headers, pubsub.maxBodyBytes);
-        if (refused != null) {
-            return CompletableFuture.failedFuture(refused);
-        }
+    CompletableFuture<String> append(byte[] body, Map<String, String> headers) {
         if (pubsub.isClosed()) {
             // As a closed RedisPubsub's connection answers.
             return CompletableFuture.failedFuture(new BraidException(Code.UNAVAILABLE, "pubsub is closed"));
@@ -41,27 +37,21 @@ final class InMemoryTopic implements Topic {
     }
 
     @Override
-    public Channel subscribe(String channel, ChannelOptions options) {
-        String checked = Names.channel(channel);
-        Names.required(options, "options");
+    Channel open(String channel, ChannelOptions options) {
         pubsub.requireOpen();
-        InMemoryChannel consumer = new InMemoryChannel(pubsub, log, checked, options);
+        InMemoryChannel consumer = new InMemoryChannel(pubsub, log, channel, options);
         pubsub.channels.add(consumer);
         return consumer;
     }
 
     @Override
-    public CompletableFuture<List<DeadLetter>> deadLetters(int limit) {
-        BraidException refused = Names.limitRefusal(limit);
-        return refused != null ? CompletableFuture.failedFuture(refused)
-                : CompletableFuture.completedFuture(log.deadLetters(limit));
+    CompletableFuture<List<DeadLetter>> readDeadLetters(int limit) {
+        return CompletableFuture.completedFuture(log.deadLetters(limit));
     }
 
     @Override
-    public CompletableFuture<Integer> replayDeadLetters(int limit) {
-        BraidException refused = Names.limitRefusal(limit);
-        return refused != null ? CompletableFuture.failedFuture(refused)
-                : CompletableFuture.completedFuture(log.replayDeadLetters(limit, RedisTopic.REPLAY_OF));
+    CompletableFuture<Integer> replay(int limit) {
+        return CompletableFuture.completedFuture(log.replayDeadLetters(limit, RedisTopic.REPLAY_OF));
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.braid.pubsub;
 
 import io.braid.api.DeadLetter;
 import io.braid.api.Message;
+import io.braid.api.Ticker;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,6 +31,8 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class InMemoryTopicLog {
     private final String topic;
+    /** The clock of delivery times and staleness: the in-memory counterpart of Redis' clock. */
+    private final Ticker ticker;
     private final ReentrantLock lock = new ReentrantLock();
     private final NavigableMap<Long, Entry> entries = new TreeMap<>();
     private final Map<String, Group> groups = new HashMap<>();
@@ -37,8 +40,9 @@ final class InMemoryTopicLog {
     private long lastSeq;
     private long lastDeadSeq;
 
-    InMemoryTopicLog(String topic) {
+    InMemoryTopicLog(String topic, Ticker ticker) {
         this.topic = topic;
+        this.ticker = ticker;
     }
 
     /** One message of the log; the body is this log's own copy. */
@@ -97,10 +101,23 @@ final class InMemoryTopicLog {
         try {
             long seq = ++lastSeq;
             entries.put(seq, new Entry(seq, headers, body));
+            wakeEveryChannel();
+            return idOf(seq);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Makes every waiting consumer look again at once: after a publish, or when the ticker was
+     * moved (a consumer's timed wait for a pending message to go stale runs on real time).
+     */
+    void wakeEveryChannel() {
+        lock.lock();
+        try {
             for (Group group : groups.values()) {
                 group.changed.signalAll();
             }
-            return idOf(seq);
         } finally {
             lock.unlock();
         }
@@ -160,7 +177,7 @@ final class InMemoryTopicLog {
         lock.lockInterruptibly();
         try {
             while (true) {
-                long now = System.nanoTime();
+                long now = ticker.read();
                 Delivery delivery = claimStale(group, consumer, now, redeliverAfterNanos, maxDeliveries, dead);
                 if (delivery == null) {
                     delivery = nextUnseen(group, consumer, now);

@@ -1,7 +1,9 @@
 package io.braid.pubsub;
 
 import io.braid.api.Pubsub;
+import io.braid.api.Ticker;
 import io.braid.api.Topic;
+import io.braid.api.internal.SerialScheduler;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisErrors;
 import io.braid.redis.RedisScript;
@@ -18,6 +20,8 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -34,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * each stream below the oldest message some channel has not acknowledged or not yet been given,
  * deciding and cutting in one script. An optional {@code maxLen} cap bounds a stream anyway,
  * which is a documented, opt-in loss. Ephemeral channels open here are marked alive in
- * {@code braid:{topic:N}:ephemeral} by a heartbeat (a virtual thread, started with the first
- * one); the leader's trim removes those left unmarked past their idle limit by a crashed node.
+ * {@code braid:{topic:N}:ephemeral} by a heartbeat (started with the first one, on the
+ * {@link Builder#scheduler} given or a virtual thread of its own); the leader's trim removes
+ * those left unmarked past their idle limit by a crashed node.
  *
  * <p>Thread-safe. {@link #close()} stops the heartbeat and closes every channel subscribed
  * through this instance, all at once; not the borrowed {@link RedisConnector}. Idempotent.
@@ -56,14 +61,23 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
     final int maxBodyBytes;
     final Duration ephemeralIdleLimit;
     final PubsubListener listener;
+    /** The clock of the channels' claim rounds (every {@code redeliverAfter / 2}). */
+    final Ticker ticker;
+    /** Borrowed for the heartbeat, or null: then the heartbeat gets a virtual thread of its own. */
+    private final ScheduledExecutorService scheduler;
     final ExecutorService handlers;
     private final StatefulConnection<String, byte[]> binaryConnection;
     final RedisClusterAsyncCommands<String, byte[]> binary;
     private final Map<String, RedisTopic> topics = new ConcurrentHashMap<>();
     final Set<StreamChannel> channels = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Marks this instance's ephemeral channels alive every quarter of their idle limit; made on first use. */
-    private Thread heartbeat;
+    /**
+     * Marks this instance's ephemeral channels alive every quarter of their idle limit; made on
+     * first use. Guarded by this.
+     */
+    private SerialScheduler heartbeat;
+    /** Whether the last heartbeat failed (touched by the heartbeat's rounds only, one at a time). */
+    private volatile boolean heartbeatFailing;
 
     private RedisPubsub(Builder b) {
         this.redis = b.redis;
@@ -74,6 +88,8 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         this.maxBodyBytes = b.maxBodyBytes;
         this.ephemeralIdleLimit = b.ephemeralIdleLimit;
         this.listener = b.listener;
+        this.ticker = b.ticker;
+        this.scheduler = b.scheduler;
         this.handlers = MessageHandlers.start();
         this.binaryConnection = redis.newBinaryConnection();
         this.binary = RedisConnector.binaryCommands(binaryConnection);
@@ -110,50 +126,62 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
      */
     void beat(String topic, List<String> channels) throws Exception {
         startHeartbeat();
+        beatAsync(topic, channels).get(5, TimeUnit.SECONDS);
+    }
+
+    private CompletableFuture<Long> beatAsync(String topic, List<String> channels) {
         String[] args = new String[channels.size() + 1];
         args[0] = Long.toString(ephemeralIdleLimit.toMillis());
         for (int i = 0; i < channels.size(); i++) {
             args[i + 1] = channels.get(i);
         }
-        redis.<Long>eval(BEAT, ScriptOutputType.INTEGER, new String[] {ephemeralKey(topic)}, args)
-                .get(5, TimeUnit.SECONDS);
+        return redis.eval(BEAT, ScriptOutputType.INTEGER, new String[] {ephemeralKey(topic)}, args);
     }
 
     private synchronized void startHeartbeat() {
         if (heartbeat == null && !closed.get()) {
-            heartbeat = Thread.ofVirtual().name("braid-pubsub-heartbeat-" + consumerPrefix).start(this::heartbeatLoop);
+            heartbeat = SerialScheduler.borrowingOrOwning(scheduler,
+                    Thread.ofVirtual().name("braid-pubsub-heartbeat-" + consumerPrefix).factory());
+            nextHeartbeat();
         }
     }
 
-    private void heartbeatLoop() {
-        long every = Math.max(1, ephemeralIdleLimit.toMillis() / 4);
-        boolean failing = false;
-        while (!closed.get()) {
-            try {
-                TimeUnit.MILLISECONDS.sleep(every);
-                Map<String, List<String>> byTopic = new java.util.TreeMap<>();
-                for (StreamChannel channel : channels) {
-                    if (channel.isEphemeral()) {
-                        byTopic.computeIfAbsent(channel.topic(), t -> new ArrayList<>()).add(channel.name());
-                    }
-                }
-                for (Map.Entry<String, List<String>> topic : byTopic.entrySet()) {
-                    beat(topic.getKey(), topic.getValue());
-                }
-                if (failing) {
-                    log.info("ephemeral channels of {} are marked alive again", consumerPrefix);
-                    failing = false;
-                }
-            } catch (InterruptedException e) {
-                return;
-            } catch (Exception e) {
-                if (!failing && !closed.get()) {
-                    log.warn("cannot mark the ephemeral channels of {} alive ({}); the leader removes them after {}"
-                            + " without a mark", consumerPrefix, e.getMessage(), ephemeralIdleLimit);
-                }
-                failing = true;
+    /** The next round a quarter of the idle limit from now; rounds never overlap, even when Redis is slow. */
+    private void nextHeartbeat() {
+        try {
+            long quarter = Math.max(1, ephemeralIdleLimit.toMillis() / 4);
+            heartbeat.schedule(this::heartbeatRound, quarter, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // closed: no more rounds
+        }
+    }
+
+    /** One round: marks every open ephemeral channel, without blocking the scheduler's thread. */
+    private void heartbeatRound() {
+        Map<String, List<String>> byTopic = new java.util.TreeMap<>();
+        for (StreamChannel channel : channels) {
+            if (channel.isEphemeral()) {
+                byTopic.computeIfAbsent(channel.topic(), t -> new ArrayList<>()).add(channel.name());
             }
         }
+        List<CompletableFuture<Long>> beats = new ArrayList<>();
+        byTopic.forEach((topic, names) -> beats.add(beatAsync(topic, names)));
+        CompletableFuture.allOf(beats.toArray(CompletableFuture[]::new)).orTimeout(5, TimeUnit.SECONDS)
+                .whenComplete((ok, failure) -> {
+                    if (failure == null && heartbeatFailing) {
+                        log.info("ephemeral channels of {} are marked alive again", consumerPrefix);
+                        heartbeatFailing = false;
+                    } else if (failure != null && !heartbeatFailing && !closed.get()) {
+                        log.warn("cannot mark the ephemeral channels of {} alive ({}); the leader removes them after {}"
+                                + " without a mark", consumerPrefix, failure.getMessage(), ephemeralIdleLimit);
+                        heartbeatFailing = true;
+                    }
+                    if (!closed.get()) {
+                        synchronized (this) {
+                            nextHeartbeat();
+                        }
+                    }
+                });
     }
 
     /**
@@ -243,17 +271,12 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        Thread beating;
+        SerialScheduler beating;
         synchronized (this) {
             beating = heartbeat;
         }
         if (beating != null) {
-            beating.interrupt();
-            try {
-                beating.join(TimeUnit.SECONDS.toMillis(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            beating.close();
         }
         Channels.closeTogether(channels);
         MessageHandlers.close(handlers);
@@ -274,6 +297,8 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         private int maxBodyBytes = 1024 * 1024;
         private Duration ephemeralIdleLimit = DEFAULT_EPHEMERAL_IDLE_LIMIT;
         private PubsubListener listener = PubsubListener.NONE;
+        private Ticker ticker = Ticker.system();
+        private ScheduledExecutorService scheduler;
 
         private Builder(RedisConnector redis) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -351,6 +376,27 @@ public final class RedisPubsub implements Pubsub, PubsubStats {
         /** Hears what this instance publishes, delivers and dead-letters; default none. */
         public Builder listener(PubsubListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * The clock of the channels' claim rounds (each looks for messages pending longer than
+         * {@code redeliverAfter} every half of it; how long a message has been pending is Redis'
+         * to say); default {@link Ticker#system()}.
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Where the ephemeral channels' heartbeat runs; borrowed: its owner closes it,
+         * {@link RedisPubsub#close()} only stops the heartbeat. Default: a virtual thread of this
+         * instance's own, started with the first ephemeral channel. Channel readers and handlers
+         * run on virtual threads of their own either way (a reader blocks in Redis).
+         */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
             return this;
         }
 

@@ -1,11 +1,9 @@
 package io.braid.pubsub;
 
-import io.braid.api.BraidException;
 import io.braid.api.Channel;
 import io.braid.api.ChannelOptions;
 import io.braid.api.DeadLetter;
 import io.braid.api.Message;
-import io.braid.api.Topic;
 import io.lettuce.core.Limit;
 import io.lettuce.core.Range;
 import io.lettuce.core.StreamMessage;
@@ -18,7 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /** One topic: a Redis stream. Publishing is one XADD; the first publish registers the topic. */
-final class RedisTopic implements Topic {
+final class RedisTopic extends CheckedTopic {
     static final String BODY = "b";
     static final String HEADER = "h:";
     static final String DEAD_ID = "x-id";
@@ -33,6 +31,7 @@ final class RedisTopic implements Topic {
     private volatile boolean registered;
 
     RedisTopic(RedisPubsub pubsub, String name) {
+        super(pubsub.maxBodyBytes);
         this.pubsub = pubsub;
         this.name = name;
         this.key = RedisPubsub.streamKey(name);
@@ -44,18 +43,14 @@ final class RedisTopic implements Topic {
     }
 
     @Override
-    public CompletableFuture<String> publish(byte[] body, Map<String, String> headers) {
-        BraidException refused = Names.refusal(body, headers, pubsub.maxBodyBytes);
-        if (refused != null) {
-            return CompletableFuture.failedFuture(refused);
-        }
-        return append(fields(body, headers)).thenApply(id -> {
+    CompletableFuture<String> append(byte[] body, Map<String, String> headers) {
+        return xadd(fields(body, headers)).thenApply(id -> {
             pubsub.listener.published(name);
             return id;
         });
     }
 
-    private CompletableFuture<String> append(Map<String, byte[]> fields) {
+    private CompletableFuture<String> xadd(Map<String, byte[]> fields) {
         registerOnce();
         XAddArgs args = new XAddArgs();
         if (pubsub.maxLen > 0) {
@@ -81,21 +76,15 @@ final class RedisTopic implements Topic {
     }
 
     @Override
-    public Channel subscribe(String channel, ChannelOptions options) {
-        String checked = Names.channel(channel);
-        Names.required(options, "options");
+    Channel open(String channel, ChannelOptions options) {
         registerOnce();
-        StreamChannel consumer = new StreamChannel(pubsub, name, checked, options);
+        StreamChannel consumer = new StreamChannel(pubsub, name, channel, options);
         pubsub.channels.add(consumer);
         return consumer;
     }
 
     @Override
-    public CompletableFuture<List<DeadLetter>> deadLetters(int limit) {
-        BraidException refused = Names.limitRefusal(limit);
-        if (refused != null) {
-            return CompletableFuture.failedFuture(refused);
-        }
+    CompletableFuture<List<DeadLetter>> readDeadLetters(int limit) {
         return pubsub.binary.xrange(RedisPubsub.deadKey(name), Range.create("-", "+"), Limit.from(limit))
                 .toCompletableFuture()
                 .handle((entries, failure) -> {
@@ -122,11 +111,7 @@ final class RedisTopic implements Topic {
     }
 
     @Override
-    public CompletableFuture<Integer> replayDeadLetters(int limit) {
-        BraidException refused = Names.limitRefusal(limit);
-        if (refused != null) {
-            return CompletableFuture.failedFuture(refused);
-        }
+    CompletableFuture<Integer> replay(int limit) {
         String deadKey = RedisPubsub.deadKey(name);
         return pubsub.binary.xrange(deadKey, Range.create("-", "+"), Limit.from(limit)).toCompletableFuture()
                 .thenCompose(entries -> {
@@ -135,7 +120,7 @@ final class RedisTopic implements Topic {
                         DeadLetter letter = toDeadLetter(entry);
                         Map<String, String> headers = new LinkedHashMap<>(letter.message().headers());
                         headers.put(REPLAY_OF, letter.message().id());
-                        done = done.thenCompose(count -> append(fields(letter.message().body(), headers))
+                        done = done.thenCompose(count -> xadd(fields(letter.message().body(), headers))
                                 .thenCompose(id -> pubsub.binary.xdel(deadKey, entry.getId()).toCompletableFuture())
                                 .thenApply(deleted -> count + 1));
                     }

@@ -157,7 +157,7 @@ final class StreamChannel implements Channel {
     private void readLoop() {
         RedisClusterAsyncCommands<String, byte[]> commands = pubsub.redis.binaryCommands(readConnection);
         long claimEveryNanos = Math.max(TimeUnit.MILLISECONDS.toNanos(20), options.redeliverAfter().toNanos() / 2);
-        long nextClaim = System.nanoTime() + claimEveryNanos;
+        long nextClaim = pubsub.ticker.read() + claimEveryNanos;
         long backoffMillis = 0;
         while (!closed.get()) {
             try {
@@ -187,9 +187,9 @@ final class StreamChannel implements Channel {
                 for (StreamMessage<String, byte[]> entry : batch) {
                     dispatch(entry.getId(), entry.getBody(), 1);
                 }
-                if (System.nanoTime() - nextClaim >= 0) {
+                if (pubsub.ticker.read() - nextClaim >= 0) {
                     claimStale(commands);
-                    nextClaim = System.nanoTime() + claimEveryNanos;
+                    nextClaim = pubsub.ticker.read() + claimEveryNanos;
                 }
                 if (backoffMillis > 0) {
                     log.info("channel {} of {} reads again", channel, topic);

@@ -54,6 +54,44 @@ class InMemoryPubsubTest extends PubsubContract {
     }
 
     @Test
+    void aFailedMessageIsRedeliveredOnceRedeliverAfterHasPassedOnTheTickerAndNotANanosecondEarlier() throws Exception {
+        java.util.concurrent.atomic.AtomicLong ticker = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE - 10);
+        InMemoryStreams timed = new InMemoryStreams(ticker::get);
+        java.time.Duration redeliverAfter = java.time.Duration.ofHours(1);
+        try (InMemoryPubsub pubsub = new InMemoryPubsub(timed, "timed")) {
+            java.util.concurrent.BlockingQueue<io.braid.api.Message> deliveries =
+                    new java.util.concurrent.LinkedBlockingQueue<>();
+            Topic topic = pubsub.topic("orders");
+            topic.subscribe("audit", io.braid.api.ChannelOptions.DEFAULT.withConcurrency(1)
+                    .withRedeliverAfter(redeliverAfter)).onMessage(message -> {
+                        deliveries.add(message);
+                        if (message.deliveryCount() == 1 && new String(message.body()).equals("fails once")) {
+                            throw new IllegalStateException("fails once");
+                        }
+                    });
+            topic.publish("fails once".getBytes()).get();
+            io.braid.api.Message first = deliveries.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(first).isNotNull();
+
+            ticker.addAndGet(redeliverAfter.toNanos() - 1);
+            timed.tickerMoved();
+            topic.publish("marker".getBytes()).get();
+            // A stale message is claimed before any new one: the marker first shows that the failed one is not stale yet.
+            io.braid.api.Message next = deliveries.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(next).isNotNull();
+            assertThat(new String(next.body())).isEqualTo("marker");
+
+            ticker.incrementAndGet();
+            timed.tickerMoved();
+
+            io.braid.api.Message again = deliveries.poll(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(again).isNotNull();
+            assertThat(again.id()).isEqualTo(first.id());
+            assertThat(again.deliveryCount()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void separateStreamsAreSeparateClusters() {
         InMemoryStreams other = new InMemoryStreams();
         try (InMemoryPubsub elsewhere = new InMemoryPubsub(other, "elsewhere")) {

@@ -77,6 +77,55 @@ class RedisPubsubTest extends RedisPubsubContract {
     }
 
     @Test
+    void aBuilderChangedAfterBuildChangesNothingBuilt() throws Exception {
+        RedisConnector connector = closeAfterMembers(connect());
+        List<String> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+        RedisPubsub.Builder builder = RedisPubsub.builder(connector).consumerName("first").maxBodyBytes(100);
+        Pubsub pubsub = adopt(builder.build());
+        // Were any of these read now, the 200-byte body below would pass and be heard, and the consumer renamed.
+        builder.maxBodyBytes(1_000_000).listener(new PubsubListener() {
+            @Override
+            public void published(String topic) {
+                heard.add(topic);
+            }
+        }).consumerName("second").batchSize(1);
+        Topic topic = pubsub.topic("orders");
+
+        assertThatThrownBy(() -> topic.publish(new byte[200]).get(5, TimeUnit.SECONDS))
+                .satisfies(e -> assertThat(e.getCause()).isInstanceOfSatisfying(BraidException.class,
+                        refused -> assertThat(refused.code()).isEqualTo(Code.RESOURCE_EXHAUSTED)));
+        topic.publish(new byte[50]).get(5, TimeUnit.SECONDS);
+        try (io.braid.api.Channel channel = topic.subscribe("audit")) {
+            assertThat(channel.toString()).contains("as first-");
+        }
+        assertThat(heard).isEmpty();
+    }
+
+    @Test
+    void theEphemeralHeartbeatRunsOnABorrowedSchedulerAndLeavesItToItsOwner() throws Exception {
+        java.util.concurrent.ScheduledExecutorService scheduler = java.util.concurrent.Executors.newScheduledThreadPool(1);
+        try {
+            RedisConnector connector = closeAfterMembers(connect());
+            RedisPubsub pubsub = RedisPubsub.builder(connector).consumerName("beating")
+                    .ephemeralIdleLimit(Duration.ofSeconds(1)).scheduler(scheduler).build();
+            io.braid.api.Channel channel = pubsub.topic("presence").subscribe("here",
+                    ChannelOptions.DEFAULT.withDurable(false));
+            try (RedisProbe probe = redis.server().probe()) {
+                String firstMark = String.valueOf(probe.command("HGET", RedisPubsub.ephemeralKey("presence"), "here"));
+                // Marked again every quarter of the idle limit, on the borrowed scheduler's thread.
+                Await.until(Duration.ofSeconds(5), "a later mark",
+                        () -> !firstMark.equals(String.valueOf(probe.command("HGET", RedisPubsub.ephemeralKey("presence"), "here"))));
+            }
+            channel.close();
+            pubsub.close();
+            assertThat(scheduler.isShutdown()).isFalse();
+            assertThat(scheduler.submit(() -> "still runs").get(5, TimeUnit.SECONDS)).isEqualTo("still runs");
+        } finally {
+            scheduler.shutdownNow();
+        }
+    }
+
+    @Test
     void aConsumerKeepsReceivingAfterRedisIsKilledAndRestarted() {
         Topic topic = durableMember().topic("events");
         Received received = new Received();

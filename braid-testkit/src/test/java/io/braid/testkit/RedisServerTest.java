@@ -183,6 +183,24 @@ class RedisServerTest {
     }
 
     @Test
+    void aBuilderChangedAfterStartChangesNothingStartedNotEvenOnRestart() {
+        RedisServer.Builder builder = RedisServer.builder().password("first").extraArgs("--maxmemory", "10mb");
+        try (RedisServer redis = builder.start(); RedisProbe probe = redis.probe()) {
+            // Were any of these read by the running server, its restart would come back with them.
+            builder.password("second").appendOnly(true).extraArgs("--maxmemory", "20mb");
+
+            redis.kill();
+            redis.restart();
+
+            assertThat(redis.uri()).isEqualTo("redis://:first@127.0.0.1:" + redis.port());
+            assertThat(probe.command("CONFIG", "GET", "requirepass")).isEqualTo(List.of("requirepass", "first"));
+            assertThat(probe.command("CONFIG", "GET", "appendonly")).isEqualTo(List.of("appendonly", "no"));
+            assertThat(probe.command("CONFIG", "GET", "maxmemory"))
+                    .isEqualTo(List.of("maxmemory", Long.toString(10L * 1024 * 1024)));
+        }
+    }
+
+    @Test
     void extraArgsReachTheServer() {
         try (RedisServer redis = RedisServer.builder().extraArgs("--maxmemory", "10mb").start();
                 RedisProbe probe = redis.probe()) {
