@@ -40,13 +40,15 @@ import org.slf4j.LoggerFactory;
  * <p>Keys ({svc:S} keeps a service in one Cluster slot): {@code braid:{svc:S}:nodes} ZSET id to
  * expiry, {@code braid:{svc:S}:node:ID} the record hash (with its writer's {@code incarnation} and
  * {@code version}), {@code braid:{svc:S}:left:ID} a graceful leave's version for a while after it,
- * {@code braid:{svc:S}:override:ID} an
+ * {@code braid:{svc:S}:store} a random id set by the first registration the store sees (it changes
+ * only when Redis lost the service's data), {@code braid:{svc:S}:override:ID} an
  * operator's {@code weight} / {@code state} (ACTIVE, DRAINING) that wins over the record, and
  * {@code braid:services} SET. After writing an override, {@code PUBLISH braid:discover S} makes
  * it visible at once; otherwise the next resync picks it up.
  *
  * <p>Protection: when a resync suddenly shows less than {@code protectThreshold} of a service's
- * known nodes (Redis restarted empty, or was flushed), the vanished nodes are kept for
+ * known nodes, or shows that the store lost the service's data (its store id changed or went:
+ * Redis restarted empty, or was flushed; however many nodes are back already), the vanished nodes are kept for
  * {@code protectGrace} while they re-register, and this is logged, rather than dropping the
  * service. Nodes that left gracefully are not held.
  *
@@ -100,6 +102,8 @@ public final class RedisDiscover implements Discover {
     private final ServiceViews views = new ServiceViews();
     // Touched on the loop thread only:
     private final Map<String, Long> protectedSince = new HashMap<>();
+    /** Per service, the store id of the last snapshot (see register.lua); on the loop. */
+    private final Map<String, String> storeIds = new HashMap<>();
     private final Map<String, Long> leftRecently = new HashMap<>();
     private final Set<String> resyncQueued = new HashSet<>();
     private final Map<String, java.util.concurrent.Future<?>> expiryChecks = new HashMap<>();
@@ -314,9 +318,14 @@ public final class RedisDiscover implements Discover {
         args.add(Long.toString(ttl.toMillis()));
         args.add(incarnation);
         args.add(Long.toString(registration.version()));
+        // The store id, if this is the first registration the store sees: unique to this write, so a
+        // store that lost its data and got its first registration back from the same instance still
+        // shows a new id.
+        args.add(incarnation + "|" + registration.version() + "|" + ticker.read());
         args.addAll(NodeRecord.fields(node));
         return redis.eval(REGISTER, ScriptOutputType.INTEGER, new String[] {nodesKey(node.service()),
-                nodeKey(node.service(), node.id()), leftKey(node.service(), node.id())}, args.toArray(String[]::new));
+                nodeKey(node.service(), node.id()), leftKey(node.service(), node.id()), storeKey(node.service())},
+                args.toArray(String[]::new));
     }
 
     private void heartbeatAll() {
@@ -395,10 +404,10 @@ public final class RedisDiscover implements Discover {
 
     /** On the loop: reads one service and applies the difference. */
     private CompletableFuture<Void> resync(String service) {
-        return redis.<List<Object>>eval(SNAPSHOT, ScriptOutputType.MULTI, new String[] {nodesKey(service)},
-                        prefix(service))
+        return redis.<List<Object>>eval(SNAPSHOT, ScriptOutputType.MULTI, new String[] {nodesKey(service),
+                        storeKey(service)}, prefix(service))
                 .thenAcceptAsync(reply -> {
-                    apply(service, parseSnapshot(service, reply));
+                    apply(service, parseSnapshot(service, reply), String.valueOf(reply.get(3)));
                     scheduleExpiryCheck(service, (Long) reply.get(1), (Long) reply.get(2));
                 }, onLoop)
                 .exceptionally(failure -> {
@@ -434,7 +443,7 @@ public final class RedisDiscover implements Discover {
     private List<Node> parseSnapshot(String service, List<Object> reply) {
         List<Node> nodes = new ArrayList<>();
         Set<String> bad = new HashSet<>();
-        for (int i = 3; i + 2 < reply.size(); i += 3) {
+        for (int i = 4; i + 2 < reply.size(); i += 3) {
             String key = service + "/" + reply.get(i);
             Node node;
             try {
@@ -465,7 +474,7 @@ public final class RedisDiscover implements Discover {
     }
 
     /** On the loop. */
-    private void apply(String service, List<Node> fresh) {
+    private void apply(String service, List<Node> fresh, String store) {
         if (resyncFailing) {
             resyncFailing = false;
             log.info("discovery reads from {} work again", redis.description());
@@ -486,7 +495,11 @@ public final class RedisDiscover implements Discover {
         }
         List<Node> next = new ArrayList<>(fresh);
         long now = ticker.read();
-        boolean sudden = !vanished.isEmpty() && surviving < protectThreshold * known.size();
+        // The store's id changes (or goes) only when Redis lost the service's data: then every node
+        // that vanished is held, however many are back already.
+        String storeBefore = storeIds.put(service, store);
+        boolean dataLost = storeBefore != null && !storeBefore.isEmpty() && !storeBefore.equals(store);
+        boolean sudden = !vanished.isEmpty() && (dataLost || surviving < protectThreshold * known.size());
         Long since = protectedSince.get(service);
         if (since == null && sudden) {
             since = now;
@@ -528,6 +541,10 @@ public final class RedisDiscover implements Discover {
 
     static String prefix(String service) {
         return "braid:{svc:" + service + "}";
+    }
+
+    static String storeKey(String service) {
+        return prefix(service) + ":store";
     }
 
     static String nodesKey(String service) {

@@ -2,8 +2,12 @@
 -- KEYS[1] braid:{svc:S}:nodes  ZSET id -> expiry (ms, Redis clock)
 -- KEYS[2] braid:{svc:S}:node:ID  HASH, the node record, expiring with the lease
 -- KEYS[3] braid:{svc:S}:left:ID  "incarnation|version" of a graceful leave, for a while after it
+-- KEYS[4] braid:{svc:S}:store  a random id set by the first registration the store has seen: it
+--         changes only when Redis lost the service's data, which is how watchers tell a flush or an
+--         empty restart from nodes leaving
 -- ARGV[1] node id, ARGV[2] ttl ms, ARGV[3] incarnation (one per discover instance),
--- ARGV[4] version (grows with every change that instance makes), ARGV[5..] record field/value pairs
+-- ARGV[4] version (grows with every change that instance makes), ARGV[5] the store id to set if none,
+-- ARGV[6..] record field/value pairs
 --
 -- Changes are ordered by version, so a write made earlier but arriving later (a heartbeat that read
 -- the record just before register() changed it) never replaces a newer one: the record is written
@@ -30,11 +34,12 @@ if existed == 1 then
 end
 if not kept then
   redis.call('DEL', KEYS[2])
-  redis.call('HSET', KEYS[2], 'incarnation', ARGV[3], 'version', ARGV[4], unpack(ARGV, 5))
+  redis.call('HSET', KEYS[2], 'incarnation', ARGV[3], 'version', ARGV[4], unpack(ARGV, 6))
   if left then
     redis.call('DEL', KEYS[3])
   end
 end
+redis.call('SET', KEYS[4], ARGV[5], 'NX')
 redis.call('PEXPIRE', KEYS[2], ttl)
 redis.call('ZADD', KEYS[1], now + ttl, ARGV[1])
 return existed
