@@ -6,6 +6,7 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.LinkCache;
 import io.braid.api.Node;
+import io.braid.api.Ticker;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisErrors;
 import io.braid.redis.RedisScript;
@@ -25,6 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -70,7 +72,14 @@ import org.slf4j.LoggerFactory;
  * {@link Code#UNAVAILABLE} (after the connector's command timeout) rather than answer from
  * memory. The heartbeat costs one PUBLISH per quarter bound per instance and no I/O per lookup.
  *
- * <p>Thread-safe; {@link #close()} does not close the borrowed {@link RedisConnector}.
+ * <p>Time and threads come from the {@link Builder}: every reading of the trust (heartbeat send
+ * times, {@code vouchedUntil}, the silence watchdog) and the near cache's TTL come from one
+ * {@link Builder#ticker ticker}, since a heartbeat carries its send time and is compared on arrival
+ * with the same clock; heartbeats run on Lettuce's event executors unless a
+ * {@link Builder#scheduler scheduler} is lent.
+ *
+ * <p>Thread-safe; {@link #close()} closes neither the borrowed {@link RedisConnector} nor a lent
+ * scheduler (it cancels its heartbeat task there).
  */
 public final class RedisLinkCache implements LinkCache {
     static final String CHANNEL = "braid:linkcache";
@@ -110,6 +119,8 @@ public final class RedisLinkCache implements LinkCache {
     private final StatefulRedisPubSubConnection<String, String> pubSub;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final long boundNanos;
+    /** The clock of the near cache's trust: heartbeat send times, vouchedUntil, the watchdog. */
+    private final Ticker ticker;
     /** This instance's id in its heartbeat channel and its new-link messages. */
     private final String instance;
     private final String heartbeatChannel;
@@ -121,7 +132,7 @@ public final class RedisLinkCache implements LinkCache {
      */
     private final AtomicLong generation = new AtomicLong();
     /**
-     * The near cache answers from memory only before this instant ({@link System#nanoTime()}):
+     * The near cache answers from memory only before this instant (a {@link #ticker} reading):
      * the send time of the newest heartbeat received on the current subscription, plus the bound.
      */
     private volatile long vouchedUntil;
@@ -141,10 +152,12 @@ public final class RedisLinkCache implements LinkCache {
         this.listener = b.listener;
         this.watcher = b.watcher;
         this.boundNanos = b.stalenessBound.toNanos();
+        this.ticker = b.ticker;
         this.instance = Long.toHexString(ThreadLocalRandom.current().nextLong());
-        this.vouchedUntil = System.nanoTime();
+        this.vouchedUntil = ticker.read();
         this.near = b.nearCache
-                ? Caffeine.newBuilder().maximumSize(b.nearCacheSize).expireAfterWrite(b.nearCacheTtl).build()
+                ? Caffeine.newBuilder().maximumSize(b.nearCacheSize).expireAfterWrite(b.nearCacheTtl)
+                        .ticker(ticker::read).build()
                 : null;
         if (near == null && watcher == null) {
             pubSub = null;
@@ -186,9 +199,17 @@ public final class RedisLinkCache implements LinkCache {
             pubSub.closeAsync();
             throw RedisErrors.toBraid("link cache cannot subscribe on " + redis.description(), e);
         }
+        // The first heartbeat goes from here, whatever scheduler runs the next ones.
+        heartbeat();
         long interval = Math.max(1, boundNanos / HEARTBEATS_PER_BOUND);
-        heartbeats = pubSub.getResources().eventExecutorGroup()
-                .scheduleAtFixedRate(this::heartbeat, 0, interval, TimeUnit.NANOSECONDS);
+        ScheduledExecutorService scheduler = b.scheduler != null ? b.scheduler : pubSub.getResources().eventExecutorGroup();
+        try {
+            heartbeats = scheduler.scheduleAtFixedRate(this::heartbeat, interval, interval, TimeUnit.NANOSECONDS);
+        } catch (RuntimeException e) { // a lent scheduler already shut down
+            closed.set(true);
+            pubSub.closeAsync();
+            throw e;
+        }
         try {
             // Start vouching, so the first lookups are cached; a late heartbeat only delays that.
             firstHeartbeat.get(b.stalenessBound.toNanos(), TimeUnit.NANOSECONDS);
@@ -214,7 +235,7 @@ public final class RedisLinkCache implements LinkCache {
         }
         if (near != null) {
             String cached = near.getIfPresent(nearKey(token, service));
-            if (cached != null && System.nanoTime() - vouchedUntil < 0) {
+            if (cached != null && ticker.read() - vouchedUntil < 0) {
                 listener.lookup(service, LinkCacheListener.Outcome.NEAR_HIT);
                 return CompletableFuture.completedFuture(Optional.of(cached));
             }
@@ -375,7 +396,7 @@ public final class RedisLinkCache implements LinkCache {
      */
     private long stamp() {
         long stamp = generation.get();
-        return subscribed && System.nanoTime() - vouchedUntil < 0 ? stamp : UNVOUCHED;
+        return subscribed && ticker.read() - vouchedUntil < 0 ? stamp : UNVOUCHED;
     }
 
     /**
@@ -484,7 +505,7 @@ public final class RedisLinkCache implements LinkCache {
             if (!subscribed || closed.get()) {
                 return;
             }
-            long now = System.nanoTime();
+            long now = ticker.read();
             if (now - vouchedUntil >= 0) {
                 // The cache stopped vouching a while ago: what it took in meanwhile may have missed
                 // invalidations. Empty it (if the watchdog has not yet) before vouching again.
@@ -509,7 +530,7 @@ public final class RedisLinkCache implements LinkCache {
             if (!stillSubscribed) {
                 subscribed = false;
             }
-            vouchedUntil = System.nanoTime();
+            vouchedUntil = ticker.read();
             wasVouching = vouching;
             vouching = false;
             generation.incrementAndGet(); // before the flush: see cache()
@@ -547,7 +568,7 @@ public final class RedisLinkCache implements LinkCache {
         if (closed.get()) {
             return;
         }
-        long now = System.nanoTime();
+        long now = ticker.read();
         boolean lapsed;
         synchronized (trust) {
             lapsed = vouching && now - vouchedUntil >= 0;
@@ -672,6 +693,8 @@ public final class RedisLinkCache implements LinkCache {
         private Duration stalenessBound = DEFAULT_STALENESS_BOUND;
         private LinkCacheListener listener = LinkCacheListener.NONE;
         private LinkWatcher watcher;
+        private Ticker ticker = Ticker.system();
+        private ScheduledExecutorService scheduler;
 
         private Builder(RedisConnector redis) {
             this.redis = Objects.requireNonNull(redis, "redis");
@@ -753,6 +776,31 @@ public final class RedisLinkCache implements LinkCache {
             return this;
         }
 
+        /**
+         * The clock of the near cache's trust and TTL; default {@link Ticker#system()}. Heartbeats
+         * carry their send time from it and are judged on arrival by it, so one ticker serves both.
+         * Timers still fire on real time: a test moves the ticker to make the cache see time pass.
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Where the heartbeats (and the silence watchdog that runs with them) are scheduled; lent,
+         * never shut down here: {@link RedisLinkCache#close()} cancels the task. It must run a task
+         * about every quarter of the staleness bound, or the cache stops vouching. Default: the
+         * event executors of the connector's Lettuce client.
+         */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /**
+         * A cache with these settings, read once here: changing this builder later changes nothing
+         * in it. Subscribes and waits (at most one staleness bound) for the first heartbeat.
+         */
         public RedisLinkCache build() {
             return new RedisLinkCache(this);
         }

@@ -376,6 +376,34 @@ class RedisLinkCacheTest extends LinkCacheContract {
         }
     }
 
+    /**
+     * Settings are read once, at build(): a builder changed afterwards (even into settings that
+     * would break the cache) leaves the built cache as it was. A guard: it passed before the
+     * settings were documented as copied.
+     */
+    @Test
+    void aBuilderChangedAfterBuildChangesNothingBuilt() {
+        NearCacheTrustContract.Heard first = new NearCacheTrustContract.Heard();
+        NearCacheTrustContract.Heard second = new NearCacheTrustContract.Heard();
+        RedisConnector connector = closeAfterMembers(RedisConnector.connect(redis.server().uri(), BULK_COMMAND_TIMEOUT));
+        RedisLinkCache.Builder builder = RedisLinkCache.builder(connector).shards(4).listener(first);
+        RedisLinkCache cache = closeAfterMembers(builder.build());
+
+        builder.shards(8).nearCache(false).listener(second).ticker(() -> Long.MIN_VALUE)
+                .stalenessBound(Duration.ofMillis(100)).nearCacheTtl(Duration.ofMillis(1));
+
+        String token = "player-built";
+        cache.link(token, node("logic-a", "logic"));
+        @SuppressWarnings("unchecked")
+        List<String> keys = (List<String>) probe.command("KEYS", "braid:*");
+        int shard = (token.hashCode() & 0x7fffffff) % 4;
+        assertThat(keys).as("the key layout of 4 shards").containsExactlyInAnyOrder(
+                "braid:{ls:" + shard + "}:tok:" + token, "braid:{ls:" + shard + "}:node:logic-a");
+        Await.until(Duration.ofSeconds(10), "the built cache answers from its near cache, by its own clock",
+                () -> cache.target(token, "logic").equals(Optional.of("logic-a")) && first.nearHits.get() > 0);
+        assertThat(second.nearHits.get()).as("the listener set after build() hears nothing").isZero();
+    }
+
     @Test
     void membersWithTheSameShardCountShareLinks() {
         LinkCache first = member(b -> b.shards(4).build());

@@ -4,6 +4,7 @@ import io.braid.api.ClientInterceptor;
 import io.braid.api.Handler;
 import io.braid.api.Pubsub;
 import io.braid.api.ServerInterceptor;
+import io.braid.api.Ticker;
 import io.braid.linkcache.LinkCacheListener;
 import io.braid.monitor.internal.ClusterApi;
 import io.braid.monitor.internal.ClusterGauges;
@@ -34,6 +35,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
@@ -50,9 +52,14 @@ import org.slf4j.LoggerFactory;
  *     see with {@link #traced(Pubsub)} (producer and consumer spans), and registers the
  *     {@link #handlers()} ({@value #STATS_METHOD}, {@value #DRAIN_METHOD}, {@value #WEIGHT_METHOD})
  *     on the node's server;</li>
- * <li>once the node is registered, {@link #start} binds the gauges, starts the sampler (one
- *     daemon thread) and, when {@link Builder#http} was set, the HTTP server.</li>
+ * <li>once the node is registered, {@link #start} binds the gauges, starts the sampler (on the
+ *     {@linkplain Builder#scheduler lent scheduler}, else one daemon thread of its own) and, when
+ *     {@link Builder#http} was set, the HTTP server.</li>
  * </ol>
+ *
+ * <p>Settings are read once, at {@link Builder#build()}. Call durations and the time between
+ * samples (which call rates are measured over) come from the {@linkplain Builder#ticker ticker};
+ * the samples' timestamps shown on the dashboard are wall-clock time.
  *
  * <p>Meters go to the registry handed in ({@link Builder#meterRegistry}); without one a
  * {@link PrometheusMeterRegistry} of this node's own. With the HTTP server on and a registry that
@@ -60,8 +67,9 @@ import org.slf4j.LoggerFactory;
  * Every node should serve the handlers, with or without HTTP: a monitor on any node gathers its
  * figures from all of them.
  *
- * <p>Thread-safe. {@link #close()} stops the HTTP server, the sampler and the monitor's RPC client,
- * removes the gauges, and closes the registry only if it made it; idempotent.
+ * <p>Thread-safe. {@link #close()} stops the HTTP server, the sampler (its task, on a lent
+ * scheduler, which it never shuts down) and the monitor's RPC client, removes the gauges, and
+ * closes the registry only if it made it; idempotent.
  */
 public final class Monitoring implements AutoCloseable {
     public static final String STATS_METHOD = NodeMethods.STATS;
@@ -80,6 +88,8 @@ public final class Monitoring implements AutoCloseable {
     private final OpenTelemetry openTelemetry;
     private final MonitorOptions http;
     private final Duration sampleInterval;
+    /** Lent by the builder, never shut down here; null: the sampler gets a thread of its own. */
+    private final ScheduledExecutorService scheduler;
     private final RpcMetrics rpcMetrics;
     private final RpcTracing rpcTracing;
     private final MeterListeners listeners;
@@ -95,6 +105,7 @@ public final class Monitoring implements AutoCloseable {
         this.nodeId = b.nodeId;
         this.http = b.http;
         this.sampleInterval = b.sampleInterval;
+        this.scheduler = b.scheduler;
         if (b.registry == null) {
             this.prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
             this.registry = prometheus;
@@ -120,10 +131,10 @@ public final class Monitoring implements AutoCloseable {
             this.borrowedChild = null;
         }
         this.openTelemetry = b.openTelemetry;
-        this.rpcMetrics = new RpcMetrics(registry, service, OWN_METHODS);
+        this.rpcMetrics = new RpcMetrics(registry, service, OWN_METHODS, b.ticker);
         this.rpcTracing = openTelemetry == null ? null : new RpcTracing(openTelemetry, service, nodeId, OWN_METHODS);
         this.listeners = new MeterListeners(registry);
-        this.stats = new NodeStats(rpcMetrics, b.samples, sampleInterval.toMillis(), System::currentTimeMillis);
+        this.stats = new NodeStats(rpcMetrics, b.samples, sampleInterval.toMillis(), b.ticker, System::currentTimeMillis);
         this.methods = new NodeMethods(stats);
     }
 
@@ -197,11 +208,14 @@ public final class Monitoring implements AutoCloseable {
         try {
             ClusterGauges gauges = new ClusterGauges(registry, view);
             started.push(gauges);
-            ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(
-                    Thread.ofPlatform().daemon().name("braid-monitor-" + nodeId).factory());
-            started.push(sampler::shutdownNow);
+            ScheduledExecutorService sampler = scheduler;
+            if (sampler == null) {
+                sampler = Executors.newSingleThreadScheduledExecutor(
+                        Thread.ofPlatform().daemon().name("braid-monitor-" + nodeId).factory());
+                started.push(sampler::shutdownNow);
+            }
             long every = sampleInterval.toMillis();
-            sampler.scheduleWithFixedDelay(() -> {
+            ScheduledFuture<?> sampling = sampler.scheduleWithFixedDelay(() -> {
                 try {
                     stats.sample();
                     gauges.refresh();
@@ -209,6 +223,7 @@ public final class Monitoring implements AutoCloseable {
                     log.warn("monitor sampling of node {} failed", nodeId, e);
                 }
             }, 0, every, TimeUnit.MILLISECONDS);
+            started.push(() -> sampling.cancel(false));
             methods.attach(view);
             if (http != null) {
                 NodeCaller caller = new NodeCaller(view.discover(), nodeId, group, clientTls);
@@ -266,6 +281,8 @@ public final class Monitoring implements AutoCloseable {
         private MonitorOptions http;
         private Duration sampleInterval = Duration.ofSeconds(5);
         private int samples = 60;
+        private Ticker ticker = Ticker.system();
+        private ScheduledExecutorService scheduler;
 
         private Builder(String service, String nodeId) {
             if (service == null || service.isBlank()) {
@@ -320,6 +337,26 @@ public final class Monitoring implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The clock of call durations and of the time between samples (call rates); default
+         * {@link Ticker#system()}. The sampler still runs on real time: a test moves the ticker to
+         * make the figures see time pass.
+         */
+        public Builder ticker(Ticker ticker) {
+            this.ticker = Objects.requireNonNull(ticker, "ticker");
+            return this;
+        }
+
+        /**
+         * Runs the sampler; lent, never shut down here ({@link Monitoring#close()} cancels the
+         * task). Default: one daemon thread of the monitoring's own, started by {@link #start}.
+         */
+        public Builder scheduler(ScheduledExecutorService scheduler) {
+            this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+            return this;
+        }
+
+        /** The monitoring with these settings, read once here: changing this builder later changes nothing in it. */
         public Monitoring build() {
             return new Monitoring(this);
         }

@@ -3,6 +3,7 @@ package io.braid.monitor.internal;
 import io.braid.api.Code;
 import io.braid.api.Elector;
 import io.braid.api.Node;
+import io.braid.api.Ticker;
 import io.braid.monitor.NodeView;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.HistogramSnapshot;
@@ -37,27 +38,32 @@ public final class NodeStats {
     private final RpcMetrics rpc;
     private final int capacity;
     private final long intervalMillis;
+    private final Ticker ticker;
     private final LongSupplier clock;
     private final Map<String, MethodHistory> history = new TreeMap<>();
     private long lastSampleNanos;
+    private boolean sampled;
 
     /**
      * @param capacity       samples kept per method
      * @param intervalMillis the sample interval (reported so pages can label their charts)
+     * @param ticker         the time between two samples, which call rates are measured over
      * @param clock          wall-clock milliseconds for the samples' times
      */
-    public NodeStats(RpcMetrics rpc, int capacity, long intervalMillis, LongSupplier clock) {
+    public NodeStats(RpcMetrics rpc, int capacity, long intervalMillis, Ticker ticker, LongSupplier clock) {
         this.rpc = rpc;
         this.capacity = capacity;
         this.intervalMillis = intervalMillis;
+        this.ticker = ticker;
         this.clock = clock;
     }
 
     /** Takes one sample of every method this node has served. */
     public synchronized void sample() {
-        long now = System.nanoTime();
-        double seconds = lastSampleNanos == 0 ? 0 : (now - lastSampleNanos) / 1e9;
+        long now = ticker.read();
+        double seconds = sampled ? (now - lastSampleNanos) / 1e9 : 0; // any reading, zero included, is a time
         lastSampleNanos = now;
+        sampled = true;
         long at = clock.getAsLong();
         for (Map.Entry<String, long[]> method : totals().entrySet()) {
             MethodHistory h = history.computeIfAbsent(method.getKey(), m -> new MethodHistory());

@@ -6,6 +6,7 @@ import io.braid.api.Code;
 import io.braid.api.IncomingCall;
 import io.braid.api.OutgoingCall;
 import io.braid.api.ServerInterceptor;
+import io.braid.api.Ticker;
 import io.braid.monitor.BraidMeters;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -21,7 +22,8 @@ import java.util.concurrent.TimeUnit;
  * Times every call a node makes and serves: {@link BraidMeters#RPC_CLIENT_CALLS} and
  * {@link BraidMeters#RPC_SERVER_CALLS} by service, method and code, with the 99th percentile over
  * the last minute. The monitor's own methods ({@code braid.stats} and the operator actions) are
- * not timed, so watching a cluster does not show up as its load.
+ * not timed, so watching a cluster does not show up as its load. Durations are read from the
+ * ticker handed in.
  */
 public final class RpcMetrics {
     /** A timer's identity. */
@@ -31,13 +33,15 @@ public final class RpcMetrics {
     private final MeterRegistry registry;
     private final String service;
     private final Set<String> untimed;
+    private final Ticker ticker;
     private final Map<Key, Timer> clientTimers = new ConcurrentHashMap<>();
     private final Map<Key, Timer> serverTimers = new ConcurrentHashMap<>();
 
-    public RpcMetrics(MeterRegistry registry, String service, Set<String> untimedMethods) {
+    public RpcMetrics(MeterRegistry registry, String service, Set<String> untimedMethods, Ticker ticker) {
         this.registry = registry;
         this.service = service;
         this.untimed = Set.copyOf(untimedMethods);
+        this.ticker = ticker;
     }
 
     public ClientInterceptor clientInterceptor() {
@@ -57,7 +61,7 @@ public final class RpcMetrics {
         if (untimed.contains(call.method())) {
             return next.proceed(call);
         }
-        long start = System.nanoTime();
+        long start = ticker.read();
         CompletableFuture<Object> answer;
         try {
             answer = next.proceed(call);
@@ -100,7 +104,7 @@ public final class RpcMetrics {
         if (untimed.contains(call.method())) {
             return next.proceed(call);
         }
-        long start = System.nanoTime();
+        long start = ticker.read();
         CompletionStage<Object> answer;
         try {
             answer = next.proceed(call);
@@ -148,6 +152,6 @@ public final class RpcMetrics {
                 .distributionStatisticExpiry(Duration.ofMinutes(1))
                 .distributionStatisticBufferLength(3)
                 .register(registry));
-        timer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        timer.record(ticker.read() - start, TimeUnit.NANOSECONDS);
     }
 }
