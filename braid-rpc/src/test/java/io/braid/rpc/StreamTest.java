@@ -217,6 +217,29 @@ class StreamTest {
         assertThat(handlerSaw.get(5, TimeUnit.SECONDS)).isEqualTo(Code.DEADLINE_EXCEEDED);
     }
 
+    /**
+     * The race behind a flaky run of the test above, made certain: the server's deadline (capped by
+     * maxDeadline) passes first, the handler catches the failed read and returns normally. The
+     * caller must hear DEADLINE_EXCEEDED, not a clean end it would take for success.
+     */
+    @Test
+    void aStreamWhoseDeadlinePassedOnTheServerEndsThatWayEvenIfTheHandlerReturnsNormally() throws Exception {
+        CompletableFuture<Code> handlerSaw = new CompletableFuture<>();
+        cluster.server(b -> b.maxDeadline(Duration.ofMillis(200)), s -> s.handleStream("idle", StringValue.parser(),
+                (ctx, in, out) -> {
+                    try {
+                        in.read();
+                    } catch (BraidException e) {
+                        handlerSaw.complete(e.code()); // and return normally
+                    }
+                }));
+        ClientStream<StringValue, StringValue> stream = cluster.client().stream(TestCluster.SERVICE, "idle", "",
+                StringValue.parser(), CallOptions.DEFAULT.withTimeout(Duration.ofSeconds(30)));
+
+        assertThat(handlerSaw.get(5, TimeUnit.SECONDS)).isEqualTo(Code.DEADLINE_EXCEEDED);
+        assertThat(codeOf(stream.done())).isEqualTo(Code.DEADLINE_EXCEEDED);
+    }
+
     @Test
     void aNodeThatDiesEndsTheStreamWithUnavailable() throws Exception {
         CountDownLatch streaming = new CountDownLatch(1);

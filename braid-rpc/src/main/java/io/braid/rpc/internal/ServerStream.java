@@ -107,7 +107,11 @@ final class ServerStream<Q, R extends MessageLite> implements CallContext, Strea
         end(outcome);
     }
 
-    /** Sends the stream's end once: OK, or the failure. */
+    /**
+     * Sends the stream's end once: OK, or the failure. A stream that had already ended for a reason
+     * of its own (its deadline passed while the handler read) ends with that reason, even if the
+     * handler then returned normally: the caller must not take it for a success.
+     */
     private void end(BraidException failure) {
         lock.lock();
         try {
@@ -117,6 +121,8 @@ final class ServerStream<Q, R extends MessageLite> implements CallContext, Strea
             endSent = true;
             if (ended == null) {
                 ended = failure != null ? failure : new BraidException(Code.CANCELLED, "stream ended");
+            } else if (failure == null) {
+                failure = ended;
             }
         } finally {
             lock.unlock();
