@@ -3,6 +3,7 @@ package io.braid.runtime;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Pubsub;
 import io.braid.api.Role;
+import io.braid.monitor.internal.Json;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -65,7 +66,7 @@ public final class ClusterEvents {
 
     private void publish(String topic, Map<String, Object> body) {
         try {
-            pubsub.topic(topic).publish(json(body).getBytes(StandardCharsets.UTF_8)).exceptionally(failure -> {
+            pubsub.topic(topic).publish(body(body)).exceptionally(failure -> {
                 log.debug("cluster event on {} not published: {}", topic, failure.getMessage());
                 return null;
             });
@@ -74,43 +75,8 @@ public final class ClusterEvents {
         }
     }
 
-    /** A flat JSON object of strings and numbers. */
-    static String json(Map<String, Object> fields) {
-        StringBuilder out = new StringBuilder("{");
-        for (Map.Entry<String, Object> field : fields.entrySet()) {
-            if (out.length() > 1) {
-                out.append(',');
-            }
-            quote(out, field.getKey());
-            out.append(':');
-            if (field.getValue() instanceof Number number) {
-                out.append(number);
-            } else {
-                quote(out, String.valueOf(field.getValue()));
-            }
-        }
-        return out.append('}').toString();
-    }
-
-    private static void quote(StringBuilder out, String text) {
-        out.append('"');
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
+    /** An event's body: {@code fields} as a JSON object in UTF-8, written by the monitor's one JSON writer. */
+    static byte[] body(Map<String, Object> fields) {
+        return Json.write(fields).getBytes(StandardCharsets.UTF_8);
     }
 }

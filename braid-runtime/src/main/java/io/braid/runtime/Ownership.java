@@ -1,6 +1,7 @@
 package io.braid.runtime;
 
 import io.braid.api.LinkCache;
+import io.braid.api.Ticker;
 import io.braid.linkcache.LinkWatcher;
 import io.braid.rpc.TokenGate;
 import java.time.Duration;
@@ -43,19 +44,22 @@ final class Ownership implements TokenGate, LinkWatcher {
     private final SelfFence fence;
     private final String nodeId;
     private final String service;
-    /** Tokens given to another node (or unlinked), with when we heard it (System.nanoTime). */
+    private final Ticker ticker;
+    /** Tokens given to another node (or unlinked), with when we heard it (the ticker's reading). */
     private final ConcurrentHashMap<String, Long> givenAway = new ConcurrentHashMap<>();
     private final AtomicLong revocations = new AtomicLong();
     /** Tokens being read again by {@link #recheck}, with how many changes of each were heard meanwhile. */
     private final ConcurrentHashMap<String, Integer> rechecking = new ConcurrentHashMap<>();
-    private volatile long lastPurge = System.nanoTime();
+    private volatile long lastPurge;
     private volatile Supplier<CompletableFuture<Set<String>>> openStreamTokens;
     private volatile LinkCache links;
 
-    Ownership(SelfFence fence, String nodeId, String service) {
+    Ownership(SelfFence fence, String nodeId, String service, Ticker ticker) {
         this.fence = fence;
         this.nodeId = nodeId;
         this.service = service;
+        this.ticker = ticker;
+        this.lastPurge = ticker.read();
     }
 
     /** Once the server runs: how to re-check the open streams' tokens when changes may have been missed. */
@@ -81,7 +85,7 @@ final class Ownership implements TokenGate, LinkWatcher {
         if (since == null) {
             return true;
         }
-        if (System.nanoTime() - since >= KEEP.toNanos()) {
+        if (ticker.read() - since >= KEEP.toNanos()) {
             givenAway.remove(token, since);
             return true;
         }
@@ -105,7 +109,7 @@ final class Ownership implements TokenGate, LinkWatcher {
             givenAway.remove(token);
             return;
         }
-        long now = System.nanoTime();
+        long now = ticker.read();
         givenAway.put(token, now);
         revocations.incrementAndGet();
         purge(now);

@@ -1,7 +1,8 @@
 package io.braid.runtime;
 
-import io.braid.discover.RedisDiscover;
+import io.braid.api.Ticker;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
@@ -21,31 +22,57 @@ import java.util.function.BooleanSupplier;
  *       Redis lost its data) must not run now. Such work is refused UNAVAILABLE and open token
  *       streams end; callers route again and find the player's owner as the link cache now has it.
  * </ul>
- * The in-memory control plane has no heartbeats: only closing closes its gate.
+ * The in-memory control plane has no heartbeats: only closing and {@link #lapsed()} close its
+ * gate. Its own times (the quarantine after {@link #lapsed()}) are read from the node's
+ * {@link Ticker}; the registration's age is its control plane's answer. Thread-safe.
  */
 final class SelfFence implements BooleanSupplier {
+    /** What the control plane knows of this node's registration. Thread-safe and quick: read per call. */
+    interface Registration {
+        /** How long ago the registration was last confirmed (measured from when that confirmation was sent). */
+        Duration sinceConfirmed();
+
+        /** How long ago the registration came back from its last lapse, or null if it never lapsed. */
+        Duration sinceLapse();
+    }
+
     private static final Duration MIN_QUARANTINE = Duration.ofSeconds(1);
+    /** The registration of a node that has none to lose (the in-memory plane). */
+    private static final Registration ALWAYS_CONFIRMED = new Registration() {
+        @Override
+        public Duration sinceConfirmed() {
+            return Duration.ZERO;
+        }
+
+        @Override
+        public Duration sinceLapse() {
+            return null;
+        }
+    };
+
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** When {@link #lapsed()} was last called (System.nanoTime), or null. */
+    /** When {@link #lapsed()} was last called (the ticker's reading), or null. */
     private volatile Long lapsedAt;
-    private final RedisDiscover discover;
+    private final Registration registration;
     private final Duration window;
     private final Duration quarantine;
+    private final Ticker ticker;
 
-    private SelfFence(RedisDiscover discover, Duration window, Duration quarantine) {
-        this.discover = discover;
+    private SelfFence(Registration registration, Duration window, Duration quarantine, Ticker ticker) {
+        this.registration = registration;
         this.window = window;
         this.quarantine = quarantine;
+        this.ticker = ticker;
     }
 
-    /** The fence of a node registered in Redis with these discovery settings. */
-    static SelfFence of(RedisDiscover discover, Duration heartbeat, Duration ttl) {
-        return new SelfFence(discover, window(ttl), quarantine(heartbeat));
+    /** The fence of a node whose registration lives under these discovery settings. */
+    static SelfFence of(Registration registration, Duration heartbeat, Duration ttl, Ticker ticker) {
+        return new SelfFence(registration, window(ttl), quarantine(heartbeat), ticker);
     }
 
-    /** The fence of a node on the in-memory control plane: open until closed. */
-    static SelfFence inMemory() {
-        return new SelfFence(null, null, null);
+    /** The fence of a node on the in-memory control plane: open until closed or lapsed. */
+    static SelfFence unconditional(Ticker ticker) {
+        return new SelfFence(ALWAYS_CONFIRMED, ChronoUnit.FOREVER.getDuration(), MIN_QUARANTINE, ticker);
     }
 
     /** How long after its last confirmed heartbeat was sent a node stops acting for its players. */
@@ -67,7 +94,7 @@ final class SelfFence implements BooleanSupplier {
      * for the quarantine from now, as after a registration lapse.
      */
     void lapsed() {
-        lapsedAt = System.nanoTime();
+        lapsedAt = ticker.read();
     }
 
     /** Closes the gate for good: the node is closing. */
@@ -81,16 +108,13 @@ final class SelfFence implements BooleanSupplier {
             return false;
         }
         Long local = lapsedAt;
-        if (local != null && System.nanoTime() - local < (quarantine != null ? quarantine : MIN_QUARANTINE).toNanos()) {
+        if (local != null && ticker.read() - local < quarantine.toNanos()) {
             return false;
         }
-        if (discover == null) {
-            return true;
-        }
-        if (discover.sinceLastHeartbeat().compareTo(window) >= 0) {
+        if (registration.sinceConfirmed().compareTo(window) >= 0) {
             return false;
         }
-        Duration sinceLapse = discover.sinceRegistrationLapse();
+        Duration sinceLapse = registration.sinceLapse();
         return sinceLapse == null || sinceLapse.compareTo(quarantine) >= 0;
     }
 }

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.braid.api.ChannelOptions;
 import io.braid.api.Message;
+import io.braid.monitor.internal.Json;
 import io.braid.testkit.Await;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -47,9 +50,24 @@ class ClusterEventsTest {
         }
     }
 
+    /**
+     * Event bodies go through the monitor's JSON writer: a quote, a backslash, control characters, a
+     * character beyond the BMP and a lone surrogate in a field all come out as valid JSON in UTF-8
+     * that reads back as what went in (the lone surrogate as an escape, which UTF-8 cannot carry).
+     */
     @Test
-    void jsonBodiesEscapeWhatTheyCarry() {
-        assertThat(ClusterEvents.json(new java.util.LinkedHashMap<>(java.util.Map.of("token", "a\"b\\c\nd"))))
-                .isEqualTo("{\"token\":\"a\\\"b\\\\c\\nd\"}");
+    void eventBodiesEscapeWhatTheyCarry() {
+        String awkward = "a\"b\\c\nd\u0001e\u001ff\t\uD83C\uDFAE<g";
+        Map<String, Object> fields = new LinkedHashMap<>();
+        fields.put("token", awkward);
+        fields.put("epoch", 7L);
+        String body = new String(ClusterEvents.body(fields), StandardCharsets.UTF_8);
+
+        assertThat(body).isEqualTo("{\"token\":\"a\\\"b\\\\c\\nd\\u0001e\\u001ff\\t\uD83C\uDFAE\\u003cg\",\"epoch\":7}");
+        assertThat(Json.parseObject(body)).isEqualTo(fields);
+
+        String lone = new String(ClusterEvents.body(Map.of("token", "x\uD83Cy")), StandardCharsets.UTF_8);
+        assertThat(lone).isEqualTo("{\"token\":\"x\\ud83cy\"}");
+        assertThat(Json.parseObject(lone)).containsEntry("token", "x\uD83Cy");
     }
 }

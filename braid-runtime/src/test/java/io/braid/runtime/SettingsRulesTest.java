@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.StringValue;
 import io.braid.api.BraidException;
+import io.braid.api.ChannelOptions;
 import io.braid.api.Code;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisExtension;
+import io.braid.testkit.RedisProbe;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +53,31 @@ class SettingsRulesTest {
                 .redisCommandTimeout(Duration.ofMillis(300)).start())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("redisCommandTimeout (PT0.3S)").hasMessageContaining("blocking read");
+    }
+
+    /** Settings of the modules underneath: refused out of range at once, and passed down when legal. */
+    @Test
+    void stalenessBoundAndEphemeralIdleLimitAreCheckedAndPassedDown() throws Exception {
+        assertThatThrownBy(() -> Braid.builder().stalenessBound(Duration.ofMillis(99)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("stalenessBound must be in 100 ms..1 min, was PT0.099S");
+        assertThatThrownBy(() -> Braid.builder().stalenessBound(Duration.ofSeconds(61)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("stalenessBound must be in");
+        assertThatThrownBy(() -> Braid.builder().ephemeralIdleLimit(Duration.ofMillis(999)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("ephemeralIdleLimit must be in 1 s..1 day, was PT0.999S");
+        assertThatThrownBy(() -> Braid.builder().ephemeralIdleLimit(Duration.ofDays(1).plusSeconds(1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("ephemeralIdleLimit must be in");
+
+        try (Braid node = Braid.builder().service("logic").nodeId("logic-1").ioThreads(1).redis(redis.server().uri())
+                     .stalenessBound(Duration.ofMillis(250)).ephemeralIdleLimit(Duration.ofSeconds(7)).start();
+             RedisProbe probe = redis.server().probe()) {
+            node.topic("rooms").subscribe("logic-1-rooms", ChannelOptions.DEFAULT.withDurable(false))
+                    .onMessage(message -> { });
+            Await.until(Duration.ofSeconds(5), "the channel marked alive with the node's idle limit", () ->
+                    String.valueOf(probe.command("HGET", "braid:{topic:rooms}:ephemeral", "logic-1-rooms"))
+                            .endsWith(":7000"));
+        }
     }
 
     @Test

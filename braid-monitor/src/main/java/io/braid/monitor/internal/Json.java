@@ -10,7 +10,10 @@ import java.util.Map;
  * The JSON the monitor speaks: {@link #write} turns maps, lists, strings, numbers, booleans and
  * null into text; {@link #parse} turns text back into {@code Map<String, Object>},
  * {@code List<Object>}, {@code String}, {@code Long} (integers), {@code Double}, {@code Boolean}
- * and null. Small on purpose: the monitor's payloads are a few kilobytes.
+ * and null. Small on purpose: the monitor's payloads are a few kilobytes. The one JSON writer of
+ * braid: the runtime's cluster events are written with it too. Strings are escaped so the text is
+ * valid JSON in UTF-8 and safe inside a page: quote, backslash, control characters, U+2028/U+2029,
+ * {@code <} and lone surrogates become escapes; characters beyond the BMP stay as they are.
  */
 public final class Json {
     private Json() {
@@ -83,7 +86,11 @@ public final class Json {
                 case '\t' -> out.append("\\t");
                 case '<' -> out.append("\\u003c"); // never closes a <script> if embedded in a page
                 default -> {
-                    if (c < 0x20 || c == 0x2028 || c == 0x2029) {
+                    if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                            && Character.isLowSurrogate(text.charAt(i + 1))) {
+                        out.append(c).append(text.charAt(++i)); // a character beyond the BMP, as it is
+                    } else if (c < 0x20 || c == 0x2028 || c == 0x2029 || Character.isSurrogate(c)) {
+                        // a lone surrogate as an escape: UTF-8 cannot carry it and would write '?'
                         out.append(String.format("\\u%04x", (int) c));
                     } else {
                         out.append(c);

@@ -1,0 +1,71 @@
+package io.braid.runtime;
+
+import io.braid.api.Discover;
+import io.braid.api.Elector;
+import io.braid.api.LinkCache;
+import io.braid.api.Pubsub;
+import io.braid.api.Ticker;
+import io.braid.linkcache.LinkCacheListener;
+import io.braid.linkcache.LinkWatcher;
+import io.braid.pubsub.PubsubListener;
+import io.braid.redis.RedisConnector;
+
+/**
+ * Where a node keeps what the cluster shares (membership, election, links, topics): Redis
+ * ({@link RedisControlPlane}) or the in-memory store of one JVM ({@link EmbeddedControlPlane}). It
+ * starts the node's discovery, link cache, pub-sub and election, in that order, pushing each onto
+ * the node's {@link Closer} as it starts, and answers what the runtime asks of them whatever they
+ * run on: the registration the self-fence reads, the leader's trim, a description for the logs.
+ * The runtime holds only the module interfaces it gets from here.
+ */
+interface ControlPlane {
+    /**
+     * The plane the options choose (Redis by URI, by cluster seeds, a borrowed connector, or the
+     * in-memory store; default the store named "default"). A connection made here is the node's
+     * and goes onto {@code closer}; a borrowed connector is never closed.
+     */
+    static ControlPlane open(NodeOptions options, Closer closer) {
+        RedisConnector connector = options.redis;
+        if (connector == null && options.redisUri != null) {
+            connector = RedisConnector.connect(options.redisUri, options.redisCommandTimeout, options.redisTls);
+            closer.push(connector);
+        } else if (connector == null && options.redisClusterUris != null) {
+            connector = RedisConnector.connectCluster(options.redisClusterUris, options.redisCommandTimeout,
+                    options.redisTls);
+            closer.push(connector);
+        }
+        if (connector != null) {
+            return new RedisControlPlane(options, connector, closer);
+        }
+        return new EmbeddedControlPlane(options, options.plane != null ? options.plane
+                : InMemoryControlPlane.named("default"), closer);
+    }
+
+    /** Starts discovery (first: everything else may ask it). */
+    Discover startDiscover();
+
+    /** The fence on this node's registration, as discovery confirms it (after {@link #startDiscover()}). */
+    SelfFence selfFence(Ticker ticker);
+
+    /**
+     * Starts the link cache, telling {@code watcher} of every link change it learns of. Whatever the
+     * cache keeps near (Redis) it forgets for a node that leaves discovery, and distrusts when
+     * discovery sees the store lose data.
+     */
+    LinkCache startLinkCache(LinkCacheListener listener, LinkWatcher watcher);
+
+    /** Starts pub-sub, consuming as this node. */
+    Pubsub startPubsub(PubsubListener listener);
+
+    /** Starts this node's seat in its service's election. */
+    Elector startElector();
+
+    /**
+     * The leader's trim: cuts every topic below what its channels still need (on Redis also
+     * removing the ephemeral channels of nodes that stopped marking them); how many messages went.
+     */
+    long trim();
+
+    /** Where the plane is, for the logs. */
+    String description();
+}

@@ -1,0 +1,156 @@
+package io.braid.runtime;
+
+import io.braid.api.Channel;
+import io.braid.api.Discover;
+import io.braid.api.Elector;
+import io.braid.api.LinkCache;
+import io.braid.api.Node;
+import io.braid.api.NodeState;
+import io.braid.api.Pubsub;
+import io.braid.monitor.Monitoring;
+import io.braid.rpc.RpcClient;
+import io.braid.rpc.RpcServer;
+import io.braid.rpc.internal.Transports;
+import io.netty.channel.EventLoopGroup;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a node from its options, part by part in this order: monitoring (meters and tracing),
+ * event loops, the scheduler, the control plane (Redis connection, discovery, self-fence and
+ * ownership, link cache, pub-sub), the RPC client, the RPC server, registration, election, the
+ * leader's chores, the node's subscriptions, the monitor. Each part goes onto the node's
+ * {@link Closer} as it starts; if one fails, everything started so far is closed again, in
+ * reverse, and the failure is thrown.
+ */
+final class NodeStartup {
+    private static final Logger log = LoggerFactory.getLogger(Braid.class); // the node's lifecycle, under one name
+
+    /** The parts of a started node that {@link Braid} answers with. */
+    record Parts(RpcServer server, RpcClient client, Discover discover, Elector elector, LinkCache links,
+                 Pubsub pubsub, Monitoring monitoring, SelfFence fence, ScheduledExecutorService scheduler,
+                 Closer closer) {
+    }
+
+    private NodeStartup() {
+    }
+
+    static Braid start(NodeOptions options) {
+        options.beforeStartHooks.forEach(Runnable::run);
+        Monitoring monitoring = monitoring(options);
+        Closer closer = new Closer();
+        closer.push(monitoring);
+        try {
+            EventLoopGroup group = Transports.newGroup(options.ioThreads, "braid-" + options.nodeId);
+            closer.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
+            ScheduledExecutorService scheduler = options.scheduler != null ? options.scheduler : ownScheduler(options);
+            if (options.scheduler == null) {
+                closer.push(scheduler::shutdownNow);
+            }
+
+            ControlPlane plane = ControlPlane.open(options, closer);
+            Discover discover = plane.startDiscover();
+            // Self-fencing: stop serving players before the cluster could give them to another node,
+            // and from the moment close() begins; and refuse a player the moment it was given away.
+            SelfFence fence = plane.selfFence(options.ticker);
+            Ownership ownership = new Ownership(fence, options.nodeId, options.service, options.ticker);
+            LinkCache links = plane.startLinkCache(monitoring.linkCacheListener(), ownership);
+            Pubsub pubsub = plane.startPubsub(monitoring.pubsubListener());
+            ClusterEvents events = new ClusterEvents(pubsub);
+
+            RpcClient client = client(options, monitoring, group, discover, links);
+            closer.push(client);
+            RpcServer server = server(options, monitoring, group, ownership);
+            server.start();
+            closer.push(server);
+            ownership.recheckWith(server::openStreamTokens, links);
+
+            Node node = new Node(options.nodeId, options.service, options.host, server.port(), options.weight,
+                    NodeState.ACTIVE, options.metadata);
+            discover.register(node);
+            // The server closes (its calls in flight finish) before the node deregisters: while a
+            // call runs here the cluster must not hand its player to another node.
+            closer.pop();
+            closer.push(() -> discover.deregister(options.nodeId));
+            closer.push(server);
+
+            Elector elector = plane.startElector();
+            closer.push(new LeaderChores(options, discover, elector, links, plane, events).start(scheduler));
+
+            log.info("braid node {} of {} started at {} ({})", options.nodeId, options.service, node.address(),
+                    plane.description());
+            Pubsub traced = monitoring.traced(pubsub); // what users see: publishes and deliveries traced
+            for (NodeOptions.Subscriber subscriber : options.subscribers) {
+                Channel channel = traced.topic(subscriber.topic()).subscribe(subscriber.channel(), subscriber.options());
+                closer.push(channel);
+                channel.onMessage(subscriber.handler());
+            }
+
+            Braid braid = new Braid(options, node, new Parts(server, client, discover, elector,
+                    new AnnouncingLinkCache(links, events), traced, monitoring, fence, scheduler, closer));
+            // Last to start, first to close: the monitor stops before the node deregisters.
+            monitoring.start(new MonitoredNode(braid, links, pubsub), group, options.clientTls);
+            closer.push(monitoring);
+            options.afterStartHooks.forEach(hook -> hook.accept(braid));
+            return braid;
+        } catch (RuntimeException e) {
+            closer.closeAll((part, failure) -> e.addSuppressed(failure));
+            throw e;
+        }
+    }
+
+    private static Monitoring monitoring(NodeOptions options) {
+        Monitoring.Builder settings = Monitoring.builder(options.service, options.nodeId);
+        if (options.monitor != null) {
+            settings.http(options.monitor);
+        }
+        if (options.meterRegistry != null) {
+            settings.meterRegistry(options.meterRegistry);
+        }
+        if (options.openTelemetry != null) {
+            settings.openTelemetry(options.openTelemetry);
+        }
+        return settings.build();
+    }
+
+    /** The node's own scheduler: one daemon thread; cancelled tasks leave its queue at once. */
+    private static ScheduledExecutorService ownScheduler(NodeOptions options) {
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("braid-scheduler-" + options.nodeId).factory());
+        scheduler.setRemoveOnCancelPolicy(true);
+        return scheduler;
+    }
+
+    private static RpcClient client(NodeOptions options, Monitoring monitoring, EventLoopGroup group,
+                                    Discover discover, LinkCache links) {
+        RpcClient.Builder settings = RpcClient.builder().discover(discover).linkCache(links).nodeId(options.nodeId)
+                .eventLoopGroup(group).defaultTimeout(options.defaultTimeout).shutdownGrace(options.shutdownGrace);
+        if (options.clientTls != null) {
+            settings.tls(options.clientTls);
+        }
+        settings.intercept(monitoring.clientInterceptor()); // first: it times and traces the whole call
+        options.clientInterceptors.forEach(settings::intercept);
+        options.codecs.forEach(settings::codec);
+        return settings.build();
+    }
+
+    private static RpcServer server(NodeOptions options, Monitoring monitoring, EventLoopGroup group,
+                                    Ownership ownership) {
+        RpcServer.Builder settings = RpcServer.builder().host(options.bindHost).port(options.rpcPort)
+                .eventLoopGroup(group).shutdownGrace(options.shutdownGrace);
+        if (options.serverTls != null) {
+            settings.tls(options.serverTls);
+        }
+        settings.intercept(monitoring.serverInterceptor()); // first: the trace is current for the rest
+        options.serverInterceptors.forEach(settings::intercept);
+        options.codecs.forEach(settings::codec);
+        settings.tokenGate(ownership);
+        RpcServer server = settings.build();
+        monitoring.handlers().forEach(server::handleBytes); // braid.stats, braid.drain, braid.weight
+        options.handlers.forEach(h -> h.accept(server));
+        return server;
+    }
+}

@@ -1,0 +1,102 @@
+package io.braid.runtime;
+
+import io.braid.api.Discover;
+import io.braid.api.DiscoverEvent;
+import io.braid.api.Elector;
+import io.braid.api.LinkCache;
+import io.braid.api.Pubsub;
+import io.braid.api.Ticker;
+import io.braid.discover.RedisDiscover;
+import io.braid.elector.RedisElector;
+import io.braid.linkcache.LinkCacheListener;
+import io.braid.linkcache.LinkWatcher;
+import io.braid.linkcache.RedisLinkCache;
+import io.braid.pubsub.PubsubListener;
+import io.braid.pubsub.RedisPubsub;
+import io.braid.redis.RedisConnector;
+import java.time.Duration;
+
+/**
+ * A node's modules on Redis (standalone, Sentinel or Cluster), through one connector. Every Redis
+ * module's builder is made here, from the node's options: the one place where the node's ticker
+ * and scheduler are to be handed down once those builders take them.
+ */
+final class RedisControlPlane implements ControlPlane {
+    private final NodeOptions options;
+    private final RedisConnector connector;
+    private final Closer closer;
+    private RedisDiscover discover;
+    private RedisPubsub pubsub;
+
+    RedisControlPlane(NodeOptions options, RedisConnector connector, Closer closer) {
+        this.options = options;
+        this.connector = connector;
+        this.closer = closer;
+    }
+
+    @Override
+    public Discover startDiscover() {
+        discover = RedisDiscover.builder(connector).heartbeat(options.heartbeat).ttl(options.ttl).build();
+        closer.push(discover);
+        return discover;
+    }
+
+    @Override
+    public SelfFence selfFence(Ticker ticker) {
+        RedisDiscover registration = discover;
+        return SelfFence.of(new SelfFence.Registration() {
+            @Override
+            public Duration sinceConfirmed() {
+                return registration.sinceLastHeartbeat();
+            }
+
+            @Override
+            public Duration sinceLapse() {
+                return registration.sinceRegistrationLapse();
+            }
+        }, options.heartbeat, options.ttl, ticker);
+    }
+
+    @Override
+    public LinkCache startLinkCache(LinkCacheListener listener, LinkWatcher watcher) {
+        RedisLinkCache links = RedisLinkCache.builder(connector).nearCache(options.nearCache)
+                .stalenessBound(options.stalenessBound).listener(listener).watcher(watcher).build();
+        closer.push(links);
+        // A lapse is how a node sees Redis lose data (its record gone): the links it lost published
+        // no invalidation, so the near cache must not vouch for them.
+        discover.onRegistrationLapse(links::storeLostData);
+        // A node that left discovery owns nothing: no near cache may still route to it.
+        closer.push(discover.watch(event -> {
+            if (event.type() == DiscoverEvent.Type.REMOVED) {
+                links.forgetNode(event.node().id());
+            }
+        }));
+        return links;
+    }
+
+    @Override
+    public Pubsub startPubsub(PubsubListener listener) {
+        pubsub = RedisPubsub.builder(connector).consumerName(options.nodeId).block(NodeOptions.PUBSUB_BLOCK)
+                .ephemeralIdleLimit(options.ephemeralIdleLimit).listener(listener).build();
+        closer.push(pubsub);
+        return pubsub;
+    }
+
+    @Override
+    public Elector startElector() {
+        RedisElector elector = RedisElector.builder(connector).service(options.service).nodeId(options.nodeId)
+                .lease(options.lease).build();
+        closer.push(elector);
+        return elector;
+    }
+
+    @Override
+    public long trim() {
+        return pubsub.trim();
+    }
+
+    @Override
+    public String description() {
+        return connector.description();
+    }
+}
