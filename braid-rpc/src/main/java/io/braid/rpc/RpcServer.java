@@ -226,6 +226,18 @@ public final class RpcServer implements Server, AutoCloseable {
         return CompletableFuture.allOf(each).thenApply(ignored -> tokens);
     }
 
+    /**
+     * Ends the streams open on this server for {@code token} now, UNAVAILABLE with {@code why}
+     * (calls are not touched): what an owner does when a player's link is removed, so work that
+     * was routed here before stops, while the player's next call may come here again. Any thread.
+     */
+    public void endTokenStreams(String token, String why) {
+        BraidException reason = new BraidException(Code.UNAVAILABLE, why);
+        for (ServerConnectionHandler connection : connections) {
+            connection.endTokenStreams(token, reason);
+        }
+    }
+
     /** The port the server listens on (the one chosen by the OS when built with port 0). */
     public int port() {
         if (!started) {

@@ -66,7 +66,7 @@ final class NodeStartup {
             RpcServer server = server(options, monitoring, group, ownership);
             server.start();
             closer.push(server);
-            ownership.recheckWith(server::openStreamTokens, links);
+            ownership.serve(server::openStreamTokens, server::endTokenStreams, links);
 
             Node node = new Node(options.nodeId, options.service, options.host, server.port(), options.weight,
                     NodeState.ACTIVE, options.metadata);

@@ -9,6 +9,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,15 +20,19 @@ import org.slf4j.LoggerFactory;
  * learns of such moves from the link cache's invalidation channel ({@link LinkWatcher}), so an
  * owner stops acting for a player the moment its link points elsewhere, whoever moved it:
  * <ul>
- *   <li>a token whose link now points at another node, or was removed, is refused (UNAVAILABLE)
- *       and its open streams here end, within the server's fence check interval, until its link
- *       points here again (or {@link #KEEP} has passed: by then every caller's near cache has
- *       learned of the move);
+ *   <li>a token whose link now points at another node is refused (UNAVAILABLE) and its open
+ *       streams here end, within the server's fence check interval, until its link points here
+ *       again (or {@link #KEEP} has passed: by then every caller's near cache has learned of the
+ *       move);
+ *   <li>a token whose link was removed has its open streams here ended at once; its calls are
+ *       not refused, since the player's next call may link it here again and arrive before we
+ *       hear of that new link (and if it is linked elsewhere, we hear that and refuse it then);
  *   <li>when the links of this very node were cleared (the leader took it for gone while it
  *       lives), the node fences itself as after a registration lapse;
  *   <li>when link changes may have been missed (the invalidation connection dropped or went
- *       silent), the tokens of the open streams are looked up again in the store and those no
- *       longer linked here are refused.
+ *       silent, or Redis lost data), the tokens of the open streams and the tokens given away are
+ *       looked up again in the store: those no longer linked here are treated as above, those
+ *       linked here again are admitted again.
  * </ul>
  * On the in-memory control plane the changes come straight from the shared links and are never
  * lost. Thread-safe; the watcher's methods run on the link cache's pub/sub thread (in memory: on
@@ -45,7 +50,7 @@ final class Ownership implements TokenGate, LinkWatcher {
     private final String nodeId;
     private final String service;
     private final Ticker ticker;
-    /** Tokens given to another node (or unlinked), with when we heard it (the ticker's reading). */
+    /** Tokens given to another node, with when we heard it (the ticker's reading). */
     private final ConcurrentHashMap<String, Long> givenAway = new ConcurrentHashMap<>();
     private final AtomicLong revocations = new AtomicLong();
     /** Tokens being read again by {@link #recheck}, with how many changes of each were heard meanwhile. */
@@ -53,6 +58,7 @@ final class Ownership implements TokenGate, LinkWatcher {
     private volatile long lastPurge;
     private volatile Supplier<CompletableFuture<Set<String>>> openStreamTokens;
     private volatile LinkCache links;
+    private volatile BiConsumer<String, String> endStreams;
 
     Ownership(SelfFence fence, String nodeId, String service, Ticker ticker) {
         this.fence = fence;
@@ -62,9 +68,14 @@ final class Ownership implements TokenGate, LinkWatcher {
         this.lastPurge = ticker.read();
     }
 
-    /** Once the server runs: how to re-check the open streams' tokens when changes may have been missed. */
-    void recheckWith(Supplier<CompletableFuture<Set<String>>> openStreamTokens, LinkCache links) {
+    /**
+     * Once the server runs: how to list the open streams' tokens (to re-check them when changes may
+     * have been missed) and how to end a token's open streams (when its link is removed).
+     */
+    void serve(Supplier<CompletableFuture<Set<String>>> openStreamTokens, BiConsumer<String, String> endStreams,
+               LinkCache links) {
         this.links = links;
+        this.endStreams = endStreams;
         this.openStreamTokens = openStreamTokens;
     }
 
@@ -107,6 +118,17 @@ final class Ownership implements TokenGate, LinkWatcher {
         }
         if (nodeId.equals(owner)) {
             givenAway.remove(token);
+            return;
+        }
+        if (owner == null) {
+            // Unlinked: nobody owns the player now, and its next call may link it here again (that
+            // call can arrive before we hear of the new link, so it is not refused). What was routed
+            // here before the unlink, its open streams, ends now.
+            givenAway.remove(token);
+            BiConsumer<String, String> end = endStreams;
+            if (end != null) {
+                end.accept(token, "token " + token + " was unlinked from this node; open it again");
+            }
             return;
         }
         long now = ticker.read();

@@ -273,6 +273,24 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         }
     }
 
+    /** Ends this connection's open streams of {@code token} with {@code reason}, on its event loop. */
+    public void endTokenStreams(String token, io.braid.api.BraidException reason) {
+        if (tokenStreams == 0) {
+            return;
+        }
+        try {
+            ctx.executor().execute(() -> {
+                for (ServerStream<?, ?> stream : new ArrayList<>(streams.values())) {
+                    if (stream.token().equals(token)) {
+                        stream.abort(reason, true);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException loopGone) {
+            // the server is closing: its connections and their streams end with it
+        }
+    }
+
     /** Adds the tokens of this connection's open token streams to {@code into}, on its event loop. */
     public java.util.concurrent.CompletableFuture<Void> collectStreamTokens(java.util.Set<String> into) {
         java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
