@@ -40,16 +40,17 @@ final class NodeStartup {
 
     static Braid start(NodeOptions options) {
         options.beforeStartHooks.forEach(Runnable::run);
-        Monitoring monitoring = monitoring(options);
         Closer closer = new Closer();
+        // First made, last closed: every part below may have tasks on it until it closes.
+        ScheduledExecutorService scheduler = options.scheduler != null ? options.scheduler : ownScheduler(options);
+        if (options.scheduler == null) {
+            closer.push(scheduler::shutdownNow);
+        }
+        Monitoring monitoring = monitoring(options, scheduler);
         closer.push(monitoring);
         try {
             EventLoopGroup group = Transports.newGroup(options.ioThreads, "braid-" + options.nodeId);
             closer.push(() -> group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly());
-            ScheduledExecutorService scheduler = options.scheduler != null ? options.scheduler : ownScheduler(options);
-            if (options.scheduler == null) {
-                closer.push(scheduler::shutdownNow);
-            }
 
             ControlPlane plane = ControlPlane.open(options, closer);
             Discover discover = plane.startDiscover();
@@ -63,7 +64,7 @@ final class NodeStartup {
 
             RpcClient client = client(options, monitoring, group, discover, links);
             closer.push(client);
-            RpcServer server = server(options, monitoring, group, ownership);
+            RpcServer server = server(options, monitoring, group, ownership, scheduler);
             server.start();
             closer.push(server);
             ownership.serve(server::openStreamTokens, server::endTokenStreams, links);
@@ -102,8 +103,9 @@ final class NodeStartup {
         }
     }
 
-    private static Monitoring monitoring(NodeOptions options) {
-        Monitoring.Builder settings = Monitoring.builder(options.service, options.nodeId);
+    private static Monitoring monitoring(NodeOptions options, ScheduledExecutorService scheduler) {
+        Monitoring.Builder settings = Monitoring.builder(options.service, options.nodeId).ticker(options.ticker)
+                .scheduler(scheduler);
         if (options.monitor != null) {
             settings.http(options.monitor);
         }
@@ -127,7 +129,8 @@ final class NodeStartup {
     private static RpcClient client(NodeOptions options, Monitoring monitoring, EventLoopGroup group,
                                     Discover discover, LinkCache links) {
         RpcClient.Builder settings = RpcClient.builder().discover(discover).linkCache(links).nodeId(options.nodeId)
-                .eventLoopGroup(group).defaultTimeout(options.defaultTimeout).shutdownGrace(options.shutdownGrace);
+                .eventLoopGroup(group).defaultTimeout(options.defaultTimeout).shutdownGrace(options.shutdownGrace)
+                .ticker(options.ticker);
         if (options.clientTls != null) {
             settings.tls(options.clientTls);
         }
@@ -138,9 +141,9 @@ final class NodeStartup {
     }
 
     private static RpcServer server(NodeOptions options, Monitoring monitoring, EventLoopGroup group,
-                                    Ownership ownership) {
+                                    Ownership ownership, ScheduledExecutorService scheduler) {
         RpcServer.Builder settings = RpcServer.builder().host(options.bindHost).port(options.rpcPort)
-                .eventLoopGroup(group).shutdownGrace(options.shutdownGrace);
+                .eventLoopGroup(group).shutdownGrace(options.shutdownGrace).ticker(options.ticker).scheduler(scheduler);
         if (options.serverTls != null) {
             settings.tls(options.serverTls);
         }

@@ -1,5 +1,7 @@
 package io.braid.runtime;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.braid.api.LinkCache;
 import io.braid.api.Ticker;
 import io.braid.linkcache.LinkWatcher;
@@ -41,6 +43,8 @@ import org.slf4j.LoggerFactory;
 final class Ownership implements TokenGate, LinkWatcher {
     /** How long a token given away stays refused without news of it coming back. */
     static final Duration KEEP = Duration.ofSeconds(10);
+    /** How long a token this node acts for is remembered without a call or stream message. */
+    static final Duration OWNED_IDLE = Duration.ofHours(1);
     /** Reads of one token's owner when changes keep arriving during them. */
     private static final int RECHECKS = 3;
 
@@ -50,6 +54,14 @@ final class Ownership implements TokenGate, LinkWatcher {
     private final String nodeId;
     private final String service;
     private final Ticker ticker;
+    /**
+     * Tokens this node acts for: admitted here, or heard linked here. Only such a token is given
+     * away when it is heard linked elsewhere: a node that never had the player has nothing to stop,
+     * and may well be its next owner (a call can arrive before its pub/sub hears the new link, the
+     * more so on a Cluster, where each node's subscription hears the changes at its own pace).
+     * Entries idle for {@link #OWNED_IDLE} are dropped.
+     */
+    private final Cache<String, Boolean> owned;
     /** Tokens given to another node, with when we heard it (the ticker's reading). */
     private final ConcurrentHashMap<String, Long> givenAway = new ConcurrentHashMap<>();
     private final AtomicLong revocations = new AtomicLong();
@@ -66,6 +78,7 @@ final class Ownership implements TokenGate, LinkWatcher {
         this.service = service;
         this.ticker = ticker;
         this.lastPurge = ticker.read();
+        this.owned = Caffeine.newBuilder().expireAfterAccess(OWNED_IDLE).ticker(ticker::read).build();
     }
 
     /**
@@ -89,18 +102,19 @@ final class Ownership implements TokenGate, LinkWatcher {
         if (!fence.getAsBoolean()) {
             return false;
         }
-        if (givenAway.isEmpty()) {
-            return true;
+        if (!givenAway.isEmpty()) {
+            Long since = givenAway.get(token);
+            if (since != null) {
+                if (ticker.read() - since < KEEP.toNanos()) {
+                    return false;
+                }
+                givenAway.remove(token, since);
+            }
         }
-        Long since = givenAway.get(token);
-        if (since == null) {
-            return true;
+        if (owned.getIfPresent(token) == null) {
+            owned.put(token, Boolean.TRUE);
         }
-        if (ticker.read() - since >= KEEP.toNanos()) {
-            givenAway.remove(token, since);
-            return true;
-        }
-        return false;
+        return true;
     }
 
     @Override
@@ -118,8 +132,10 @@ final class Ownership implements TokenGate, LinkWatcher {
         }
         if (nodeId.equals(owner)) {
             givenAway.remove(token);
+            owned.put(token, Boolean.TRUE);
             return;
         }
+        boolean wasOurs = owned.asMap().remove(token) != null;
         if (owner == null) {
             // Unlinked: nobody owns the player now, and its next call may link it here again (that
             // call can arrive before we hear of the new link, so it is not refused). What was routed
@@ -130,6 +146,9 @@ final class Ownership implements TokenGate, LinkWatcher {
                 end.accept(token, "token " + token + " was unlinked from this node; open it again");
             }
             return;
+        }
+        if (!wasOurs) {
+            return; // never ours: nothing to stop, and we may be its next owner
         }
         long now = ticker.read();
         givenAway.put(token, now);

@@ -18,8 +18,9 @@ import java.time.Duration;
 
 /**
  * A node's modules on Redis (standalone, Sentinel or Cluster), through one connector. Every Redis
- * module's builder is made here, from the node's options: the one place where the node's ticker
- * and scheduler are to be handed down once those builders take them.
+ * module's builder is made here, from the node's options, with the node's ticker. The modules keep
+ * their own loop threads: their blocking entry points (a discover's first read, an elector's
+ * release on close) must not wait on a scheduler they share with the node's own tasks.
  */
 final class RedisControlPlane implements ControlPlane {
     private final NodeOptions options;
@@ -36,7 +37,8 @@ final class RedisControlPlane implements ControlPlane {
 
     @Override
     public Discover startDiscover() {
-        discover = RedisDiscover.builder(connector).heartbeat(options.heartbeat).ttl(options.ttl).build();
+        discover = RedisDiscover.builder(connector).heartbeat(options.heartbeat).ttl(options.ttl).ticker(options.ticker)
+                .build();
         closer.push(discover);
         return discover;
     }
@@ -60,7 +62,7 @@ final class RedisControlPlane implements ControlPlane {
     @Override
     public LinkCache startLinkCache(LinkCacheListener listener, LinkWatcher watcher) {
         RedisLinkCache links = RedisLinkCache.builder(connector).nearCache(options.nearCache)
-                .stalenessBound(options.stalenessBound).listener(listener).watcher(watcher).build();
+                .stalenessBound(options.stalenessBound).listener(listener).watcher(watcher).ticker(options.ticker).build();
         closer.push(links);
         // A lapse is how a node sees Redis lose data (its record gone): the links it lost published
         // no invalidation, so the near cache must not vouch for them.
@@ -77,7 +79,7 @@ final class RedisControlPlane implements ControlPlane {
     @Override
     public Pubsub startPubsub(PubsubListener listener) {
         pubsub = RedisPubsub.builder(connector).consumerName(options.nodeId).block(NodeOptions.PUBSUB_BLOCK)
-                .ephemeralIdleLimit(options.ephemeralIdleLimit).listener(listener).build();
+                .ephemeralIdleLimit(options.ephemeralIdleLimit).listener(listener).ticker(options.ticker).build();
         closer.push(pubsub);
         return pubsub;
     }
@@ -85,7 +87,7 @@ final class RedisControlPlane implements ControlPlane {
     @Override
     public Elector startElector() {
         RedisElector elector = RedisElector.builder(connector).service(options.service).nodeId(options.nodeId)
-                .lease(options.lease).build();
+                .lease(options.lease).ticker(options.ticker).build();
         closer.push(elector);
         return elector;
     }
