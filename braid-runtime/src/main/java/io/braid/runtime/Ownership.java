@@ -45,6 +45,12 @@ final class Ownership implements TokenGate, LinkWatcher {
     static final Duration KEEP = Duration.ofSeconds(10);
     /** How long a token this node acts for is remembered without a call or stream message. */
     static final Duration OWNED_IDLE = Duration.ofHours(1);
+    /**
+     * Most tokens remembered (about 100 B each): ten times the players a node normally holds. A
+     * token pushed out (least used first) is not given up when it moves: its streams then end only
+     * by the self-fence or their own end.
+     */
+    static final long OWNED_MAX = 1_000_000;
     /** Reads of one token's owner when changes keep arriving during them. */
     private static final int RECHECKS = 3;
 
@@ -78,7 +84,8 @@ final class Ownership implements TokenGate, LinkWatcher {
         this.service = service;
         this.ticker = ticker;
         this.lastPurge = ticker.read();
-        this.owned = Caffeine.newBuilder().expireAfterAccess(OWNED_IDLE).ticker(ticker::read).build();
+        this.owned = Caffeine.newBuilder().expireAfterAccess(OWNED_IDLE).maximumSize(OWNED_MAX).ticker(ticker::read)
+                .build();
     }
 
     /**
