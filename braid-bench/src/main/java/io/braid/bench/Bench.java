@@ -51,7 +51,11 @@ public final class Bench {
                 new RpcSuite(),
                 new StickySuite(),
                 new PubsubSuite(),
-                new io.braid.bench.micro.MicroSuite());
+                new io.braid.bench.micro.MicroSuite(),
+                new io.braid.bench.lanes.LanesSuite(),
+                new io.braid.bench.handoff.HandoffSuite(),
+                new io.braid.bench.pekko.PekkoSuite(),
+                new io.braid.bench.gateway.GatewaySuite());
     }
 
     public static void main(String[] args) throws Exception {
@@ -214,7 +218,7 @@ public final class Bench {
                 }
             }
             Window window = Window.named(windowName);
-            List<Suite> chosen = all;
+            List<Suite> chosen = all.stream().filter(s -> !s.optIn()).toList();
             if (only != null) {
                 Set<String> names = all.stream().map(Suite::name).collect(Collectors.toSet());
                 for (String name : only) {

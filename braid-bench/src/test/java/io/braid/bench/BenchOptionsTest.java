@@ -10,12 +10,28 @@ import org.junit.jupiter.api.Test;
 
 class BenchOptionsTest {
     @Test
-    void withoutOptionsEverySuiteRunsAtTheFullWindowIntoTheWorkingDirectory() {
+    void withoutOptionsEverySuiteButTheOptInOnesRunsAtTheFullWindowIntoTheWorkingDirectory() {
         Bench.Options options = Bench.Options.parse(new String[0], Bench.suites());
 
         assertThat(options.window()).isEqualTo(Window.FULL);
         assertThat(options.suites()).extracting(Suite::name).contains("limits", "rpc");
         assertThat(options.out()).isEqualTo(Path.of("."));
+    }
+
+    @Test
+    void anOptInSuiteRunsOnlyWhenNamed() {
+        assertThat(Bench.Options.parse(new String[0], Bench.suites()).suites()).extracting(Suite::name)
+                .doesNotContain("lanes", "handoff", "pekko", "gateway");
+        assertThat(Bench.Options.parse(new String[] {"--window", "smoke"}, Bench.suites()).suites())
+                .extracting(Suite::name).doesNotContain("lanes", "handoff", "pekko", "gateway");
+        assertThat(Bench.Options.parse(new String[] {"--only", "lanes"}, Bench.suites()).suites())
+                .extracting(Suite::name).containsExactly("lanes");
+        assertThat(Bench.Options.parse(new String[] {"--only", "handoff"}, Bench.suites()).suites())
+                .extracting(Suite::name).containsExactly("handoff");
+        assertThat(Bench.Options.parse(new String[] {"--only", "pekko"}, Bench.suites()).suites())
+                .extracting(Suite::name).containsExactly("pekko");
+        assertThat(Bench.Options.parse(new String[] {"--only", "gateway"}, Bench.suites()).suites())
+                .extracting(Suite::name).containsExactly("gateway");
     }
 
     @Test

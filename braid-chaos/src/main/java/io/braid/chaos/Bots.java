@@ -20,7 +20,8 @@ import java.util.concurrent.locks.LockSupport;
  * Players: each bot owns one token and calls {@code play} on a gateway (stateless: any gateway)
  * again and again, one call at a time, each with a deadline. Every call goes to the history with
  * its start, end and outcome; a call that has not completed {@link #HUNG_AFTER} past its deadline
- * is recorded as hung and the bot moves on.
+ * is recorded as hung and the bot moves on. An OK call's record carries what the bot was told:
+ * which logic node served it and the player's counter after it.
  *
  * <p>The first {@code streamers} bots also hold a stream ({@code tell}) open to their player's
  * logic node (routed by token, like a call), sending a numbered message every
@@ -75,7 +76,7 @@ final class Bots implements AutoCloseable {
                 long end = EventLog.nowMicros();
                 if (recorded.compareAndSet(false, true)) {
                     Code code = failure == null ? Code.OK : BraidException.from(failure).code();
-                    history.calls.add(new History.BotCall(token, start, end, deadline.toNanos() / 1_000, code, false));
+                    history.calls.add(told(token, start, end, code, answer));
                     if (code == Code.OK && start >= markMicros) {
                         okSinceMark.compareAndSet(bot, 0, end);
                     }
@@ -92,6 +93,26 @@ final class Bots implements AutoCloseable {
                 // recorded by whenComplete
             }
             LockSupport.parkNanos(PACE_NANOS); // a player's think time between actions
+        }
+    }
+
+    /**
+     * The call as the bot saw it: an OK answer is "node counter" (the logic node that served the
+     * player and the player's counter after this call, see {@link LogicNodeMain}); an answer of
+     * another shape is recorded without a counter, and the player-state check then skips it.
+     */
+    private History.BotCall told(String token, long start, long end, Code code, StringValue answer) {
+        long deadlineMicros = deadline.toNanos() / 1_000;
+        if (code != Code.OK || answer == null) {
+            return new History.BotCall(token, start, end, deadlineMicros, code, false);
+        }
+        String text = answer.getValue();
+        int space = text.lastIndexOf(' ');
+        try {
+            return new History.BotCall(token, start, end, deadlineMicros, code, false, text.substring(0, space),
+                    Long.parseLong(text.substring(space + 1)));
+        } catch (RuntimeException notNodeAndCounter) {
+            return new History.BotCall(token, start, end, deadlineMicros, code, false);
         }
     }
 

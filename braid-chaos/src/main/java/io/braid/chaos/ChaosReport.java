@@ -232,9 +232,18 @@ public final class ChaosReport {
         md.append("\n## Checkers\n\n");
         Map<String, Long> perChecker = violations.stream()
                 .collect(Collectors.groupingBy(Checkers.Violation::checker, java.util.TreeMap::new, Collectors.counting()));
-        for (String checker : List.of("one owner", "one leader", "no loss", "deadlines", "healing")) {
+        for (String checker : List.of("one owner", "one leader", "no loss", "deadlines", "healing", "player state")) {
             md.append("- ").append(checker).append(": ").append(perChecker.getOrDefault(checker, 0L)).append('\n');
         }
+        Checkers.PlayerStateCheck state = Checkers.playerState(history, Checkers.dataLossGraceMicros(settings));
+        md.append("\nPlayer state (a counter per player, saved write-through; each acknowledged answer must be above ")
+                .append("the one before): ").append(state.players()).append(" players, ").append(state.answersChecked())
+                .append(" acknowledged answers checked (each against the one before), ").append(state.jumps())
+                .append(" jumps (a failed or timed-out call that counted, or a call counted twice: allowed; ")
+                .append(state.jumpsWithoutFailedCall()).append(" of them no failed call explains), ")
+                .append(state.violations().size()).append(" violations; counters back across a store that forgot ")
+                .append("its writes (counted, not violations): ").append(state.resetsByStoreLoss().size()).append('\n');
+        state.resetsByStoreLoss().stream().limit(10).forEach(v -> md.append("- ").append(v.detail()).append('\n'));
         List<Checkers.Violation> inWindows = Checkers.dataLossOverlaps(history, Checkers.dataLossGraceMicros(settings));
         md.append("\nOwner overlaps inside a data-loss window (from a REDIS_RESTART_EMPTY or FLUSHALL to ")
                 .append(Checkers.dataLossGraceMicros(settings) / 1_000).append(" ms after its store came back; counted, ")

@@ -206,6 +206,22 @@ public final class ChaosRun {
                 healed = EventLog.nowMicros();
                 startNode(node.service);
             }
+            case DRAIN_HANDOFF -> {
+                NodeProcess node = pickVictim(fault);
+                injected = EventLog.nowMicros();
+                live.remove(node);
+                gone.add(node);
+                boolean exited = node.drain(DRAIN_EXIT_BOUND);
+                closeProxy(node);
+                healed = EventLog.nowMicros();
+                victim = exited ? node.nodeId : node.nodeId + " (no exit within " + DRAIN_EXIT_BOUND.toSeconds()
+                        + " s: killed)";
+                if (!exited) {
+                    log.warn("{} did not exit within {} of its SIGTERM; killed. Its log:\n{}", node.nodeId,
+                            DRAIN_EXIT_BOUND, node.logTail());
+                }
+                startNode(node.service);
+            }
             case STOP_NODE, STOP_LEADER -> {
                 NodeProcess node = pickVictim(fault);
                 victim = node.nodeId;
@@ -311,6 +327,8 @@ public final class ChaosRun {
                         .toList();
                 yield owner.isEmpty() ? logic : owner;
             }
+            // a rolling update drains every node, the leader too: its close leaves the election
+            case DRAIN_HANDOFF -> live.stream().filter(n -> n.service.equals(ChaosNames.LOGIC)).toList();
             case KILL_LEADER, STOP_LEADER -> live.stream()
                     .filter(n -> n.service.equals(ChaosNames.LOGIC) && leader.map(n.nodeId::equals).orElse(true)).toList();
             default -> live.stream()
@@ -321,6 +339,12 @@ public final class ChaosRun {
         }
         return candidates.get(fault.pick() % candidates.size());
     }
+
+    /**
+     * How long DRAIN_HANDOFF waits for the drained node to exit: its drain timeout
+     * ({@link LogicNodeMain#DRAIN_TIMEOUT}) and twice its shutdown grace, with room for a loaded machine.
+     */
+    static final Duration DRAIN_EXIT_BOUND = LogicNodeMain.DRAIN_TIMEOUT.plusSeconds(20);
 
     /** How often CLIENT_KILL_PUBSUB drops the pub/sub connections again while its node is held stopped. */
     static final Duration PUBSUB_KILL_EVERY = Duration.ofMillis(250);
@@ -477,7 +501,8 @@ public final class ChaosRun {
             return history.calls.stream().filter(c -> !c.ok() && c.end() >= injected)
                     .mapToLong(History.BotCall::end).min().orElse(0);
         }
-        return removals.stream().filter(e -> e.getKey().equals(victim) && e.getValue() >= injected)
+        String node = victim.split(" ", 2)[0];
+        return removals.stream().filter(e -> e.getKey().equals(node) && e.getValue() >= injected)
                 .mapToLong(Map.Entry::getValue).min().orElse(0);
     }
 

@@ -10,7 +10,7 @@ import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * The five checks over a run's history. Each violation names its checker and what happened.
+ * The six checks over a run's history. Each violation names its checker and what happened.
  * The definitions (also in the module README):
  *
  * <ol>
@@ -33,6 +33,9 @@ import java.util.stream.Collectors;
  *   <li><b>deadlines</b>: every bot call after the warm-up completed within its deadline plus the
  *   slack plus the time the test JVM itself stalled during the call.</li>
  *   <li><b>healing</b>: after every fault, full service within the recovery bound.</li>
+ *   <li><b>player state</b>: per player, every acknowledged answer's counter is above the one
+ *   before it ({@link #playerState}): no acknowledged update is lost across moves, drains and
+ *   kills.</li>
  * </ol>
  */
 final class Checkers {
@@ -58,6 +61,7 @@ final class Checkers {
         violations.addAll(cutOffNodesWorkNot(history, settings.ttl().toNanos() / 1_000));
         violations.addAll(oneLeader(history.leaderships()));
         violations.addAll(epochsNeverDrop(history.epochs));
+        violations.addAll(playerState(history, grace).violations());
         violations.addAll(noLoss(history));
         violations.addAll(deadlines(history, settings));
         violations.addAll(healing(history));
@@ -267,6 +271,84 @@ final class Checkers {
             }
         }
         return violations;
+    }
+
+    /**
+     * The player-state check over the bots' acknowledged answers: {@code violations} (checker
+     * "player state"), {@code resetsByStoreLoss} (counters that went back across a store that forgot
+     * its writes: counted, not violations), and the figures checked.
+     *
+     * @param players        players with at least one acknowledged answer
+     * @param answersChecked acknowledged answers carrying a counter; each but a player's first is
+     *                       compared with the one before it
+     * @param jumps          answers more than one above the one before (calls that failed or timed
+     *                       out and counted anyway, or a call the gateway's client sent on and that
+     *                       counted twice): allowed
+     * @param jumpsWithoutFailedCall of those, jumps no failed call of the player can explain: none
+     *                       started before the later answer and less than its deadline plus
+     *                       {@link Bots#HUNG_AFTER} before the earlier one (a call that timed out at
+     *                       the bot may still run on the node after the bot's next call began: seen in
+     *                       a warm-up). Left: a call counted twice, or an update lost and then more
+     *                       than made up for; allowed, but worth a look
+     */
+    record PlayerStateCheck(List<Violation> violations, List<Violation> resetsByStoreLoss, int players,
+                            long answersChecked, long jumps, long jumpsWithoutFailedCall) {
+    }
+
+    /**
+     * Every acknowledged update survives: per player, over its OK calls in the order the bot made
+     * them (one at a time), the counter each answer carried is greater than the one the answer
+     * before carried. A call that failed or timed out may or may not have counted, so a jump is
+     * allowed; an answer equal to the one before (an acknowledged update lost) or lower is a
+     * violation, one per such pair, naming both answers and the nodes that gave them.
+     *
+     * <p>Excused, and {@linkplain PlayerStateCheck#resetsByStoreLoss counted}: a pair with a fault
+     * between them that made the store forget acknowledged writes ({@link FaultKind#forgetsWrites}):
+     * the earlier answer started before that fault's window ended ({@code graceMicros} after its
+     * store came back) and the later one ended after the fault was injected. A kill, freeze, drain or
+     * relink is no excuse: the logic nodes save write-through, so the state a caller was told is in
+     * the store before the answer leaves.
+     */
+    static PlayerStateCheck playerState(History history, long graceMicros) {
+        List<FaultRecord> forgetting = history.faults.stream().filter(f -> f.kind().forgetsWrites()).toList();
+        Map<String, List<History.BotCall>> byToken = history.calls.stream()
+                .filter(c -> c.ok() && c.counter() != History.BotCall.NO_COUNTER)
+                .collect(Collectors.groupingBy(History.BotCall::token, TreeMap::new, Collectors.toList()));
+        List<Violation> violations = new ArrayList<>();
+        List<Violation> resets = new ArrayList<>();
+        long checked = 0;
+        long jumps = 0;
+        long bare = 0;
+        Map<String, List<History.BotCall>> failedCalls = history.calls.stream().filter(c -> !c.ok())
+                .collect(Collectors.groupingBy(History.BotCall::token));
+        long hungAfter = Bots.HUNG_AFTER.toNanos() / 1_000;
+        for (Map.Entry<String, List<History.BotCall>> player : byToken.entrySet()) {
+            List<History.BotCall> answers = player.getValue();
+            answers.sort(Comparator.comparingLong(History.BotCall::start));
+            checked += answers.size();
+            for (int i = 1; i < answers.size(); i++) {
+                History.BotCall before = answers.get(i - 1);
+                History.BotCall after = answers.get(i);
+                if (after.counter() > before.counter() + 1) {
+                    jumps++;
+                    if (failedCalls.getOrDefault(player.getKey(), List.of()).stream().noneMatch(f -> f.start()
+                            < after.start() && f.start() + f.deadlineMicros() + hungAfter > before.start())) {
+                        bare++;
+                    }
+                }
+                if (after.counter() > before.counter()) {
+                    continue;
+                }
+                FaultRecord forgot = forgetting.stream().filter(f -> before.start() <= f.healed() + graceMicros
+                        && after.end() >= f.injected()).findFirst().orElse(null);
+                String detail = player.getKey() + ": told " + before.counter() + " at " + before.start() + " by "
+                        + before.servedBy() + ", then " + after.counter() + " at " + after.start() + " by "
+                        + after.servedBy() + " (µs)" + (forgot == null ? "" : "; the store forgot its writes in fault "
+                        + forgot.index() + " " + forgot.kind());
+                (forgot == null ? violations : resets).add(new Violation("player state", detail));
+            }
+        }
+        return new PlayerStateCheck(violations, resets, byToken.size(), checked, jumps, bare);
     }
 
     /** A served call's handler run, with the frozen windows of its node cut out. */

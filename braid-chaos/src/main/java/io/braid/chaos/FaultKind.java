@@ -19,15 +19,18 @@ enum FaultKind {
     CLUSTER_FAILOVER("CLUSTER FAILOVER: a master hands its slots to its replica (the master of the logic "
             + "election key, or another by the pick)"),
     CLUSTER_KILL_MASTER("kill -9 of a Cluster master; the cluster promotes its replica; the killed node "
-            + "restarts as a replica");
+            + "restarts as a replica"),
+    DRAIN_HANDOFF("SIGTERM of a logic node (any, the leader too): Braid.run drains it, handing its players "
+            + "over live; once it has exited a replacement starts");
 
     /** The kinds a run on one redis-server draws from. */
     static final java.util.List<FaultKind> SINGLE_REDIS = java.util.List.of(KILL_LOGIC, KILL_GATEWAY, KILL_LEADER,
             STOP_NODE, STOP_LEADER, REDIS_KILL, REDIS_PAUSE, REDIS_RESTART_EMPTY, FLUSHALL, CLIENT_KILL_PUBSUB,
-            BLACKHOLE);
+            BLACKHOLE, DRAIN_HANDOFF);
     /** The kinds a run on a Redis Cluster draws from. */
     static final java.util.List<FaultKind> CLUSTER = java.util.List.of(KILL_LOGIC, KILL_GATEWAY, KILL_LEADER,
-            STOP_NODE, STOP_LEADER, CLUSTER_FAILOVER, CLUSTER_KILL_MASTER, FLUSHALL, CLIENT_KILL_PUBSUB);
+            STOP_NODE, STOP_LEADER, CLUSTER_FAILOVER, CLUSTER_KILL_MASTER, FLUSHALL, CLIENT_KILL_PUBSUB,
+            DRAIN_HANDOFF);
 
     /** Faults of the store itself: they are noticed by the first failed bot call, not by discovery. */
     boolean isRedisFault() {
@@ -38,6 +41,15 @@ enum FaultKind {
     /** Faults that lose the store's data: what was acknowledged before them may be lost with it. */
     boolean losesData() {
         return this == REDIS_RESTART_EMPTY || this == FLUSHALL;
+    }
+
+    /**
+     * Faults after which the store may not hold a write it acknowledged: the data-loss kinds, and
+     * a Cluster master killed before its replica (replicated asynchronously) got its last writes.
+     * A player's saved state may go back across them (counted by the player-state checker).
+     */
+    boolean forgetsWrites() {
+        return losesData() || this == CLUSTER_KILL_MASTER;
     }
 
     final String description;

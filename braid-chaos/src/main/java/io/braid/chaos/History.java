@@ -40,8 +40,21 @@ final class History {
     record Relinked(String token, String node, long at) {
     }
 
-    /** A bot's call: {@code outcome} OK or the failure's code; {@code hung} when it never completed. */
-    record BotCall(String token, long start, long end, long deadlineMicros, Code outcome, boolean hung) {
+    /**
+     * A bot's call: {@code outcome} OK or the failure's code; {@code hung} when it never completed.
+     * An OK call also has what the bot was told: the logic node that served it ({@code servedBy})
+     * and the player's counter after it ({@code counter}); a failed one has "" and {@link #NO_COUNTER}.
+     */
+    record BotCall(String token, long start, long end, long deadlineMicros, Code outcome, boolean hung,
+                   String servedBy, long counter) {
+        /** The counter of a call whose answer carried none (it failed, or the answer was not "node count"). */
+        static final long NO_COUNTER = -1;
+
+        /** A call whose answer carries no counter. */
+        BotCall(String token, long start, long end, long deadlineMicros, Code outcome, boolean hung) {
+            this(token, start, end, deadlineMicros, outcome, hung, "", NO_COUNTER);
+        }
+
         boolean ok() {
             return outcome == Code.OK;
         }

@@ -14,8 +14,9 @@ final class HistoryFiles {
     }
 
     static void write(History history, Path dir) {
-        write(dir.resolve("calls.tsv"), "token\tstart\tend\toutcome\thung", history.calls,
-                c -> c.token() + "\t" + c.start() + "\t" + c.end() + "\t" + c.outcome() + "\t" + c.hung());
+        write(dir.resolve("calls.tsv"), "token\tstart\tend\toutcome\thung\tservedBy\tcounter", history.calls,
+                c -> c.token() + "\t" + c.start() + "\t" + c.end() + "\t" + c.outcome() + "\t" + c.hung() + "\t"
+                        + c.servedBy() + "\t" + c.counter());
         write(dir.resolve("served.tsv"), "node\ttoken\tstart\tend", history.served,
                 s -> s.node() + "\t" + s.token() + "\t" + s.start() + "\t" + s.end());
         write(dir.resolve("leaderships.tsv"), "node\tservice\tepoch\tfrom\tto", history.leaderships(),

@@ -29,16 +29,25 @@ final class NodeMains {
     }
 
     /**
-     * Reports READY, samples leadership, and blocks until standard input ends; then closes the
-     * node gracefully (it leaves the election and deregisters) and stops sampling.
+     * Reports READY, samples leadership, and serves until the node is closed: when standard input
+     * ends (the orchestrator is gone or asks it to stop: the node closes gracefully, leaving the
+     * election and deregistering), or after a SIGTERM, which {@link Braid#run()} answers with a
+     * drain (a logic node hands its players over first). Then stops sampling and exits 0.
      */
-    static void serveUntilStdinCloses(Braid node, EventLog log) throws IOException, InterruptedException {
+    static void serveUntilStdinCloses(Braid node, EventLog log) throws InterruptedException {
         try (LeadershipSampler sampler = new LeadershipSampler(node.elector(), log)) {
+            Thread.ofPlatform().daemon().name("stdin-watch").start(() -> {
+                try {
+                    while (System.in.read() >= 0) {
+                        // the orchestrator never writes; end of input means stop
+                    }
+                } catch (IOException gone) {
+                    // the orchestrator is gone: stop as well
+                }
+                node.close();
+            });
             log.ready();
-            while (System.in.read() >= 0) {
-                // the orchestrator never writes; end of input means stop
-            }
-            node.close();
+            node.run();
         }
         System.exit(0);
     }

@@ -15,7 +15,7 @@ import java.util.function.Consumer;
 /**
  * One node JVM the orchestrator started: its standard output goes line by line to the history,
  * its standard error to {@code <dir>/<node>.log}. The orchestrator owns it: {@link #kill()} is
- * SIGKILL, {@link #freeze()}/{@link #thaw()} are SIGSTOP/SIGCONT, {@link #close()} closes its
+ * SIGKILL, {@link #drain} is SIGTERM, {@link #freeze()}/{@link #thaw()} are SIGSTOP/SIGCONT, {@link #close()} closes its
  * standard input (the node then shuts down gracefully) and kills it if it lingers.
  */
 final class NodeProcess implements AutoCloseable {
@@ -93,6 +93,22 @@ final class NodeProcess implements AutoCloseable {
         process.destroyForcibly();
         process.waitFor(10, TimeUnit.SECONDS);
         reader.join(TimeUnit.SECONDS.toMillis(5));
+    }
+
+    /**
+     * SIGTERM, which the node's {@link io.braid.runtime.Braid#run()} answers with a drain; waits up to
+     * {@code bound} for the process to exit and its output to be read to the end. Returns whether it
+     * exited by itself; if not, it is killed (SIGKILL) and this returns false.
+     */
+    boolean drain(java.time.Duration bound) throws InterruptedException {
+        Signals.send("TERM", process.pid());
+        boolean exited = process.waitFor(bound.toMillis(), TimeUnit.MILLISECONDS);
+        if (!exited) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+        reader.join(TimeUnit.SECONDS.toMillis(5));
+        return exited;
     }
 
     void freeze() {

@@ -248,6 +248,71 @@ class CheckersTest {
     }
 
     @Test
+    void aPlayersAcknowledgedCounterMayJumpButNeverStallOrGoBack() {
+        History history = new History();
+        history.calls.add(answered("player-1", 100, 110, 1));
+        history.calls.add(answered("player-1", 200, 210, 2));
+        history.calls.add(failed("player-1", 300, 2_000_300)); // timed out: it may or may not have counted
+        history.calls.add(answered("player-1", 2_400_000, 2_400_010, 4)); // it did: a jump, allowed
+        history.calls.add(answered("player-1", 8_000_000, 8_000_010, 5));
+        history.calls.add(answered("player-1", 8_100_000, 8_100_010, 7)); // a call counted twice: a jump too
+        history.calls.add(answered("player-2", 150, 160, 1)); // another player: its own counter
+        Checkers.PlayerStateCheck clean = Checkers.playerState(history, 500);
+        assertThat(clean.violations()).isEmpty();
+        assertThat(clean.players()).isEqualTo(2);
+        assertThat(clean.answersChecked()).isEqualTo(6);
+        assertThat(clean.jumps()).isEqualTo(2);
+        assertThat(clean.jumpsWithoutFailedCall()).as("5 to 7: no failed call for a deadline and more").isEqualTo(1);
+
+        History late = new History(); // a call that failed at the bot may run on the node after the next began
+        late.calls.add(failed("player-1", 0, 2_000_000));
+        late.calls.add(answered("player-1", 2_100_000, 2_200_000, 1));
+        late.calls.add(answered("player-1", 2_300_000, 2_400_000, 3));
+        assertThat(Checkers.playerState(late, 500).jumps()).isEqualTo(1);
+        assertThat(Checkers.playerState(late, 500).jumpsWithoutFailedCall()).isZero();
+
+        history.calls.add(answered("player-1", 8_200_000, 8_200_010, 7)); // an acknowledged update lost
+        history.calls.add(answered("player-1", 8_300_000, 8_300_010, 3)); // and one going back
+        assertThat(Checkers.playerState(history, 500).violations()).hasSize(2).allSatisfy(v -> {
+            assertThat(v.checker()).isEqualTo("player state");
+            assertThat(v.detail()).contains("player-1", "logic-1");
+        }).anySatisfy(v -> assertThat(v.detail()).contains("7 at 8100000", "then 7 at 8200000"))
+                .anySatisfy(v -> assertThat(v.detail()).contains("then 3 at 8300000"));
+    }
+
+    @Test
+    void aCounterGoingBackAcrossADataLossIsCountedNotAViolation() {
+        History history = new History();
+        // the store restarted empty at 1,000..1,100 µs; with a grace of 500 µs its window ends at 1,600
+        history.faults.add(new FaultRecord(4, FaultKind.REDIS_RESTART_EMPTY, "redis-server", 1_000, 1_100, 0, 1_200));
+        history.calls.add(answered("player-1", 900, 950, 40)); // saved before the wipe
+        history.calls.add(answered("player-1", 1_700, 1_710, 1)); // activated afresh after it
+        history.calls.add(answered("player-1", 1_800, 1_810, 2));
+        Checkers.PlayerStateCheck check = Checkers.playerState(history, 500);
+        assertThat(check.violations()).isEmpty();
+        assertThat(check.resetsByStoreLoss()).singleElement()
+                .satisfies(v -> assertThat(v.detail()).contains("player-1", "40 at 900", "then 1 at 1700"));
+
+        history.calls.add(answered("player-1", 1_900, 1_910, 1)); // after the window: lost by braid
+        assertThat(Checkers.playerState(history, 500).violations()).singleElement()
+                .satisfies(v -> assertThat(v.detail()).contains("2 at 1800", "then 1 at 1900"));
+
+        History killed = new History(); // a kill -9 is no excuse: with write-through nothing told is lost
+        killed.faults.add(new FaultRecord(2, FaultKind.KILL_LOGIC, "logic-1", 1_000, 1_010, 0, 3_000));
+        killed.calls.add(answered("player-1", 900, 950, 40));
+        killed.calls.add(answered("player-1", 1_700, 1_710, 1));
+        assertThat(Checkers.playerState(killed, 500).violations()).hasSize(1);
+    }
+
+    private static History.BotCall answered(String token, long start, long end, long counter) {
+        return new History.BotCall(token, start, end, 2_000_000, Code.OK, false, "logic-1", counter);
+    }
+
+    private static History.BotCall failed(String token, long start, long end) {
+        return new History.BotCall(token, start, end, 2_000_000, Code.DEADLINE_EXCEEDED, false);
+    }
+
+    @Test
     void aFaultWithoutFullServiceWithinTheBoundIsAViolation() {
         History history = new History();
         history.faults.add(new FaultRecord(1, FaultKind.KILL_LOGIC, "logic-1", 0, 10, 20, 30));
@@ -263,6 +328,8 @@ class CheckersTest {
         List<Schedule.Fault> first = drain(Schedule.shortSchedule(7, timing, FaultKind.SINGLE_REDIS));
         assertThat(first).extracting(Schedule.Fault::kind).containsExactlyInAnyOrderElementsOf(FaultKind.SINGLE_REDIS);
         assertThat(drain(Schedule.shortSchedule(7, timing, FaultKind.SINGLE_REDIS))).isEqualTo(first);
+        assertThat(FaultKind.SINGLE_REDIS).as("both control planes drain a node").contains(FaultKind.DRAIN_HANDOFF);
+        assertThat(FaultKind.CLUSTER).contains(FaultKind.DRAIN_HANDOFF);
 
         Schedule longOne = Schedule.longSchedule(7, timing, FaultKind.CLUSTER);
         Schedule again = Schedule.longSchedule(7, timing, FaultKind.CLUSTER);

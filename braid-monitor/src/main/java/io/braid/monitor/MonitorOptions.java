@@ -149,7 +149,7 @@ public final class MonitorOptions {
      *
      * @throws IllegalArgumentException naming the host, the rule and the ways out
      */
-    void requireTokenBeyondLoopback() {
+    public void requireTokenBeyondLoopback() {
         if (bearerToken != null || unauthenticatedReads || isLoopback(host)) {
             return;
         }

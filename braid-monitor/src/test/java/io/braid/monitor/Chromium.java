@@ -1,6 +1,5 @@
 package io.braid.monitor;
 
-import io.braid.monitor.internal.Json;
 import io.braid.testkit.Await;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -84,7 +83,7 @@ final class Chromium implements AutoCloseable {
     private static String pageWebSocket(int port) {
         String[] found = new String[1];
         Await.until(Duration.ofSeconds(10), "chromium's page target", () -> {
-            List<Object> targets = (List<Object>) Json.parse(Http.get("http://127.0.0.1:" + port + "/json/list", null).body());
+            List<Object> targets = (List<Object>) MonitorJson.parse(Http.get("http://127.0.0.1:" + port + "/json/list", null).body());
             for (Object target : targets) {
                 Map<String, Object> t = (Map<String, Object>) target;
                 if ("page".equals(t.get("type")) && t.get("webSocketDebuggerUrl") != null) {
@@ -138,7 +137,7 @@ final class Chromium implements AutoCloseable {
 
     @SuppressWarnings("unchecked")
     private void onMessage(String text) {
-        Map<String, Object> message = Json.parseObject(text);
+        Map<String, Object> message = MonitorJson.parseObject(text);
         if (message.get("id") instanceof Long id) {
             CompletableFuture<Map<String, Object>> waiting = pending.remove(id);
             if (waiting == null) {
@@ -161,7 +160,7 @@ final class Chromium implements AutoCloseable {
         command.put("id", id);
         command.put("method", method);
         command.put("params", params);
-        socket.writeAndFlush(new TextWebSocketFrame(Json.write(command)));
+        socket.writeAndFlush(new TextWebSocketFrame(MonitorJson.write(command)));
         return result.orTimeout(30, TimeUnit.SECONDS).join();
     }
 

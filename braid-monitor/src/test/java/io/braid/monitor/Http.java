@@ -1,6 +1,5 @@
 package io.braid.monitor;
 
-import io.braid.monitor.internal.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -46,7 +45,7 @@ final class Http {
         if (response.statusCode() != 200) {
             throw new IllegalStateException("HTTP " + response.statusCode() + ": " + response.body());
         }
-        return Json.parseObject(response.body());
+        return MonitorJson.parseObject(response.body());
     }
 
     private static HttpResponse<String> send(HttpRequest request) {

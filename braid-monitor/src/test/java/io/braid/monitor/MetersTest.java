@@ -5,7 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.StringValue;
 import io.braid.api.ChannelOptions;
+import io.braid.api.PlayerStates;
 import io.braid.api.Role;
+import io.braid.api.internal.PlayerListener;
+import io.braid.monitor.internal.BraidMeters;
+import io.braid.monitor.internal.Monitoring;
 import io.braid.testkit.Await;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -66,9 +70,9 @@ class MetersTest {
     @Test
     void nearCacheDistrustPeriodsAreCountedByReason() {
         var listener = new io.braid.monitor.internal.MeterListeners(gatewayMeters).linkCache();
-        listener.nearCacheDistrusted(io.braid.linkcache.LinkCacheListener.DistrustReason.SILENT);
-        listener.nearCacheDistrusted(io.braid.linkcache.LinkCacheListener.DistrustReason.SILENT);
-        listener.nearCacheDistrusted(io.braid.linkcache.LinkCacheListener.DistrustReason.DISCONNECTED);
+        listener.nearCacheDistrusted(io.braid.api.internal.LinkCacheListener.DistrustReason.SILENT);
+        listener.nearCacheDistrusted(io.braid.api.internal.LinkCacheListener.DistrustReason.SILENT);
+        listener.nearCacheDistrusted(io.braid.api.internal.LinkCacheListener.DistrustReason.DISCONNECTED);
 
         assertThat(gatewayMeters.find(BraidMeters.LINKCACHE_DISTRUSTED).tag(BraidMeters.TAG_REASON, "silent").counter()
                 .count()).isEqualTo(2);
@@ -131,7 +135,92 @@ class MetersTest {
         assertThat(gatewayMeters.find(BraidMeters.ELECTION_EPOCH).gauge()).isNotNull();
         gateway.close();
         assertThat(gatewayMeters.find(BraidMeters.ELECTION_EPOCH).gauge()).isNull();
+        assertThat(gatewayMeters.find(BraidMeters.PLAYERS_ACTIVE).gauge()).isNull();
+        assertThat(gatewayMeters.find(BraidMeters.NODE_FENCED).gauge()).isNull();
         assertThat(gatewayMeters.isClosed()).isFalse();
+    }
+
+    @Test
+    void playersAndTheFenceAreRecordedAsTheListenerHearsThem() {
+        try (Monitoring monitoring = Monitoring.builder("logic", "logic-1").meterRegistry(logicMeters).build()) {
+            // Every family exists at 0 before the first player, each counter with every tag value.
+            assertThat(gauge(BraidMeters.PLAYERS_ACTIVE)).isZero();
+            assertThat(gauge(BraidMeters.NODE_FENCED)).isZero();
+            assertThat(counter(BraidMeters.PLAYERS_ACTIVATIONS, BraidMeters.TAG_HOW, "handoff")).isZero();
+            assertThat(counter(BraidMeters.PLAYERS_HANDOFFS, BraidMeters.TAG_OUTCOME, "stale")).isZero();
+
+            PlayerListener players = monitoring.playerListener();
+            players.activated(PlayerStates.Activation.FRESH);
+            players.activated(PlayerStates.Activation.HANDOFF);
+            players.activated(PlayerStates.Activation.STORE);
+            players.deactivated(PlayerStates.Deactivation.MOVED);
+            players.handedOver("logic-2", Duration.ofMillis(30));
+            players.handedOver("logic-3", Duration.ofMillis(50));
+            players.notHandedOver(PlayerListener.NotMoved.STAYED);
+            players.received();
+            players.saved(PlayerListener.SaveOutcome.SAVED);
+            players.saved(PlayerListener.SaveOutcome.SAVED);
+            players.saved(PlayerListener.SaveOutcome.REFUSED);
+            players.rebalanced(7);
+            players.fenceClosed();
+
+            assertThat(gauge(BraidMeters.PLAYERS_ACTIVE)).isEqualTo(2);
+            assertThat(counter(BraidMeters.PLAYERS_ACTIVATIONS, BraidMeters.TAG_HOW, "fresh")).isEqualTo(1);
+            assertThat(counter(BraidMeters.PLAYERS_ACTIVATIONS, BraidMeters.TAG_HOW, "handoff")).isEqualTo(1);
+            assertThat(counter(BraidMeters.PLAYERS_DEACTIVATIONS, BraidMeters.TAG_WHY, "moved")).isEqualTo(1);
+            assertThat(counter(BraidMeters.PLAYERS_DEACTIVATIONS, BraidMeters.TAG_WHY, "idle")).isZero();
+            assertThat(counter(BraidMeters.PLAYERS_HANDOFFS, BraidMeters.TAG_OUTCOME, "handed_over")).isEqualTo(2);
+            assertThat(counter(BraidMeters.PLAYERS_HANDOFFS, BraidMeters.TAG_OUTCOME, "stayed")).isEqualTo(1);
+            Timer took = logicMeters.get(BraidMeters.PLAYERS_HANDOFF_DURATION).tag(BraidMeters.TAG_SERVICE, "logic").timer();
+            assertThat(took.count()).isEqualTo(2);
+            assertThat(took.totalTime(java.util.concurrent.TimeUnit.MILLISECONDS)).isEqualTo(80);
+            assertThat(logicMeters.get(BraidMeters.PLAYERS_RECEIVED).counter().count()).isEqualTo(1);
+            assertThat(counter(BraidMeters.PLAYERS_SAVES, BraidMeters.TAG_OUTCOME, "saved")).isEqualTo(2);
+            assertThat(counter(BraidMeters.PLAYERS_SAVES, BraidMeters.TAG_OUTCOME, "refused")).isEqualTo(1);
+            assertThat(counter(BraidMeters.PLAYERS_SAVES, BraidMeters.TAG_OUTCOME, "failed")).isZero();
+            assertThat(logicMeters.get(BraidMeters.PLAYERS_REBALANCE_MOVES).counter().count()).isEqualTo(7);
+            assertThat(gauge(BraidMeters.NODE_FENCED)).isEqualTo(1);
+            assertThat(logicMeters.get(BraidMeters.NODE_FENCE_CLOSURES).counter().count()).isEqualTo(1);
+
+            players.fenceOpened();
+            assertThat(gauge(BraidMeters.NODE_FENCED)).isZero();
+            assertThat(logicMeters.get(BraidMeters.NODE_FENCE_CLOSURES).counter().count()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void theFenceGaugeAsksTheLentFenceWhenItIsRead() {
+        try (Monitoring monitoring = Monitoring.builder("logic", "logic-1").meterRegistry(logicMeters).build()) {
+            PlayerListener players = monitoring.playerListener();
+            java.util.concurrent.atomic.AtomicBoolean open = new java.util.concurrent.atomic.AtomicBoolean(true);
+            // A fence like the node's: asking it tells the listener a change.
+            java.util.concurrent.atomic.AtomicBoolean toldOpen = new java.util.concurrent.atomic.AtomicBoolean(true);
+            players.watchFence(() -> {
+                boolean now = open.get();
+                if (toldOpen.getAndSet(now) != now) {
+                    if (now) {
+                        players.fenceOpened();
+                    } else {
+                        players.fenceClosed();
+                    }
+                }
+                return now;
+            });
+            assertThat(gauge(BraidMeters.NODE_FENCED)).isZero();
+            open.set(false); // nobody asked the fence since: only the read does
+            assertThat(gauge(BraidMeters.NODE_FENCED)).isEqualTo(1);
+            assertThat(logicMeters.get(BraidMeters.NODE_FENCE_CLOSURES).counter().count()).isEqualTo(1);
+            open.set(true);
+            assertThat(gauge(BraidMeters.NODE_FENCED)).isZero();
+        }
+    }
+
+    private double gauge(String name) {
+        return logicMeters.get(name).tag(BraidMeters.TAG_SERVICE, "logic").gauge().value();
+    }
+
+    private double counter(String name, String tag, String value) {
+        return logicMeters.get(name).tag(BraidMeters.TAG_SERVICE, "logic").tag(tag, value).counter().count();
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.braid.api.NodeState;
+import io.braid.monitor.internal.Monitoring;
 import java.net.ConnectException;
 import java.net.Inet4Address;
 import java.net.InetAddress;

@@ -1,8 +1,10 @@
 package io.braid.monitor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.braid.api.Ticker;
+import io.braid.monitor.internal.Monitoring;
 import io.braid.testkit.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -56,7 +58,7 @@ class MonitoringBuilderTest {
         builder.meterRegistry(second).scheduler(other).ticker(counting(laterTicker))
                 .http(MonitorOptions.port(0)).sampling(Duration.ofMillis(10), 1);
         try (monitoring) {
-            monitoring.start(cluster.start(TestCluster.Spec.of("logic", "logic-1")), null, null);
+            monitoring.start(cluster.start(TestCluster.Spec.of("logic", "logic-1")), null);
 
             Await.until(Duration.ofSeconds(5), "the first sample, on the scheduler set before build()",
                     () -> firstTicker.get() > 0 && lent.getQueue().size() == 1);
@@ -70,6 +72,26 @@ class MonitoringBuilderTest {
         }
     }
 
+    /**
+     * The HTTP server runs on what the node lends (MonitorResources): without it the monitor refuses
+     * to start rather than make event loops or an RPC client of its own; with it, it makes none.
+     */
+    @Test
+    void anHttpMonitorServesOnWhatTheNodeLendsAndMakesNoEventLoopsOfItsOwn() {
+        try (Monitoring alone = Monitoring.builder("watch", "watch-3").scheduler(lent)
+                .http(MonitorOptions.port(0)).build()) {
+            assertThatThrownBy(() -> alone.start(cluster.start(TestCluster.Spec.of("logic", "logic-1")), null))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("MonitorResources");
+        }
+
+        TestCluster.TestNode served = cluster.start(TestCluster.Spec.of("gateway", "gateway-1")
+                .withHttp(MonitorOptions.port(0)));
+
+        assertThat(served.monitoring.httpAddress()).isPresent();
+        assertThat(Thread.getAllStackTraces().keySet()).as("no event loop of the monitor's own")
+                .noneMatch(thread -> thread.getName().startsWith("braid-monitor-http"));
+    }
+
     @Test
     void theSamplerRunsOnTheLentSchedulerWhichCloseNeverShutsDown() throws Exception {
         Set<String> tickerReadOn = ConcurrentHashMap.newKeySet();
@@ -78,7 +100,7 @@ class MonitoringBuilderTest {
                     tickerReadOn.add(Thread.currentThread().getName());
                     return System.nanoTime();
                 }).build();
-        monitoring.start(cluster.start(TestCluster.Spec.of("logic", "logic-1")), null, null);
+        monitoring.start(cluster.start(TestCluster.Spec.of("logic", "logic-1")), null);
 
         Await.until(Duration.ofSeconds(5), "a sample taken on the lent scheduler, the next one queued there",
                 () -> tickerReadOn.contains("lent-sampler") && lent.getQueue().size() == 1);

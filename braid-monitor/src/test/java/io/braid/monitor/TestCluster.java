@@ -7,17 +7,23 @@ import io.braid.api.LinkCache;
 import io.braid.api.Node;
 import io.braid.api.NodeState;
 import io.braid.api.Pubsub;
-import io.braid.discover.InMemoryDiscover;
-import io.braid.discover.InMemoryMembership;
-import io.braid.elector.InMemoryElections;
-import io.braid.elector.InMemoryElector;
-import io.braid.linkcache.InMemoryLinkCache;
-import io.braid.linkcache.InMemoryLinks;
-import io.braid.pubsub.InMemoryPubsub;
-import io.braid.pubsub.InMemoryStreams;
-import io.braid.rpc.RpcClient;
-import io.braid.rpc.RpcServer;
+import io.braid.api.internal.NodeView;
+import io.braid.discover.internal.InMemoryDiscover;
+import io.braid.discover.internal.InMemoryMembership;
+import io.braid.elector.internal.InMemoryElections;
+import io.braid.elector.internal.InMemoryElector;
+import io.braid.linkcache.internal.InMemoryLinkCache;
+import io.braid.linkcache.internal.InMemoryLinks;
+import io.braid.monitor.internal.MonitorResources;
+import io.braid.monitor.internal.Monitoring;
+import io.braid.monitor.internal.NodeCaller;
+import io.braid.pubsub.internal.InMemoryPubsub;
+import io.braid.pubsub.internal.InMemoryStreams;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
+import io.braid.rpc.internal.Transports;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.channel.EventLoopGroup;
 import io.opentelemetry.api.OpenTelemetry;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -25,12 +31,14 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Nodes wired for these tests the way braid-runtime wires a node with its monitor (which this
  * module cannot depend on): in-memory discovery, election, links and topics shared by every node
  * of the cluster; an RPC server and client with the monitoring interceptors first; the
- * monitoring's handlers on the server; {@link Monitoring#start} once the node is registered.
+ * monitoring's handlers on the server; {@link Monitoring#start} once the node is registered, lent
+ * the node's event loops and a client of its own for calling one node by id.
  * Every node serves {@code hello} (answers "hello X from node"), {@code relay} (calls hello on the
  * service named in the request) and {@code fail} (throws).
  */
@@ -42,23 +50,46 @@ final class TestCluster implements AutoCloseable {
     private final List<TestNode> nodes = new ArrayList<>();
 
     /** Settings of one node. */
-    record Spec(String service, String id, MonitorOptions http, OpenTelemetry openTelemetry, MeterRegistry registry) {
+    record Spec(String service, String id, MonitorOptions http, OpenTelemetry openTelemetry, MeterRegistry registry,
+                TracePlayers players) {
+        Spec(String service, String id, MonitorOptions http, OpenTelemetry openTelemetry, MeterRegistry registry) {
+            this(service, id, http, openTelemetry, registry, TracePlayers.PLAIN);
+        }
+
         static Spec of(String service, String id) {
             return new Spec(service, id, null, null, null);
         }
 
         Spec withHttp(MonitorOptions options) {
-            return new Spec(service, id, options, openTelemetry, registry);
+            return new Spec(service, id, options, openTelemetry, registry, players);
         }
 
         Spec withTracing(OpenTelemetry otel) {
-            return new Spec(service, id, http, otel, registry);
+            return new Spec(service, id, http, otel, registry, players);
+        }
+
+        Spec withRegistry(MeterRegistry meters) {
+            return new Spec(service, id, http, openTelemetry, meters, players);
+        }
+
+        Spec withPlayers(TracePlayers shown) {
+            return new Spec(service, id, http, openTelemetry, registry, shown);
         }
     }
 
+    /**
+     * Starts a node and returns once every node of the cluster, this one included, lists it: each
+     * node's discovery hears of a registration on its own, so a call made at once could otherwise
+     * find no node (seen in CI: "no node of service 'logic' is registered").
+     */
     TestNode start(Spec spec) {
         TestNode node = new TestNode(spec);
         nodes.add(node);
+        String id = spec.id();
+        for (TestNode peer : nodes) {
+            io.braid.testkit.Await.until(Duration.ofSeconds(5), peer + " lists " + id,
+                    () -> peer.discover.nodes(spec.service()).stream().anyMatch(n -> n.id().equals(id)));
+        }
         return node;
     }
 
@@ -88,7 +119,7 @@ final class TestCluster implements AutoCloseable {
 
         TestNode(Spec spec) {
             Monitoring.Builder settings = Monitoring.builder(spec.service(), spec.id())
-                    .sampling(Duration.ofMillis(100), 600);
+                    .sampling(Duration.ofMillis(100), 600).tracePlayers(spec.players());
             if (spec.http() != null) {
                 settings.http(spec.http());
             }
@@ -110,7 +141,7 @@ final class TestCluster implements AutoCloseable {
                     .intercept(monitoring.clientInterceptor()).build();
             started.push(client);
             RpcServer.Builder serverSettings = RpcServer.builder().host("127.0.0.1").port(0).ioThreads(1)
-                    .intercept(monitoring.serverInterceptor());
+                    .intercept(monitoring.serverInterceptor()).laneListener(monitoring.laneListener());
             server = serverSettings.build();
             server.handle("hello", StringValue.parser(),
                     (ctx, req) -> StringValue.of("hello " + req.getValue() + " from " + spec.id()));
@@ -130,7 +161,19 @@ final class TestCluster implements AutoCloseable {
             discover.register(node);
             elector = new InMemoryElector(elections, spec.service(), spec.id());
             started.push(elector);
-            monitoring.start(this, null, null);
+            MonitorResources lent = null;
+            if (spec.http() != null) {
+                EventLoopGroup group = Transports.newGroup(1, "monitor-" + spec.id());
+                started.push(() -> group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly());
+                RpcClient nodes = RpcClient.builder().discover(NodeCaller.byNodeId(discover)).nodeId(spec.id())
+                        .propagateDeadlines(false).maxAttempts(1).shutdownGrace(Duration.ofSeconds(1))
+                        .eventLoopGroup(group).build();
+                started.push(nodes);
+                lent = new MonitorResources(group, Transports.serverChannel(group), nodes);
+            }
+            monitoring.start(this, lent);
+            started.push(monitoring); // closed first, before what was lent to it
+
         }
 
         @Override

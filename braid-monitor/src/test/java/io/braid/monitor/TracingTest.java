@@ -3,6 +3,7 @@ package io.braid.monitor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.braid.api.Message;
+import io.braid.monitor.internal.BraidSpans;
 import io.braid.testkit.Await;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;

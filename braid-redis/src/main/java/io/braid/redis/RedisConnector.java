@@ -2,6 +2,9 @@ package io.braid.redis;
 
 import io.braid.api.BraidException;
 import io.braid.api.Code;
+import io.braid.redis.internal.RedisErrors;
+import io.braid.redis.internal.RedisScript;
+import io.braid.redis.internal.SentinelMasterWatch;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.CommandListenerWriter;
@@ -24,6 +27,7 @@ import io.lettuce.core.protocol.DefaultEndpoint;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.netty.channel.EventLoopGroup;
 import io.lettuce.core.resource.Delay;
 import java.net.SocketAddress;
 import java.security.cert.CertPathBuilderException;
@@ -113,9 +117,19 @@ public final class RedisConnector implements AutoCloseable {
      * @throws BraidException UNAVAILABLE when Redis cannot be reached; a failed TLS handshake says so
      */
     public static RedisConnector connect(String uri, Duration commandTimeout, RedisTls tls) {
+        return connect(uri, commandTimeout, tls, null);
+    }
+
+    /**
+     * As {@link #connect(String, Duration, RedisTls)}, with Redis I/O on {@code eventLoops}: the event
+     * loops of the node this connector serves, so the node runs no Redis I/O threads of its own. The
+     * loops are borrowed: {@link #close()} leaves them running. Null, or a group of another transport
+     * than Lettuce's (NIO where Lettuce uses epoll): the connector makes its own, as without it.
+     */
+    public static RedisConnector connect(String uri, Duration commandTimeout, RedisTls tls, EventLoopGroup eventLoops) {
         RedisURI redisUri = parse(uri, commandTimeout);
         requireTlsUri(redisUri, tls);
-        ClientResources resources = newResources();
+        ClientResources resources = newResources(eventLoops);
         if (!redisUri.getSentinels().isEmpty()) {
             return connectSentinel(redisUri, commandTimeout, tls, resources);
         }
@@ -255,6 +269,15 @@ public final class RedisConnector implements AutoCloseable {
      * @throws IllegalArgumentException if {@code tls} is given and a seed is not {@code rediss://}
      */
     public static RedisConnector connectCluster(List<String> seedUris, Duration commandTimeout, RedisTls tls) {
+        return connectCluster(seedUris, commandTimeout, tls, null);
+    }
+
+    /**
+     * As {@link #connectCluster(List, Duration, RedisTls)}, with Redis I/O on the node's {@code eventLoops}
+     * (borrowed, as in {@link #connect(String, Duration, RedisTls, EventLoopGroup)}).
+     */
+    public static RedisConnector connectCluster(List<String> seedUris, Duration commandTimeout, RedisTls tls,
+                                                EventLoopGroup eventLoops) {
         if (seedUris == null || seedUris.isEmpty()) {
             throw new IllegalArgumentException("a Redis Cluster needs at least one seed URI");
         }
@@ -264,7 +287,7 @@ public final class RedisConnector implements AutoCloseable {
             requireTlsUri(seed, tls);
             seeds.add(seed);
         }
-        ClientResources resources = newResources();
+        ClientResources resources = newResources(eventLoops);
         RedisClusterClient client = RedisClusterClient.create(resources, seeds);
         ClusterClientOptions.Builder options = ClusterClientOptions.builder();
         if (tls != null) {
@@ -351,15 +374,22 @@ public final class RedisConnector implements AutoCloseable {
         return SocketOptions.builder().connectTimeout(commandTimeout).keepAlive(true).build();
     }
 
-    private static ClientResources newResources() {
+    private static ClientResources newResources(EventLoopGroup eventLoops) {
         // Lettuce records every command's latency by default (HdrHistogram per command type) when
         // HdrHistogram is on the classpath, as it is next to Micrometer: ~2% of a pub-sub
         // benchmark's samples for figures nobody reads. braid's own meters time what matters.
         // Reconnects back off exponentially up to 1 s (Lettuce's default: 30 s), so a connection is back
         // within a second of Redis (or a promoted replica) answering again.
-        return DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+        DefaultClientResources.Builder resources = DefaultClientResources.builder()
                 .reconnectDelay(Delay.exponential(Duration.ZERO, MAX_RECONNECT_DELAY, 2, TimeUnit.MILLISECONDS))
-                .commandLatencyRecorder(io.lettuce.core.metrics.CommandLatencyRecorder.disabled()).build();
+                .commandLatencyRecorder(io.lettuce.core.metrics.CommandLatencyRecorder.disabled());
+        if (eventLoops != null && BorrowedEventLoops.fits(eventLoops)) {
+            // The node's loops carry Redis I/O and Lettuce's own small tasks (reconnects, events);
+            // both are borrowed, so shutting these resources down leaves them to the node.
+            return resources.eventLoopGroupProvider(new BorrowedEventLoops(eventLoops)).eventExecutorGroup(eventLoops)
+                    .build();
+        }
+        return resources.ioThreadPoolSize(2).computationThreadPoolSize(2).build();
     }
 
     private static String redactedUri(RedisURI uri) {
@@ -505,23 +535,7 @@ public final class RedisConnector implements AutoCloseable {
 
     private static <T> CompletableFuture<T> eval(RedisClusterAsyncCommands<String, String> node,
                                                  RedisScript script, ScriptOutputType type, String[] keys, String[] args) {
-        CompletableFuture<T> result = new CompletableFuture<>();
-        node.<T>evalsha(script.sha(), type, keys, args).whenComplete((value, failure) -> {
-            if (failure == null) {
-                result.complete(value);
-            } else if (RedisErrors.is(failure, RedisErrors.NOSCRIPT)) {
-                node.<T>eval(script.source(), type, keys, args).whenComplete((again, error) -> {
-                    if (error == null) {
-                        result.complete(again);
-                    } else {
-                        result.completeExceptionally(error);
-                    }
-                });
-            } else {
-                result.completeExceptionally(failure);
-            }
-        });
-        return result;
+        return script.evalOn(node, type, keys, args);
     }
 
     /** Where this connector points, without credentials. */

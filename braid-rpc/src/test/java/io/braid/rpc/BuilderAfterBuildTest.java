@@ -10,9 +10,14 @@ import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.Code;
 import io.braid.api.Codec;
+import io.braid.api.Link;
 import io.braid.api.LinkCache;
 import io.braid.api.Node;
 import io.braid.rpc.TestCertificates.Authority;
+import io.braid.rpc.internal.Codecs;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
+import io.braid.rpc.internal.StaticDiscover;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.handler.ssl.ClientAuth;
@@ -119,6 +124,8 @@ class BuilderAfterBuildTest {
                     .codec(new UpperCaseCodec())
                     .tokenGate(() -> false)
                     .fenceCheckInterval(Duration.ofMillis(1))
+                    .nodeId("changed-after-build")
+                    .maxLaneDepth(1)
                     .maxInFlightPerConnection(1)
                     .maxDeadline(Duration.ofMillis(10))
                     .maxConnections(1)
@@ -133,6 +140,8 @@ class BuilderAfterBuildTest {
             // What each new connection reads, changed after start() and before the first connection.
             builder.maxFrameBytes(1024).idleTimeout(Duration.ofMillis(1)).frameReadTimeout(Duration.ofMillis(1));
             assertThat(server.port()).isNotEqualTo(1);
+            assertThat(server.nodeId()).isNotEqualTo("changed-after-build");
+            assertThat(server.options().maxLaneDepth()).isEqualTo(RpcServer.Builder.DEFAULT_MAX_LANE_DEPTH);
             assertThat(server.host()).isEqualTo("127.0.0.1");
             cluster.discover.register(Node.of("node-1", TestCluster.SERVICE, "127.0.0.1", server.port(), 100));
             RpcClient client = cluster.client();
@@ -231,7 +240,22 @@ class BuilderAfterBuildTest {
         }
 
         @Override
-        public CompletableFuture<Void> relinkAsync(String token, Node node) {
+        public CompletableFuture<Optional<Link>> linkOfAsync(String token, String service) {
+            return refused();
+        }
+
+        @Override
+        public CompletableFuture<Link> claimAsync(String token, Node candidate) {
+            return refused();
+        }
+
+        @Override
+        public CompletableFuture<Link> relinkAsync(String token, Node node) {
+            return refused();
+        }
+
+        @Override
+        public CompletableFuture<Optional<Link>> moveAsync(String token, Link expected, Node to) {
             return refused();
         }
 
@@ -253,10 +277,6 @@ class BuilderAfterBuildTest {
         @Override
         public CompletableFuture<Long> linkCountAsync(String nodeId) {
             return refused();
-        }
-
-        @Override
-        public void forgetNode(String nodeId) {
         }
 
         @Override

@@ -9,6 +9,7 @@ import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.ClientStream;
 import io.braid.api.Code;
+import io.braid.rpc.internal.RpcClient;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;

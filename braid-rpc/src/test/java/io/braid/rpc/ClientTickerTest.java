@@ -7,6 +7,8 @@ import com.google.protobuf.StringValue;
 import io.braid.api.Code;
 import io.braid.api.Node;
 import io.braid.api.Ticker;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
 import io.braid.testkit.Await;
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -11,6 +11,9 @@ import com.google.protobuf.Value;
 import io.braid.api.CallOptions;
 import io.braid.api.Code;
 import io.braid.api.Codec;
+import io.braid.rpc.internal.Codecs;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +50,7 @@ class CodecTest {
         RpcClient client = cluster.client();
 
         for (CallOptions options : new CallOptions[] {CallOptions.DEFAULT,
-                CallOptions.DEFAULT.withContentType(Codecs.PROTOBUF), CallOptions.DEFAULT.withContentType(Codecs.JSON)}) {
+                CallOptions.DEFAULT.withContentType(Codec.PROTOBUF), CallOptions.DEFAULT.withContentType(Codec.JSON)}) {
             Struct answer = client.invoke(TestCluster.SERVICE, "levelUp", "", player("ann", 4), Struct.parser(), options)
                     .get(5, TimeUnit.SECONDS);
             assertThat(answer).isEqualTo(player("ann", 5));
@@ -61,7 +64,7 @@ class CodecTest {
 
         byte[] answer = client.invoke(TestCluster.SERVICE, "levelUp", "",
                 "{\"name\":\"bob\",\"level\":1}".getBytes(StandardCharsets.UTF_8),
-                CallOptions.DEFAULT.withContentType(Codecs.JSON)).get(5, TimeUnit.SECONDS);
+                CallOptions.DEFAULT.withContentType(Codec.JSON)).get(5, TimeUnit.SECONDS);
 
         assertThat(new String(answer, StandardCharsets.UTF_8)).contains("\"name\":\"bob\"").contains("\"level\":2");
     }
@@ -81,7 +84,7 @@ class CodecTest {
             all[i] = (byte) i;
         }
 
-        byte[] answer = client.invoke(TestCluster.SERVICE, "reverse", "", all, CallOptions.DEFAULT.withContentType(Codecs.RAW))
+        byte[] answer = client.invoke(TestCluster.SERVICE, "reverse", "", all, CallOptions.DEFAULT.withContentType(Codec.RAW))
                 .get(5, TimeUnit.SECONDS);
 
         assertThat(answer[0]).isEqualTo((byte) 255);
@@ -151,9 +154,9 @@ class CodecTest {
         RpcClient client = cluster.client();
 
         CompletableFuture<byte[]> call = client.invoke(TestCluster.SERVICE, "levelUp", "",
-                "{not json".getBytes(StandardCharsets.UTF_8), CallOptions.DEFAULT.withContentType(Codecs.JSON));
+                "{not json".getBytes(StandardCharsets.UTF_8), CallOptions.DEFAULT.withContentType(Codec.JSON));
 
         assertThat(codeOf(call)).isEqualTo(Code.INVALID_ARGUMENT);
-        assertThat(messageOf(call)).contains(Codecs.JSON);
+        assertThat(messageOf(call)).contains(Codec.JSON);
     }
 }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.StringValue;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
 import io.braid.rpc.internal.wire.Envelope;
 import io.braid.rpc.internal.wire.Request;
 import io.braid.rpc.internal.wire.Response;

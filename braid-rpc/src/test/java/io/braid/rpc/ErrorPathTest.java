@@ -11,6 +11,8 @@ import com.google.protobuf.StringValue;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.Code;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
 import io.braid.rpc.internal.wire.Envelope;
 import io.braid.rpc.internal.wire.Request;
 import io.braid.rpc.internal.wire.Response;

@@ -3,6 +3,8 @@ package io.braid.rpc;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.StringValue;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
 import io.braid.testkit.Await;
 import java.io.OutputStream;
 import java.net.Socket;

@@ -11,6 +11,7 @@ import io.braid.api.ClientInterceptor;
 import io.braid.api.ClientStream;
 import io.braid.api.Code;
 import io.braid.api.ServerInterceptor;
+import io.braid.rpc.internal.RpcClient;
 import io.braid.testkit.Await;
 import java.time.Duration;
 import java.util.List;

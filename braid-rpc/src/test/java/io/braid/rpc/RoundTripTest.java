@@ -6,6 +6,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.BytesValue;
 import com.google.protobuf.StringValue;
 import io.braid.api.CallOptions;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

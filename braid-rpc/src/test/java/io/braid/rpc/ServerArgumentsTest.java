@@ -7,6 +7,7 @@ import com.google.protobuf.Parser;
 import com.google.protobuf.StringValue;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
+import io.braid.rpc.internal.RpcServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

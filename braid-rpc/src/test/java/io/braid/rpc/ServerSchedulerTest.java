@@ -2,6 +2,7 @@ package io.braid.rpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.braid.rpc.internal.RpcServer;
 import io.braid.testkit.Await;
 import java.time.Duration;
 import java.util.Set;

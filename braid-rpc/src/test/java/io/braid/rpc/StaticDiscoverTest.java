@@ -1,12 +1,15 @@
 package io.braid.rpc;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import io.braid.api.DiscoverEvent;
 import io.braid.api.DiscoverEvent.Type;
 import io.braid.api.Node;
 import io.braid.api.NodeState;
 import io.braid.api.Subscription;
-import org.junit.jupiter.api.Test;
-
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.StaticDiscover;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -16,9 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 class StaticDiscoverTest {
 

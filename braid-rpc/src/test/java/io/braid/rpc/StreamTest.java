@@ -9,6 +9,8 @@ import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.ClientStream;
 import io.braid.api.Code;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
 import io.braid.testkit.Await;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,6 +1,9 @@
 package io.braid.rpc;
 
 import io.braid.api.Node;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
+import io.braid.rpc.internal.StaticDiscover;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -9,6 +9,8 @@ import io.braid.api.CallOptions;
 import io.braid.api.Code;
 import io.braid.rpc.TestCertificates.Authority;
 import io.braid.rpc.TestCertificates.Identity;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.RpcServer;
 import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;

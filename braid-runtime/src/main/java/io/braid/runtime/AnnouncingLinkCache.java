@@ -1,5 +1,6 @@
 package io.braid.runtime;
 
+import io.braid.api.Link;
 import io.braid.api.LinkCache;
 import io.braid.api.Node;
 import java.util.Optional;
@@ -26,8 +27,33 @@ final class AnnouncingLinkCache implements LinkCache {
     }
 
     @Override
-    public CompletableFuture<Void> relinkAsync(String token, Node node) {
+    public CompletableFuture<Optional<Link>> linkOfAsync(String token, String service) {
+        return links.linkOfAsync(token, service);
+    }
+
+    @Override
+    public Link cachedLinkOf(String token, String service) {
+        return links.cachedLinkOf(token, service);
+    }
+
+    @Override
+    public CompletableFuture<Link> lookUpOrLinkAsync(String token, Node candidate) {
+        return links.lookUpOrLinkAsync(token, candidate);
+    }
+
+    @Override
+    public CompletableFuture<Link> claimAsync(String token, Node candidate) {
+        return links.claimAsync(token, candidate);
+    }
+
+    @Override
+    public CompletableFuture<Link> relinkAsync(String token, Node node) {
         return links.relinkAsync(token, node);
+    }
+
+    @Override
+    public CompletableFuture<Optional<Link>> moveAsync(String token, Link expected, Node to) {
+        return links.moveAsync(token, expected, to);
     }
 
     @Override
@@ -58,11 +84,6 @@ final class AnnouncingLinkCache implements LinkCache {
     @Override
     public CompletableFuture<Long> linkCountAsync(String nodeId) {
         return links.linkCountAsync(nodeId);
-    }
-
-    @Override
-    public void forgetNode(String nodeId) {
-        links.forgetNode(nodeId);
     }
 
     @Override

@@ -15,9 +15,7 @@ import io.braid.api.NodeState;
 import io.braid.api.Pubsub;
 import io.braid.api.Server;
 import io.braid.api.Topic;
-import io.braid.monitor.Monitoring;
-import io.braid.rpc.RpcClient;
-import io.braid.rpc.RpcServer;
+import io.braid.monitor.internal.Monitoring;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -58,8 +56,8 @@ public final class Braid implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Braid.class);
 
     private volatile Node node;
-    private final RpcServer server;
-    private final RpcClient client;
+    private final Server server;
+    private final Client client;
     private final Discover discover;
     private final Elector elector;
     private final LinkCache links;
@@ -72,6 +70,8 @@ public final class Braid implements AutoCloseable {
     /** Closed first thing in close(): token calls are refused from then on (see the token gate). */
     private final SelfFence fence;
     private final Drain drain;
+    private final ControlPlane plane;
+    private final java.util.List<io.braid.api.internal.PlayerViewContributor> contributors;
     /** Serialises changes of this node's record (weight, state) with their registration, so they reach discovery in order. */
     private final ReentrantLock recordChanges = new ReentrantLock();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -87,10 +87,12 @@ public final class Braid implements AutoCloseable {
         this.monitoring = parts.monitoring();
         this.closer = parts.closer();
         this.fence = parts.fence();
+        this.plane = parts.plane();
+        this.contributors = parts.contributors();
         this.beforeStop = options.beforeStopHooks;
         this.afterStop = options.afterStopHooks;
-        this.drain = new Drain(node.id(), links, options.drainTimeout, parts.scheduler(), options.ticker, closed::get,
-                this::close);
+        this.drain = new Drain(node.id(), links, parts.players(), options.drainTimeout, parts.scheduler(), options.ticker,
+                closed::get, this::close, parts.timeline());
     }
 
     public static Builder builder() {
@@ -174,13 +176,32 @@ public final class Braid implements AutoCloseable {
         return elector;
     }
 
-    /** The link cache; unlinks made through it are announced on {@link ClusterEvents#LINKCACHE_UNLINK}. */
+    /** The link cache; unlinks made through it are announced on the topic {@code braid.topic.linkcache.unlink}. */
     public LinkCache linkCache() {
         return links;
     }
 
     public Pubsub pubsub() {
         return pubsub;
+    }
+
+    /**
+     * Internal, for braid-gateway (may change without notice): adds what a module knows of a player
+     * to this node's part of the monitor's "where is a player?" ({@code /api/players/{token}}), like
+     * {@link Builder#playerViewContributor} but once the node runs. Returns what removes it again.
+     */
+    public Runnable addPlayerViewContributor(io.braid.api.internal.PlayerViewContributor contributor) {
+        java.util.Objects.requireNonNull(contributor, "contributor");
+        contributors.add(contributor);
+        return () -> contributors.remove(contributor);
+    }
+
+    /**
+     * Internal, for braid-gateway (may change without notice): the durable session records of
+     * gateways on this node's control plane. Made on the first call.
+     */
+    public io.braid.api.internal.GatewaySessionStore gatewaySessions() {
+        return plane.gatewaySessions();
     }
 
     /** Where this node's meters are recorded (the registry handed to the builder, or the node's own). */
@@ -249,7 +270,9 @@ public final class Braid implements AutoCloseable {
     /**
      * Closes the node, in this order: fence (token calls get UNAVAILABLE from now on), the
      * {@code beforeStop} hooks, the monitor, subscriptions and chores, the election (a follower
-     * takes over), the RPC server (GoAway, calls in flight finish within {@code shutdownGrace}),
+     * takes over), the {@link Players players} (each deactivated with CLOSING in its lane, after its
+     * running call, waiting at most {@code shutdownGrace}), the RPC server (GoAway, calls in flight
+     * finish within {@code shutdownGrace}; a player its lane could not take is deactivated then),
      * then deregistration, and the client, pub-sub, link cache, discovery and Redis last. A drain
      * under way ends, and its future completes, when this returns. Idempotent; a second call while
      * the first is still closing returns at once.

@@ -1,9 +1,12 @@
 package io.braid.runtime;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Pubsub;
 import io.braid.api.Role;
-import io.braid.monitor.internal.Json;
+import io.braid.api.internal.LoneSurrogates;
+import io.braid.api.internal.TimelineEvent;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,19 +15,22 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The runtime's own cluster events, published on well-known topics that users can subscribe to, as
- * braid did. Bodies are small JSON objects. Each event is published once: a node announces its own
- * role changes and its own unlinks; discovery changes of a service are announced by that service's
- * leader.
+ * braid did. Bodies are small JSON objects of strings and whole numbers, written by Gson. Each event
+ * is published once: a node announces its own role changes and its own unlinks; discovery changes
+ * of a service are announced by that service's leader.
  */
-public final class ClusterEvents {
+final class ClusterEvents {
     /** A node of some service was added, removed or updated. */
-    public static final String DISCOVER_SERVICE_UPDATE = "braid.topic.discover.service_update";
+    static final String DISCOVER_SERVICE_UPDATE = "braid.topic.discover.service_update";
     /** A token was unlinked. */
-    public static final String LINKCACHE_UNLINK = "braid.topic.linkcache.unlink";
+    static final String LINKCACHE_UNLINK = "braid.topic.linkcache.unlink";
     /** A node's role in its service's election changed. */
-    public static final String ELECTION_CHANGE_STATE = "braid.topic.election.change_state";
+    static final String ELECTION_CHANGE_STATE = "braid.topic.election.change_state";
+    /** A node's timeline event ({@link ClusterTimeline}): joins, leaders, drains, hand-overs, Redis, fencing. */
+    static final String CLUSTER_TIMELINE = "braid.topic.cluster.timeline";
 
     private static final Logger log = LoggerFactory.getLogger(ClusterEvents.class);
+    private static final Gson GSON = new GsonBuilder().serializeNulls().create();
 
     private final Pubsub pubsub;
 
@@ -64,6 +70,40 @@ public final class ClusterEvents {
         publish(ELECTION_CHANGE_STATE, body);
     }
 
+    /** A timeline event: {@code at, node, seq, kind, text, fields}. */
+    void timeline(TimelineEvent event) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("at", event.atMillis());
+        body.put("node", event.node());
+        body.put("seq", event.seq());
+        body.put("kind", event.kind().name());
+        body.put("text", event.text());
+        body.put("fields", event.fields());
+        publish(CLUSTER_TIMELINE, body);
+    }
+
+    /** The timeline event in {@code body}, or null when it is not one (logged). */
+    static TimelineEvent timelineEvent(byte[] body) {
+        try {
+            TimelineJson json = GSON.fromJson(new String(body, StandardCharsets.UTF_8), TimelineJson.class);
+            return new TimelineEvent(json.at, json.node, json.seq, TimelineEvent.Kind.valueOf(json.kind), json.text,
+                    json.fields == null ? Map.of() : json.fields);
+        } catch (RuntimeException e) {
+            log.debug("not a timeline event: {}", e.toString());
+            return null;
+        }
+    }
+
+    /** A timeline event's body as read. */
+    private static final class TimelineJson {
+        long at;
+        String node;
+        long seq;
+        String kind;
+        String text;
+        Map<String, String> fields;
+    }
+
     private void publish(String topic, Map<String, Object> body) {
         try {
             pubsub.topic(topic).publish(body(body)).exceptionally(failure -> {
@@ -75,8 +115,12 @@ public final class ClusterEvents {
         }
     }
 
-    /** An event's body: {@code fields} as a JSON object in UTF-8, written by the monitor's one JSON writer. */
+    /**
+     * An event's body: {@code fields} as a JSON object in UTF-8. Gson escapes what a page or a
+     * JavaScript line could stumble on ({@code <}, U+2028, control characters ...); a lone
+     * surrogate in a field becomes an escape too, so the body reads back as what went in.
+     */
     static byte[] body(Map<String, Object> fields) {
-        return Json.write(fields).getBytes(StandardCharsets.UTF_8);
+        return LoneSurrogates.escape(GSON.toJson(fields)).getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -3,35 +3,41 @@ package io.braid.runtime;
 import io.braid.api.Discover;
 import io.braid.api.Elector;
 import io.braid.api.LinkCache;
+import io.braid.api.PlayerStore;
 import io.braid.api.Pubsub;
 import io.braid.api.Ticker;
-import io.braid.linkcache.LinkCacheListener;
-import io.braid.linkcache.LinkWatcher;
-import io.braid.pubsub.PubsubListener;
+import io.braid.api.internal.GatewaySessionStore;
+import io.braid.api.internal.LinkCacheListener;
+import io.braid.api.internal.LinkWatcher;
+import io.braid.api.internal.PubsubListener;
 import io.braid.redis.RedisConnector;
+import io.netty.channel.EventLoopGroup;
 
 /**
- * Where a node keeps what the cluster shares (membership, election, links, topics): Redis
- * ({@link RedisControlPlane}) or the in-memory store of one JVM ({@link EmbeddedControlPlane}). It
- * starts the node's discovery, link cache, pub-sub and election, in that order, pushing each onto
- * the node's {@link Closer} as it starts, and answers what the runtime asks of them whatever they
- * run on: the registration the self-fence reads, the leader's trim, a description for the logs.
+ * Where a node keeps what the cluster shares (membership, election, links, topics, player
+ * snapshots): Redis ({@link RedisControlPlane}) or the in-memory store of one JVM
+ * ({@link EmbeddedControlPlane}). It starts the node's discovery, link cache, pub-sub and election,
+ * in that order, pushing each onto the node's {@link Closer} as it starts, and answers what the
+ * runtime asks of them whatever they run on: the registration the self-fence reads, the leader's
+ * trim, the player store, a description for the logs.
  * The runtime holds only the module interfaces it gets from here.
  */
 interface ControlPlane {
     /**
      * The plane the options choose (Redis by URI, by cluster seeds, a borrowed connector, or the
      * in-memory store; default the store named "default"). A connection made here is the node's
-     * and goes onto {@code closer}; a borrowed connector is never closed.
+     * and goes onto {@code closer}; its Redis I/O runs on the node's {@code eventLoops}. A borrowed
+     * connector is never closed.
      */
-    static ControlPlane open(NodeOptions options, Closer closer) {
+    static ControlPlane open(NodeOptions options, EventLoopGroup eventLoops, Closer closer) {
         RedisConnector connector = options.redis;
         if (connector == null && options.redisUri != null) {
-            connector = RedisConnector.connect(options.redisUri, options.redisCommandTimeout, options.redisTls);
+            connector = RedisConnector.connect(options.redisUri, options.redisCommandTimeout, options.redisTls,
+                    eventLoops);
             closer.push(connector);
         } else if (connector == null && options.redisClusterUris != null) {
             connector = RedisConnector.connectCluster(options.redisClusterUris, options.redisCommandTimeout,
-                    options.redisTls);
+                    options.redisTls, eventLoops);
             closer.push(connector);
         }
         if (connector != null) {
@@ -59,6 +65,22 @@ interface ControlPlane {
 
     /** Starts this node's seat in its service's election. */
     Elector startElector();
+
+    /**
+     * The store of player snapshots on this plane, fenced by the epochs of the links the plane's
+     * link cache keeps: made on the first call, the same one after. On Redis it has a connection of
+     * its own on the plane's connector and goes onto the node's {@link Closer} (so call it while the
+     * node starts, on the starting thread, as the start methods are); in memory it is the plane's
+     * one store, shared by every node of the plane, so a node loads what another saved.
+     */
+    PlayerStore playerStore();
+
+    /**
+     * braid-gateway's durable session records on this plane: made on the first call, the same one
+     * after. On Redis it has a connection of its own and goes onto the node's {@link Closer}; in
+     * memory it is the plane's one store, shared by every node of the plane.
+     */
+    GatewaySessionStore gatewaySessions();
 
     /**
      * The leader's trim: cuts every topic below what its channels still need (on Redis also

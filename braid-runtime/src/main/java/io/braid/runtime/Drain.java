@@ -14,12 +14,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's drain (see {@link Braid#drain()}): announce DRAINING, then count the node's links on
- * the node's scheduler every {@value #CHECK_EVERY_MILLIS} ms, without blocking it, until none is
- * left, the drain timeout has passed on the node's ticker, or the node closed; then close the node
- * (on a virtual thread: a close waits for calls in flight). A count the store cannot give (Redis
- * down) is not "no players left": the drain goes on. Thread-safe; one drain per node, asked any
- * number of times.
+ * A node's drain (see {@link Braid#drain()}): announce DRAINING, hand the node's active players
+ * over to other nodes of its service when it has {@link Players} ({@link PlayerHome#drainStarted}),
+ * then count the node's links on the node's scheduler every {@value #CHECK_EVERY_MILLIS} ms,
+ * without blocking it, until none is left (or, with players, none is active here any more), the
+ * drain timeout has passed on the node's ticker, or the node closed; then close the node (on a
+ * virtual thread: a close waits for calls in flight). A count the store cannot give (Redis down) is
+ * not "no players left": the drain goes on. Thread-safe; one drain per node, asked any number of
+ * times.
  */
 final class Drain {
     private static final Logger log = LoggerFactory.getLogger(Braid.class); // the node's lifecycle, under one name
@@ -28,23 +30,30 @@ final class Drain {
 
     private final String nodeId;
     private final LinkCache links;
+    /** The node's players, handed over to other nodes in the drain; null without players. */
+    private final PlayerHome<?> players;
     private final Duration timeout;
     private final ScheduledExecutorService scheduler;
     private final Ticker ticker;
     private final BooleanSupplier closed;
     private final Runnable closeNode;
+    /** Told when the drain starts and when it ends. */
+    private final ClusterTimeline timeline;
+    private final java.util.concurrent.atomic.AtomicBoolean toldDone = new java.util.concurrent.atomic.AtomicBoolean();
     /** The drain under way, or null; a drain that could not start is cleared again. */
     private final AtomicReference<CompletableFuture<Void>> drained = new AtomicReference<>();
 
-    Drain(String nodeId, LinkCache links, Duration timeout, ScheduledExecutorService scheduler, Ticker ticker,
-          BooleanSupplier closed, Runnable closeNode) {
+    Drain(String nodeId, LinkCache links, PlayerHome<?> players, Duration timeout, ScheduledExecutorService scheduler,
+          Ticker ticker, BooleanSupplier closed, Runnable closeNode, ClusterTimeline timeline) {
         this.nodeId = nodeId;
         this.links = links;
+        this.players = players;
         this.timeout = timeout;
         this.scheduler = scheduler;
         this.ticker = ticker;
         this.closed = closed;
         this.closeNode = closeNode;
+        this.timeline = timeline;
     }
 
     /**
@@ -73,6 +82,10 @@ final class Drain {
         }
         log.info("braid node {} draining (up to {})", nodeId, timeout);
         long deadline = ticker.read() + timeout.toNanos();
+        timeline.drainStarted(timeout);
+        if (players != null) {
+            players.drainStarted();
+        }
         schedule(() -> check(deadline, false), 0);
         return mine;
     }
@@ -87,7 +100,17 @@ final class Drain {
 
     private void check(long deadline, boolean countFailing) {
         if (closed.getAsBoolean() || ticker.read() - deadline >= 0) {
-            closeNode();
+            closeNode(closed.getAsBoolean() ? "the node closed" : "the drain timeout passed");
+            return;
+        }
+        if (players != null && players.drained()) {
+            // Every player was handed over: the links still naming this node are of players not
+            // active here (no state on it); they are removed so their callers link them anew.
+            players.releaseRemainingLinks().thenAccept(removed -> {
+                log.info("braid node {}: its players were handed over ({} in all; {} links of players not active "
+                        + "here removed)", nodeId, players.handedOver(), removed);
+                closeNode("every player handed over (" + players.handedOver() + " in all)");
+            });
             return;
         }
         CompletableFuture<Long> count;
@@ -95,13 +118,14 @@ final class Drain {
             count = links.linkCountAsync(nodeId);
         } catch (RuntimeException e) {
             log.warn("braid node {}: drain failed; closing now", nodeId, e);
-            closeNode();
+            closeNode("failed (" + e.getMessage() + ")");
             return;
         }
         count.orTimeout(COUNT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .whenComplete((left, failure) -> {
-                    if (failure == null && left == 0) {
-                        closeNode();
+                    if (failure == null && left == 0 && (players == null || !players.handingOver())) {
+                        // (A hand-over under way has moved its link already, and must still tell its target.)
+                        closeNode("no links left");
                         return;
                     }
                     if (failure != null && !countFailing) {
@@ -118,11 +142,14 @@ final class Drain {
         try {
             scheduler.schedule(check, delayMillis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
-            closeNode(); // the scheduler is shut down: the node is closing, or its owner stopped it
+            closeNode("the node's scheduler stopped"); // the scheduler is shut down: the node is closing, or its owner stopped it
         }
     }
 
-    private void closeNode() {
+    private void closeNode(String how) {
+        if (toldDone.compareAndSet(false, true)) {
+            timeline.drainDone(how);
+        }
         // the future completes once the node is closed (here or on the thread already closing it)
         Thread.ofVirtual().name("braid-close-" + nodeId).start(closeNode);
     }

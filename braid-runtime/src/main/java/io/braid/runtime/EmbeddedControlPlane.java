@@ -3,15 +3,17 @@ package io.braid.runtime;
 import io.braid.api.Discover;
 import io.braid.api.Elector;
 import io.braid.api.LinkCache;
+import io.braid.api.PlayerStore;
 import io.braid.api.Pubsub;
 import io.braid.api.Ticker;
-import io.braid.discover.InMemoryDiscover;
-import io.braid.elector.InMemoryElector;
-import io.braid.linkcache.InMemoryLinkCache;
-import io.braid.linkcache.LinkCacheListener;
-import io.braid.linkcache.LinkWatcher;
-import io.braid.pubsub.InMemoryPubsub;
-import io.braid.pubsub.PubsubListener;
+import io.braid.api.internal.GatewaySessionStore;
+import io.braid.api.internal.LinkCacheListener;
+import io.braid.api.internal.LinkWatcher;
+import io.braid.api.internal.PubsubListener;
+import io.braid.discover.internal.InMemoryDiscover;
+import io.braid.elector.internal.InMemoryElector;
+import io.braid.linkcache.internal.InMemoryLinkCache;
+import io.braid.pubsub.internal.InMemoryPubsub;
 
 /**
  * A node's modules on an {@link InMemoryControlPlane}, the store that nodes of one JVM share. There
@@ -61,6 +63,18 @@ final class EmbeddedControlPlane implements ControlPlane {
         InMemoryElector elector = new InMemoryElector(store.elections(), options.service, options.nodeId);
         closer.push(elector);
         return elector;
+    }
+
+    /** The plane's one store: nothing to close, it lives as long as the plane. */
+    @Override
+    public PlayerStore playerStore() {
+        return store.playerStore();
+    }
+
+    /** The plane's one store: nothing to close, it lives as long as the plane. */
+    @Override
+    public GatewaySessionStore gatewaySessions() {
+        return store.gatewaySessions();
     }
 
     @Override

@@ -34,24 +34,31 @@ final class LeaderChores implements AutoCloseable {
     private final LinkCache links;
     private final ControlPlane plane;
     private final ClusterEvents events;
+    private final ClusterTimeline timeline;
     private Subscription membership;
     private Subscription roles;
     private ScheduledFuture<?> trimming;
 
     LeaderChores(NodeOptions options, Discover discover, Elector elector, LinkCache links, ControlPlane plane,
-                 ClusterEvents events) {
+                 ClusterEvents events, ClusterTimeline timeline) {
         this.options = options;
         this.discover = discover;
         this.elector = elector;
         this.links = links;
         this.plane = plane;
         this.events = events;
+        this.timeline = timeline;
     }
 
     /** Starts listening and trimming; returns this, to be closed with the node. */
     LeaderChores start(ScheduledExecutorService scheduler) {
         membership = discover.watch(this::nodeChanged);
-        roles = elector.onChange(role -> events.role(options.service, options.nodeId, role, elector.epoch()));
+        roles = elector.onChange(role -> {
+            events.role(options.service, options.nodeId, role, elector.epoch());
+            if (role == io.braid.api.Role.LEADER) {
+                timeline.leader(elector.epoch());
+            }
+        });
         long every = options.trimInterval.toMillis();
         trimming = scheduler.scheduleWithFixedDelay(this::trim, every, every, TimeUnit.MILLISECONDS);
         return this;
@@ -62,6 +69,7 @@ final class LeaderChores implements AutoCloseable {
             return;
         }
         events.discover(event);
+        timeline.membership(event);
         if (event.type() == DiscoverEvent.Type.REMOVED) {
             clearLinksOfGoneNode(event.node());
         }

@@ -4,12 +4,12 @@ import io.braid.api.ChannelOptions;
 import io.braid.api.ClientInterceptor;
 import io.braid.api.Codec;
 import io.braid.api.MessageHandler;
+import io.braid.api.Server;
 import io.braid.api.ServerInterceptor;
 import io.braid.api.Ticker;
 import io.braid.monitor.MonitorOptions;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisTls;
-import io.braid.rpc.RpcServer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;
 import io.opentelemetry.api.OpenTelemetry;
@@ -62,18 +62,22 @@ final class NodeOptions {
     final ScheduledExecutorService scheduler;
     final SslContext serverTls;
     final SslContext clientTls;
-    final List<Consumer<RpcServer>> handlers;
+    final List<Consumer<Server>> handlers;
     final List<Runnable> beforeStartHooks;
     final List<Consumer<Braid>> afterStartHooks;
     final List<Consumer<Braid>> beforeStopHooks;
+    final List<io.braid.api.internal.PlayerViewContributor> playerViewContributors;
     final List<Runnable> afterStopHooks;
     final List<Subscriber> subscribers;
     final List<ClientInterceptor> clientInterceptors;
     final List<ServerInterceptor> serverInterceptors;
     final List<Codec> codecs;
+    /** The player definition, or null: the node has no players. */
+    final Players<?> players;
     final MonitorOptions monitor;
     final MeterRegistry meterRegistry;
     final OpenTelemetry openTelemetry;
+    final io.braid.monitor.TracePlayers tracePlayers;
 
     /**
      * @throws IllegalStateException when a required setting is missing or two settings do not go
@@ -115,14 +119,17 @@ final class NodeOptions {
         beforeStartHooks = List.copyOf(settings.beforeStartHooks);
         afterStartHooks = List.copyOf(settings.afterStartHooks);
         beforeStopHooks = List.copyOf(settings.beforeStopHooks);
+        playerViewContributors = List.copyOf(settings.playerViewContributors);
         afterStopHooks = List.copyOf(settings.afterStopHooks);
         subscribers = List.copyOf(settings.subscribers);
         clientInterceptors = List.copyOf(settings.clientInterceptors);
         serverInterceptors = List.copyOf(settings.serverInterceptors);
         codecs = List.copyOf(settings.codecs);
+        players = settings.players;
         monitor = settings.monitor;
         meterRegistry = settings.meterRegistry;
         openTelemetry = settings.openTelemetry;
+        tracePlayers = settings.tracePlayers;
         checkCombinedSettings();
     }
 

@@ -9,16 +9,16 @@ import io.braid.api.Codec;
 import io.braid.api.Handler;
 import io.braid.api.MessageHandler;
 import io.braid.api.Node;
+import io.braid.api.Server;
 import io.braid.api.ServerInterceptor;
 import io.braid.api.Ticker;
 import io.braid.api.internal.Checks;
-import io.braid.linkcache.RedisLinkCache;
+import io.braid.linkcache.internal.RedisLinkCache;
 import io.braid.monitor.MonitorOptions;
-import io.braid.pubsub.RedisPubsub;
+import io.braid.pubsub.internal.RedisPubsub;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.RedisTls;
-import io.braid.rpc.RpcClient;
-import io.braid.rpc.RpcServer;
+import io.braid.rpc.internal.RpcClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.handler.ssl.SslContext;
 import io.opentelemetry.api.OpenTelemetry;
@@ -66,18 +66,21 @@ abstract class NodeSettings {
     ScheduledExecutorService scheduler;
     SslContext serverTls;
     SslContext clientTls;
-    final List<Consumer<RpcServer>> handlers = new ArrayList<>();
+    final List<Consumer<Server>> handlers = new ArrayList<>();
     final List<Runnable> beforeStartHooks = new ArrayList<>();
     final List<Consumer<Braid>> afterStartHooks = new ArrayList<>();
     final List<Consumer<Braid>> beforeStopHooks = new ArrayList<>();
+    final List<io.braid.api.internal.PlayerViewContributor> playerViewContributors = new ArrayList<>();
     final List<Runnable> afterStopHooks = new ArrayList<>();
     final List<NodeOptions.Subscriber> subscribers = new ArrayList<>();
     final List<ClientInterceptor> clientInterceptors = new ArrayList<>();
     final List<ServerInterceptor> serverInterceptors = new ArrayList<>();
     final List<Codec> codecs = new ArrayList<>();
+    Players<?> players;
     MonitorOptions monitor;
     MeterRegistry meterRegistry;
     OpenTelemetry openTelemetry;
+    io.braid.monitor.TracePlayers tracePlayers = io.braid.monitor.TracePlayers.PLAIN;
 
     NodeSettings() {
     }
@@ -322,6 +325,15 @@ abstract class NodeSettings {
         return self();
     }
 
+    /**
+     * Adds what a module of braid knows of a player (the gateway: its session) to the monitor's
+     * "where is a player?" on this node. For braid's own modules: the contract is internal.
+     */
+    public Braid.Builder playerViewContributor(io.braid.api.internal.PlayerViewContributor contributor) {
+        playerViewContributors.add(Objects.requireNonNull(contributor, "playerViewContributor"));
+        return self();
+    }
+
     /** Runs first thing in {@link Braid#close()}, while everything still works. */
     public Braid.Builder beforeStop(Consumer<Braid> hook) {
         beforeStopHooks.add(Objects.requireNonNull(hook, "hook"));
@@ -394,6 +406,16 @@ abstract class NodeSettings {
         return self();
     }
 
+    /**
+     * How players are named in this node's spans ({@code braid.player}, also carried as baggage)
+     * and hot players: {@code TracePlayers.PLAIN} (the token; default), {@code TracePlayers.hashed(secret)}
+     * (a keyed hash, the same on nodes sharing the secret) or {@code TracePlayers.OFF}.
+     */
+    public Braid.Builder tracePlayers(io.braid.monitor.TracePlayers players) {
+        this.tracePlayers = Objects.requireNonNull(players, "tracePlayers");
+        return self();
+    }
+
     /** Adds a codec (content type) to this node's client and server. */
     public Braid.Builder codec(Codec codec) {
         codecs.add(Objects.requireNonNull(codec, "codec"));
@@ -416,6 +438,23 @@ abstract class NodeSettings {
     public <Q, R extends MessageLite> Braid.Builder handleStream(String method, Parser<Q> parser,
                                                            io.braid.api.StreamHandler<Q, R> handler) {
         handlers.add(s -> s.handleStream(method, parser, handler));
+        return self();
+    }
+
+    /**
+     * The players of this service: their methods run in their token's lane and get the player's
+     * state, made and ended as {@code players} says (see {@link Players}). Copied now: changing the
+     * definition afterwards changes nothing here. One definition per node.
+     *
+     * @throws IllegalStateException when players were set already
+     */
+    public Braid.Builder players(Players<?> players) {
+        Objects.requireNonNull(players, "players");
+        if (this.players != null) {
+            throw new IllegalStateException("players were set already: a node has one Players definition "
+                    + "(put every player method on it)");
+        }
+        this.players = players.copy();
         return self();
     }
 

@@ -4,16 +4,20 @@ import io.braid.api.Discover;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Elector;
 import io.braid.api.LinkCache;
+import io.braid.api.PlayerStore;
 import io.braid.api.Pubsub;
 import io.braid.api.Ticker;
-import io.braid.discover.RedisDiscover;
-import io.braid.elector.RedisElector;
-import io.braid.linkcache.LinkCacheListener;
-import io.braid.linkcache.LinkWatcher;
-import io.braid.linkcache.RedisLinkCache;
-import io.braid.pubsub.PubsubListener;
-import io.braid.pubsub.RedisPubsub;
+import io.braid.api.internal.GatewaySessionStore;
+import io.braid.api.internal.LinkCacheListener;
+import io.braid.api.internal.LinkWatcher;
+import io.braid.api.internal.PubsubListener;
+import io.braid.discover.internal.RedisDiscover;
+import io.braid.elector.internal.RedisElector;
+import io.braid.linkcache.internal.RedisLinkCache;
+import io.braid.linkcache.internal.RedisPlayerStore;
+import io.braid.pubsub.internal.RedisPubsub;
 import io.braid.redis.RedisConnector;
+import io.braid.redis.internal.RedisGatewaySessions;
 import java.time.Duration;
 
 /**
@@ -28,6 +32,8 @@ final class RedisControlPlane implements ControlPlane {
     private final Closer closer;
     private RedisDiscover discover;
     private RedisPubsub pubsub;
+    private RedisPlayerStore playerStore;
+    private RedisGatewaySessions gatewaySessions;
 
     RedisControlPlane(NodeOptions options, RedisConnector connector, Closer closer) {
         this.options = options;
@@ -90,6 +96,26 @@ final class RedisControlPlane implements ControlPlane {
                 .lease(options.lease).ticker(options.ticker).build();
         closer.push(elector);
         return elector;
+    }
+
+    /** Keyed by the link cache's default shards, as {@link #startLinkCache} builds it, so each save is one slot. */
+    @Override
+    public PlayerStore playerStore() {
+        if (playerStore == null) {
+            playerStore = new RedisPlayerStore(connector, RedisPlayerStore.DEFAULT_SHARDS);
+            closer.push(playerStore);
+        }
+        return playerStore;
+    }
+
+    /** Made on first use (a gateway's start), with a connection of its own, closed with the node. */
+    @Override
+    public synchronized GatewaySessionStore gatewaySessions() {
+        if (gatewaySessions == null) {
+            gatewaySessions = new RedisGatewaySessions(connector);
+            closer.push(gatewaySessions);
+        }
+        return gatewaySessions;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.braid.runtime;
 
 import io.braid.api.Ticker;
+import io.braid.api.internal.PlayerListener;
 import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -24,7 +25,13 @@ import java.util.function.BooleanSupplier;
  * </ul>
  * The in-memory control plane has no heartbeats: only closing and {@link #lapsed()} close its
  * gate. Its own times (the quarantine after {@link #lapsed()}) are read from the node's
- * {@link Ticker}; the registration's age is its control plane's answer. Thread-safe.
+ * {@link Ticker}; the registration's age is its control plane's answer.
+ *
+ * <p>Its {@linkplain #listen listener} is told when the fence closes and opens again for any reason
+ * but the node's close, as this fence notices it: each time it is asked ({@link #getAsBoolean()}:
+ * on token calls, when the listener reads it, and every {@link #CHECK_EVERY} on the node's
+ * scheduler). Two askers that race across a transition may tell it in the wrong order; the next
+ * ask puts it right. Thread-safe.
  */
 final class SelfFence implements BooleanSupplier {
     /** What the control plane knows of this node's registration. Thread-safe and quick: read per call. */
@@ -37,6 +44,8 @@ final class SelfFence implements BooleanSupplier {
     }
 
     private static final Duration MIN_QUARANTINE = Duration.ofSeconds(1);
+    /** How often the node asks its fence with no calls coming, so a closure is told within this. */
+    static final Duration CHECK_EVERY = Duration.ofMillis(200);
     /** The registration of a node that has none to lose (the in-memory plane). */
     private static final Registration ALWAYS_CONFIRMED = new Registration() {
         @Override
@@ -57,6 +66,9 @@ final class SelfFence implements BooleanSupplier {
     private final Duration window;
     private final Duration quarantine;
     private final Ticker ticker;
+    private volatile PlayerListener listener = PlayerListener.NONE;
+    /** Whether the listener was last told the fence is closed. */
+    private volatile boolean toldClosed;
 
     private SelfFence(Registration registration, Duration window, Duration quarantine, Ticker ticker) {
         this.registration = registration;
@@ -97,16 +109,56 @@ final class SelfFence implements BooleanSupplier {
         lapsedAt = ticker.read();
     }
 
+    /** How long ago the node's registration was last confirmed (zero on the in-memory plane): the timeline's Redis watch. */
+    Duration sinceConfirmed() {
+        return registration.sinceConfirmed();
+    }
+
+    /** Whether the node's close began (the fence is closed for good). */
+    boolean closing() {
+        return closed.get();
+    }
+
     /** Closes the gate for good: the node is closing. */
     void close() {
         closed.set(true);
     }
 
+    /**
+     * Tells {@code listener} when this fence closes and opens from now on (see the class comment),
+     * starting from open: a fence closed now is told closed the next time it is asked.
+     */
+    synchronized void listen(PlayerListener listener) {
+        this.listener = listener;
+        toldClosed = false;
+        listener.watchFence(this);
+    }
+
     @Override
     public boolean getAsBoolean() {
         if (closed.get()) {
-            return false;
+            return false; // the node closes: no news for the listener
         }
+        boolean open = open();
+        if (open == toldClosed) {
+            tell(open);
+        }
+        return open;
+    }
+
+    private synchronized void tell(boolean open) {
+        if (open != toldClosed) {
+            return; // told meanwhile
+        }
+        toldClosed = !open;
+        if (open) {
+            listener.fenceOpened();
+        } else {
+            listener.fenceClosed();
+        }
+    }
+
+    private boolean open() {
         Long local = lapsedAt;
         if (local != null && ticker.read() - local < quarantine.toNanos()) {
             return false;

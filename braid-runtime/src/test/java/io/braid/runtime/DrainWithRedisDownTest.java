@@ -102,7 +102,7 @@ class DrainWithRedisDownTest {
             redis.server().restart();
             long restarted = System.nanoTime();
             Await.until(Duration.ofSeconds(15), "a heartbeat sent after the restart is confirmed", () ->
-                    ((io.braid.discover.RedisDiscover) node.discover()).sinceLastHeartbeat()
+                    ((io.braid.discover.internal.RedisDiscover) node.discover()).sinceLastHeartbeat()
                             .compareTo(Duration.ofNanos(System.nanoTime() - restarted)) < 0);
             CompletableFuture<Void> again = node.drain();
             Await.until(Duration.ofSeconds(15), "the second drain, with Redis back and no players, closes the node",

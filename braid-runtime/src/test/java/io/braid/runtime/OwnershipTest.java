@@ -26,7 +26,7 @@ class OwnershipTest {
     @Test
     void aNodeThatNeverHadThePlayerIsNotRefusedWhenItHearsItLinkedElsewhere() {
         Ownership ownership = ownership();
-        ownership.changed("player-1", "logic", "logic-2"); // heard before any call came here
+        ownership.changed("player-1", "logic", "logic-2", 1); // heard before any call came here
         assertThat(ownership.admits("player-1")).as("a call that arrives before we hear it was linked here").isTrue();
         assertThat(ownership.revocations()).isZero();
     }
@@ -35,7 +35,7 @@ class OwnershipTest {
     void theNodeThatHadThePlayerGivesItUp() {
         Ownership ownership = ownership();
         assertThat(ownership.admits("player-1")).isTrue();
-        ownership.changed("player-1", "logic", "logic-2");
+        ownership.changed("player-1", "logic", "logic-2", 2);
         assertThat(ownership.admits("player-1")).isFalse();
         assertThat(ownership.revocations()).isEqualTo(1);
     }
@@ -43,8 +43,8 @@ class OwnershipTest {
     @Test
     void aPlayerHeardLinkedHereIsOursWithoutACallFirst() {
         Ownership ownership = ownership();
-        ownership.changed("player-1", "logic", "logic-1");
-        ownership.changed("player-1", "logic", "logic-2");
+        ownership.changed("player-1", "logic", "logic-1", 3);
+        ownership.changed("player-1", "logic", "logic-2", 4);
         assertThat(ownership.admits("player-1")).isFalse();
     }
 
@@ -52,17 +52,49 @@ class OwnershipTest {
     void anUnlinkedPlayersStreamsEndButItsNextCallIsServed() {
         Ownership ownership = ownership();
         assertThat(ownership.admits("player-1")).isTrue();
-        ownership.changed("player-1", "logic", null);
+        ownership.changed("player-1", "logic", null, 5);
         assertThat(streamsEnded).containsExactly("player-1");
         assertThat(ownership.admits("player-1")).isTrue();
         assertThat(ownership.revocations()).isZero();
     }
 
     @Test
+    void aMoveOrRemovalOlderThanTheEpochThisNodeActsUnderIsIgnored() {
+        Ownership ownership = ownership();
+        List<String> told = new CopyOnWriteArrayList<>();
+        ownership.tellPlayers((token, why, epoch) -> told.add(token + " " + why + " " + epoch), java.util.Set::of);
+        assertThat(ownership.admits("player-1")).isTrue();
+        ownership.actingUnder("player-1", 30); // a player activated under the link's epoch 30
+        ownership.changed("player-1", "logic", "logic-2", 20); // a move before it, heard late
+        ownership.changed("player-1", "logic", "logic-2", 30); // another owner under its very epoch: not newer
+        ownership.changed("player-1", "logic", null, 29);      // the removal of an older link
+        assertThat(ownership.admits("player-1")).as("refused after an old change").isTrue();
+        assertThat(told).as("players told of an old change").isEmpty();
+        assertThat(streamsEnded).isEmpty();
+        ownership.changed("player-1", "logic", "logic-2", 31);
+        assertThat(ownership.admits("player-1")).as("a newer move still gives it up").isFalse();
+        assertThat(told).containsExactly("player-1 MOVED 31");
+    }
+
+    @Test
+    void heardLinkedHereUnderAnEpochOlderMovesAreIgnoredAndItsOwnRemovalIsTheLeave() {
+        Ownership ownership = ownership();
+        List<String> told = new CopyOnWriteArrayList<>();
+        ownership.tellPlayers((token, why, epoch) -> told.add(token + " " + why + " " + epoch), java.util.Set::of);
+        ownership.changed("player-1", "logic", "logic-1", 40);
+        ownership.changed("player-1", "logic", "logic-2", 39);
+        assertThat(ownership.admits("player-1")).isTrue();
+        ownership.changed("player-1", "logic", null, 40);
+        // Linked here under 40: the players end an activation under a lower epoch only.
+        assertThat(told).containsExactly("player-1 MOVED 40", "player-1 LEFT 40");
+        assertThat(streamsEnded).containsExactly("player-1");
+    }
+
+    @Test
     void changesOfAnotherServiceAreNotOurs() {
         Ownership ownership = ownership();
         assertThat(ownership.admits("player-1")).isTrue();
-        ownership.changed("player-1", "chat", "chat-1");
+        ownership.changed("player-1", "chat", "chat-1", 6);
         assertThat(ownership.admits("player-1")).isTrue();
         assertThat(streamsEnded).isEmpty();
     }

@@ -11,7 +11,7 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Node;
 import io.braid.api.NodeState;
-import io.braid.rpc.RpcServer;
+import io.braid.rpc.internal.RpcServer;
 import io.braid.testkit.Await;
 import java.time.Duration;
 import java.util.ArrayDeque;

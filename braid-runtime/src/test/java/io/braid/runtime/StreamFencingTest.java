@@ -6,7 +6,7 @@ import com.google.protobuf.StringValue;
 import io.braid.api.CallOptions;
 import io.braid.api.ClientStream;
 import io.braid.api.Code;
-import io.braid.discover.RedisDiscover;
+import io.braid.discover.internal.RedisDiscover;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisExtension;
 import io.braid.testkit.TcpProxy;

@@ -21,7 +21,7 @@ class TimingPoliciesTest {
         Ownership ownership = new Ownership(SelfFence.unconditional(ticker), "logic-1", "logic", ticker);
         assertThat(ownership.admits("player-1")).isTrue();
 
-        ownership.changed("player-1", "logic", "logic-2");
+        ownership.changed("player-1", "logic", "logic-2", 1);
         assertThat(ownership.admits("player-1")).isFalse();
         assertThat(ownership.admits("player-2")).as("other players").isTrue();
         ticker.advance(Ownership.KEEP.minus(NANO)); // across Long.MAX_VALUE: the reading wraps
@@ -29,8 +29,8 @@ class TimingPoliciesTest {
         ticker.advance(NANO);
         assertThat(ownership.admits("player-1")).isTrue();
 
-        ownership.changed("player-1", "logic", "logic-2");
-        ownership.changed("player-1", "logic", "logic-1");
+        ownership.changed("player-1", "logic", "logic-2", 2);
+        ownership.changed("player-1", "logic", "logic-1", 3);
         assertThat(ownership.admits("player-1")).as("linked here again").isTrue();
         assertThat(ownership.revocations()).isEqualTo(2);
     }

@@ -102,17 +102,30 @@ class RedisSentinelTest {
         assertThat(sentinel.master()).isSameAs(promoted);
         try (RedisProbe probe = promoted.probe()) {
             assertThat(probe.command("GET", "player:9")).isEqualTo("online");
-            probe.command("SET", "player:10", "online");
         }
 
         long restart = System.nanoTime();
         old.restart();
         sentinel.awaitHealthy();
-        System.out.printf("the restarted old master replicates the new one after %d ms%n",
-                (System.nanoTime() - restart) / 1_000_000);
-        assertThat(sentinel.replica()).isSameAs(old);
-        try (RedisProbe probe = old.probe()) {
+        // The old master rejoins as the replica — unless the Sentinels (down-after 1 s) took the new
+        // master for down while the old one restarted and failed over once more (seen in full builds
+        // on this 2-core machine): then the old one, restarted empty, leads again, the other follows
+        // it, and what was written before the crash is gone — Redis restarting empty, the fault the
+        // link cache's epochs are built for. Either way the pair is whole again and replicates.
+        RedisServer master = sentinel.master();
+        RedisServer replica = sentinel.replica();
+        System.out.printf("the restarted old master rejoins after %d ms, as the %s%n",
+                (System.nanoTime() - restart) / 1_000_000, replica == old ? "replica" : "master (a second failover)");
+        assertThat(List.of(master, replica)).containsExactlyInAnyOrder(old, promoted);
+        try (RedisProbe probe = master.probe()) {
+            probe.command("SET", "player:10", "online");
+            assertThat(probe.command("WAIT", "1", "5000")).as("the rejoined pair replicates").isEqualTo(1L);
+        }
+        try (RedisProbe probe = replica.probe()) {
             assertThat(probe.command("GET", "player:10")).isEqualTo("online");
+            if (replica == old) {
+                assertThat(probe.command("GET", "player:9")).as("the write from before the crash").isEqualTo("online");
+            }
         }
     }
 

@@ -25,9 +25,9 @@ public final class Main {
     }
 
     public static final List<Command> COMMANDS = List.of(
-            new Command("demo", "a gateway, 3 logic nodes, chat and the bots in one JVM, then a summary",
+            new Command("demo", "gateways (--gateways N), 3 logic nodes, chat and the bots in one JVM, then a summary",
                     Demo.SETTINGS, Demo::main),
-            new Command(GatewayService.SERVICE, "the WebSocket gateway and the player page", GatewayService.SETTINGS,
+            new Command(GatewayService.SERVICE, "a gateway (braid-gateway, WebSocket) and the player page", GatewayService.SETTINGS,
                     GatewayService::main),
             new Command(LogicService.SERVICE, "a logic node holding player state", LogicService.SETTINGS,
                     LogicService::main),
@@ -35,7 +35,7 @@ public final class Main {
                     ChatService::main),
             new Command(MonitorService.SERVICE, "a node serving the cluster dashboard", MonitorService.SETTINGS,
                     MonitorService::main),
-            new Command("bots", "the load generator: simulated players over WebSocket", Bots.SETTINGS, Bots::main));
+            new Command("bots", "the load generator: simulated players, braid-gateway clients that resume their sessions", Bots.SETTINGS, Bots::main));
 
     private Main() {
     }

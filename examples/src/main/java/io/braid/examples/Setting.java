@@ -12,8 +12,10 @@ import java.util.Objects;
  * @param env          the environment variable: {@code BOTS_PLAYERS}
  * @param defaultValue the value when neither is given; null means "none"
  * @param help         one line for {@code --help}
+ * @param isSwitch     a true/false setting whose flag alone means true ({@code --rolling-update});
+ *                     {@code --flag=false} and its variable still say either
  */
-public record Setting(String flag, String env, String defaultValue, String help) {
+public record Setting(String flag, String env, String defaultValue, String help, boolean isSwitch) {
     public Setting {
         Objects.requireNonNull(flag, "flag");
         Objects.requireNonNull(env, "env");
@@ -21,5 +23,15 @@ public record Setting(String flag, String env, String defaultValue, String help)
         if (!flag.startsWith("--")) {
             throw new IllegalArgumentException("a flag starts with --: " + flag);
         }
+    }
+
+    /** A setting whose flag takes a value ({@code --players 50}). */
+    public Setting(String flag, String env, String defaultValue, String help) {
+        this(flag, env, defaultValue, help, false);
+    }
+
+    /** A switch: false unless its flag is given (alone) or its variable says true. */
+    public static Setting ofSwitch(String flag, String env, String help) {
+        return new Setting(flag, env, "false", help, true);
     }
 }

@@ -9,7 +9,8 @@ import java.util.stream.Collectors;
 
 /**
  * The values of an entry point's {@link Setting}s, read from flags ({@code --players 50} or
- * {@code --players=50}), then environment variables, then defaults. An unknown flag or a value of
+ * {@code --players=50}; a switch alone: {@code --rolling-update}), then environment variables, then
+ * defaults. An unknown flag or a value of
  * the wrong type fails at once with a message naming the flag and its variable. Immutable.
  */
 public final class Settings {
@@ -47,6 +48,9 @@ public final class Settings {
             if (setting == null) {
                 throw new IllegalArgumentException("unknown argument '" + arg + "' for " + command + "; it takes:\n"
                         + usage(declared));
+            }
+            if (value == null && setting.isSwitch()) {
+                value = "true"; // a switch's flag alone: on
             }
             if (value == null) {
                 if (i + 1 >= args.length) {

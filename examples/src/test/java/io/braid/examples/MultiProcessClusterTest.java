@@ -32,7 +32,7 @@ class MultiProcessClusterTest {
 
     static final int PLAYERS = 30;
     static final String VICTIM = "logic-2";
-    static final Pattern PAGE = Pattern.compile("player page http://127\\.0\\.0\\.1:(\\d+)/");
+    static final Pattern WEBSOCKET = Pattern.compile("websocket (ws://127\\.0\\.0\\.1:\\d+/ws)");
     static final Pattern CHAT = Pattern.compile("chat: (\\d+) lines sent, (\\d+) deliveries to players");
 
     private final Deque<ChildJvm> children = new ArrayDeque<>();
@@ -66,16 +66,17 @@ class MultiProcessClusterTest {
         }
         ChildJvm chat = start("chat-1", "chat", List.of(), Map.of("BRAID_REDIS_URI", redis.server().uri(), "BRAID_NODE_ID", "chat-1"));
         ChildJvm gateway = start("gateway-1", "gateway", List.of("--node-id", "gateway-1"),
-                Map.of("BRAID_REDIS_URI", redis.server().uri(), "GATEWAY_HTTP_PORT", "0"));
+                Map.of("BRAID_REDIS_URI", redis.server().uri(), "GATEWAY_HTTP_PORT", "0", "GATEWAY_PAGE_PORT", "0"));
         for (ChildJvm child : logic) {
-            child.awaitLine(Duration.ofSeconds(30), "ready", l -> l.startsWith("ready: logic"));
+            child.awaitLine(Duration.ofSeconds(60), "ready", l -> l.startsWith("ready: logic"));
         }
-        chat.awaitLine(Duration.ofSeconds(30), "ready", l -> l.startsWith("ready: chat"));
-        Matcher page = PAGE.matcher(gateway.awaitLine(Duration.ofSeconds(30), "ready", l -> l.startsWith("ready: gateway")));
-        assertThat(page.find()).isTrue();
+        chat.awaitLine(Duration.ofSeconds(60), "ready", l -> l.startsWith("ready: chat"));
+        Matcher webSocket = WEBSOCKET.matcher(gateway.awaitLine(Duration.ofSeconds(60), "ready",
+                l -> l.startsWith("ready: gateway")));
+        assertThat(webSocket.find()).isTrue();
 
         Path report = Files.createTempFile(Path.of("target"), "bots-report-", ".tsv");
-        ChildJvm bots = start("bots", "bots", List.of("--gateway", "ws://127.0.0.1:" + page.group(1) + "/ws"),
+        ChildJvm bots = start("bots", "bots", List.of("--gateway", webSocket.group(1)),
                 Map.of("BOTS_PLAYERS", Integer.toString(PLAYERS), "BOTS_SECONDS", "16", "BOTS_THINK_MILLIS", "50",
                         "BOTS_CHAT_PERCENT", "3", "BOTS_PROGRESS_SECONDS", "1", "BOTS_REPORT", report.toString(),
                         "BOTS_NAME_PREFIX", "bot"));

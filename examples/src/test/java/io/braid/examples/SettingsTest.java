@@ -41,6 +41,22 @@ class SettingsTest {
     }
 
     @Test
+    void aSwitchTakesNoValueAndStillReadsItsVariableAndAnExplicitValue() {
+        Setting rolling = Setting.ofSwitch("--rolling", "DEMO_ROLLING", "drain and replace");
+        List<Setting> declared = List.of(PLAYERS, rolling);
+
+        Settings bare = Settings.parse("demo", declared, new String[] {"--rolling", "--players", "3"}, Map.of());
+        assertThat(bare.getBoolean(rolling)).isTrue();
+        assertThat(bare.getInt(PLAYERS, 1, 10)).isEqualTo(3);
+        assertThat(Settings.parse("demo", declared, new String[0], Map.of()).getBoolean(rolling)).isFalse();
+        assertThat(Settings.parse("demo", declared, new String[0], Map.of("DEMO_ROLLING", "true"))
+                .getBoolean(rolling)).isTrue();
+        assertThat(Settings.parse("demo", declared, new String[] {"--rolling=false"}, Map.of("DEMO_ROLLING", "true"))
+                .getBoolean(rolling)).isFalse();
+        assertThat(Settings.usage(declared)).contains("--rolling").contains("DEMO_ROLLING");
+    }
+
+    @Test
     void everyCommandDeclaresEachFlagAndVariableOnce() {
         for (Main.Command command : Main.COMMANDS) {
             assertThat(command.settings()).extracting(Setting::flag).as(command.name()).doesNotHaveDuplicates();

@@ -19,7 +19,7 @@ public final class Goals {
 
     /** How a measured figure and its target are printed. */
     public enum Unit {
-        RATIO("%.2fx"), MICROS("%.1f µs"), NANOS("%.1f ns"), BYTES("%.0f B");
+        RATIO("%.2fx"), MICROS("%.1f µs"), NANOS("%.1f ns"), BYTES("%.0f B"), COUNT("%,.0f");
 
         private final String format;
 

@@ -9,4 +9,9 @@ public interface Suite {
     String name();
 
     void run(Report report, Window window) throws Exception;
+
+    /** True for a section that runs only when named in {@code --only} (not in a plain run, nor in smoke). */
+    default boolean optIn() {
+        return false;
+    }
 }

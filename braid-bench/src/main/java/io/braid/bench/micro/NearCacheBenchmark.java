@@ -1,7 +1,7 @@
 package io.braid.bench.micro;
 
 import io.braid.api.Node;
-import io.braid.linkcache.RedisLinkCache;
+import io.braid.linkcache.internal.RedisLinkCache;
 import io.braid.redis.RedisConnector;
 import io.braid.testkit.RedisServer;
 import java.util.Optional;

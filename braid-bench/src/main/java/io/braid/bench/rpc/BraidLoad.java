@@ -4,8 +4,8 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.BytesValue;
 import io.braid.api.Node;
 import io.braid.bench.core.Load;
-import io.braid.rpc.RpcClient;
-import io.braid.rpc.StaticDiscover;
+import io.braid.rpc.internal.RpcClient;
+import io.braid.rpc.internal.StaticDiscover;
 
 /**
  * braid's {@code invoke(target, method, "", request, parser)} without a token (a stateless call),

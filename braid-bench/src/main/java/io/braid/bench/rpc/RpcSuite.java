@@ -46,7 +46,8 @@ public final class RpcSuite implements Suite {
         report.section(GROUP, "RPC: braid vs gRPC-java vs bare Netty (echo, closed loop)");
         Map<ServerKind, ServerProcess> servers = new EnumMap<>(ServerKind.class);
         try {
-            for (ServerProcess server : ServerProcess.startAll(List.of(ServerKind.values()))) {
+            for (ServerProcess server : ServerProcess.startAll(List.of(ServerKind.NETTY_ECHO,
+                    ServerKind.BRAID_VIRTUAL_THREAD, ServerKind.BRAID_INLINE, ServerKind.GRPC_DIRECT, ServerKind.GRPC_DEFAULT))) {
                 servers.put(server.kind(), server);
             }
             EchoSubject netty = EchoSubject.nettyEcho(NETTY, servers.get(ServerKind.NETTY_ECHO));

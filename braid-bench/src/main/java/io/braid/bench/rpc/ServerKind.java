@@ -11,7 +11,12 @@ public enum ServerKind {
     /** gRPC-java unary over grpc-netty-shaded, byte[] marshaller, handler run on the transport thread. */
     GRPC_DIRECT("grpc-direct"),
     /** The same gRPC server with its default executor (a cached thread pool) running handlers. */
-    GRPC_DEFAULT("grpc-default");
+    GRPC_DEFAULT("grpc-default"),
+    /**
+     * braid's RpcServer serving the {@code lanes} section's four echo methods: {@code handleAsync},
+     * {@code handleAsyncInLane}, {@code handle} and {@code handleInLane} (see {@code LanesSuite}).
+     */
+    BRAID_LANES("braid-lanes");
 
     private final String id;
 

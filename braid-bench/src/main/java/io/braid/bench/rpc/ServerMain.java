@@ -3,7 +3,7 @@ package io.braid.bench.rpc;
 import com.google.protobuf.BytesValue;
 import io.braid.bench.core.ThisJvm;
 import io.braid.bench.core.Usage;
-import io.braid.rpc.RpcServer;
+import io.braid.rpc.internal.RpcServer;
 import io.grpc.Server;
 import io.grpc.ServerServiceDefinition;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
 public final class ServerMain {
     /** The method every echo server answers (braid method name; gRPC uses {@link GrpcEcho#METHOD}). */
     static final String ECHO = "echo";
-    static final String HOST = "127.0.0.1";
+    public static final String HOST = "127.0.0.1";
     private static final int MAX_FRAME = 1 << 20;
 
     private ServerMain() {
@@ -48,7 +48,7 @@ public final class ServerMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {
-            System.err.println("usage: ServerMain <netty-echo|braid-virtual-thread|braid-inline|grpc-direct|grpc-default>");
+            System.err.println("usage: ServerMain <netty-echo|braid-virtual-thread|braid-inline|grpc-direct|grpc-default|braid-lanes>");
             System.exit(2);
         }
         ServerKind kind = ServerKind.of(args[0]);
@@ -86,6 +86,7 @@ public final class ServerMain {
             case BRAID_INLINE -> braid(true);
             case GRPC_DIRECT -> grpc(true);
             case GRPC_DEFAULT -> grpc(false);
+            case BRAID_LANES -> braidLanes();
         };
     }
 
@@ -96,6 +97,33 @@ public final class ServerMain {
         } else {
             server.handle(ECHO, BytesValue.parser(), (ctx, request) -> request);
         }
+        server.start();
+        return new Running() {
+            @Override
+            public int port() {
+                return server.port();
+            }
+
+            @Override
+            public void close() {
+                server.close();
+            }
+        };
+    }
+
+    /** The methods of {@link ServerKind#BRAID_LANES}: the echo without a lane and in a lane, both handler kinds. */
+    public static final String ECHO_INLINE = ECHO;
+    public static final String ECHO_LANE = "echo.lane";
+    public static final String ECHO_BLOCKING = "echo.blocking";
+    public static final String ECHO_LANE_BLOCKING = "echo.lane.blocking";
+
+    private static Running braidLanes() {
+        RpcServer server = RpcServer.builder().host(HOST).port(0).ioThreads(1).build();
+        server.handleAsync(ECHO, BytesValue.parser(), (ctx, request) -> CompletableFuture.completedFuture(request));
+        server.handleAsyncInLane(ECHO_LANE, BytesValue.parser(),
+                (ctx, request) -> CompletableFuture.completedFuture(request));
+        server.handle(ECHO_BLOCKING, BytesValue.parser(), (ctx, request) -> request);
+        server.handleInLane(ECHO_LANE_BLOCKING, BytesValue.parser(), (ctx, request) -> request);
         server.start();
         return new Running() {
             @Override

@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A server JVM ({@link ServerMain}) seen from the bench JVM: started on the server core with the
- * bench JVM's own flags and class path, its port, and a {@link Usage.Meter} that asks it for its
- * CPU time and allocated bytes. Closing it stops the JVM.
+ * A server JVM ({@link ServerMain}, or another main speaking its protocol) seen from the bench JVM:
+ * started on the server core with the bench JVM's own flags and class path, its port, and a
+ * {@link Usage.Meter} that asks it for its CPU time and allocated bytes. Closing it stops the JVM.
  */
 public final class ServerProcess implements AutoCloseable {
     /**
@@ -28,13 +28,16 @@ public final class ServerProcess implements AutoCloseable {
     private static final long START_TIMEOUT_SECONDS = 60;
 
     private final ServerKind kind;
+    private final String name;
     private final Process process;
     private final BufferedReader replies;
     private final PrintStream commands;
     private final int port;
 
-    private ServerProcess(ServerKind kind, Process process, BufferedReader replies, PrintStream commands, int port) {
+    private ServerProcess(ServerKind kind, String name, Process process, BufferedReader replies, PrintStream commands,
+            int port) {
         this.kind = kind;
+        this.name = name;
         this.process = process;
         this.replies = replies;
         this.commands = commands;
@@ -69,16 +72,42 @@ public final class ServerProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts {@code main} with {@code args} in a server JVM, as {@link #start} starts {@link ServerMain}
+     * (same flags, class path and core), and returns once it printed {@code ready <port>}. The main
+     * speaks {@link ServerMain}'s protocol; {@code name} names it in errors. {@link #kind()} is null.
+     */
+    public static ServerProcess startMain(String name, Class<?> main, List<String> args) throws IOException,
+            InterruptedException {
+        Process process = launch(main, args);
+        try {
+            return awaitReady(null, name, process);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
     private static Process launch(ServerKind kind) throws IOException {
+        return launch(ServerMain.class, List.of(kind.id()));
+    }
+
+    private static Process launch(Class<?> main, List<String> args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmFlags());
         command.addAll(extraFlags());
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), ServerMain.class.getName(), kind.id()));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main.getName()));
+        command.addAll(args);
         return new ProcessBuilder(Pinning.onServerCore(command)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 
     private static ServerProcess awaitReady(ServerKind kind, Process process) throws IOException,
+            InterruptedException {
+        return awaitReady(kind, kind.id(), process);
+    }
+
+    private static ServerProcess awaitReady(ServerKind kind, String name, Process process) throws IOException,
             InterruptedException {
         BufferedReader replies = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
@@ -97,12 +126,13 @@ public final class ServerProcess implements AutoCloseable {
         watchdog.interrupt();
         if (ready == null) {
             process.destroyForcibly();
-            throw new IllegalStateException("server JVM " + kind.id() + " did not start (exit " + process.waitFor()
+            throw new IllegalStateException("server JVM " + name + " did not start (exit " + process.waitFor()
                     + "); its errors are above");
         }
-        return new ServerProcess(kind, process, replies, commands, Integer.parseInt(ready.substring(6).strip()));
+        return new ServerProcess(kind, name, process, replies, commands, Integer.parseInt(ready.substring(6).strip()));
     }
 
+    /** The echo server this JVM runs; null for one started by {@link #startMain}. */
     public ServerKind kind() {
         return kind;
     }
@@ -125,12 +155,12 @@ public final class ServerProcess implements AutoCloseable {
         try {
             String reply = nextReply(replies, "usage ");
             if (reply == null) {
-                throw new IllegalStateException("server JVM " + kind.id() + " answered " + reply + " to usage");
+                throw new IllegalStateException("server JVM " + name + " answered " + reply + " to usage");
             }
             String[] fields = reply.split(" ");
             return new Usage(Long.parseLong(fields[1]), Long.parseLong(fields[2]));
         } catch (IOException e) {
-            throw new UncheckedIOException("server JVM " + kind.id() + " is gone", e);
+            throw new UncheckedIOException("server JVM " + name + " is gone", e);
         }
     }
 

@@ -42,8 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code 1x64}: the no-token (stateless) call as the baseline; a warm token (one of 1,024
  *       tokens linked before the cell, so the near cache answers); the same warm tokens through a
  *       gateway without a near cache ({@code nearCache(false)}: Redis on every call).</li>
- *   <li>{@code 1x1}: a cold token (a new token every call: near-cache miss, Redis miss, link
- *       script) against one Lettuce GET round trip followed by the no-token call.</li>
+ *   <li>{@code 1x1}: a cold token (a new token every call: near-cache miss, then one claim
+ *       script that links it) against one Lettuce GET round trip followed by the no-token call.</li>
  * </ul>
  * Redis' CPU and commands per call come from INFO deltas of each measured window.
  */
@@ -186,8 +186,8 @@ public final class StickySuite implements Suite {
                 1 / cold.throughputRatio(), 1.2, Goals.Unit.RATIO);
         report.note(GROUP, String.format(Locale.ROOT, """
                 At 1x1 the cold token's p50 is %.0f µs against %.0f µs for a Lettuce GET plus the no-token \
-                call: a cold call makes two Redis round trips (the lookup, then the link script) before the \
-                call. Without the near cache a warm token keeps %.2fx of the no-token throughput; with it, \
+                call: a cold call makes one Redis round trip before the call (a claim for the picked node, \
+                which answers the owner whether the token had one or is linked now). Without the near cache a warm token keeps %.2fx of the no-token throughput; with it, \
                 %.2fx.""",
                 cold.sample().p50Micros(), cold.baselineSample().p50Micros(), uncached.throughputRatio(),
                 warm.throughputRatio()));

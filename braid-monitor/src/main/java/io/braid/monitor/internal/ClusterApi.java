@@ -3,9 +3,9 @@ package io.braid.monitor.internal;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Node;
-import io.braid.monitor.NodeView;
-import io.braid.pubsub.PubsubStats;
-import io.braid.pubsub.TopicStats;
+import io.braid.api.internal.NodeView;
+import io.braid.api.internal.PubsubStats;
+import io.braid.api.internal.TopicStats;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,6 +102,8 @@ public final class ClusterApi {
                         json.put("error", figures.get("error"));
                     }
                     json.put("self", node.id().equals(view.node().id()));
+                    // Top players by calls over the last minute, as the node's braid.stats shows them (HotPlayers).
+                    json.put("hotPlayers", figures.getOrDefault("hotPlayers", List.of()));
                     List<Object> nodeMethods = new ArrayList<>();
                     if (figures.get("methods") instanceof List<?> list) {
                         for (Object item : list) {
@@ -150,7 +152,7 @@ public final class ClusterApi {
                     .exceptionally(failure -> Map.of("error", String.valueOf(BraidException.from(failure).getMessage())));
         }
         return caller.call(node.id(), NodeMethods.STATS, new byte[0], timeout)
-                .<Map<String, Object>>thenApply(bytes -> Json.parseObject(new String(bytes, StandardCharsets.UTF_8)))
+                .<Map<String, Object>>thenApply(bytes -> JsonCodec.parseObject(new String(bytes, StandardCharsets.UTF_8)))
                 .exceptionally(failure -> Map.of("error", String.valueOf(BraidException.from(failure).getMessage())));
     }
 
@@ -272,6 +274,181 @@ public final class ClusterApi {
         });
     }
 
+    /** Calls shown per service in {@code /api/players/{token}}, the newest. */
+    static final int PLAYER_CALLS_SHOWN = 32;
+    /** Events {@code /api/timeline} answers at most, the newest. */
+    static final int TIMELINE_SHOWN = 1000;
+
+    /**
+     * {@code /api/players/{token}}: per service, the token's owner and link epoch (read from the link
+     * cache, no link made), what its owner says of it (active there, under which epoch, calls waiting
+     * in its lane), its last calls and its moves as every node of the service recorded them, and
+     * what each node's contributors add (the gateway's session). {@code known: false} when no
+     * service has a link for it and no node remembers it.
+     */
+    public CompletableFuture<Map<String, Object>> player(String token) {
+        if (token.isEmpty()) {
+            return CompletableFuture.failedFuture(new BraidException(Code.INVALID_ARGUMENT, "the player token is empty"));
+        }
+        Map<String, CompletableFuture<Optional<io.braid.api.Link>>> links = new TreeMap<>();
+        Map<String, List<Node>> byService = new TreeMap<>();
+        Map<String, CompletableFuture<Map<String, Object>>> reports = new LinkedHashMap<>();
+        byte[] request = token.getBytes(StandardCharsets.UTF_8);
+        for (String service : new TreeSet<>(view.discover().services())) {
+            links.put(service, view.linkCache().linkOfAsync(token, service)
+                    .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS));
+            List<Node> nodes = view.discover().nodes(service);
+            byService.put(service, nodes);
+            for (Node node : nodes) {
+                reports.put(node.id(), ask(node, NodeMethods.PLAYER, request, () -> self.playerJson(token)));
+            }
+        }
+        List<CompletableFuture<?>> all = new ArrayList<>(reports.values());
+        for (CompletableFuture<Optional<io.braid.api.Link>> link : links.values()) {
+            all.add(link.exceptionally(failure -> Optional.empty()));
+        }
+        return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).handle((done, ignored) -> {
+            List<Object> services = new ArrayList<>();
+            List<Object> contributed = new ArrayList<>();
+            List<Object> unreachable = new ArrayList<>();
+            for (Map.Entry<String, List<Node>> service : byService.entrySet()) {
+                CompletableFuture<Optional<io.braid.api.Link>> read = links.get(service.getKey());
+                Optional<io.braid.api.Link> link = read.isCompletedExceptionally() ? Optional.empty() : read.join();
+                List<Map<String, Object>> calls = new ArrayList<>();
+                List<Map<String, Object>> moves = new ArrayList<>();
+                Map<String, Object> owner = null;
+                boolean servesPlayers = false;
+                for (Node node : service.getValue()) {
+                    Map<String, Object> report = reports.get(node.id()).join();
+                    if (report.containsKey("error")) {
+                        Map<String, Object> u = new LinkedHashMap<>();
+                        u.put("node", node.id());
+                        u.put("error", report.get("error"));
+                        unreachable.add(u);
+                        continue;
+                    }
+                    servesPlayers |= Boolean.TRUE.equals(report.get("servesPlayers"));
+                    calls.addAll(maps(report.get("calls")));
+                    moves.addAll(maps(report.get("moves")));
+                    if (report.get("extra") instanceof Map<?, ?> extra && !extra.isEmpty()) {
+                        Map<String, Object> c = new LinkedHashMap<>();
+                        c.put("service", service.getKey());
+                        c.put("node", node.id());
+                        c.put("extra", extra);
+                        contributed.add(c);
+                    }
+                    if (link.isPresent() && link.get().nodeId().equals(node.id())) {
+                        owner = report;
+                    }
+                }
+                if (link.isEmpty() && calls.isEmpty() && moves.isEmpty()) {
+                    continue;
+                }
+                calls.sort(java.util.Comparator.comparingLong(c -> number(c.get("at"))));
+                moves.sort(java.util.Comparator.comparingLong(m -> number(m.get("at"))));
+                Map<String, Object> json = new LinkedHashMap<>();
+                json.put("service", service.getKey());
+                json.put("linked", link.isPresent());
+                json.put("owner", link.map(io.braid.api.Link::nodeId).orElse(null));
+                json.put("epoch", link.map(io.braid.api.Link::epoch).orElse(0L));
+                Node ownerNode = link.map(l -> find(l.nodeId())).orElse(null);
+                json.put("ownerState", link.isEmpty() ? null : ownerNode == null ? "GONE" : ownerNode.state().name());
+                json.put("ownerAddress", ownerNode == null ? null : ownerNode.address());
+                json.put("servesPlayers", servesPlayers);
+                json.put("ownerReachable", owner != null);
+                json.put("active", owner != null && Boolean.TRUE.equals(owner.get("active")));
+                json.put("activeEpoch", owner == null ? 0L : owner.get("epoch"));
+                json.put("laneWaiting", owner == null ? null : owner.get("laneWaiting"));
+                json.put("calls", calls.subList(Math.max(0, calls.size() - PLAYER_CALLS_SHOWN), calls.size()));
+                json.put("moves", moves);
+                services.add(json);
+            }
+            boolean known = !services.isEmpty() || !contributed.isEmpty();
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("token", token);
+            json.put("known", known);
+            if (!known) {
+                json.put("message", "no service has a link for player '" + token + "' and no node remembers it");
+            }
+            json.put("generatedAt", clock.getAsLong());
+            json.put("services", services);
+            json.put("contributed", contributed);
+            json.put("unreachable", unreachable);
+            return json;
+        });
+    }
+
+    /**
+     * {@code /api/timeline}: the cluster's events recorded at or after {@code sinceMillis}, newest
+     * first (at most {@value #TIMELINE_SHOWN}), from every node's own record and what this node
+     * heard on the timeline topic (events of nodes gone since); {@code kinds} and {@code node}
+     * filter when given (empty: all).
+     */
+    public CompletableFuture<Map<String, Object>> timeline(long sinceMillis, java.util.Set<String> kinds, String node) {
+        Map<String, CompletableFuture<Map<String, Object>>> asked = new LinkedHashMap<>();
+        byte[] request = Long.toString(sinceMillis).getBytes(StandardCharsets.US_ASCII);
+        asked.put(view.node().id(), ask(view.node(), NodeMethods.TIMELINE, request, () -> self.timelineJson(sinceMillis)));
+        for (String service : new TreeSet<>(view.discover().services())) {
+            for (Node member : view.discover().nodes(service)) {
+                asked.computeIfAbsent(member.id(), id -> ask(member, NodeMethods.TIMELINE, request,
+                        () -> self.timelineJson(sinceMillis)));
+            }
+        }
+        return CompletableFuture.allOf(asked.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
+            Map<String, Map<String, Object>> events = new LinkedHashMap<>();
+            List<Object> unreachable = new ArrayList<>();
+            asked.forEach((id, answer) -> {
+                Map<String, Object> json = answer.join();
+                if (json.containsKey("error")) {
+                    Map<String, Object> u = new LinkedHashMap<>();
+                    u.put("node", id);
+                    u.put("error", json.get("error"));
+                    unreachable.add(u);
+                    return;
+                }
+                for (Map<String, Object> event : maps(json.get("events"))) {
+                    if ((kinds.isEmpty() || kinds.contains(String.valueOf(event.get("kind"))))
+                            && (node == null || node.equals(event.get("node")))) {
+                        events.putIfAbsent(event.get("node") + "#" + number(event.get("seq")), event);
+                    }
+                }
+            });
+            List<Map<String, Object>> list = new ArrayList<>(events.values());
+            list.sort(java.util.Comparator.<Map<String, Object>>comparingLong(e -> number(e.get("at")))
+                    .thenComparingLong(e -> number(e.get("seq"))).reversed());
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("self", view.node().id());
+            json.put("generatedAt", clock.getAsLong());
+            json.put("since", sinceMillis);
+            json.put("events", new ArrayList<>(list.subList(0, Math.min(list.size(), TIMELINE_SHOWN))));
+            json.put("unreachable", unreachable);
+            return json;
+        });
+    }
+
+    /** {@code method} of {@code node}, or of this node directly: its JSON answer, or {@code {error}}; never fails. */
+    private CompletableFuture<Map<String, Object>> ask(Node node, String method, byte[] request,
+                                                       java.util.function.Supplier<Map<String, Object>> here) {
+        CompletableFuture<Map<String, Object>> answer = node.id().equals(view.node().id())
+                ? CompletableFuture.supplyAsync(here, Thread::startVirtualThread)
+                : caller.call(node.id(), method, request, timeout)
+                        .thenApply(bytes -> JsonCodec.parseObject(new String(bytes, StandardCharsets.UTF_8)));
+        return answer.exceptionally(failure -> Map.of("error", String.valueOf(BraidException.from(failure).getMessage())));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Map<String, Object>> maps(Object value) {
+        List<Map<String, Object>> list = new ArrayList<>();
+        if (value instanceof List<?> items) {
+            for (Object item : items) {
+                if (item instanceof Map<?, ?> map) {
+                    list.add((Map<String, Object>) map);
+                }
+            }
+        }
+        return list;
+    }
+
     /** Drains node {@code id}: through its own {@code braid.drain}, or directly for this node. */
     public CompletableFuture<Map<String, Object>> drain(String id) {
         return act(id, NodeMethods.DRAIN, new byte[0]);
@@ -294,7 +471,7 @@ public final class ClusterApi {
         CompletableFuture<byte[]> answer = id.equals(view.node().id())
                 ? CompletableFuture.supplyAsync(() -> self.act(method, request), Thread::startVirtualThread)
                 : caller.call(id, method, request, timeout);
-        return answer.thenApply(bytes -> Json.parseObject(new String(bytes, StandardCharsets.UTF_8)));
+        return answer.thenApply(bytes -> JsonCodec.parseObject(new String(bytes, StandardCharsets.UTF_8)));
     }
 
     private Node find(String id) {

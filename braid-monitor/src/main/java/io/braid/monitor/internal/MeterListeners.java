@@ -1,8 +1,7 @@
 package io.braid.monitor.internal;
 
-import io.braid.linkcache.LinkCacheListener;
-import io.braid.monitor.BraidMeters;
-import io.braid.pubsub.PubsubListener;
+import io.braid.api.internal.LinkCacheListener;
+import io.braid.api.internal.PubsubListener;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;

@@ -2,9 +2,8 @@ package io.braid.monitor.internal;
 
 import io.braid.api.BraidException;
 import io.braid.api.Code;
+import io.braid.api.internal.NodeView;
 import io.braid.monitor.MonitorOptions;
-import io.braid.monitor.NodeView;
-import io.braid.rpc.internal.Transports;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
@@ -12,7 +11,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -56,6 +54,8 @@ import org.slf4j.LoggerFactory;
  * GET  / /dashboard.js /dashboard.css   the dashboard's static files              no token
  * GET  /metrics                    Prometheus text format 0.0.4
  * GET  /api/cluster | /api/topics | /api/tokens/{token}
+ * GET  /api/players/{token}         the player's owners, lane, last calls, moves
+ * GET  /api/timeline?since=ms&amp;kind=K1,K2&amp;node=id   the cluster's events, newest first
  * POST /api/nodes/{id}/drain       (Content-Type: application/json)
  * POST /api/nodes/{id}/weight      {"weight": n}
  * </pre>
@@ -82,8 +82,6 @@ public final class MonitorHttpServer implements AutoCloseable {
     /** Bound to loopback only: without a token, then, only this machine can reach it. */
     private final boolean loopback;
     private final Map<String, Asset> assets = new LinkedHashMap<>();
-    private final EventLoopGroup group;
-    private final boolean ownsGroup;
     private final Channel channel;
 
     private record Asset(String contentType, byte[] bytes) {
@@ -91,7 +89,7 @@ public final class MonitorHttpServer implements AutoCloseable {
 
     private record Answer(HttpResponseStatus status, String contentType, byte[] body) {
         static Answer json(HttpResponseStatus status, Object value) {
-            return new Answer(status, "application/json; charset=utf-8", Json.write(value).getBytes(StandardCharsets.UTF_8));
+            return new Answer(status, "application/json; charset=utf-8", JsonCodec.utf8(value));
         }
 
         static Answer text(HttpResponseStatus status, String text) {
@@ -108,10 +106,10 @@ public final class MonitorHttpServer implements AutoCloseable {
     /**
      * Binds and starts serving.
      *
-     * @param group borrowed event loops (never shut down here); null makes one thread of its own
+     * @param lent the node's event loops and their server channel class (borrowed, never shut down here)
      */
     public MonitorHttpServer(MonitorOptions options, NodeView view, ClusterApi api, PrometheusMeterRegistry prometheus,
-                             EventLoopGroup group) {
+                             MonitorResources lent) {
         this.options = options;
         this.view = view;
         this.api = api;
@@ -124,11 +122,9 @@ public final class MonitorHttpServer implements AutoCloseable {
         // Resolved once: what is bound is what decides the rules below, before the first request.
         InetSocketAddress bindTo = new InetSocketAddress(options.host(), options.port());
         this.loopback = !bindTo.isUnresolved() && bindTo.getAddress().isLoopbackAddress();
-        this.ownsGroup = group == null;
-        this.group = ownsGroup ? Transports.newGroup(1, "braid-monitor-http") : group;
         try {
-            this.channel = new ServerBootstrap().group(this.group)
-                    .channel(Transports.serverChannel(this.group))
+            this.channel = new ServerBootstrap().group(lent.group())
+                    .channel(lent.serverChannel())
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
                         protected void initChannel(SocketChannel ch) {
@@ -139,9 +135,6 @@ public final class MonitorHttpServer implements AutoCloseable {
                     })
                     .bind(bindTo).syncUninterruptibly().channel();
         } catch (RuntimeException e) {
-            if (ownsGroup) {
-                this.group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-            }
             throw new BraidException(Code.UNAVAILABLE, "monitor cannot listen on " + options.host() + ":"
                     + options.port() + ": " + e.getMessage(), e);
         }
@@ -174,9 +167,6 @@ public final class MonitorHttpServer implements AutoCloseable {
     @Override
     public void close() {
         channel.close().syncUninterruptibly();
-        if (ownsGroup) {
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-        }
     }
 
     private final class Router extends SimpleChannelInboundHandler<FullHttpRequest> {
@@ -265,6 +255,33 @@ public final class MonitorHttpServer implements AutoCloseable {
             String token = path.substring("/api/tokens/".length());
             return api.token(token).thenApply(json -> Answer.json(HttpResponseStatus.OK, json));
         }
+        if (path.startsWith("/api/players/") && get) {
+            String token = path.substring("/api/players/".length());
+            return api.player(token).thenApply(json -> Answer.json(HttpResponseStatus.OK, json));
+        }
+        if (path.equals("/api/timeline") && get) {
+            Map<String, java.util.List<String>> query = new QueryStringDecoder(request.uri()).parameters();
+            long since = 0;
+            String given = first(query, "since");
+            if (given != null) {
+                try {
+                    since = Long.parseLong(given);
+                } catch (NumberFormatException e) {
+                    return done(Answer.error(HttpResponseStatus.BAD_REQUEST,
+                            "since must be epoch milliseconds (a whole number), was '" + abbreviate(given) + "'"));
+                }
+            }
+            java.util.Set<String> kinds = new java.util.TreeSet<>();
+            for (String kind : query.getOrDefault("kind", java.util.List.of())) {
+                for (String one : kind.split(",")) {
+                    if (!one.isBlank()) {
+                        kinds.add(one.trim().toUpperCase(java.util.Locale.ROOT));
+                    }
+                }
+            }
+            return api.timeline(since, kinds, first(query, "node"))
+                    .thenApply(json -> Answer.json(HttpResponseStatus.OK, json));
+        }
         if (path.startsWith("/api/nodes/") && (path.endsWith("/drain") || path.endsWith("/weight"))) {
             if (!method.equals(HttpMethod.POST)) {
                 return done(Answer.error(HttpResponseStatus.METHOD_NOT_ALLOWED, "use POST"));
@@ -280,7 +297,7 @@ public final class MonitorHttpServer implements AutoCloseable {
             }
             Object weight;
             try {
-                weight = Json.parseObject(request.content().toString(StandardCharsets.UTF_8)).get("weight");
+                weight = JsonCodec.parseObject(request.content().toString(StandardCharsets.UTF_8)).get("weight");
             } catch (IllegalArgumentException e) {
                 return done(Answer.error(HttpResponseStatus.BAD_REQUEST, "body must be {\"weight\": n}"));
             }
@@ -345,6 +362,11 @@ public final class MonitorHttpServer implements AutoCloseable {
         } catch (UnknownHostException e) {
             return false;
         }
+    }
+
+    private static String first(Map<String, java.util.List<String>> query, String name) {
+        java.util.List<String> values = query.get(name);
+        return values == null || values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
     }
 
     private static String abbreviate(String text) {

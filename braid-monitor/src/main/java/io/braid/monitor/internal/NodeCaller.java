@@ -1,14 +1,12 @@
 package io.braid.monitor.internal;
 
 import io.braid.api.CallOptions;
+import io.braid.api.Client;
 import io.braid.api.Discover;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Node;
 import io.braid.api.NodeState;
 import io.braid.api.Subscription;
-import io.braid.rpc.RpcClient;
-import io.netty.channel.EventLoopGroup;
-import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -17,36 +15,28 @@ import java.util.function.Consumer;
 
 /**
  * Calls one given node (not "a node of a service"), for the monitor's gathering and operator
- * actions: an RPC client of its own over a view of discovery in which every node is a service of
- * one, {@code braid.node:<id>}, ACTIVE whatever its state (a DRAINING node still answers its
- * figures). Its calls pass no interceptors, so they are neither timed nor traced.
+ * actions, through the client the node lends ({@link MonitorResources#nodes()}): a client over
+ * {@link #byNodeId(Discover) a view of discovery} in which every node is a service of one,
+ * {@code braid.node:<id>}, ACTIVE whatever its state (a DRAINING node still answers its figures).
+ * That client passes no interceptors, so these calls are neither timed nor traced. Borrowed: never
+ * closed here.
  */
-public final class NodeCaller implements AutoCloseable {
+public final class NodeCaller {
     static final String PREFIX = "braid.node:";
 
-    private final RpcClient client;
+    private final Client client;
 
-    public NodeCaller(Discover discover, String nodeId, EventLoopGroup group, SslContext tls) {
-        RpcClient.Builder settings = RpcClient.builder().discover(new ByNodeId(discover)).nodeId(nodeId)
-                .propagateDeadlines(false).maxAttempts(1).shutdownGrace(Duration.ofSeconds(1));
-        if (group != null) {
-            settings.eventLoopGroup(group);
-        } else {
-            settings.ioThreads(1);
-        }
-        if (tls != null) {
-            settings.tls(tls);
-        }
-        this.client = settings.build();
+    public NodeCaller(Client client) {
+        this.client = client;
+    }
+
+    /** The view of {@code discover} the node's client for {@link NodeCaller} must be built over. */
+    public static Discover byNodeId(Discover discover) {
+        return new ByNodeId(discover);
     }
 
     public CompletableFuture<byte[]> call(String nodeId, String method, byte[] request, Duration timeout) {
         return client.invoke(PREFIX + nodeId, method, "", request, CallOptions.DEFAULT.withTimeout(timeout));
-    }
-
-    @Override
-    public void close() {
-        client.close();
     }
 
     /** Discovery where each node is the only node of the service {@code braid.node:<id>}. */

@@ -4,7 +4,7 @@ import io.braid.api.Code;
 import io.braid.api.Elector;
 import io.braid.api.Node;
 import io.braid.api.Ticker;
-import io.braid.monitor.NodeView;
+import io.braid.api.internal.NodeView;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.HistogramSnapshot;
 import io.micrometer.core.instrument.distribution.ValueAtPercentile;

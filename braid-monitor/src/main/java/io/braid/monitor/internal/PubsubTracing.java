@@ -6,7 +6,6 @@ import io.braid.api.DeadLetter;
 import io.braid.api.MessageHandler;
 import io.braid.api.Pubsub;
 import io.braid.api.Topic;
-import io.braid.monitor.BraidSpans;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
@@ -79,6 +78,7 @@ public final class PubsubTracing implements Pubsub {
                     .setAttribute(BraidSpans.MESSAGING_SYSTEM, BraidSpans.SYSTEM)
                     .setAttribute(BraidSpans.MESSAGING_DESTINATION, topic.name())
                     .startSpan();
+            tagPlayer(span, Context.current());
             Map<String, String> carried = new LinkedHashMap<>(headers);
             propagator.inject(Context.current().with(span), carried, RpcTracing.SETTER);
             CompletableFuture<String> published;
@@ -88,7 +88,7 @@ public final class PubsubTracing implements Pubsub {
                 fail(span, e);
                 throw e;
             }
-            published.whenComplete((id, failure) -> {
+            return EndFirst.then(published, (id, failure) -> {
                 if (failure != null) {
                     fail(span, failure);
                 } else {
@@ -96,7 +96,6 @@ public final class PubsubTracing implements Pubsub {
                     span.end();
                 }
             });
-            return published;
         }
 
         @Override
@@ -145,6 +144,7 @@ public final class PubsubTracing implements Pubsub {
                         .setAttribute(BraidSpans.MESSAGING_MESSAGE_ID, message.id())
                         .setAttribute(BraidSpans.BRAID_DELIVERY_COUNT, message.deliveryCount())
                         .startSpan();
+                tagPlayer(span, parent);
                 try (Scope ignored = parent.with(span).makeCurrent()) {
                     handler.handle(message);
                 } catch (Exception | Error e) {
@@ -158,6 +158,18 @@ public final class PubsubTracing implements Pubsub {
         @Override
         public void close() {
             channel.close();
+        }
+    }
+
+    /**
+     * A message is about a player when it was published during a player's work: the player's
+     * baggage entry (put there by the call's tracing, shown as configured) names it, and travels in
+     * the headers when the propagators include W3C baggage.
+     */
+    private static void tagPlayer(Span span, Context context) {
+        String player = io.opentelemetry.api.baggage.Baggage.fromContext(context).getEntryValue(BraidSpans.BRAID_PLAYER);
+        if (player != null) {
+            span.setAttribute(BraidSpans.BRAID_PLAYER, player);
         }
     }
 

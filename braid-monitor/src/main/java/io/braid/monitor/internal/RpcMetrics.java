@@ -7,7 +7,6 @@ import io.braid.api.IncomingCall;
 import io.braid.api.OutgoingCall;
 import io.braid.api.ServerInterceptor;
 import io.braid.api.Ticker;
-import io.braid.monitor.BraidMeters;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;

@@ -61,7 +61,12 @@
       s.nodes.forEach(function (n) { maxLinks = Math.max(maxLinks, n.links); });
     });
     var cards = cluster.services.map(function (service) {
-      var rows = service.nodes.map(function (n) { return nodeRow(n, maxLinks); });
+      var rows = [];
+      service.nodes.forEach(function (n) {
+        rows.push(nodeRow(n, maxLinks));
+        var hot = hotRow(n);
+        if (hot) { rows.push(hot); }
+      });
       return el('div', { 'class': 'service', 'data-service': service.name }, [
         el('h3', {}, [service.name + ' ', el('span', { 'class': 'dim small',
           text: (service.leader ? 'leader ' + service.leader : 'no leader') + ' · epoch ' + service.epoch +
@@ -115,6 +120,21 @@
     ]);
   }
 
+  // The node's hot players, when its figures carry them (hotPlayers: [{player, calls, runMillis}]).
+  function hotRow(n) {
+    if (!Array.isArray(n.hotPlayers) || !n.hotPlayers.length) { return null; }
+    var items = [];
+    n.hotPlayers.forEach(function (h, i) {
+      if (i > 0) { items.push(' · '); }
+      items.push(el('a', { href: '#', 'class': 'hot-player mono', 'data-player': String(h.player), onclick: function (e) {
+        e.preventDefault(); showPlayer(String(h.player));
+      }, text: String(h.player) }));
+      items.push(' ' + h.calls + ' calls, ' + fixed(h.runMillis, 1) + ' ms run');
+    });
+    return el('tr', { 'class': 'hot', 'data-node': n.id }, [el('td'), el('td', { colspan: '9' },
+      [el('span', { text: 'hot players: ' })].concat(items))]);
+  }
+
   function act(button, path, body, done) {
     button.disabled = true;
     request('POST', path, body).then(function () {
@@ -134,33 +154,89 @@
         el('div', { 'class': 'title' }, [el('strong', { text: m.service + ' / ' + m.method }),
           el('span', { 'class': 'dim', text: fixed(m.rate, 1) + ' calls/s · p99 ' + fixed(m.p99Ms, 2) + ' ms' })]),
         chart(m.history),
-        el('div', { 'class': 'legend', text: m.calls + ' calls, ' + m.errors + ' errors · solid: rate, dashed: p99' })
+        el('div', { 'class': 'legend', text: m.calls + ' calls, ' + m.errors + ' errors · x: time (HH:MM:SS); y: calls/s (left, solid), p99 ms (right, dashed)' })
       ]);
     });
     root.replaceChildren.apply(root, cards.length ? cards : [el('div', { 'class': 'empty', text: 'no calls served yet' })]);
   }
 
+  // A chart with axes: time on x (wall clock, HH:MM:SS), calls/s on the left y axis (solid line),
+  // p99 in ms on the right y axis (dashed line). Scales start at 0.
   function chart(history) {
     var ns = 'http://www.w3.org/2000/svg';
+    var W = 320, H = 132, L = 42, R = 278, T = 8, B = 100;
     var svg = document.createElementNS(ns, 'svg');
-    svg.setAttribute('viewBox', '0 0 300 50');
-    svg.setAttribute('preserveAspectRatio', 'none');
-    if (!history || history.length < 2) { return svg; }
-    var t0 = history[0][0], t1 = history[history.length - 1][0];
-    var maxRate = Math.max.apply(null, history.map(function (s) { return s[1]; }).concat([1e-9]));
-    var maxP99 = Math.max.apply(null, history.map(function (s) { return s[2]; }).concat([1e-9]));
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
+    svg.setAttribute('class', 'chart');
+    function add(tag, attrs, text) {
+      var node = document.createElementNS(ns, tag);
+      Object.keys(attrs).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+      if (text !== undefined) { node.textContent = text; }
+      svg.appendChild(node);
+      return node;
+    }
+    var points = history || [];
+    var t0 = points.length ? points[0][0] : Date.now() - 60000;
+    var t1 = points.length ? points[points.length - 1][0] : Date.now();
+    if (t1 === t0) { t0 = t1 - 1000; }
+    var maxRate = nice(Math.max.apply(null, points.map(function (s) { return s[1]; }).concat([0])));
+    var maxP99 = nice(Math.max.apply(null, points.map(function (s) { return s[2]; }).concat([0])));
+    var axis = add('g', { 'class': 'axis' });
+    function axisAdd(tag, attrs, text) { var n = add(tag, attrs, text); axis.appendChild(n); return n; }
+    [0, 0.5, 1].forEach(function (f) {
+      var y = B - (B - T) * f;
+      axisAdd('line', { x1: L, x2: R, y1: y, y2: y, 'class': 'grid-line' });
+      axisAdd('text', { x: L - 4, y: y + 3, 'text-anchor': 'end', 'class': 'y-rate' }, short(maxRate * f));
+      axisAdd('text', { x: R + 4, y: y + 3, 'text-anchor': 'start', 'class': 'y-p99' }, short(maxP99 * f));
+    });
+    axisAdd('line', { x1: L, x2: L, y1: T, y2: B });
+    axisAdd('line', { x1: R, x2: R, y1: T, y2: B });
+    [0, 0.5, 1].forEach(function (f) {
+      var x = L + (R - L) * f;
+      axisAdd('line', { x1: x, x2: x, y1: B, y2: B + 3 });
+      axisAdd('text', { x: x, y: B + 13, 'text-anchor': f === 0 ? 'start' : f === 1 ? 'end' : 'middle', 'class': 'x-time' },
+        clock(t0 + (t1 - t0) * f));
+    });
+    axisAdd('text', { x: L - 4, y: H - 4, 'text-anchor': 'start', 'class': 'y-title' }, 'calls/s (solid)');
+    axisAdd('text', { x: (L + R) / 2, y: H - 4, 'text-anchor': 'middle', 'class': 'x-title' }, 'time');
+    axisAdd('text', { x: R + 4, y: H - 4, 'text-anchor': 'end', 'class': 'y-title' }, 'p99 ms (dashed)');
+    if (points.length < 2) {
+      axisAdd('text', { x: (L + R) / 2, y: (T + B) / 2, 'text-anchor': 'middle' }, 'collecting samples…');
+      return svg;
+    }
     [[1, maxRate, 'rate-line'], [2, maxP99, 'p99-line']].forEach(function (spec) {
-      var points = history.map(function (s) {
-        var x = t1 === t0 ? 0 : 300 * (s[0] - t0) / (t1 - t0);
-        var y = 48 - 46 * s[spec[0]] / spec[1];
+      var line = points.map(function (s) {
+        var x = L + (R - L) * (s[0] - t0) / (t1 - t0);
+        var y = B - (B - T) * (spec[1] > 0 ? s[spec[0]] / spec[1] : 0);
         return x.toFixed(1) + ',' + y.toFixed(1);
       }).join(' ');
-      var line = document.createElementNS(ns, 'polyline');
-      line.setAttribute('points', points);
-      line.setAttribute('class', spec[2]);
-      svg.appendChild(line);
+      add('polyline', { points: line, 'class': spec[2] });
     });
     return svg;
+  }
+
+  // The next round number at or above v (1, 2, 5 × 10^n), so the axis reads plainly.
+  function nice(v) {
+    if (!(v > 0)) { return 1; }
+    var p = Math.pow(10, Math.floor(Math.log10(v)));
+    var m = v / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+  }
+
+  function short(v) {
+    if (v >= 1000) { return (v / 1000).toFixed(v >= 10000 ? 0 : 1) + 'k'; }
+    return v >= 10 || v === 0 ? String(Math.round(v)) : v.toFixed(v >= 1 ? 1 : 2);
+  }
+
+  function clock(ms) {
+    var d = new Date(ms);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map(function (n) { return (n < 10 ? '0' : '') + n; }).join(':');
+  }
+
+  function clockMs(ms) {
+    var d = new Date(ms);
+    var milli = d.getMilliseconds();
+    return clock(ms) + '.' + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli;
   }
 
   // ---- topics ----
@@ -188,7 +264,9 @@
       text: topics.supported ? 'no topics' : 'this pub-sub store shows no figures' })])]);
   }
 
-  // ---- token lookup ----
+  // ---- where is a player? ----
+  var shownPlayer = null;
+
   document.getElementById('lookup').addEventListener('submit', function (event) {
     event.preventDefault();
     var value = document.getElementById('lookup-token').value.trim();
@@ -201,6 +279,132 @@
             el('span', { 'class': 'badge ' + l.state, text: l.state })]);
       }) : [el('span', { 'class': 'empty', text: 'not linked to any node' })]);
     }).catch(function (e) { out.textContent = e.message; });
+    showPlayer(value);
+  });
+
+  document.getElementById('player-close').addEventListener('click', function () {
+    shownPlayer = null;
+    document.getElementById('player-view').classList.add('hidden');
+    if (location.hash.indexOf('#player=') === 0) { history.replaceState(null, '', location.pathname); }
+  });
+
+  function showPlayer(token) {
+    shownPlayer = token;
+    if (location.hash !== '#player=' + encodeURIComponent(token)) {
+      history.replaceState(null, '', '#player=' + encodeURIComponent(token));
+    }
+    var view = document.getElementById('player-view');
+    view.classList.remove('hidden');
+    view.setAttribute('data-token', token);
+    document.getElementById('player-token').textContent = token;
+    loadPlayer();
+  }
+
+  function loadPlayer() {
+    var token = shownPlayer;
+    if (token === null) { return Promise.resolve(); }
+    return request('GET', '/api/players/' + encodeURIComponent(token)).then(function (answer) {
+      if (token !== shownPlayer) { return; }
+      renderPlayer(answer);
+    }).catch(function (e) {
+      document.getElementById('player-body').replaceChildren(el('div', { 'class': 'status error', text: e.message }));
+    });
+  }
+
+  function renderPlayer(p) {
+    var body = document.getElementById('player-body');
+    var view = document.getElementById('player-view');
+    view.setAttribute('data-known', String(p.known));
+    document.getElementById('player-updated').textContent = ' · as of ' + clock(p.generatedAt);
+    var parts = [];
+    if (!p.known) {
+      parts.push(el('div', { 'class': 'empty unknown', text: p.message }));
+    }
+    p.services.forEach(function (s) {
+      var facts = el('div', { 'class': 'facts' }, [
+        el('span', {}, [el('b', { text: 'owner' }), s.owner ? s.owner : 'none (not linked)']),
+        el('span', {}, [el('b', { text: 'link epoch' }), String(s.epoch)]),
+        s.ownerState ? el('span', {}, [el('b', { text: 'owner state' }), el('span', { 'class': 'badge ' + s.ownerState, text: s.ownerState })]) : null,
+        s.servesPlayers ? el('span', { 'class': 'active-fact' }, [el('b', { text: 'active on owner' }),
+          s.ownerReachable ? (s.active ? 'yes, epoch ' + s.activeEpoch : 'no (activated on its next call)') : 'owner did not answer']) : null,
+        s.servesPlayers && s.laneWaiting !== null ? el('span', {}, [el('b', { text: 'lane' }), s.laneWaiting + ' waiting']) : null
+      ]);
+      var calls = el('table', { 'class': 'grid calls' }, [
+        el('thead', {}, [el('tr', {}, ['time', 'node', 'method', 'latency ms', 'code'].map(function (h, i) {
+          return el('th', { 'class': i === 3 ? 'num' : '', text: h }); }))]),
+        el('tbody', {}, s.calls.length ? s.calls.slice().reverse().map(function (c) {
+          return el('tr', { 'class': 'player-call', 'data-method': c.method, 'data-code': c.code }, [
+            el('td', { text: clockMs(c.at) }), el('td', { text: c.node }), el('td', { text: c.method }),
+            el('td', { 'class': 'num', text: fixed(c.latencyMs, 2) }),
+            el('td', { 'class': c.code === 'OK' ? '' : 'code-bad', text: c.code })]);
+        }) : [el('tr', {}, [el('td', { 'class': 'empty', colspan: '5', text: 'no calls recorded' })])])
+      ]);
+      var moves = el('table', { 'class': 'grid moves' }, [
+        el('thead', {}, [el('tr', {}, ['time', 'node', 'move', 'reason', ''].map(function (h) { return el('th', { text: h }); }))]),
+        el('tbody', {}, s.moves.length ? s.moves.slice().reverse().map(function (m) {
+          return el('tr', { 'class': 'player-move', 'data-kind': m.kind, 'data-reason': m.reason, 'data-node': m.node }, [
+            el('td', { text: clockMs(m.at) }), el('td', { text: m.node }), el('td', { text: m.kind }),
+            el('td', {}, [el('span', { 'class': 'kind', text: m.reason })]), el('td', { 'class': 'dim', text: m.detail })]);
+        }) : [el('tr', {}, [el('td', { 'class': 'empty', colspan: '5', text: 'no moves recorded' })])])
+      ]);
+      parts.push(el('div', { 'class': 'player-service', 'data-service': s.service, 'data-owner': s.owner || '' }, [
+        el('h3', { text: s.service }), facts,
+        el('div', { 'class': 'subgrid' }, [
+          el('div', {}, [el('div', { 'class': 'dim small', text: 'last calls on its nodes, newest first' }), calls]),
+          el('div', {}, [el('div', { 'class': 'dim small', text: 'moves (hand-overs, relinks, deactivations), newest first' }), moves])])
+      ]));
+    });
+    p.contributed.forEach(function (c) {
+      parts.push(el('div', { 'class': 'contributed', 'data-node': c.node }, [
+        el('h3', { text: c.service + ' · ' + c.node }),
+        el('div', { 'class': 'facts' }, Object.keys(c.extra).map(function (k) {
+          return el('span', { 'class': 'extra', 'data-key': k }, [el('b', { text: k }), String(c.extra[k])]);
+        }))]));
+    });
+    p.unreachable.forEach(function (u) {
+      parts.push(el('div', { 'class': 'status error', text: u.node + ' did not answer: ' + u.error }));
+    });
+    body.replaceChildren.apply(body, parts);
+  }
+
+  // ---- timeline ----
+  var timelineEvents = [];
+
+  function renderTimeline(answer) {
+    timelineEvents = answer.events;
+    var kindSelect = document.getElementById('timeline-kind');
+    var nodeSelect = document.getElementById('timeline-node');
+    fillOptions(kindSelect, timelineEvents.map(function (e) { return e.kind; }));
+    fillOptions(nodeSelect, timelineEvents.map(function (e) { return e.node; }));
+    var kind = kindSelect.value, node = nodeSelect.value;
+    var shown = timelineEvents.filter(function (e) {
+      return (!kind || e.kind === kind) && (!node || e.node === node);
+    });
+    var body = document.querySelector('#timeline tbody');
+    body.replaceChildren.apply(body, shown.length ? shown.slice(0, 300).map(function (e) {
+      return el('tr', { 'class': 'event', 'data-kind': e.kind, 'data-node': e.node,
+          'data-phase': (e.fields && e.fields.phase) || '', title: JSON.stringify(e.fields) }, [
+        el('td', { 'class': 'dim', text: clockMs(e.at) }),
+        el('td', { text: e.node }),
+        el('td', {}, [el('span', { 'class': 'kind ' + e.kind, text: e.kind })]),
+        el('td', { 'class': 'text', text: e.text })]);
+    }) : [el('tr', {}, [el('td', { 'class': 'empty', colspan: '4', text: 'nothing happened yet' })])]);
+    document.getElementById('timeline-count').textContent = shown.length + ' of ' + timelineEvents.length + ' events' +
+      (answer.unreachable.length ? ' · not answering: ' + answer.unreachable.map(function (u) { return u.node; }).join(', ') : '');
+  }
+
+  function fillOptions(select, values) {
+    var have = {};
+    Array.prototype.forEach.call(select.options, function (o) { have[o.value] = true; });
+    values.slice().sort().forEach(function (v) {
+      if (!have[v]) { have[v] = true; select.appendChild(el('option', { value: v, text: v })); }
+    });
+  }
+
+  ['timeline-kind', 'timeline-node'].forEach(function (id) {
+    document.getElementById(id).addEventListener('change', function () {
+      renderTimeline({ events: timelineEvents, unreachable: [] });
+    });
   });
 
   document.getElementById('auth').addEventListener('submit', function (event) {
@@ -212,13 +416,15 @@
 
   function refresh() {
     clearTimeout(timer);
-    Promise.all([request('GET', '/api/cluster'), request('GET', '/api/topics')]).then(function (answers) {
+    Promise.all([request('GET', '/api/cluster'), request('GET', '/api/topics'), request('GET', '/api/timeline'),
+      loadPlayer()]).then(function (answers) {
       var cluster = answers[0];
       refreshMs = cluster.refreshMs || refreshMs;
       var typing = document.activeElement && document.activeElement.classList.contains('weight');
       if (!typing) { renderServices(cluster); } // do not replace a weight the operator is typing
       renderMethods(cluster);
       renderTopics(answers[1]);
+      renderTimeline(answers[2]);
       document.body.setAttribute('data-updated', String(cluster.generatedAt));
       setStatus('seen from ' + cluster.self + ' · updated ' + new Date(cluster.generatedAt).toLocaleTimeString(), false);
     }).catch(function (e) {
@@ -228,5 +434,10 @@
     });
   }
 
+  if (location.hash.indexOf('#player=') === 0) {
+    var fromHash = decodeURIComponent(location.hash.substring('#player='.length));
+    document.getElementById('lookup-token').value = fromHash;
+    showPlayer(fromHash);
+  }
   refresh();
 })();

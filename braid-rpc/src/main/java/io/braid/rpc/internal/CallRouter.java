@@ -12,9 +12,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * Takes a call (or stream) from the client to a node and keeps the means to: token calls through
  * the {@link TokenRouter}, the rest through the {@link NodePicker}; failed attempts through the
- * {@link RetryRule}; connections from the {@link PeerPools}, made by {@link ClientChannels}, whose
- * connect outcomes feed the {@link EjectionMarks}. Follows discovery to drop what a node that
- * left held. Thread-safe; {@link #close} is the client's.
+ * {@link RetryRule}, token calls a node refused as not served there through {@link Reroute};
+ * connections from the {@link PeerPools}, made by {@link ClientChannels}, whose connect outcomes
+ * feed the {@link EjectionMarks}. Follows discovery to drop what a node that left held.
+ * Thread-safe; {@link #close} is the client's.
  */
 public final class CallRouter {
     private final EjectionMarks marks;
@@ -23,6 +24,7 @@ public final class CallRouter {
     private final NodePicker picker;
     private final RetryRule retry;
     private final TokenRouter tokens;
+    private final Reroute reroute;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Subscription membership;
 
@@ -32,13 +34,24 @@ public final class CallRouter {
                 options.maxEjectionBackoff(), options.ticker()::read);
         this.channels = new ClientChannels(group, options.tls(), options.maxFrameBytes(), options.connectTimeout(),
                 options.pingInterval(), options.keepAliveTimeout(), options.nodeId(), marks,
-                this::retryOrFail);
+                new PendingCall.Retrier() {
+                    @Override
+                    public void retryOrFail(PendingCall<?> call, BraidException reason, boolean written) {
+                        retry.retryOrFail(call, reason, written);
+                    }
+
+                    @Override
+                    public void reroute(PendingCall<?> call, BraidException refusal, String movedTo) {
+                        reroute.reroute(call, refusal, movedTo);
+                    }
+                });
         this.pools = new PeerPools(options.connectionsPerPeer(), channels::connect, options.ejectionBackoff(),
                 options.ticker());
         this.picker = new NodePicker(options.discover(), marks, pools);
         this.retry = new RetryRule(options.maxAttempts(), closed::get, picker);
         this.tokens = options.links() == null ? null
                 : new TokenRouter(options.links(), options.discover(), picker, pools, group);
+        this.reroute = new Reroute(options.discover(), pools, closed::get, group, this::routeAgain);
         this.membership = options.discover().watch(this::onMembership);
     }
 
@@ -62,9 +75,12 @@ public final class CallRouter {
         }
     }
 
-    /** For the connections, made before the rule they report to. */
-    private void retryOrFail(PendingCall<?> call, BraidException reason, boolean written) {
-        retry.retryOrFail(call, reason, written);
+    /**
+     * Routes a call refused as "not served here" again, as {@link #route} does a new one (through
+     * the link cache when there is one); nothing here throws.
+     */
+    private void routeAgain(PendingCall<?> call) {
+        route(call);
     }
 
     private void onMembership(DiscoverEvent event) {
@@ -88,6 +104,7 @@ public final class CallRouter {
             return false;
         }
         membership.close();
+        reroute.close();
         pools.retireAll();
         channels.awaitClosed(grace);
         pools.closeAll();

@@ -7,6 +7,7 @@ import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.api.OutgoingCall;
 import io.braid.api.Ticker;
+import io.braid.rpc.internal.lane.LaneChain;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,6 +19,8 @@ import java.util.concurrent.CompletableFuture;
  * What every call and every stream goes through before it is routed: its deadline, made once from
  * its options (or the client's default timeout) on the client's ticker, then the client
  * interceptors in order: braid's deadline propagation first (unless turned off), then the user's.
+ * The lane chain of the call this thread serves ({@link LaneChain}) is put into its metadata first,
+ * whatever the interceptors (it is what lets a server refuse a call back into a held lane).
  * When deadline propagation is the whole chain (the default) it runs in place, without building
  * the chain. Immutable and thread-safe.
  *
@@ -73,12 +76,14 @@ public final class ClientCallChain {
     @SuppressWarnings("unchecked")
     private <R> CompletableFuture<R> run(String target, String method, String token, CallOptions options,
                                          Deadline deadline, Sender<R> sender) {
+        // The lanes the served call is in go with it, like its deadline (refused re-entry, LaneChain).
+        Map<String, String> metadata = LaneChain.carry(options.metadata());
         if (interceptors.size() == (propagateDeadlines ? 1 : 0)) {
             // No user interceptor: what DeadlinePropagation does, in place.
             Deadline effective = propagateDeadlines ? DeadlinePropagation.inherit(deadline) : deadline;
-            return sender.send(effective, options.metadata());
+            return sender.send(effective, metadata);
         }
-        Outgoing call = new Outgoing(target, method, token, options, deadline);
+        Outgoing call = new Outgoing(target, method, token, options, deadline, metadata);
         return (CompletableFuture<R>) proceed(0, call, c -> {
             CompletableFuture<Object> sent = (CompletableFuture<Object>) sender.send(c.deadline(), c.metadata());
             if (sent instanceof PendingCall<?> pending) {
@@ -133,13 +138,14 @@ public final class ClientCallChain {
         private Deadline deadline;
         volatile PendingCall<?> pending;
 
-        Outgoing(String target, String method, String token, CallOptions options, Deadline deadline) {
+        Outgoing(String target, String method, String token, CallOptions options, Deadline deadline,
+                 Map<String, String> metadata) {
             this.target = target;
             this.method = method;
             this.token = token;
             this.options = options;
             this.deadline = deadline;
-            this.metadata = new LinkedHashMap<>(options.metadata());
+            this.metadata = new LinkedHashMap<>(metadata);
         }
 
         @Override

@@ -237,9 +237,11 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Envelope envelope) {
+        if (msg instanceof InboundResponse response) {
+            onResponse(response);
+        } else if (msg instanceof Envelope envelope) {
             switch (envelope.getKindCase()) {
-                case RESPONSE -> onResponse(envelope.getResponse());
+                case RESPONSE -> onResponse(InboundResponse.of(envelope.getResponse()));
                 case PING -> onPing(ctx, envelope.getPing());
                 case GO_AWAY -> onGoAway(envelope.getGoAway());
                 case STREAM_MESSAGE -> {
@@ -274,13 +276,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
                     .setMessage("response of " + oversized.length() + " bytes exceeds the client's frame limit of "
                             + maxFrameBytes + " bytes")
                     .build();
-            onResponse(tooLarge);
+            onResponse(InboundResponse.of(tooLarge));
         } else {
             ctx.fireChannelRead(msg);
         }
     }
 
-    private void onResponse(Response response) {
+    private void onResponse(InboundResponse response) {
         PendingCall<?> call = inFlight.remove(response.getCallId());
         if (call == null) {
             ClientStreamCall<?, ?> stream = streams.remove(response.getCallId());
@@ -293,7 +295,13 @@ final class ClientConnection extends ChannelInboundHandlerAdapter {
             return; // else: the call timed out or was cancelled before its answer came
         }
         call.endAttempt();
-        call.onResponse(response);
+        String movedTo = call.movedTo(response);
+        if (movedTo != null) {
+            call.noteMetadata(response);
+            retrier.reroute(call, Responses.toException(response), movedTo);
+        } else {
+            call.onResponse(response);
+        }
         closeIfDrained();
     }
 

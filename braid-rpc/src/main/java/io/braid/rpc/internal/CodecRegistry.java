@@ -1,7 +1,6 @@
 package io.braid.rpc.internal;
 
 import io.braid.api.Codec;
-import io.braid.rpc.Codecs;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

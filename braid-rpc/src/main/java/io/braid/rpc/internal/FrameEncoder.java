@@ -57,15 +57,20 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
         ByteBuf frame = alloc.ioBuffer(FrameDecoder.HEADER_BYTES + size);
         try {
             frame.writeInt(size);
+            if (message instanceof OutboundFrame outbound) {
+                // Straight into the buffer: no CodedOutputStream, no NIO view per frame.
+                int start = frame.writerIndex();
+                outbound.writeEnvelope(frame);
+                if (frame.writerIndex() - start != size) {
+                    throw new IOException("wrote " + (frame.writerIndex() - start) + " bytes of an envelope of " + size);
+                }
+                return frame;
+            }
             // A pooled buffer keeps one NIO view for such short uses: no view objects per frame.
             CodedOutputStream output = CodedOutputStream.newInstance(frame.nioBufferCount() == 1
                     ? frame.internalNioBuffer(frame.writerIndex(), size)
                     : frame.nioBuffer(frame.writerIndex(), size));
-            if (message instanceof OutboundFrame outbound) {
-                outbound.writeEnvelope(output);
-            } else {
-                ((Envelope) message).writeTo(output);
-            }
+            ((Envelope) message).writeTo(output);
             output.checkNoSpaceLeft();
             frame.writerIndex(frame.writerIndex() + size);
             return frame;

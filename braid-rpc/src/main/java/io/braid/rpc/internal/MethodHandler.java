@@ -19,10 +19,16 @@ import java.util.concurrent.CompletionStage;
 public abstract class MethodHandler {
     private final String name;
     private final boolean inline;
+    private final boolean inLane;
 
     private MethodHandler(String name, boolean inline) {
+        this(name, inline, false);
+    }
+
+    private MethodHandler(String name, boolean inline, boolean inLane) {
         this.name = requireMethodName(name);
         this.inline = inline;
+        this.inLane = inLane;
     }
 
     public String name() {
@@ -34,13 +40,27 @@ public abstract class MethodHandler {
         return inline;
     }
 
+    /**
+     * True when calls with a token run in their token's lane (one at a time per token, in arrival
+     * order); calls without a token never do.
+     */
+    public boolean inLane() {
+        return inLane;
+    }
+
     /** Decodes the request with {@code codec}, runs the handler, and completes with the encoded answer. */
     abstract CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception;
 
     public static <Q, R extends MessageLite> MethodHandler blocking(String name, Parser<Q> parser, Handler<Q, R> handler) {
+        return blocking(name, parser, handler, false);
+    }
+
+    /** @param inLane whether its calls with a token run in their token's lane */
+    public static <Q, R extends MessageLite> MethodHandler blocking(String name, Parser<Q> parser, Handler<Q, R> handler,
+                                                                    boolean inLane) {
         required(parser, "requestParser");
         required(handler, "handler");
-        return new MethodHandler(name, false) {
+        return new MethodHandler(name, false, inLane) {
             @Override
             CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception {
                 R response = handler.handle(call, parse(parser, payload, name, codec));
@@ -50,25 +70,26 @@ public abstract class MethodHandler {
     }
 
     public static <Q, R extends MessageLite> MethodHandler async(String name, Parser<Q> parser, AsyncHandler<Q, R> handler) {
+        return async(name, parser, handler, false);
+    }
+
+    /** @param inLane whether its calls with a token run in their token's lane */
+    public static <Q, R extends MessageLite> MethodHandler async(String name, Parser<Q> parser, AsyncHandler<Q, R> handler,
+                                                                 boolean inLane) {
         required(parser, "requestParser");
         required(handler, "handler");
-        return new MethodHandler(name, true) {
+        return new MethodHandler(name, true, inLane) {
             @Override
             CompletionStage<ByteString> invoke(ServerCall call, ByteString payload, Codec codec) throws Exception {
                 CompletionStage<R> stage = handler.handle(call, parse(parser, payload, name, codec));
                 if (stage == null) {
                     throw new BraidException(Code.INTERNAL, "handler of '" + name + "' returned a null stage");
                 }
-                return stage.thenApply(response -> {
-                    try {
-                        return encode(response, name, codec);
-                    } catch (BraidException e) {
-                        throw e;
-                    } catch (Exception e) {
-                        throw new BraidException(Code.INTERNAL, "cannot encode the answer of '" + name + "': "
-                                + e.getMessage(), e);
-                    }
-                });
+                if (stage instanceof CompletableFuture<R> done && done.isDone() && !done.isCompletedExceptionally()) {
+                    // Answered at once (the common case inline): no continuation per call.
+                    return CompletableFuture.completedFuture(encodeAnswer(done.join(), name, codec));
+                }
+                return stage.thenApply(response -> encodeAnswer(response, name, codec));
             }
         };
     }
@@ -132,6 +153,17 @@ public abstract class MethodHandler {
         } catch (Exception e) {
             throw new BraidException(Code.INVALID_ARGUMENT, "request of '" + method + "' does not parse as "
                     + codec.contentType() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** An async handler's answer encoded; a failure to encode is INTERNAL, naming the method. */
+    private static ByteString encodeAnswer(MessageLite response, String method, Codec codec) {
+        try {
+            return encode(response, method, codec);
+        } catch (BraidException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new BraidException(Code.INTERNAL, "cannot encode the answer of '" + method + "': " + e.getMessage(), e);
         }
     }
 

@@ -6,7 +6,8 @@ import com.google.protobuf.WireFormat;
 import io.braid.rpc.internal.wire.Envelope;
 import io.braid.rpc.internal.wire.Request;
 import io.braid.rpc.internal.wire.Response;
-import java.io.IOException;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.util.Map;
 
 /**
@@ -31,7 +32,7 @@ public abstract sealed class OutboundFrame {
 
     abstract int messageSize();
 
-    abstract void writeMessage(CodedOutputStream out) throws IOException;
+    abstract void writeMessage(ByteBuf out);
 
     /**
      * A call's request as the client writes it; {@code caller} (the calling node's id) may be null.
@@ -52,23 +53,78 @@ public abstract sealed class OutboundFrame {
                 + messageSize;
     }
 
-    final void writeEnvelope(CodedOutputStream out) throws IOException {
+    /**
+     * Writes the envelope into {@code out} straight (no {@code CodedOutputStream}, no buffer view):
+     * {@link #envelopeSize()} bytes, as protobuf would write them.
+     */
+    final void writeEnvelope(ByteBuf out) {
         if (messageSize < 0) {
             envelopeSize();
         }
-        out.writeTag(envelopeField(), WireFormat.WIRETYPE_LENGTH_DELIMITED);
-        out.writeUInt32NoTag(messageSize);
+        writeTag(out, envelopeField(), WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        writeVarint(out, messageSize);
         writeMessage(out);
     }
 
     static int stringSize(int field, String value) {
-        return value.isEmpty() ? 0 : CodedOutputStream.computeStringSize(field, value);
+        return value.isEmpty() ? 0 : stringSizeWithTag(field, value);
     }
 
-    static void writeString(CodedOutputStream out, int field, String value) throws IOException {
+    static int stringSizeWithTag(int field, String value) {
+        int bytes = ByteBufUtil.utf8Bytes(value);
+        return CodedOutputStream.computeTagSize(field) + CodedOutputStream.computeUInt32SizeNoTag(bytes) + bytes;
+    }
+
+    static void writeString(ByteBuf out, int field, String value) {
         if (!value.isEmpty()) {
-            out.writeString(field, value);
+            writeStringAlways(out, field, value);
         }
+    }
+
+    static void writeStringAlways(ByteBuf out, int field, String value) {
+        writeTag(out, field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        writeVarint(out, ByteBufUtil.utf8Bytes(value));
+        ByteBufUtil.writeUtf8(out, value);
+    }
+
+    static void writeTag(ByteBuf out, int field, int wireType) {
+        writeVarint(out, (field << 3 | wireType) & 0xffffffffL);
+    }
+
+    static void writeUInt64(ByteBuf out, int field, long value) {
+        writeTag(out, field, WireFormat.WIRETYPE_VARINT);
+        writeVarint(out, value);
+    }
+
+    /** An unsigned varint of the low 32 bits of {@code value}, as protobuf writes a uint32. */
+    static void writeUInt32(ByteBuf out, int field, int value) {
+        writeTag(out, field, WireFormat.WIRETYPE_VARINT);
+        writeVarint(out, value & 0xffffffffL);
+    }
+
+    static void writeVarint(ByteBuf out, long value) {
+        while ((value & ~0x7fL) != 0) {
+            out.writeByte((int) ((value & 0x7f) | 0x80));
+            value >>>= 7;
+        }
+        out.writeByte((int) value);
+    }
+
+    /** A bytes field: tag, length, the bytes copied straight into {@code out}. */
+    static void writeBytes(ByteBuf out, int field, ByteString value) {
+        writeTag(out, field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        int size = value.size();
+        writeVarint(out, size);
+        out.ensureWritable(size);
+        int at = out.writerIndex();
+        if (out.hasArray()) {
+            value.copyTo(out.array(), out.arrayOffset() + at);
+        } else if (out.nioBufferCount() == 1) {
+            value.copyTo(out.internalNioBuffer(at, size)); // a pooled buffer's own view: no object per write
+        } else {
+            value.copyTo(out.nioBuffer(at, size));
+        }
+        out.writerIndex(at + size);
     }
 
     static int mapSize(int field, Map<String, String> map) {
@@ -87,14 +143,14 @@ public abstract sealed class OutboundFrame {
     }
 
     static int entrySizeNoTag(String key, String value) {
-        return CodedOutputStream.computeStringSize(1, key) + CodedOutputStream.computeStringSize(2, value);
+        return stringSizeWithTag(1, key) + stringSizeWithTag(2, value);
     }
 
-    static void writeEntry(CodedOutputStream out, int field, String key, String value) throws IOException {
-        out.writeTag(field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
-        out.writeUInt32NoTag(entrySizeNoTag(key, value));
-        out.writeString(1, key);
-        out.writeString(2, value);
+    static void writeEntry(ByteBuf out, int field, String key, String value) {
+        writeTag(out, field, WireFormat.WIRETYPE_LENGTH_DELIMITED);
+        writeVarint(out, entrySizeNoTag(key, value));
+        writeStringAlways(out, 1, key);
+        writeStringAlways(out, 2, value);
     }
 
     /**
@@ -150,14 +206,14 @@ public abstract sealed class OutboundFrame {
         }
 
         @Override
-        void writeMessage(CodedOutputStream out) throws IOException {
+        void writeMessage(ByteBuf out) {
             if (callId != 0) {
-                out.writeUInt64(Request.CALL_ID_FIELD_NUMBER, callId);
+                writeUInt64(out, Request.CALL_ID_FIELD_NUMBER, callId);
             }
             writeString(out, Request.METHOD_FIELD_NUMBER, method);
             writeString(out, Request.TOKEN_FIELD_NUMBER, token);
             if (timeoutMs != 0) {
-                out.writeUInt32(Request.TIMEOUT_MS_FIELD_NUMBER, timeoutMs);
+                writeUInt32(out, Request.TIMEOUT_MS_FIELD_NUMBER, timeoutMs);
             }
             if (!metadata.isEmpty()) {
                 for (Map.Entry<String, String> entry : metadata.entrySet()) {
@@ -168,7 +224,7 @@ public abstract sealed class OutboundFrame {
                 writeEntry(out, Request.METADATA_FIELD_NUMBER, ServerConnectionHandler.CALLER_KEY, caller);
             }
             if (!payload.isEmpty()) {
-                out.writeBytes(Request.PAYLOAD_FIELD_NUMBER, payload);
+                writeBytes(out, Request.PAYLOAD_FIELD_NUMBER, payload);
             }
             writeString(out, Request.CONTENT_TYPE_FIELD_NUMBER, contentType);
         }
@@ -205,9 +261,9 @@ public abstract sealed class OutboundFrame {
         }
 
         @Override
-        void writeMessage(CodedOutputStream out) throws IOException {
+        void writeMessage(ByteBuf out) {
             if (callId != 0) {
-                out.writeUInt64(Response.CALL_ID_FIELD_NUMBER, callId);
+                writeUInt64(out, Response.CALL_ID_FIELD_NUMBER, callId);
             }
             if (!metadata.isEmpty()) {
                 for (Map.Entry<String, String> entry : metadata.entrySet()) {
@@ -215,7 +271,7 @@ public abstract sealed class OutboundFrame {
                 }
             }
             if (!payload.isEmpty()) {
-                out.writeBytes(Response.PAYLOAD_FIELD_NUMBER, payload);
+                writeBytes(out, Response.PAYLOAD_FIELD_NUMBER, payload);
             }
         }
     }

@@ -5,7 +5,6 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.api.Node;
-import io.braid.rpc.internal.wire.Response;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +34,13 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
     /** Where the client decides about retries; called on the event loop of the failed attempt. */
     public interface Retrier {
         void retryOrFail(PendingCall<?> call, BraidException reason, boolean written);
+
+        /**
+         * A token call's attempt was refused as not served there ({@code refusal}, whose
+         * {@link io.braid.api.internal.NotServedHere#METADATA_KEY} entry is {@code movedTo}): it
+         * did not run, so it may be sent on.
+         */
+        void reroute(PendingCall<?> call, BraidException refusal, String movedTo);
     }
 
     final String service;
@@ -47,6 +53,8 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
     /** Nodes tried so far: the first alone (most calls make one attempt), the rest in a list. */
     private String firstTried;
     private List<String> laterTried;
+    /** Times this call was sent on after a "not served here" refusal; changed on one event loop at a time. */
+    private int reroutes;
 
     private volatile java.util.Map<String, String> responseMetadata = java.util.Map.of();
 
@@ -100,6 +108,20 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
         return firstTried == null ? 0 : 1 + (laterTried == null ? 0 : laterTried.size());
     }
 
+    /** The node of the latest attempt; null before the first. */
+    String lastTried() {
+        return laterTried == null || laterTried.isEmpty() ? firstTried : laterTried.get(laterTried.size() - 1);
+    }
+
+    /** Times this call was sent on after a "not served here" refusal ({@link Reroute}). */
+    int reroutes() {
+        return reroutes;
+    }
+
+    void countReroute() {
+        reroutes++;
+    }
+
     @Override
     public boolean tried(String nodeId) {
         return firstTried != null && (firstTried.equals(nodeId) || (laterTried != null && laterTried.contains(nodeId)));
@@ -123,10 +145,8 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
     }
 
     /** A response for this call arrived (on the event loop). */
-    void onResponse(Response response) {
-        if (response.getMetadataCount() > 0) {
-            responseMetadata = response.getMetadataMap();
-        }
+    void onResponse(InboundResponse response) {
+        noteMetadata(response);
         if (response.getCode() != Code.OK.value()) {
             completeExceptionally(Responses.toException(response));
             return;
@@ -140,6 +160,26 @@ public final class PendingCall<R> extends CompletableFuture<R> implements WriteQ
             return;
         }
         complete(value);
+    }
+
+    /**
+     * Keeps what the server sent back with {@code response}, for {@link #responseMetadata}: the
+     * latest answer's only, so a call sent on after a refusal does not show the refusal's entries.
+     */
+    void noteMetadata(InboundResponse response) {
+        responseMetadata = response.getMetadataCount() > 0 ? response.getMetadataMap() : java.util.Map.of();
+    }
+
+    /**
+     * The {@link io.braid.api.internal.NotServedHere#METADATA_KEY} entry of a refusal of this token
+     * call: the call did not run on that node and may be sent on. Null for an answer that is not
+     * such a refusal (success, any other failure, a call without a token).
+     */
+    String movedTo(InboundResponse response) {
+        if (token.isEmpty() || response.getCode() == Code.OK.value() || response.getMetadataCount() == 0) {
+            return null;
+        }
+        return response.getMetadataMap().get(io.braid.api.internal.NotServedHere.METADATA_KEY);
     }
 
     /** Stops the attempt's timer (on the event loop). */

@@ -5,12 +5,13 @@ import java.util.function.BooleanSupplier;
 
 /**
  * When a failed attempt is tried again, on another node: only a stateless call (a call with a
- * token is never moved), only when its request was provably never written or the call is
+ * token is never moved by this rule: only a refusal that says it did not run there sends it on,
+ * see {@link Reroute}), only when its request was provably never written or the call is
  * idempotent, only while attempts are left ({@code maxAttempts}, the first included), its deadline
  * has not passed and the client is open. Otherwise the call fails with the attempt's reason.
  * Runs on the event loop of the failed attempt.
  */
-final class RetryRule implements PendingCall.Retrier {
+final class RetryRule {
     private final int maxAttempts;
     private final BooleanSupplier closed;
     private final NodePicker picker;
@@ -27,8 +28,8 @@ final class RetryRule implements PendingCall.Retrier {
                 && call.attempts() < maxAttempts && !call.deadline().isExpired() && !closed.getAsBoolean();
     }
 
-    @Override
-    public void retryOrFail(PendingCall<?> call, BraidException reason, boolean written) {
+    /** Tries {@code call} again on another node if {@link #allows}, else fails it with {@code reason}. */
+    void retryOrFail(PendingCall<?> call, BraidException reason, boolean written) {
         if (call.isDone()) {
             return;
         }

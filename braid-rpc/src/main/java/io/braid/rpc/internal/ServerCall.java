@@ -2,12 +2,16 @@ package io.braid.rpc.internal;
 
 import com.google.protobuf.ByteString;
 import io.braid.api.BraidException;
+import io.braid.api.CallContext;
 import io.braid.api.Codec;
 import io.braid.api.IncomingCall;
 import io.braid.api.ServerInterceptor;
 
 import io.braid.api.Code;
 import io.braid.api.Deadline;
+import io.braid.rpc.internal.lane.Lane;
+import io.braid.rpc.internal.lane.LaneChain;
+import io.braid.rpc.internal.lane.LaneWork;
 import io.braid.rpc.internal.wire.Envelope;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -15,6 +19,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledFuture;
@@ -26,8 +31,13 @@ import org.slf4j.LoggerFactory;
  * and the queued write of its own answer. It finishes exactly once: by its answer, by its
  * deadline, by a Cancel from the caller, or by the connection closing; whatever comes later is
  * dropped.
+ *
+ * <p>A call of a method that runs in its token's lane is also the lane's {@link LaneWork}: its turn
+ * is the handler's run (for an async handler, until its stage completes), and it ends the turn
+ * however it ends; while it waits, its deadline or a cancel takes it out of the lane.
  */
-final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
+final class ServerCall implements IncomingCall, Runnable, Callable<Void>, WriteQueue.Item, LaneWork, LaneChain.Carrier,
+        io.braid.api.internal.LaneListener.Timed {
     private static final Logger log = LoggerFactory.getLogger(ServerCall.class);
     private static final VarHandle FINISHED;
 
@@ -57,6 +67,13 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
     Object answer;
     /** Touched on the event loop only. */
     ScheduledFuture<?> timer;
+    /** The token lane it runs in; null when it runs in none. Set before its turn can begin. */
+    private volatile Lane lane;
+    /** It waited in its lane: started by the lane, not on arrival. */
+    private volatile boolean waited;
+    /** Readings of its lane's clock (0 when nothing hears the lanes): entered the lane, began to run. */
+    private long laneEnteredNanos;
+    private long laneStartedNanos;
 
     ServerCall(ServerConnectionHandler connection, MethodHandler method, long callId, String token,
                Map<String, String> metadata, Deadline deadline, String caller, ByteString payload, Codec codec,
@@ -76,27 +93,44 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
     /** Runs the handler (on a virtual thread, or inline on the event loop). */
     @Override
     public void run() {
+        Lane in = lane;
+        if (in != null) {
+            laneStartedNanos = in.now();
+        }
         if (cancelled || deadline.isExpired()) {
+            endTurn();
             return; // the deadline timer or the cancel answers for it; do no expired work
         }
-        if (!method.inline() && connection.fenced(token)) {
-            // Admitted while the gate was open, but the gate closed before a thread took it up.
+        if ((!method.inline() || waited) && connection.fenced(token)) {
+            // Admitted while the gate was open, but the gate closed before a thread (or its lane) took it up.
             fail(connection.refusal(token));
+            endTurn();
             return;
         }
         if (interceptors.isEmpty()) {
             // The common case, kept free of future chains: a handler that answered at once (every
             // blocking handler, and an async one that returned a completed stage) is answered here.
-            CompletionStage<ByteString> stage = ServingCall.with(this, this::invokeHandler);
+            CompletionStage<ByteString> stage;
+            CallContext previous = ServingCall.enter(this); // no Supplier per call
+            try {
+                stage = invokeHandler();
+            } finally {
+                ServingCall.exit(previous);
+            }
             if (stage instanceof CompletableFuture<ByteString> done && done.isDone()) {
-                ByteString bytes;
+                ByteString bytes = null;
+                Throwable failure = null;
                 try {
                     bytes = done.join();
-                } catch (RuntimeException failure) {
-                    fail(failure);
-                    return;
+                } catch (RuntimeException e) {
+                    failure = e;
                 }
-                answerWith(bytes);
+                if (failure != null) {
+                    fail(failure);
+                } else {
+                    answerWith(bytes);
+                }
+                endTurn();
             } else {
                 stage.whenComplete((bytes, failure) -> {
                     if (failure != null) {
@@ -104,6 +138,7 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
                     } else {
                         answerWith(bytes);
                     }
+                    endTurn();
                 });
             }
             return;
@@ -115,8 +150,68 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
             } else {
                 answerWith(answer);
             }
+            endTurn();
         });
     }
+
+    /** Ends this call's turn in its lane, if it runs in one: the next call of its token may start. */
+    private void endTurn() {
+        Lane held = lane;
+        if (held != null) {
+            held.turnEnded(laneEnteredNanos, laneStartedNanos, true);
+            held.endTurn(this);
+        }
+    }
+
+    @Override
+    public void enteredLane(Lane lane) {
+        this.laneEnteredNanos = lane.now(); // written before the offer that publishes this call
+        this.lane = lane;
+    }
+
+    @Override
+    public long laneWaitNanos() {
+        Lane in = lane;
+        return in == null || !in.timed() ? -1 : laneStartedNanos - laneEnteredNanos;
+    }
+
+    /** Its lane's turn came after it waited (any thread): start it where its handler runs. */
+    @Override
+    public void takeTurn() {
+        waited = true;
+        dispatch();
+    }
+
+    /**
+     * Hands a call that holds its lane's turn to where its handler runs: the connection's event loop
+     * for an async handler, the blocking executor otherwise. One refused there (the server is
+     * shutting down) fails UNAVAILABLE and ends its turn.
+     */
+    void dispatch() {
+        try {
+            if (method.inline()) {
+                connection.eventLoop().execute(this);
+            } else {
+                connection.blockingExecutor().execute(this);
+            }
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            fail(new BraidException(Code.UNAVAILABLE, "server is shutting down"));
+            laneStartedNanos = lane == null ? 0 : lane.now(); // it never ran: its turn is told as run for 0
+            endTurn();
+        }
+    }
+
+    @Override
+    public void refuse(BraidException why) {
+        fail(why);
+    }
+
+    @Override
+    public String laneChain() {
+        String chain = metadata.get(LaneChain.KEY);
+        return lane == null ? chain : LaneChain.extend(chain, connection.nodeId(), token);
+    }
+
 
     private void answerWith(Object answer) {
         if (answer instanceof ByteString bytes) {
@@ -178,7 +273,8 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
         if (error.code() == Code.INTERNAL) {
             log.warn("handler of '{}' failed (call {} from {})", method.name(), callId, caller, error.getCause());
         }
-        finish(Responses.error(callId, error.code(), error.getMessage(), responseMetadataSnapshot()));
+        finish(Responses.error(callId, error.code(), error.getMessage(),
+                Responses.withMoved(error, responseMetadataSnapshot())));
     }
 
     private synchronized Map<String, String> responseMetadataSnapshot() {
@@ -211,8 +307,24 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
         connection.answer(this);
     }
 
+    /**
+     * The deadline timer's task: this call itself, as a {@link Callable} that {@link #expire}s it
+     * ({@code run} is the handler's), so a timer costs no object beside the timer.
+     */
+    Callable<Void> expiry() {
+        return this;
+    }
+
+    /** The deadline timer fired (see {@link #expiry}). */
+    @Override
+    public Void call() {
+        expire();
+        return null;
+    }
+
     /** Deadline reached (on the event loop): answer DEADLINE_EXCEEDED now, drop the late result. */
     void expire() {
+        withdrawFromLane();
         if (FINISHED.compareAndSet(this, false, true)) {
             cancelled = true;
             answer = Responses.error(callId, Code.DEADLINE_EXCEEDED,
@@ -227,10 +339,19 @@ final class ServerCall implements IncomingCall, Runnable, WriteQueue.Item {
 
     /** The caller went away or cancelled (on the event loop): nothing will be sent. */
     void abort() {
+        withdrawFromLane();
         cancelled = true;
         FINISHED.setVolatile(this, true);
         if (timer != null) {
             timer.cancel(false);
+        }
+    }
+
+    /** A call still waiting in its lane leaves it (its deadline passed, its caller cancelled or left). */
+    private void withdrawFromLane() {
+        Lane waitingIn = lane;
+        if (waitingIn != null) {
+            waitingIn.withdraw(this, laneEnteredNanos);
         }
     }
 

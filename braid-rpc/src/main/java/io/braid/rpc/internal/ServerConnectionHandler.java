@@ -2,10 +2,11 @@ package io.braid.rpc.internal;
 
 import io.braid.api.Code;
 import io.braid.api.Deadline;
+import io.braid.api.internal.NotServedHere;
+import io.braid.rpc.internal.lane.LaneChain;
 import io.braid.rpc.internal.wire.Envelope;
 import io.braid.rpc.internal.wire.GoAway;
 import io.braid.rpc.internal.wire.Ping;
-import io.braid.rpc.internal.wire.Request;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -54,6 +55,21 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         return config.maxFrameBytes();
     }
 
+    /** The server's node id: names its lanes in the lane chain a call carries. */
+    String nodeId() {
+        return config.nodeId();
+    }
+
+    /** The event loop of this connection: where its non-blocking handlers run. */
+    java.util.concurrent.Executor eventLoop() {
+        return ctx.executor();
+    }
+
+    /** Where the server's blocking handlers run. */
+    java.util.concurrent.Executor blockingExecutor() {
+        return config.blockingExecutor();
+    }
+
     public Channel channel() {
         return ctx.channel();
     }
@@ -68,9 +84,11 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         reading = true;
-        if (msg instanceof Envelope envelope) {
+        if (msg instanceof InboundRequest request) {
+            onRequest(request);
+        } else if (msg instanceof Envelope envelope) {
             switch (envelope.getKindCase()) {
-                case REQUEST -> onRequest(envelope.getRequest());
+                case REQUEST -> onRequest(InboundRequest.of(envelope.getRequest()));
                 case PING -> onPing(envelope.getPing());
                 case CANCEL -> onCancel(envelope.getCancel().getCallId());
                 case STREAM_MESSAGE -> onStreamMessage(envelope.getStreamMessage());
@@ -112,7 +130,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         }
     }
 
-    private void onRequest(Request request) {
+    private void onRequest(InboundRequest request) {
         long callId = request.getCallId();
         if (goingAway && callId > goAwayLastCallId) {
             return; // announced as not processed in our GoAway: the client sends it elsewhere
@@ -148,17 +166,21 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             openStream(request, method, codec, metadata, caller, timeoutNanos);
             return;
         }
+        if (method.inLane() && !request.getToken().isEmpty()) {
+            serveInLane(request, method, codec, metadata, caller, timeoutNanos);
+            return;
+        }
         ServerCall call = new ServerCall(this, method, callId, request.getToken(), metadata,
                 Deadline.afterNanos(timeoutNanos, config.ticker()), caller, request.getPayload(), codec, config.interceptors());
         inFlight.put(callId, call);
         if (method.inline()) {
             call.run();
             if (inFlight.get(callId) == call) {
-                call.timer = ctx.executor().schedule(call::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+                call.timer = ctx.executor().schedule(call.expiry(), timeoutNanos, TimeUnit.NANOSECONDS);
             }
             return;
         }
-        call.timer = ctx.executor().schedule(call::expire, timeoutNanos, TimeUnit.NANOSECONDS);
+        call.timer = ctx.executor().schedule(call.expiry(), timeoutNanos, TimeUnit.NANOSECONDS);
         try {
             config.blockingExecutor().execute(call);
         } catch (RejectedExecutionException e) {
@@ -168,7 +190,47 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         }
     }
 
-    private void openStream(Request request, MethodHandler method, io.braid.api.Codec codec, Map<String, String> metadata,
+    /**
+     * A call of a method that runs in its token's lane: refused FAILED_PRECONDITION when the chain it
+     * came through already holds this lane (it would wait for itself), RESOURCE_EXHAUSTED when the
+     * lane is full, UNAVAILABLE when the server shuts down; else it starts now when the lane is free
+     * (an async handler inline, as outside a lane) or waits there, its deadline timer running.
+     */
+    private void serveInLane(InboundRequest request, MethodHandler method, io.braid.api.Codec codec,
+                             Map<String, String> metadata, String caller, long timeoutNanos) {
+        long callId = request.getCallId();
+        String token = request.getToken();
+        if (LaneChain.contains(metadata.get(LaneChain.KEY), config.nodeId(), token)) {
+            write(Responses.error(callId, Code.FAILED_PRECONDITION,
+                    LaneChain.reentryRefusal(method.name(), token, config.nodeId())));
+            return;
+        }
+        ServerCall call = new ServerCall(this, method, callId, token, metadata,
+                Deadline.afterNanos(timeoutNanos, config.ticker()), caller, request.getPayload(), codec, config.interceptors());
+        inFlight.put(callId, call);
+        boolean startNow;
+        try {
+            startNow = config.lanes().enter(token, call);
+        } catch (io.braid.api.BraidException refused) {
+            inFlight.remove(callId);
+            call.abort();
+            write(Responses.error(callId, refused));
+            return;
+        }
+        if (startNow && method.inline()) {
+            call.run();
+            if (inFlight.get(callId) == call) {
+                call.timer = ctx.executor().schedule(call.expiry(), timeoutNanos, TimeUnit.NANOSECONDS);
+            }
+            return;
+        }
+        call.timer = ctx.executor().schedule(call.expiry(), timeoutNanos, TimeUnit.NANOSECONDS);
+        if (startNow) {
+            call.dispatch();
+        }
+    }
+
+    private void openStream(InboundRequest request, MethodHandler method, io.braid.api.Codec codec, Map<String, String> metadata,
                             String caller, long timeoutNanos) {
         long callId = request.getCallId();
         if (!request.getStream()) {
@@ -222,7 +284,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
      * the server's gate does not admit it. A gate that throws counts as closed. Any thread.
      */
     boolean fenced(String token) {
-        io.braid.rpc.TokenGate gate = config.tokenGate();
+        io.braid.api.internal.TokenGate gate = config.tokenGate();
         if (token.isEmpty() || gate == null) {
             return false;
         }
@@ -234,9 +296,15 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         }
     }
 
-    /** What a fenced call or stream of {@code token} ends with: why the gate refused it. */
+    /**
+     * What a fenced call or stream of {@code token} ends with: why the gate refused it. A token
+     * given to another node (the gate open) is a {@link NotServedHere}, so that the caller may send
+     * the call on (to the gate's {@link io.braid.api.internal.TokenGate#movedTo}, when it knows);
+     * a closed gate (self-fencing) is a plain UNAVAILABLE: the token's link still names this node,
+     * and sending the call on would bring it back here.
+     */
     io.braid.api.BraidException refusal(String token) {
-        io.braid.rpc.TokenGate gate = config.tokenGate();
+        io.braid.api.internal.TokenGate gate = config.tokenGate();
         boolean nodeOpen;
         try {
             nodeOpen = gate != null && gate.isOpen();
@@ -244,11 +312,21 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
             nodeOpen = false;
         }
         if (nodeOpen) {
-            return new io.braid.api.BraidException(Code.UNAVAILABLE, "this node no longer serves token " + token
-                    + ": it was given to another node");
+            return new NotServedHere("this node no longer serves token " + token + ": it was given to another node",
+                    movedTo(gate, token));
         }
         return new io.braid.api.BraidException(Code.UNAVAILABLE, "this node cannot confirm its registration and "
                 + "serves no token calls or stream messages until it can (self-fencing)");
+    }
+
+    /** Where the gate says {@code token} went; empty when it does not know or fails. */
+    private static io.braid.api.Link movedTo(io.braid.api.internal.TokenGate gate, String token) {
+        try {
+            return gate.movedTo(token).orElse(null);
+        } catch (RuntimeException e) {
+            log.warn("the token gate failed to say where token {} went", token, e);
+            return null;
+        }
     }
 
     /**

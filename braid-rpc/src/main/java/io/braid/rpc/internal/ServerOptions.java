@@ -3,13 +3,13 @@ package io.braid.rpc.internal;
 import io.braid.api.Codec;
 import io.braid.api.ServerInterceptor;
 import io.braid.api.Ticker;
+import io.braid.api.internal.TokenGate;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import io.braid.rpc.TokenGate;
 
 /**
  * A server's settings, copied out of its builder at {@code build()}: immutable, so a builder changed
@@ -20,6 +20,9 @@ import io.braid.rpc.TokenGate;
  * @param blockingExecutor null: a virtual thread per call, owned by the server
  * @param tls              null: plain TCP
  * @param tokenGate        null: no self-fencing
+ * @param nodeId           names this server in the lane chain calls carry (lane re-entry is refused per node)
+ * @param maxLaneDepth     calls that may wait in one token's lane behind the one running
+ * @param laneListener     hears the lanes (depth, wait, run); {@code LaneListener.NONE}: no clock read for them
  * @param scheduler        null: the fence sweep runs on an event loop and the close on a thread of
  *                         its own (borrowed otherwise, never shut down by the server)
  */
@@ -28,7 +31,8 @@ public record ServerOptions(String host, int port, int maxFrameBytes, int maxInF
                             Duration frameReadTimeout, int ioThreads, EventLoopGroup group,
                             Executor blockingExecutor, SslContext tls, TokenGate tokenGate,
                             Duration fenceCheckInterval, List<Codec> codecs, List<ServerInterceptor> interceptors,
-                            Ticker ticker, ScheduledExecutorService scheduler) {
+                            Ticker ticker, ScheduledExecutorService scheduler, String nodeId, int maxLaneDepth,
+                            io.braid.api.internal.LaneListener laneListener) {
     public ServerOptions {
         codecs = List.copyOf(codecs);
         interceptors = List.copyOf(interceptors);

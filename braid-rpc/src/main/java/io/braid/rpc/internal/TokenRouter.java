@@ -3,6 +3,7 @@ package io.braid.rpc.internal;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Discover;
+import io.braid.api.Link;
 import io.braid.api.LinkCache;
 import io.braid.api.Node;
 import io.braid.api.NodeState;
@@ -48,8 +49,51 @@ final class TokenRouter {
         this.timers = timers;
     }
 
-    /** Starts the call on its token's owner, linking one first if the token has none. */
+    /**
+     * Starts the call on its token's owner, linking one first if the token has none: the owner the
+     * link cache holds in memory (no I/O), else one claim for the node the picker picks, which
+     * answers the owner either way (one Redis round trip for a cold token, linked or not); with no
+     * node to pick (none ACTIVE), a lookup, since a DRAINING owner still serves its players.
+     */
     void route(RoutedCall call) {
+        Link cached;
+        try {
+            cached = links.cachedLinkOf(call.token(), call.service());
+        } catch (RuntimeException e) {
+            call.completeExceptionally(linkCacheFailure(e));
+            return;
+        }
+        if (cached != null) {
+            callOwner(call, cached.nodeId(), true);
+            return;
+        }
+        Node candidate;
+        try {
+            candidate = picker.pick(call);
+        } catch (BraidException e) {
+            candidate = null;
+        }
+        if (candidate == null) {
+            lookUp(call);
+            return;
+        }
+        Node picked = candidate;
+        withinDeadline(call, linkCacheStep(() -> links.lookUpOrLinkAsync(call.token(), picked)))
+                .whenComplete((link, failure) -> {
+                    if (failure != null) {
+                        call.completeExceptionally(linkCacheFailure(failure));
+                    } else if (link.nodeId().equals(picked.id())) {
+                        attempt(call, picked);
+                    } else {
+                        // Linked before (or by another caller just now): that owner, and if it is gone
+                        // from the store too, its link is removed and the token gets a new one.
+                        callOwner(call, link.nodeId(), true);
+                    }
+                });
+    }
+
+    /** The token's owner read from the link cache, linking one if it has none. */
+    private void lookUp(RoutedCall call) {
         withinDeadline(call, linkCacheStep(() -> links.targetAsync(call.token(), call.service())))
                 .whenComplete((Optional<String> owner, Throwable failure) -> {
                     if (failure != null) {
@@ -144,8 +188,9 @@ final class TokenRouter {
         if (step.isDone() || call.isDone()) {
             return step;
         }
+        int attemptsBefore = call.attempts(); // more than 0 when a refused call is routed again
         ScheduledFuture<?> timer = timers.schedule(() -> {
-            if (call.attempts() == 0) {
+            if (call.attempts() == attemptsBefore) {
                 call.completeExceptionally(new BraidException(Code.DEADLINE_EXCEEDED, "deadline exceeded finding "
                         + "the node of token " + call.token() + " in service '" + call.service() + "'"));
             }

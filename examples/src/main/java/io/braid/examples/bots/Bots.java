@@ -1,16 +1,32 @@
 package io.braid.examples.bots;
 
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import io.braid.api.BraidException;
 import io.braid.examples.Setting;
 import io.braid.examples.Settings;
+import io.braid.examples.chat.ChatService;
+import io.braid.examples.logic.LogicService;
+import io.braid.examples.proto.ActReply;
 import io.braid.examples.proto.ActRequest;
+import io.braid.examples.proto.ChatAck;
 import io.braid.examples.proto.ChatLine;
-import io.braid.examples.proto.ClientFrame;
+import io.braid.examples.proto.LoginReply;
 import io.braid.examples.proto.LoginRequest;
+import io.braid.examples.proto.LogoutReply;
 import io.braid.examples.proto.LogoutRequest;
-import io.braid.examples.proto.ServerFrame;
+import io.braid.examples.proto.PlayerPush;
+import io.braid.gateway.client.ClientEvent;
+import io.braid.gateway.client.ClientStats;
+import io.braid.gateway.client.GatewayClient;
+import io.braid.gateway.client.Transport;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.nio.NioEventLoopGroup;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,23 +36,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.ConcurrentHistogram;
 
 /**
- * The load generator: N simulated players that log in through a gateway's WebSocket like the
- * player page does, act again and again (sometimes chatting), and log out when the run ends. Each
- * player is a virtual thread with one socket; the players' logins are spread over the first
- * seconds. Latencies are measured from the player's side. Thread-safe.
+ * The load generator: N simulated players, each a braid-gateway {@link GatewayClient} over
+ * WebSocket (as the player page is): log in, call {@code logic.player.login}, act again and again
+ * (sometimes chatting), and log out when the run ends. When a gateway drops a player, the client
+ * resumes the session on that gateway or another (or logs in afresh when it cannot: counted).
+ * Each player is a virtual thread; the clients share one event loop group; logins are spread over
+ * the first seconds and players over the gateways (player n starts on gateway n mod count, the
+ * others next in its list). Latencies are measured from the player's side; each player checks that
+ * every click it was told about stays counted ({@link ClickLedger}) and records the id of every
+ * push it receives, so a run can tell pushes lost and pushes received twice. Thread-safe.
  */
 public final class Bots implements AutoCloseable {
     public static final Setting GATEWAY = new Setting("--gateway", "BOTS_GATEWAY_URL", "ws://127.0.0.1:8080/ws",
-            "the gateways' WebSocket URLs, comma-separated; players are spread over them");
+            "the gateways' WebSocket URLs, comma-separated; players are spread over them and resume on any");
     public static final Setting PLAYERS = new Setting("--players", "BOTS_PLAYERS", "100", "players to simulate");
     public static final Setting SECONDS = new Setting("--seconds", "BOTS_SECONDS", "30",
             "how long the players stay; 0 = until Ctrl-C / SIGTERM");
@@ -53,8 +78,15 @@ public final class Bots implements AutoCloseable {
     public static final List<Setting> SETTINGS = List.of(GATEWAY, PLAYERS, SECONDS, THINK_MILLIS, CHAT_PERCENT,
             NAME_PREFIX, REPORT, PROGRESS_SECONDS);
 
+    public static final String LOGIN_ROUTE = LogicService.SERVICE + "." + LogicService.LOGIN;
+    public static final String ACT_ROUTE = LogicService.SERVICE + "." + LogicService.ACT;
+    public static final String LOGOUT_ROUTE = LogicService.SERVICE + "." + LogicService.LOGOUT;
+    public static final String SAY_ROUTE = ChatService.SERVICE + "." + ChatService.SAY;
+
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
     private static final Duration LONGEST_RAMP = Duration.ofSeconds(2);
+    /** A player whose session cannot come back (no gateway answers) for this long stops. */
+    private static final Duration GIVE_UP_AFTER = Duration.ofSeconds(60);
 
     /** How a run goes. {@code duration} zero means until {@link #stop()}. */
     public record Options(List<URI> gateways, int players, Duration duration, Duration think, int chatPercent,
@@ -63,6 +95,10 @@ public final class Bots implements AutoCloseable {
             gateways = List.copyOf(gateways);
             if (gateways.isEmpty()) {
                 throw new IllegalArgumentException("bots need at least one gateway URL");
+            }
+            gateways.forEach(Bots::address);
+            if (gateways.stream().map(URI::getPath).distinct().count() > 1) {
+                throw new IllegalArgumentException("the gateways' URLs must share one path, were " + gateways);
             }
             if (players < 1) {
                 throw new IllegalArgumentException("players must be at least 1, was " + players);
@@ -87,20 +123,27 @@ public final class Bots implements AutoCloseable {
     }
 
     /** A moment of the run, for progress lines. */
-    public record Progress(int online, long calls, long errors, long chatReceived, long rewards) {
+    public record Progress(int online, long calls, long errors, long chatReceived, long rewards, long resumes,
+                           long relogins) {
     }
 
     private final Options options;
-    private final HttpClient http = HttpClient.newHttpClient();
+    private final EventLoopGroup group = new NioEventLoopGroup(2, Thread.ofPlatform().name("bots-io-", 0).daemon().factory());
     private final ConcurrentHistogram latencyMicros = new ConcurrentHistogram(TimeUnit.MINUTES.toMicros(1), 3);
     private final Map<String, PlayerRun> runs = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    /** Every push received, by its id: how many times it arrived. */
+    private final Map<String, AtomicInteger> pushesById = new ConcurrentHashMap<>();
     private final LongAdder calls = new LongAdder();
     private final LongAdder chatSent = new LongAdder();
     private final LongAdder chatReceived = new LongAdder();
     private final LongAdder rewards = new LongAdder();
+    private final LongAdder resumes = new LongAdder();
+    private final LongAdder relogins = new LongAdder();
+    private final List<String> sessionTrouble = new CopyOnWriteArrayList<>();
     private final AtomicInteger online = new AtomicInteger();
     private final AtomicBoolean stopping = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private final List<Thread> threads = new ArrayList<>();
     private final long endNanos;
 
@@ -115,20 +158,29 @@ public final class Bots implements AutoCloseable {
         Bots bots = new Bots(options);
         Duration ramp = options.duration().isZero() ? LONGEST_RAMP
                 : min(LONGEST_RAMP, options.duration().dividedBy(5));
+        List<InetSocketAddress> addresses = options.gateways().stream().map(Bots::address).toList();
         for (int i = 0; i < options.players(); i++) {
             String name = options.namePrefix() + "-" + (i + 1);
-            URI gateway = options.gateways().get(i % options.gateways().size());
+            List<InetSocketAddress> mine = new ArrayList<>(addresses);
+            java.util.Collections.rotate(mine, -(i % addresses.size()));
             long startAfter = ramp.toNanos() * i / options.players();
             PlayerRun run = new PlayerRun(name);
             bots.runs.put(name, run);
-            bots.threads.add(Thread.ofVirtual().name("bot-" + name).start(() -> bots.play(run, gateway, startAfter)));
+            bots.threads.add(Thread.ofVirtual().name("bot-" + name).start(() -> bots.play(run, mine, startAfter)));
         }
         return bots;
     }
 
+    static InetSocketAddress address(URI gateway) {
+        if (!"ws".equals(gateway.getScheme()) || gateway.getHost() == null || gateway.getPort() <= 0) {
+            throw new IllegalArgumentException("a gateway URL is ws://host:port/path, was " + gateway);
+        }
+        return new InetSocketAddress(gateway.getHost(), gateway.getPort());
+    }
+
     public Progress progress() {
         return new Progress(online.get(), calls.sum(), errors.values().stream().mapToLong(LongAdder::sum).sum(),
-                chatReceived.sum(), rewards.sum());
+                chatReceived.sum(), rewards.sum(), resumes.sum(), relogins.sum());
     }
 
     /** Asks every player to log out now. */
@@ -154,12 +206,25 @@ public final class Bots implements AutoCloseable {
         runs.forEach((name, run) -> byPlayer.put(name, run.record()));
         Map<String, Long> errorCounts = new LinkedHashMap<>();
         errors.forEach((code, count) -> errorCounts.put(code, count.sum()));
+        Map<String, Integer> pushes = new LinkedHashMap<>();
+        pushesById.forEach((id, count) -> pushes.put(id, count.get()));
+        long suppressed = 0;
+        long gaps = 0;
+        for (PlayerRun run : runs.values()) {
+            ClientStats stats = run.stats;
+            if (stats != null) {
+                suppressed += stats.duplicatesSuppressed();
+                gaps += stats.gaps();
+            }
+        }
         return new BotsReport(options.players(), byPlayer, calls.sum(), errorCounts,
                 latencyMicros.getValueAtPercentile(50) / 1000.0, latencyMicros.getValueAtPercentile(99) / 1000.0,
-                latencyMicros.getMaxValue() / 1000.0, chatSent.sum(), chatReceived.sum(), rewards.sum());
+                latencyMicros.getMaxValue() / 1000.0, chatSent.sum(), chatReceived.sum(), rewards.sum(),
+                new BotsReport.Sessions(resumes.sum(), relogins.sum(), suppressed, gaps, List.copyOf(sessionTrouble)),
+                pushes);
     }
 
-    /** Stops the players, waits up to 10 s for them to log out, and closes the HTTP client. */
+    /** Stops the players, waits up to 10 s for them to log out, and releases the clients' threads. */
     @Override
     public void close() {
         stop();
@@ -168,36 +233,47 @@ public final class Bots implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        http.close();
+        if (closed.compareAndSet(false, true)) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
     }
 
     private boolean running() {
         return !stopping.get() && System.nanoTime() - endNanos < 0;
     }
 
-    private void play(PlayerRun run, URI gateway, long startAfterNanos) {
+    private void play(PlayerRun run, List<InetSocketAddress> gateways, long startAfterNanos) {
         LockSupport.parkNanos(startAfterNanos); // spreads the logins; a simulated player's own pacing
         if (!running()) {
             return;
         }
-        BotSocket socket = logIn(run, gateway);
-        if (socket == null) {
-            return;
-        }
-        try (socket) {
+        GatewayClient client = GatewayClient.builder().addresses(gateways).transport(Transport.WEBSOCKET)
+                .webSocketPath(options.gateways().getFirst().getPath())
+                .credentials(run.name.getBytes(StandardCharsets.UTF_8)).eventLoopGroup(group)
+                .callTimeout(CALL_TIMEOUT).reconnect(Duration.ofMillis(50), Duration.ofSeconds(1), GIVE_UP_AFTER)
+                .onPush((seq, payload) -> pushed(payload))
+                .onEvent(event -> sessionEvent(run, event))
+                .build();
+        try {
+            if (!logIn(run, client)) {
+                return;
+            }
             ThreadLocalRandom random = ThreadLocalRandom.current();
-            while (running() && socket.isOpen()) {
+            while (running() && !client.isFinished()) {
                 if (random.nextInt(100) < options.chatPercent()) {
-                    ServerFrame said = call(run, socket, ClientFrame.newBuilder()
-                            .setSay(ChatLine.newBuilder().setText("hello from " + run.name)).build());
-                    if (said != null && said.hasSaid()) {
+                    ChatAck said = call(run, client, SAY_ROUTE,
+                            ChatLine.newBuilder().setText("hello from " + run.name).build(), ChatAck.parser());
+                    if (said != null) {
                         chatSent.increment();
                     }
                 } else {
-                    ServerFrame act = call(run, socket, ClientFrame.newBuilder()
-                            .setAct(ActRequest.newBuilder().setAction("click")).build());
-                    if (act != null && act.hasAct()) {
-                        run.served(act.getAct().getNode(), act.getAct().getRecovered());
+                    ActReply act = call(run, client, ACT_ROUTE, ActRequest.newBuilder().setAction("click").build(),
+                            ActReply.parser());
+                    if (act != null) {
+                        run.served(act.getNode(), act.getRecovered());
+                        run.clicks.clicked(act.getCounter());
+                    } else {
+                        run.clicks.unanswered();
                     }
                 }
                 long think = options.think().toNanos();
@@ -205,56 +281,75 @@ public final class Bots implements AutoCloseable {
                     LockSupport.parkNanos(think / 2 + random.nextLong(think)); // the player's pace, with jitter
                 }
             }
-            if (socket.isOpen()) {
-                call(run, socket, ClientFrame.newBuilder().setLogout(LogoutRequest.getDefaultInstance()).build());
+            if (!client.isFinished()) {
+                LogoutReply logout = call(run, client, LOGOUT_ROUTE, LogoutRequest.getDefaultInstance(),
+                        LogoutReply.parser());
+                if (logout != null) {
+                    run.clicks.finalCount(logout.getCounter());
+                }
+                try {
+                    client.logout().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (ExecutionException | TimeoutException e) {
+                    failed(run, "LOGOUT");
+                }
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             if (run.loggedIn) {
                 online.decrementAndGet();
             }
+            run.stats = client.stats();
+            client.close();
         }
     }
 
     /**
-     * Connects and logs in, again every second while the run lasts (the gateway or the logic nodes
-     * may not be up yet); null when the run ended first.
+     * Logs in (the client tries every gateway, again and again, for a while), then calls the logic
+     * node's login, again every second while it fails (the logic nodes may not be up yet).
      */
-    private BotSocket logIn(PlayerRun run, URI gateway) {
-        while (running()) {
-            BotSocket socket = null;
-            try {
-                socket = BotSocket.connect(http, gateway, CALL_TIMEOUT, this::pushed);
-                ServerFrame login = call(run, socket, ClientFrame.newBuilder()
-                        .setLogin(LoginRequest.newBuilder().setPlayer(run.name)).build());
-                if (login != null && login.hasLogin()) {
-                    run.served(login.getLogin().getNode(), false);
-                    run.loggedIn = true;
-                    online.incrementAndGet();
-                    return socket;
-                }
-            } catch (RuntimeException e) {
-                failed(run, "CONNECT");
-            }
-            if (socket != null) {
-                socket.close();
-            }
-            LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1)); // a player trying again a little later
+    private boolean logIn(PlayerRun run, GatewayClient client) throws InterruptedException {
+        try {
+            client.connect().get(GIVE_UP_AFTER.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            failed(run, "CONNECT");
+            return false;
         }
-        return null;
+        LoginReply login = null;
+        while (login == null && running() && !client.isFinished()) {
+            login = call(run, client, LOGIN_ROUTE, LoginRequest.newBuilder().setPlayer(run.name).build(),
+                    LoginReply.parser());
+            if (login == null) {
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1)); // the logic nodes may not be up yet: a player tries again
+            }
+        }
+        if (login == null) {
+            return false;
+        }
+        run.served(login.getNode(), false);
+        run.clicks.loggedIn(login.getCounter());
+        run.loggedIn = true;
+        online.incrementAndGet();
+        return true;
     }
 
-    /** One call; null (and the failure counted) when it failed. */
-    private ServerFrame call(PlayerRun run, BotSocket socket, ClientFrame frame) {
+    /** One call through the gateway; null (and the failure counted by code) when it failed. */
+    private <R> R call(PlayerRun run, GatewayClient client, String route, MessageLite request, Parser<R> parser)
+            throws InterruptedException {
         long started = System.nanoTime();
-        ServerFrame answer;
+        R answer;
         try {
-            answer = socket.call(frame, CALL_TIMEOUT);
-        } catch (RuntimeException e) {
-            failed(run, e.getCause() instanceof java.util.concurrent.TimeoutException ? "TIMEOUT" : "SOCKET");
+            byte[] bytes = client.call(route, request.toByteArray())
+                    .get(CALL_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            answer = parser.parseFrom(bytes);
+        } catch (ExecutionException e) {
+            failed(run, BraidException.from(e.getCause()).code().name());
             return null;
-        }
-        if (answer.hasError()) {
-            failed(run, answer.getError().getCode());
+        } catch (TimeoutException e) {
+            failed(run, "TIMEOUT");
+            return null;
+        } catch (InvalidProtocolBufferException e) {
+            failed(run, "BAD_ANSWER");
             return null;
         }
         latencyMicros.recordValue(Math.min(TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - started),
@@ -269,11 +364,40 @@ public final class Bots implements AutoCloseable {
         run.errors.incrementAndGet();
     }
 
-    private void pushed(ServerFrame frame) {
-        if (frame.hasChat()) {
+    /** On the client's event loop: records the push by id, counts chat lines and rewards. */
+    private void pushed(byte[] payload) {
+        PlayerPush push;
+        try {
+            push = PlayerPush.parseFrom(payload);
+        } catch (InvalidProtocolBufferException e) {
+            sessionTrouble.add("a push that is not a PlayerPush (" + payload.length + " bytes)");
+            return;
+        }
+        pushesById.computeIfAbsent(push.getId(), id -> new AtomicInteger()).incrementAndGet();
+        if (push.hasChat()) {
             chatReceived.increment();
-        } else if (frame.hasReward()) {
+        } else if (push.hasReward()) {
             rewards.increment();
+        }
+    }
+
+    /** On the client's event loop: resumes and relogins counted; gaps and give-ups kept in words. */
+    private void sessionEvent(PlayerRun run, ClientEvent event) {
+        switch (event.type()) {
+            case RESUMED -> resumes.increment();
+            case RELOGGED -> {
+                relogins.increment();
+                if (sessionTrouble.size() < 100) {
+                    sessionTrouble.add(run.name + " logged in afresh: " + event.detail());
+                }
+            }
+            case GAP, KICKED -> sessionTrouble.add(run.name + " " + event.type() + ": " + event.detail());
+            case CLOSED -> {
+                if (running() && run.loggedIn) {
+                    sessionTrouble.add(run.name + " finished early: " + event.detail());
+                }
+            }
+            default -> { }
         }
     }
 
@@ -284,11 +408,13 @@ public final class Bots implements AutoCloseable {
     /** One player's record, written by its own thread, read by the report. */
     private static final class PlayerRun {
         final String name;
-        final List<String> nodes = new java.util.concurrent.CopyOnWriteArrayList<>();
-        final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
-        final java.util.concurrent.atomic.AtomicLong errors = new java.util.concurrent.atomic.AtomicLong();
+        final List<String> nodes = new CopyOnWriteArrayList<>();
+        final AtomicLong calls = new AtomicLong();
+        final AtomicLong errors = new AtomicLong();
+        final ClickLedger clicks = new ClickLedger();
         volatile boolean loggedIn;
         volatile boolean recovered;
+        volatile ClientStats stats;
 
         PlayerRun(String name) {
             this.name = name;
@@ -302,16 +428,18 @@ public final class Bots implements AutoCloseable {
         }
 
         BotsReport.PlayerRecord record() {
-            return new BotsReport.PlayerRecord(name, nodes, calls.get(), errors.get(), loggedIn, recovered);
+            return new BotsReport.PlayerRecord(name, nodes, calls.get(), errors.get(), loggedIn, recovered,
+                    clicks.violations(), clicks.examples());
         }
     }
 
     /** One progress line: elapsed time, players online, calls per second since the last line. */
     public static String progressLine(Duration elapsed, int players, Progress previous, Progress now, Duration interval) {
         double seconds = Math.max(0.001, interval.toMillis() / 1000.0);
-        return String.format("[%3ds] players online %d/%d · calls/s %.0f · failed %d · chat deliveries %d · rewards %d",
-                elapsed.toSeconds(), now.online(), players, (now.calls() - previous.calls()) / seconds,
-                now.errors(), now.chatReceived(), now.rewards());
+        return String.format("[%3ds] players online %d/%d · calls/s %.0f · failed %d · chat deliveries %d · rewards %d"
+                        + " · resumed %d · relogged %d", elapsed.toSeconds(), now.online(), players,
+                (now.calls() - previous.calls()) / seconds, now.errors(), now.chatReceived(), now.rewards(),
+                now.resumes(), now.relogins());
     }
 
     /** Runs the bots against running gateways; prints progress and the summary; exit code 0 when the check passes. */
@@ -357,7 +485,7 @@ public final class Bots implements AutoCloseable {
         if (settings.has(REPORT)) {
             report.writeTo(Path.of(settings.get(REPORT)));
         }
-        bots.http.close();
+        bots.close();
         finished.countDown();
         try {
             Runtime.getRuntime().removeShutdownHook(hook);

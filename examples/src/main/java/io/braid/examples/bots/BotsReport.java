@@ -23,22 +23,56 @@ import java.util.stream.Collectors;
  * @param chatSent    chat lines the players sent (and the chat service took)
  * @param chatReceived chat lines pushed to the players (a line reaches every player online)
  * @param rewards     rewards pushed to the players by their logic nodes
+ * @param sessions    what the players' gateway sessions went through
+ * @param pushesById  every push the players received, by its id: how many times it arrived (1, or a duplicate)
  */
 public record BotsReport(int players, Map<String, PlayerRecord> byPlayer, long calls, Map<String, Long> errors,
                          double p50Millis, double p99Millis, double maxMillis, long chatSent, long chatReceived,
-                         long rewards) {
+                         long rewards, Sessions sessions, Map<String, Integer> pushesById) {
 
-    /** One player's run: who served it, how many calls, whether a node had to begin its state anew. */
+    /**
+     * The players' sessions, as their clients saw them.
+     *
+     * @param resumed              sessions resumed after a dropped connection (the missed pushes replayed)
+     * @param relogins             sessions that could not be resumed, so the player logged in afresh
+     *                             (pushes of the old session it had not received are lost)
+     * @param duplicatesSuppressed pushes a client received twice by sequence number and dropped
+     * @param gaps                 sequence numbers a client found skipped
+     * @param trouble              relogins, gaps, kicks and early ends, in words (the first hundred or so)
+     */
+    public record Sessions(long resumed, long relogins, long duplicatesSuppressed, long gaps, List<String> trouble) {
+        public Sessions {
+            trouble = List.copyOf(trouble);
+        }
+    }
+
+    /**
+     * One player's run: who served it, how many calls, whether a node had to begin its state anew,
+     * and the answers that broke {@link ClickLedger}'s rule ({@code clicksLost}; the first few in
+     * words in {@code clickViolations}).
+     */
     public record PlayerRecord(String player, List<String> nodes, long calls, long errors, boolean loggedIn,
-                               boolean recovered) {
+                               boolean recovered, long clicksLost, List<String> clickViolations) {
         public PlayerRecord {
             nodes = List.copyOf(nodes);
+            clickViolations = List.copyOf(clickViolations);
         }
     }
 
     public BotsReport {
         byPlayer = Map.copyOf(byPlayer);
         errors = Map.copyOf(errors);
+        pushesById = Map.copyOf(pushesById);
+    }
+
+    /** Pushes received, each id once. */
+    public long pushesReceived() {
+        return pushesById.size();
+    }
+
+    /** Pushes (by id) a player received more than once. */
+    public long duplicatePushes() {
+        return pushesById.values().stream().filter(n -> n > 1).count();
     }
 
     /** Players that logged in, by the logic node that first served them. */
@@ -51,6 +85,20 @@ public record BotsReport(int players, Map<String, PlayerRecord> byPlayer, long c
 
     public long loggedIn() {
         return byPlayer.values().stream().filter(PlayerRecord::loggedIn).count();
+    }
+
+    /**
+     * Answers, over all players, that did not count on from what the player was last told
+     * ({@link ClickLedger}): 0 when every click a player was told about is still counted.
+     */
+    public long clicksLost() {
+        return byPlayer.values().stream().mapToLong(PlayerRecord::clicksLost).sum();
+    }
+
+    /** A few of the answers {@link #clicksLost()} counts, in words, each with its player. */
+    public List<String> clickViolations(int most) {
+        return byPlayer.values().stream().sorted(java.util.Comparator.comparing(PlayerRecord::player))
+                .flatMap(p -> p.clickViolations().stream().map(v -> p.player() + ": " + v)).limit(most).toList();
     }
 
     public long errorCount() {
@@ -80,6 +128,9 @@ public record BotsReport(int players, Map<String, PlayerRecord> byPlayer, long c
                 p50Millis, p99Millis, maxMillis));
         lines.add(String.format("chat: %d lines sent, %d deliveries to players", chatSent, chatReceived));
         lines.add(String.format("rewards pushed to players by their logic node: %d", rewards));
+        lines.add(String.format("sessions: %d resumed, %d logged in afresh; pushes received %d, received twice %d"
+                + " (and %d dropped by the clients as repeats), sequence gaps %d", sessions.resumed(), sessions.relogins(),
+                pushesReceived(), duplicatePushes(), sessions.duplicatesSuppressed(), sessions.gaps()));
         List<PlayerRecord> off = notOnExactlyOneNode();
         lines.add(String.format("check: every player served by exactly one logic node: %s%s",
                 everyPlayerOnExactlyOneNode() ? "PASS" : "FAIL",

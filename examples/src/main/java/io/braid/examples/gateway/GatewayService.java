@@ -1,107 +1,119 @@
 package io.braid.examples.gateway;
 
-import io.braid.api.Channel;
-import io.braid.api.ChannelOptions;
-import io.braid.api.CallContext;
-import io.braid.examples.JsonFrames;
+import io.braid.api.BraidException;
+import io.braid.api.Code;
 import io.braid.examples.NodeSettings;
 import io.braid.examples.Setting;
 import io.braid.examples.Settings;
 import io.braid.examples.chat.ChatService;
 import io.braid.examples.logic.LogicService;
-import io.braid.examples.proto.ChatLine;
-import io.braid.examples.proto.NodeStats;
-import io.braid.examples.proto.PushAck;
-import io.braid.examples.proto.Reward;
-import io.braid.examples.proto.ServerFrame;
+import io.braid.gateway.Gateway;
+import io.braid.gateway.RouteTable;
 import io.braid.runtime.Braid;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The gateway: players connect to it over WebSocket ({@code /ws}, JSON frames, see
- * {@link JsonFrames}); it serves the player page at {@code /} and the logic nodes' latest stats at
- * {@code /stats}. At login it links the player's token to itself in the link cache, so any node can
- * push to the player by invoking {@value #SERVICE}/{@value #PUSH} with the token. It forwards game
- * calls to the logic service by token, chat lines to the chat service, and pushes every world chat
- * line (read through a channel of its own on {@value ChatService#WORLD}) to its players.
- * Thread-safe; {@link #close()} is idempotent.
+ * The demo's gateway: a node of service {@value #SERVICE} running braid-gateway's {@link Gateway}
+ * with the demo's login (the player's name is the credential; the token is {@code player:<name>}),
+ * the routes the page and the bots call, and the WebSocket front end at {@code ws://host:port/ws}.
+ * Sessions, binding, duplicate-login kicks, pushes and resume are braid-gateway's; logic and chat
+ * push with {@code GatewayPush}. The player page is {@link PageServer}'s, on a port of its own.
+ *
+ * <p>{@link #close()} ends it cleanly (every session CLOSED and unbound, the node deregistered);
+ * {@link #crash()} stands in for a kill -9 in one JVM. Thread-safe; both idempotent.
  */
 public final class GatewayService implements AutoCloseable {
     public static final String SERVICE = "gateway";
-    public static final String PUSH = "push";
+    /** What a client may call: {@code service.method}, each with the player's token. */
+    public static final RouteTable ROUTES = RouteTable.of(
+            LogicService.SERVICE + "." + LogicService.LOGIN,
+            LogicService.SERVICE + "." + LogicService.ACT,
+            LogicService.SERVICE + "." + LogicService.LOGOUT,
+            ChatService.SERVICE + "." + ChatService.SAY);
 
     public static final Setting HTTP_PORT = new Setting("--http-port", "GATEWAY_HTTP_PORT", "8080",
-            "the port of the player page and the WebSocket; 0 picks a free one");
+            "the port of the players' WebSocket (ws://host:port/ws); 0 picks a free one");
     public static final Setting HTTP_HOST = new Setting("--http-host", "GATEWAY_HTTP_HOST", "127.0.0.1",
-            "the address the player page binds (0.0.0.0 in containers)");
+            "the address the WebSocket and the player page bind (0.0.0.0 in containers)");
     public static final List<Setting> SETTINGS = Stream.concat(NodeSettings.ALL.stream(),
-            Stream.of(HTTP_PORT, HTTP_HOST)).toList();
+            Stream.of(HTTP_PORT, HTTP_HOST, PageServer.PAGE_PORT)).toList();
 
-    /** How long a player waits for the logic or chat service before the gateway answers with an error. */
+    /** How long a player's call may take in the logic or chat service. */
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(3);
-    private static final Duration STATS_FRESH = Duration.ofSeconds(5);
+    private static final Pattern PLAYER_NAME = Pattern.compile("[A-Za-z0-9_.-]{1,40}");
 
-    private final PlayerSessions sessions = new PlayerSessions();
-    private final Map<String, NodeStats> logicStats = new ConcurrentHashMap<>();
-    private final AtomicLong chatLinesIn = new AtomicLong();
-    private final AtomicLong pushesDelivered = new AtomicLong();
-    private volatile Braid braid;
-    private EventLoopGroup httpGroup;
-    private io.netty.channel.Channel httpChannel;
-    private Channel chatChannel;
-    private Channel statsChannel;
-    private String pageHost;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final Braid braid;
+    private final EventLoopGroup group;
+    private final Gateway gateway;
+    private final String host;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
-    private GatewayService() {
+    private GatewayService(Braid braid, EventLoopGroup group, Gateway gateway, String host) {
+        this.braid = braid;
+        this.group = group;
+        this.gateway = gateway;
+        this.host = host;
     }
 
     /**
-     * Starts a gateway node from {@code builder} (plane and address set) and its HTTP server on
-     * {@code httpHost:httpPort} (port 0 picks a free one).
+     * Starts a gateway node from {@code builder} (plane and address set) with its WebSocket on
+     * {@code host:port} (0 picks a free port).
+     *
+     * @throws IllegalStateException when the port cannot be bound (its cause a BindException)
      */
-    public static GatewayService start(Braid.Builder builder, String httpHost, int httpPort) {
-        GatewayService gateway = new GatewayService();
-        gateway.braid = builder.service(SERVICE).handleAsync(PUSH, Reward.parser(), gateway::push).start();
-        try {
-            Braid braid = gateway.braid;
-            String channel = braid.node().id();
-            ChannelOptions ephemeral = ChannelOptions.DEFAULT.withDurable(false);
-            gateway.chatChannel = braid.topic(ChatService.WORLD).subscribe(channel, ephemeral);
-            gateway.chatChannel.onMessage(message -> gateway.broadcast(ChatLine.parseFrom(message.body())));
-            gateway.statsChannel = braid.topic(LogicService.STATS_TOPIC).subscribe(channel, ephemeral);
-            gateway.statsChannel.onMessage(message -> {
-                NodeStats stats = NodeStats.parseFrom(message.body());
-                gateway.logicStats.put(stats.getNode(), stats);
-            });
+    public static GatewayService start(Braid.Builder builder, String host, int port) {
+        return start(builder, host, port, Gateway.DEFAULT_RESUME_GRACE);
+    }
 
-            gateway.httpGroup = new NioEventLoopGroup(2, Thread.ofPlatform().name("gateway-http-", 0).daemon().factory());
-            gateway.httpChannel = new ServerBootstrap().group(gateway.httpGroup).channel(NioServerSocketChannel.class)
-                    .childHandler(new GatewayChannelInitializer(gateway))
-                    .bind(httpHost, httpPort).syncUninterruptibly().channel();
-            gateway.pageHost = "0.0.0.0".equals(httpHost) || "::".equals(httpHost) ? "localhost" : httpHost;
-            return gateway;
-        } catch (Exception e) { // a failed bind arrives as a checked BindException
-            gateway.close();
-            if (e instanceof RuntimeException runtime) {
-                throw runtime;
+    /** The same, with a resume grace of its own (see {@code Gateway.Builder.resumeGrace}): tests shorten it. */
+    public static GatewayService start(Braid.Builder builder, String host, int port, Duration resumeGrace) {
+        // The front ends' event loops, lent to the gateway: this service shuts them down after the gateway.
+        EventLoopGroup group = new NioEventLoopGroup(2, Thread.ofPlatform().name("gateway-io-", 0).daemon().factory());
+        Braid braid = null;
+        try {
+            braid = builder.service(SERVICE).start();
+            Gateway gateway = Gateway.builder(braid).login(GatewayService::login).routes(ROUTES)
+                    .host(host).webSocket(port).eventLoopGroup(group).callTimeout(CALL_TIMEOUT)
+                    .resumeGrace(resumeGrace).start();
+            return new GatewayService(braid, group, gateway, host);
+        } catch (RuntimeException e) {
+            if (braid != null) {
+                braid.close();
             }
-            throw new IllegalStateException("gateway cannot listen on " + httpHost + ":" + httpPort + ": " + e, e);
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw e;
         }
+    }
+
+    /** The login hook: the credentials are the player's name in UTF-8; the name is the identity. */
+    static CompletableFuture<String> login(byte[] credentials, SocketAddress remote) {
+        String name = new String(credentials, StandardCharsets.UTF_8);
+        if (!PLAYER_NAME.matcher(name).matches()) {
+            return CompletableFuture.failedFuture(new BraidException(Code.UNAUTHENTICATED,
+                    "a player name is 1 to 40 letters, digits, '_', '.' or '-'"));
+        }
+        return CompletableFuture.completedFuture(token(name));
+    }
+
+    /** The token of a player: the name is the identity, so a new login finds the same logic node. */
+    public static String token(String player) {
+        return "player:" + player;
+    }
+
+    /** The player's name in {@code token}, or the token itself when it is not a player's. */
+    public static String player(String token) {
+        return token.startsWith("player:") ? token.substring("player:".length()) : token;
     }
 
     public Braid braid() {
@@ -112,100 +124,79 @@ public final class GatewayService implements AutoCloseable {
         return braid.node().id();
     }
 
-    /** The port the player page and the WebSocket listen on. */
-    public int httpPort() {
-        return ((InetSocketAddress) httpChannel.localAddress()).getPort();
+    /** The port of the players' WebSocket. */
+    public int port() {
+        return gateway.webSocketAddress().orElseThrow().getPort();
     }
 
-    /** Where a person opens the player page. */
-    public String pageUrl() {
-        return "http://" + (pageHost.indexOf(':') >= 0 ? "[" + pageHost + "]" : pageHost) + ":" + httpPort() + "/";
+    /** Where players connect: {@code ws://host:port/ws}. */
+    public URI webSocketUrl() {
+        String shown = "0.0.0.0".equals(host) || "::".equals(host) ? "localhost" : host;
+        return URI.create("ws://" + (shown.indexOf(':') >= 0 ? "[" + shown + "]" : shown) + ":" + port()
+                + Gateway.DEFAULT_WEBSOCKET_PATH);
     }
 
-    /** Players logged in through this gateway now. */
+    /** False once closed or crashed. */
+    public boolean isUp() {
+        return !closed.get();
+    }
+
+    /** Players with a session attached to this gateway now. */
     public int playersOnline() {
-        return sessions.size();
+        return closed.get() ? 0 : gateway.sessionCount();
     }
 
-    /** Chat lines this gateway received from the world topic. */
-    public long chatLinesIn() {
-        return chatLinesIn.get();
-    }
-
-    /** Chat lines written to players' sockets, one per line per player. */
-    public long chatLinesDelivered() {
-        return sessions.chatDelivered();
-    }
-
-    /** Pushes from other nodes written to players' sockets. */
-    public long pushesDelivered() {
-        return pushesDelivered.get();
-    }
-
-    /** The latest stats of each logic node heard from within the last few seconds, by node id. */
-    public Map<String, NodeStats> logicStats() {
-        long freshSince = System.currentTimeMillis() - STATS_FRESH.toMillis();
-        Map<String, NodeStats> fresh = new TreeMap<>();
-        logicStats.forEach((node, stats) -> {
-            if (stats.getAtMillis() >= freshSince) {
-                fresh.put(node, stats);
-            }
-        });
-        return fresh;
-    }
-
-    PlayerSessions sessions() {
-        return sessions;
-    }
-
+    /** Ends the gateway cleanly: each session CLOSED and unbound, then the node leaves the cluster. */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        if (httpChannel != null) {
-            httpChannel.close().syncUninterruptibly();
+        gateway.close();
+        braid.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+
+    /**
+     * A crash, as near as one JVM allows: the gateway stops without a word (every player's
+     * connection dropped, no session ended or unbound, no CLOSED event, nothing written to the
+     * control plane: braid-gateway's failure drill, {@link Gateway#crash()}), then the node
+     * closes. Unlike a kill -9, the node deregisters at once instead of after the discovery
+     * TTL. Whatever only this gateway held is gone; what braid-gateway keeps in the control plane
+     * (the sessions' records and push logs) is not.
+     */
+    public void crash() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
         }
-        sessions.closeAll();
-        if (httpGroup != null) {
-            httpGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        }
-        if (chatChannel != null) {
-            chatChannel.close();
-        }
-        if (statsChannel != null) {
-            statsChannel.close();
-        }
-        if (braid != null) {
+        try {
+            gateway.crash();
+        } finally {
             braid.close();
+            group.shutdownGracefully(0, 0, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
     }
 
-    private CompletionStage<PushAck> push(CallContext ctx, Reward reward) {
-        PlayerSession session = sessions.get(ctx.token());
-        if (session == null) {
-            // The player left this gateway: drop our link if it still points here, so the token is not routed to us again.
-            braid.linkCache().unlinkAsync(ctx.token(), braid.node());
-            return CompletableFuture.completedFuture(PushAck.newBuilder().setDelivered(false).build());
-        }
-        session.send(ServerFrame.newBuilder().setReward(reward).build());
-        pushesDelivered.incrementAndGet();
-        return CompletableFuture.completedFuture(PushAck.newBuilder().setDelivered(true).build());
-    }
-
-    private void broadcast(ChatLine line) {
-        chatLinesIn.incrementAndGet();
-        sessions.broadcast(JsonFrames.print(ServerFrame.newBuilder().setChat(line)));
-    }
-
-    /** Runs one gateway until SIGTERM or, with --exit-on-stdin-eof, until stdin closes. */
+    /** Runs one gateway and its player page until SIGTERM or, with --exit-on-stdin-eof, until stdin closes. */
     public static void main(String[] args) throws Exception {
         Settings settings = Settings.parse(SERVICE, SETTINGS, args, System.getenv());
-        GatewayService gateway = start(NodeSettings.builder(SERVICE, settings), settings.get(HTTP_HOST),
+        String host = settings.get(HTTP_HOST);
+        GatewayService gateway = start(NodeSettings.builder(SERVICE, settings), host,
                 settings.getInt(HTTP_PORT, 0, 65_535));
-        System.out.printf("ready: gateway %s at %s on %s; player page %s%n", gateway.nodeId(),
-                gateway.braid().node().address(), NodeSettings.plane(settings), gateway.pageUrl());
+        PageServer page;
+        try {
+            page = PageServer.start(gateway.braid(), host, settings.getInt(PageServer.PAGE_PORT, 0, 65_535),
+                    () -> List.of(gateway.webSocketUrl()));
+        } catch (RuntimeException e) {
+            gateway.close();
+            throw e;
+        }
+        System.out.printf("ready: gateway %s at %s on %s; websocket %s; player page %s%n", gateway.nodeId(),
+                gateway.braid().node().address(), NodeSettings.plane(settings), gateway.webSocketUrl(), page.url());
         System.out.flush();
-        NodeSettings.runUntilStopped(settings, gateway::close);
+        NodeSettings.runUntilStopped(settings, () -> {
+            page.close();
+            gateway.close();
+        });
     }
 }

@@ -1,0 +1,77 @@
+package io.braid.bench.pekko;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.braid.bench.core.Report;
+import io.braid.bench.core.Row;
+import io.braid.bench.core.Sample;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The pekko section's goals, read from rows and figures as issue 18 states them. */
+class PekkoSuiteTest {
+    private static final String CELL = PekkoSuite.cell(64);
+
+    private static Report withRows(double braidOps, double braidP99) {
+        Sample pekko = new Sample(10_000, 3_000, 20_000, 40_000, 0, 5_000, 6_000, 200);
+        Sample braid = new Sample(braidOps, 300, braidP99, 8_000, 0, 1_000, 1_000, 10);
+        return new Report().add(List.of(
+                new Row(PekkoSuite.GROUP, CELL, PekkoSuite.PEKKO, PekkoSuite.PEKKO, pekko, pekko),
+                new Row(PekkoSuite.GROUP, CELL, PekkoSuite.BRAID, PekkoSuite.PEKKO, braid, pekko)));
+    }
+
+    @Test
+    void fiveTimesTheThroughputAndAFifthOfTheP99MeetBothGoals() {
+        Report report = withRows(50_000, 4_000);
+        PekkoSuite.throughputGoals(report, CELL);
+
+        assertThat(report.markdown(""))
+                .contains("- **met**: Pekko 1x64 64 B, 1,024 entities: braid token call / Pekko ask throughput: 5.00x "
+                        + "(goal ≥ 5.00x)")
+                .contains("- **met**: Pekko 1x64 64 B, 1,024 entities: braid token call / Pekko ask p99: 0.20x "
+                        + "(goal ≤ 0.20x)");
+    }
+
+    @Test
+    void lessThroughputOrALongerTailMissesTheGoal() {
+        Report report = withRows(49_000, 4_100);
+        PekkoSuite.throughputGoals(report, CELL);
+
+        assertThat(report.markdown(""))
+                .contains("- **missed**: Pekko 1x64 64 B, 1,024 entities: braid token call / Pekko ask throughput: "
+                        + "4.90x")
+                .contains("- **missed**: Pekko 1x64 64 B, 1,024 entities: braid token call / Pekko ask p99: 0.21x");
+    }
+
+    @Test
+    void aCellThatDidNotRunIsNotChecked() {
+        Report report = new Report();
+        PekkoSuite.throughputGoals(report, CELL);
+
+        assertThat(report.markdown("")).contains("- **not checked**: Pekko 1x64 64 B, 1,024 entities: braid token "
+                + "call / Pekko ask throughput (the cell did not run)");
+    }
+
+    @Test
+    void aDrainInAThirdOfPekkosHandOffWithNoFailedCallMeetsBothGoals() {
+        Report report = new Report();
+        PekkoSuite.handoffGoals(report, 1_000_000_000L, 3_000_000_000L, 0, 42);
+
+        assertThat(report.markdown(""))
+                .contains("- **met**: Pekko hand-off of 10,000 entities: braid drain time / Pekko hand-off time: 0.33x "
+                        + "(goal ≤ 0.33x)")
+                .contains("- **met**: Pekko hand-off: braid calls failed from the drain on: 0 (goal 0; Pekko's asks "
+                        + "that failed or timed out from the leave on: 42)");
+    }
+
+    @Test
+    void aSlowerDrainOrOneFailedCallMissesItsGoal() {
+        Report report = new Report();
+        PekkoSuite.handoffGoals(report, 1_700_000_000L, 5_000_000_000L, 1, 0);
+
+        assertThat(report.markdown(""))
+                .contains("- **missed**: Pekko hand-off of 10,000 entities: braid drain time / Pekko hand-off time: "
+                        + "0.34x")
+                .contains("- **missed**: Pekko hand-off: braid calls failed from the drain on: 1");
+    }
+}

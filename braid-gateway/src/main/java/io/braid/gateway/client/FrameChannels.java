@@ -1,0 +1,230 @@
+package io.braid.gateway.client;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.util.JsonFormat;
+import io.braid.gateway.proto.ClientFrame;
+import io.braid.gateway.proto.Ping;
+import io.braid.gateway.proto.ServerFrame;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoop;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.codec.LengthFieldPrepender;
+import io.netty.handler.codec.MessageToMessageCodec;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolConfig;
+import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
+import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.timeout.IdleState;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
+
+/**
+ * Opens one connection to a gateway with the pipeline of the settings' transport: TLS if set, the
+ * framing (length prefix, or the WebSocket handshake and binary messages), keepalive (a Ping when
+ * nothing was written for {@code pingEvery}; the connection closed when nothing was read for three
+ * times that), then a handler that reports to a {@link Listener}. Every channel is on one event
+ * loop, so the listener's callbacks never run concurrently.
+ */
+final class FrameChannels {
+    /** What a connection reports; all on the event loop. */
+    interface Listener {
+        /** The connection can carry frames (TCP connected; the WebSocket handshake is done). */
+        void onReady(Channel channel);
+
+        void onFrame(Channel channel, ServerFrame frame);
+
+        /** The connection ended; {@code reason} says why as well as it is known. */
+        void onClosed(Channel channel, String reason);
+    }
+
+    private static final int MAX_HANDSHAKE_BYTES = 16 * 1024;
+
+    private final ClientSettings settings;
+    private final EventLoop loop;
+    private final Listener listener;
+
+    FrameChannels(ClientSettings settings, EventLoop loop, Listener listener) {
+        this.settings = settings;
+        this.loop = loop;
+        this.listener = listener;
+    }
+
+    /** Starts connecting to {@code address}; the returned future is the TCP connect. */
+    ChannelFuture open(InetSocketAddress address) {
+        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+                        settings.connectTimeout().toMillis()))
+                .option(ChannelOption.TCP_NODELAY, true)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        pipeline(channel, address);
+                    }
+                })
+                .connect(address);
+    }
+
+    private void pipeline(SocketChannel channel, InetSocketAddress address) {
+        ChannelPipeline pipeline = channel.pipeline();
+        if (settings.tls() != null) {
+            SslHandler tls = settings.tls().newHandler(channel.alloc(), address.getHostString(), address.getPort());
+            SSLEngine engine = tls.engine();
+            SSLParameters parameters = engine.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            engine.setSSLParameters(parameters);
+            tls.setHandshakeTimeoutMillis(settings.connectTimeout().toMillis());
+            pipeline.addLast("tls", tls);
+        }
+        long pingMillis = settings.pingEvery().toMillis();
+        pipeline.addLast("idle", new IdleStateHandler(3 * pingMillis, pingMillis, 0, TimeUnit.MILLISECONDS));
+        if (settings.transport() == Transport.TCP) {
+            pipeline.addLast("frames", new LengthFieldBasedFrameDecoder(settings.maxFrameBytes() + 4, 0, 4, 0, 4));
+            pipeline.addLast("length", new LengthFieldPrepender(4));
+            pipeline.addLast("codec", new TcpCodec());
+        } else {
+            WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
+                    .webSocketUri(webSocketUri(address))
+                    .version(WebSocketVersion.V13)
+                    .allowExtensions(false)
+                    .maxFramePayloadLength(settings.maxFrameBytes())
+                    .handshakeTimeoutMillis(settings.connectTimeout().toMillis())
+                    .build();
+            pipeline.addLast("http", new HttpClientCodec());
+            pipeline.addLast("handshake-aggregator", new HttpObjectAggregator(MAX_HANDSHAKE_BYTES));
+            pipeline.addLast("websocket", new WebSocketClientProtocolHandler(config));
+            pipeline.addLast("fragments", new WebSocketFrameAggregator(settings.maxFrameBytes()));
+            pipeline.addLast("codec", new WebSocketCodec());
+        }
+        pipeline.addLast("client", new Reporter());
+    }
+
+    private URI webSocketUri(InetSocketAddress address) {
+        try {
+            return new URI(settings.tls() == null ? "ws" : "wss", null, address.getHostString(), address.getPort(),
+                    settings.webSocketPath(), null, null);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("no WebSocket URI for " + address + settings.webSocketPath(), e);
+        }
+    }
+
+    private static ServerFrame parse(ByteBuf bytes) throws IOException {
+        try (ByteBufInputStream in = new ByteBufInputStream(bytes)) {
+            return ServerFrame.parseFrom(in);
+        }
+    }
+
+    /** Length-prefixed protobuf frames (the prefix is the decoder's and prepender's). */
+    private static final class TcpCodec extends MessageToMessageCodec<ByteBuf, ClientFrame> {
+        @Override
+        protected void encode(ChannelHandlerContext ctx, ClientFrame frame, List<Object> out) {
+            out.add(Unpooled.wrappedBuffer(frame.toByteArray()));
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, ByteBuf bytes, List<Object> out) throws IOException {
+            out.add(parse(bytes));
+        }
+    }
+
+    /** Binary messages out; binary (or, should the gateway send them, JSON text) messages in. */
+    private static final class WebSocketCodec extends MessageToMessageCodec<WebSocketFrame, ClientFrame> {
+        @Override
+        protected void encode(ChannelHandlerContext ctx, ClientFrame frame, List<Object> out) {
+            out.add(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame.toByteArray())));
+        }
+
+        @Override
+        protected void decode(ChannelHandlerContext ctx, WebSocketFrame message, List<Object> out)
+                throws IOException {
+            if (message instanceof BinaryWebSocketFrame binary) {
+                out.add(parse(binary.content()));
+            } else if (message instanceof TextWebSocketFrame text) {
+                ServerFrame.Builder frame = ServerFrame.newBuilder();
+                try {
+                    JsonFormat.parser().ignoringUnknownFields().merge(text.text(), frame);
+                } catch (InvalidProtocolBufferException e) {
+                    throw new IOException("gateway sent text that is not a frame: " + e.getMessage(), e);
+                }
+                out.add(frame.build());
+            }
+            // control frames (ping, pong, close) are the protocol handler's
+        }
+    }
+
+    /** The pipeline's end: frames, readiness, keepalive and the close go to the listener. */
+    private final class Reporter extends SimpleChannelInboundHandler<ServerFrame> {
+        private String failure;
+        private long pings;
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) throws Exception {
+            super.channelActive(ctx);
+            if (settings.transport() == Transport.TCP) {
+                listener.onReady(ctx.channel());
+            }
+        }
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ServerFrame frame) {
+            listener.onFrame(ctx.channel(), frame);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+            if (event == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_COMPLETE) {
+                listener.onReady(ctx.channel());
+            } else if (event == WebSocketClientProtocolHandler.ClientHandshakeStateEvent.HANDSHAKE_TIMEOUT) {
+                failure = "WebSocket handshake timed out";
+            } else if (event instanceof IdleStateEvent idle) {
+                if (idle.state() == IdleState.READER_IDLE) {
+                    failure = "nothing from the gateway for " + 3 * settings.pingEvery().toMillis() + " ms";
+                    ctx.close();
+                } else if (idle.state() == IdleState.WRITER_IDLE) {
+                    ctx.writeAndFlush(ClientFrame.newBuilder().setPing(Ping.newBuilder()
+                            .setNonce(++pings)).build());
+                }
+            }
+            super.userEventTriggered(ctx, event);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (failure == null) {
+                failure = String.valueOf(cause);
+            }
+            ctx.close();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            listener.onClosed(ctx.channel(), failure == null ? "connection closed" : failure);
+            super.channelInactive(ctx);
+        }
+    }
+}

@@ -1,0 +1,24 @@
+-- Prepended to every link script. A link's epoch is kept beside its owner in the token's hash, in the
+-- field EPOCH_FIELD_PREFIX .. service (a service name holds no NUL). next_epoch(key), for the scripts
+-- that give a token a new owner (link, relink, move), hands out the next epoch of the shard whose
+-- counter is at key: one more than the last, and at least the Redis server's clock in microseconds
+-- times two. A script takes more than a microsecond, so in practice each epoch is that clock reading
+-- (one more when two changes share a microsecond), and a counter lost with the data (a restart
+-- without persistence, FLUSHALL, a failover that lost writes) starts again above every epoch handed
+-- out before, as long as that clock did not go back (see the README). Lua's numbers hold these
+-- integers exactly (below 2^53) until the year 2112. Effects replication (the default from Redis 7)
+-- lets TIME come before writes.
+if redis.replicate_commands then
+  redis.replicate_commands()
+end
+local EPOCH_FIELD_PREFIX = 'epoch\0'
+local function next_epoch(key)
+  local now = redis.call('TIME')
+  local floor = (tonumber(now[1]) * 1000000 + tonumber(now[2])) * 2
+  local epoch = redis.call('INCR', key)
+  if epoch < floor then
+    epoch = floor
+    redis.call('SET', key, string.format('%.0f', epoch))
+  end
+  return string.format('%.0f', epoch)
+end
