@@ -383,6 +383,45 @@ class LaneTest {
         assertThat(overlaps.get()).isZero();
     }
 
+    /**
+     * A caller that has its answer finds the call's turn already told to the lane listener (the
+     * lane meters), whatever the handler kind and however it ended: a metric read right after a
+     * call sees that call. The listener here is slow on purpose (20 ms), so an answer written
+     * before the turn is told reaches the caller first.
+     */
+    @Test
+    void aCallsTurnIsToldToTheListenerBeforeItsCallerHearsTheAnswer() throws Exception {
+        AtomicInteger told = new AtomicInteger();
+        io.braid.api.internal.LaneListener slow = new io.braid.api.internal.LaneListener() {
+            @Override
+            public void turnEnded(String token, long waitNanos, long runNanos, boolean call) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                told.incrementAndGet();
+            }
+        };
+        cluster.server(settings -> settings.laneListener(slow), server -> {
+            recordingHandlers(server);
+            server.handleInLane("fail", StringValue.parser(), (ctx, req) -> {
+                throw new BraidException(Code.FAILED_PRECONDITION, "no");
+            });
+            server.handleAsyncInLane("failAsync", StringValue.parser(), (ctx, req) ->
+                    CompletableFuture.failedFuture(new BraidException(Code.FAILED_PRECONDITION, "no")));
+            server.handleAsyncInLane("doneAsync", StringValue.parser(), (ctx, req) -> CompletableFuture.completedFuture(req));
+        });
+        RpcClient client = cluster.client();
+        int expected = 0;
+        for (String method : List.of("work", "workAsync", "doneAsync", "fail", "failAsync")) {
+            CompletableFuture<StringValue> call = call(client, method, "player-1", method);
+            call.handle((answer, failure) -> null).get(10, TimeUnit.SECONDS);
+            expected++;
+            assertThat(told.get()).as("turns told once %s answered", method).isEqualTo(expected);
+        }
+    }
+
     @Test
     void theLaneSettingsAreCheckedWhenSet() {
         assertThatThrownBy(() -> RpcServer.builder().maxLaneDepth(0)).isInstanceOf(IllegalArgumentException.class)

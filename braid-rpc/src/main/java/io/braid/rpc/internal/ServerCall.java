@@ -98,13 +98,13 @@ final class ServerCall implements IncomingCall, Runnable, Callable<Void>, WriteQ
             laneStartedNanos = in.now();
         }
         if (cancelled || deadline.isExpired()) {
+            tellTurn();
             endTurn();
             return; // the deadline timer or the cancel answers for it; do no expired work
         }
         if ((!method.inline() || waited) && connection.fenced(token)) {
             // Admitted while the gate was open, but the gate closed before a thread (or its lane) took it up.
-            fail(connection.refusal(token));
-            endTurn();
+            complete(null, connection.refusal(token));
             return;
         }
         if (interceptors.isEmpty()) {
@@ -125,40 +125,42 @@ final class ServerCall implements IncomingCall, Runnable, Callable<Void>, WriteQ
                 } catch (RuntimeException e) {
                     failure = e;
                 }
-                if (failure != null) {
-                    fail(failure);
-                } else {
-                    answerWith(bytes);
-                }
-                endTurn();
+                complete(bytes, failure);
             } else {
-                stage.whenComplete((bytes, failure) -> {
-                    if (failure != null) {
-                        fail(failure);
-                    } else {
-                        answerWith(bytes);
-                    }
-                    endTurn();
-                });
+                stage.whenComplete(this::complete);
             }
             return;
         }
         CompletionStage<Object> answered = ServingCall.with(this, () -> proceed(0));
-        answered.whenComplete((answer, failure) -> {
-            if (failure != null) {
-                fail(failure);
-            } else {
-                answerWith(answer);
-            }
-            endTurn();
-        });
+        answered.whenComplete(this::complete);
+    }
+
+    /**
+     * Answers the call (or fails it) and ends its turn. The turn is told to the lane listener
+     * first, so whoever hears the answer finds the call in the lane meters.
+     */
+    private void complete(Object answer, Throwable failure) {
+        tellTurn();
+        if (failure != null) {
+            fail(failure);
+        } else {
+            answerWith(answer);
+        }
+        endTurn();
+    }
+
+    /** Tells the lane listener that this call's turn ended, if it runs in a lane. Before {@link #endTurn}. */
+    private void tellTurn() {
+        Lane held = lane;
+        if (held != null) {
+            held.turnEnded(laneEnteredNanos, laneStartedNanos, true);
+        }
     }
 
     /** Ends this call's turn in its lane, if it runs in one: the next call of its token may start. */
     private void endTurn() {
         Lane held = lane;
         if (held != null) {
-            held.turnEnded(laneEnteredNanos, laneStartedNanos, true);
             held.endTurn(this);
         }
     }
@@ -195,9 +197,8 @@ final class ServerCall implements IncomingCall, Runnable, Callable<Void>, WriteQ
                 connection.blockingExecutor().execute(this);
             }
         } catch (java.util.concurrent.RejectedExecutionException e) {
-            fail(new BraidException(Code.UNAVAILABLE, "server is shutting down"));
             laneStartedNanos = lane == null ? 0 : lane.now(); // it never ran: its turn is told as run for 0
-            endTurn();
+            complete(null, new BraidException(Code.UNAVAILABLE, "server is shutting down"));
         }
     }
 
