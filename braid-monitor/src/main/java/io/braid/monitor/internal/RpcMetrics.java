@@ -68,35 +68,8 @@ public final class RpcMetrics {
             record(clientTimers, BraidMeters.RPC_CLIENT_CALLS, call.target(), call.method(), codeOf(e), start);
             throw e;
         }
-        return recordedFirst(answer, (value, failure) -> record(clientTimers, BraidMeters.RPC_CLIENT_CALLS,
+        return EndFirst.then(answer, (value, failure) -> record(clientTimers, BraidMeters.RPC_CLIENT_CALLS,
                 call.target(), call.method(), failure == null ? Code.OK : codeOf(failure), start));
-    }
-
-    /**
-     * A future that completes as {@code answer} does, after {@code action} ran: a caller that sees
-     * the answer also sees it counted. Cancelling it cancels {@code answer} (which tells the server).
-     */
-    static CompletableFuture<Object> recordedFirst(CompletableFuture<Object> answer,
-                                                   java.util.function.BiConsumer<Object, Throwable> action) {
-        CompletableFuture<Object> result = new CompletableFuture<>() {
-            @Override
-            public boolean cancel(boolean mayInterruptIfRunning) {
-                answer.cancel(mayInterruptIfRunning);
-                return super.cancel(mayInterruptIfRunning);
-            }
-        };
-        answer.whenComplete((value, failure) -> {
-            try {
-                action.accept(value, failure);
-            } finally {
-                if (failure != null) {
-                    result.completeExceptionally(failure);
-                } else {
-                    result.complete(value);
-                }
-            }
-        });
-        return result;
     }
 
     private CompletionStage<Object> interceptServer(IncomingCall call, ServerInterceptor.Next next) {
@@ -112,20 +85,9 @@ public final class RpcMetrics {
             throw e;
         }
         // Recorded before the answer is sent: whoever sees the answer sees it counted.
-        CompletableFuture<Object> recorded = new CompletableFuture<>();
-        answer.whenComplete((value, failure) -> {
-            try {
-                record(serverTimers, BraidMeters.RPC_SERVER_CALLS, service, call.method(), failure == null
-                        ? (call.deadline().isExpired() ? Code.DEADLINE_EXCEEDED : Code.OK) : codeOf(failure), start);
-            } finally {
-                if (failure != null) {
-                    recorded.completeExceptionally(failure);
-                } else {
-                    recorded.complete(value);
-                }
-            }
-        });
-        return recorded;
+        return EndFirst.then(answer, (value, failure) -> record(serverTimers,
+                BraidMeters.RPC_SERVER_CALLS, service, call.method(), failure == null
+                        ? (call.deadline().isExpired() ? Code.DEADLINE_EXCEEDED : Code.OK) : codeOf(failure), start));
     }
 
     /** The code a caller sees for this failure: a handler's non-braid exception answers INTERNAL. */
