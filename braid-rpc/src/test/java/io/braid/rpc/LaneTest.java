@@ -396,7 +396,7 @@ class LaneTest {
             @Override
             public void turnEnded(String token, long waitNanos, long runNanos, boolean call) {
                 try {
-                    Thread.sleep(20);
+                    Thread.sleep(20); // a slow listener, not a wait for a condition
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
