@@ -8,6 +8,7 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.gateway.client.GatewayClient;
 import io.braid.testkit.Await;
+import io.braid.testkit.HeadlessChromium;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -47,8 +48,8 @@ class GatewayJavaScriptClientTest {
     @AfterEach
     void closeClientsAndCluster() throws Exception {
         if (chromium != null) {
-            chromium.evaluate("Object.values(window.clients).forEach(record => record.client.close())");
-            chromium.evaluate("(window.clients = {}, true)");
+            chromium.evaluateJson("Object.values(window.clients).forEach(record => record.client.close())");
+            chromium.evaluateJson("(window.clients = {}, true)");
         }
         if (proxy != null) {
             proxy.close();
@@ -87,7 +88,7 @@ class GatewayJavaScriptClientTest {
         String url = "http://127.0.0.1:" + pages.getAddress().getPort() + "/page.html";
         chromium = HeadlessChromium.open(url);
         Await.until(WAIT, () -> "the page to load the module; Chromium's log:\n" + chromium.log(),
-                () -> "true".equals(chromium.evaluate("window.pageReady === true")));
+                () -> "true".equals(chromium.evaluateJson("window.pageReady === true")));
     }
 
     private static void answer(HttpExchange exchange, int status, String type, byte[] body) throws IOException {
@@ -107,14 +108,14 @@ class GatewayJavaScriptClientTest {
         for (InetSocketAddress gateway : gateways) {
             urls.append(urls.length() > 1 ? "," : "").append('\'').append(wsUrl(gateway)).append('\'');
         }
-        chromium.evaluate("window.startClient('" + name + "', " + urls + "], '" + credentials + "')");
+        chromium.evaluateJson("window.startClient('" + name + "', " + urls + "], '" + credentials + "')");
         Await.until(WAIT, () -> name + " to connect; events " + eval(name, "events"),
                 () -> !"null".equals(eval(name, "connected")));
     }
 
     /** A field of the page's record of client {@code name}, as JSON. */
     private String eval(String name, String field) {
-        return chromium.evaluate("window.clients['" + name + "']." + field);
+        return chromium.evaluateJson("window.clients['" + name + "']." + field);
     }
 
     private String eventTypes(String name) {
@@ -167,22 +168,22 @@ class GatewayJavaScriptClientTest {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(Duration.ofSeconds(20)));
         proxy = new CuttableProxy(one.ws());
         // Bad options are refused at once, naming the option.
-        assertThat(chromium.evaluate(refused("{urls: []}"))).contains("urls must be a non-empty array");
-        assertThat(chromium.evaluate(refused("{urls: ['http://x/ws'], credentials: 'c'}"))).contains("is not a ws://");
-        assertThat(chromium.evaluate(refused("{urls: ['ws://x/ws'], credentials: ''}"))).contains("credentials");
-        assertThat(chromium.evaluate(refused("{urls: ['ws://x/ws'], credentials: 'c', pingEveryMs: -1}")))
+        assertThat(chromium.evaluateJson(refused("{urls: []}"))).contains("urls must be a non-empty array");
+        assertThat(chromium.evaluateJson(refused("{urls: ['http://x/ws'], credentials: 'c'}"))).contains("is not a ws://");
+        assertThat(chromium.evaluateJson(refused("{urls: ['ws://x/ws'], credentials: ''}"))).contains("credentials");
+        assertThat(chromium.evaluateJson(refused("{urls: ['ws://x/ws'], credentials: 'c', pingEveryMs: -1}")))
                 .contains("pingEveryMs must be a positive number");
-        assertThat(chromium.evaluate(refused("{urls: ['ws://x/ws'], credentials: 'c', reconnectMinMs: 500,"
+        assertThat(chromium.evaluateJson(refused("{urls: ['ws://x/ws'], credentials: 'c', reconnectMinMs: 500,"
                 + " reconnectMaxMs: 100}"))).contains("reconnectMaxMs (100) must not be below reconnectMinMs (500)");
-        assertThat(chromium.evaluate(refused("{urls: ['ws://x/ws'], credentials: 'c', giveUpAfterMs: 0}")))
+        assertThat(chromium.evaluateJson(refused("{urls: ['ws://x/ws'], credentials: 'c', giveUpAfterMs: 0}")))
                 .as("giveUpAfterMs 0 turns reconnecting off").isEqualTo("\"accepted\"");
         startClient("ann", "player:ann", proxy.address());
         assertThat(eval("ann", "connected")).isEqualTo("\"ok player:ann\"");
-        assertThat(chromium.evaluate("window.clients.ann.client.call('logic.player.act', 'jump')"
+        assertThat(chromium.evaluateJson("window.clients.ann.client.call('logic.player.act', 'jump')"
                 + ".then(bytes => new TextDecoder().decode(bytes))")).isEqualTo("\"acted:player:ann:jump\"");
-        assertThat(chromium.evaluate("window.clients.ann.client.call('logic.player.fail', '')"
+        assertThat(chromium.evaluateJson("window.clients.ann.client.call('logic.player.fail', '')"
                 + ".then(() => 'ok', error => error.code)")).isEqualTo("\"FAILED_PRECONDITION\"");
-        assertThat(chromium.evaluate("window.clients.ann.client.call('logic.player.secret')"
+        assertThat(chromium.evaluateJson("window.clients.ann.client.call('logic.player.secret')"
                 + ".then(() => 'ok', error => error.code)")).isEqualTo("\"NOT_FOUND\"");
         push("player:ann", 1, 3);
         awaitPushes("ann", 3);
@@ -201,18 +202,18 @@ class GatewayJavaScriptClientTest {
         push("player:ann", 7, 7);
         awaitPushes("ann", 7);
         assertThat(eval("ann", "pushes")).isEqualTo(pushList(1, 7));
-        assertThat(chromium.evaluate("[...document.getElementById('pushes').children]"
+        assertThat(chromium.evaluateJson("[...document.getElementById('pushes').children]"
                 + ".filter(item => item.textContent.startsWith('ann ')).length")).isEqualTo("7");
         assertThat(eventTypes("ann")).isEqualTo("[\"connected\",\"disconnected\",\"resumed\"]");
         assertThat(eval("ann", "client.stats")).isEqualTo("{\"pushesReceived\":7,\"duplicatesSuppressed\":0,"
                 + "\"gaps\":0,\"pushesMissed\":0,\"disconnects\":1,\"resumes\":1,\"relogins\":0}");
-        assertThat(chromium.evaluate("window.clients.ann.client.call('logic.player.act', 'back')"
+        assertThat(chromium.evaluateJson("window.clients.ann.client.call('logic.player.act', 'back')"
                 + ".then(bytes => new TextDecoder().decode(bytes))")).isEqualTo("\"acted:player:ann:back\"");
         assertThat(cluster.eventsOf("player:ann")).extracting(SessionEvent::type)
                 .containsExactly(SessionEvent.Type.BOUND, SessionEvent.Type.RESUMED);
 
         // Logout: the session ends at once on the gateway (no grace) and the page's client is finished.
-        assertThat(chromium.evaluate("window.clients.ann.client.logout().then(() => window.clients.ann.client.state)"))
+        assertThat(chromium.evaluateJson("window.clients.ann.client.logout().then(() => window.clients.ann.client.state)"))
                 .isEqualTo("\"finished\"");
         assertThat(eval("ann", "events.map(e => e.type + ' ' + e.detail).at(-1)")).isEqualTo("\"closed logged out\"");
         Await.until(WAIT, "the CLOSED event", () -> cluster.eventsOf("player:ann").size() == 3);
@@ -267,7 +268,7 @@ class GatewayJavaScriptClientTest {
             Await.until(WAIT, () -> "bob to be kicked; events " + eval("bob", "events"),
                     () -> eventTypes("bob").contains("kicked"));
             assertThat(eval("bob", "client.state")).isEqualTo("\"finished\"");
-            assertThat(chromium.evaluate("window.clients.bob.client.call('logic.player.act', 'x')"
+            assertThat(chromium.evaluateJson("window.clients.bob.client.call('logic.player.act', 'x')"
                     + ".then(() => 'ok', error => error.code)")).isEqualTo("\"FAILED_PRECONDITION\"");
             assertThat(eventTypes("bob")).isEqualTo("[\"connected\",\"disconnected\",\"resumed\",\"kicked\"]");
             assertThat(new String(bot.call("logic.player.act", "won".getBytes(StandardCharsets.UTF_8)).join(),

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.braid.api.ChannelOptions;
 import io.braid.api.NodeState;
 import io.braid.testkit.Await;
+import io.braid.testkit.HeadlessChromium;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The dashboard in a real browser: Debian's headless Chromium, driven over the DevTools protocol
- * ({@link Chromium}), loads the page from a live three-node cluster, sees the nodes, the leader,
+ * ({@link HeadlessChromium}), loads the page from a live three-node cluster, sees the nodes, the leader,
  * the link counts and a topic's backlog, sees them change as players arrive and messages pile up,
  * drains a node with the page's own button and sees its state change, and saves a screenshot to
  * {@code target/dashboard.png}.
@@ -39,7 +40,7 @@ class DashboardBrowserTest {
                 gateway.pubsub.topic("chat.world").publish(("line " + i).getBytes(StandardCharsets.UTF_8)).join();
             }
 
-            try (Chromium browser = new Chromium(1400, 1100)) {
+            try (HeadlessChromium browser = HeadlessChromium.open("about:blank", 1400, 1100)) {
                 browser.navigate(gateway.baseUrl() + "/");
                 Await.until(WAIT, "three nodes on the page", () ->
                         Long.valueOf(3).equals(browser.eval("document.querySelectorAll('tr.node').length")));
@@ -115,7 +116,7 @@ class DashboardBrowserTest {
         try (TestCluster cluster = new TestCluster()) {
             TestCluster.TestNode gateway = cluster.start(TestCluster.Spec.of("gateway", "gateway-1")
                     .withHttp(MonitorOptions.port(0).withBearerToken(token).withRefreshInterval(Duration.ofMillis(300))));
-            try (Chromium browser = new Chromium(1200, 800)) {
+            try (HeadlessChromium browser = HeadlessChromium.open("about:blank", 1200, 800)) {
                 browser.navigate(gateway.baseUrl() + "/");
                 Await.until(WAIT, "the token form", () -> Boolean.FALSE.equals(browser.eval(
                         "document.getElementById('auth').classList.contains('hidden')")));
@@ -129,13 +130,13 @@ class DashboardBrowserTest {
         }
     }
 
-    private static long linksOnPage(Chromium browser, String node) {
+    private static long linksOnPage(HeadlessChromium browser, String node) {
         Object links = browser.eval("(document.querySelector('tr.node[data-node=\"" + node + "\"] td.links') || "
                 + "{dataset: {links: '-1'}}).dataset.links");
         return Long.parseLong(String.valueOf(links));
     }
 
-    private static String backlogOnPage(Chromium browser, String channel) {
+    private static String backlogOnPage(HeadlessChromium browser, String channel) {
         return String.valueOf(browser.eval("(document.querySelector('tr.channel[data-topic=\"chat.world\"][data-channel=\""
                 + channel + "\"] td.backlog') || {}).textContent"));
     }

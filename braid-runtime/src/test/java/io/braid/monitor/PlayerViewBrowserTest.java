@@ -9,6 +9,7 @@ import io.braid.api.PlayerStates;
 import io.braid.runtime.Braid;
 import io.braid.runtime.Players;
 import io.braid.testkit.Await;
+import io.braid.testkit.HeadlessChromium;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The dashboard's player view and timeline in headless Chromium ({@link Chromium}), on real nodes
+ * The dashboard's player view and timeline in headless Chromium ({@link HeadlessChromium}), on real nodes
  * of the in-memory control plane (in braid-runtime's tests, where nodes with players can be
  * started): a player moved by a rebalance is looked up from the page's search box and shows its
  * owner, link epoch, last calls and its moves with their reasons, and what the gateway's
@@ -97,7 +98,7 @@ class PlayerViewBrowserTest {
         gateway.invoke("logic", "click", token, StringValue.of(""), Int64Value.parser(), TIMEOUT).join();
         long epoch = b.linkCache().linkOf(token, "logic").orElseThrow().epoch();
 
-        try (Chromium browser = new Chromium(1400, 1300)) {
+        try (HeadlessChromium browser = HeadlessChromium.open("about:blank", 1400, 1300)) {
             String base = "http://127.0.0.1:" + gateway.monitorAddress().orElseThrow().getPort();
             browser.navigate(base + "/");
             Await.until(WAIT, "the page loaded", () -> Long.valueOf(3).equals(

@@ -8,6 +8,7 @@ import io.braid.examples.logic.LogicService;
 import io.braid.examples.proto.ChatLine;
 import io.braid.examples.proto.PlayerPush;
 import io.braid.testkit.Await;
+import io.braid.testkit.HeadlessChromium;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
