@@ -5,8 +5,6 @@ import com.google.protobuf.util.JsonFormat;
 import io.braid.api.Code;
 import io.braid.gateway.proto.ClientFrame;
 import io.braid.gateway.proto.ServerFrame;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -30,7 +28,7 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
     @Override
     protected void encode(ChannelHandlerContext ctx, ServerFrame frame, List<Object> out) throws Exception {
         out.add(text ? new TextWebSocketFrame(JSON_OUT.print(frame))
-                : new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame.toByteArray())));
+                : new BinaryWebSocketFrame(TcpFrameCodec.encode(ctx.alloc(), frame, false)));
     }
 
     @Override
@@ -38,7 +36,7 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
         if (frame instanceof BinaryWebSocketFrame) {
             text = false;
             try {
-                out.add(ClientFrame.parseFrom(ByteBufUtil.getBytes(frame.content())));
+                out.add(TcpFrameCodec.parse(frame.content()));
             } catch (InvalidProtocolBufferException e) {
                 throw new BadFrameException(Code.INVALID_ARGUMENT, "binary message is not a client frame: "
                         + e.getMessage(), e);
