@@ -1,5 +1,6 @@
 package io.braid.gateway.client;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
@@ -10,6 +11,7 @@ import io.braid.rpc.internal.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -137,30 +139,32 @@ final class FrameChannels {
     }
 
     /**
-     * Reads a frame straight from the buffer's memory: no copy of the frame, and no stream decoder
-     * (whose 4 KiB buffer per frame was most of what a client allocated per call). Bytes fields are
-     * copied out, so nothing refers to the buffer afterwards.
+     * Reads a frame from one copy of its bytes, which its bytes fields then share. (Not through an
+     * InputStream: its stream decoder's 4 KiB buffer per frame was most of what a client allocated
+     * per call.)
      */
     private static ServerFrame parse(ByteBuf bytes) throws IOException {
-        return ServerFrame.parseFrom(bytes.nioBuffer());
+        CodedInputStream in = CodedInputStream.newInstance(ByteBufUtil.getBytes(bytes));
+        in.enableAliasing(true); // the array is this frame's alone
+        ServerFrame frame = ServerFrame.parseFrom(in);
+        in.checkLastTagWas(0);
+        return frame;
     }
 
     /**
-     * {@code frame} serialized into one buffer of exactly its size from the channel's allocator (a
-     * direct one where it pools them: the socket writes it without a copy), after a 4-byte length
-     * prefix when {@code prefixed}: one buffer and one write per frame.
+     * {@code frame} serialized into one pooled heap buffer of exactly its size (protobuf writes an
+     * array without NIO views), after a 4-byte length prefix when {@code prefixed}: one buffer and
+     * one write per frame.
      */
     static ByteBuf encode(ByteBufAllocator alloc, ClientFrame frame, boolean prefixed) throws IOException {
         int size = frame.getSerializedSize();
         int header = prefixed ? 4 : 0;
-        ByteBuf out = alloc.ioBuffer(header + size);
+        ByteBuf out = alloc.heapBuffer(header + size);
         try {
             if (prefixed) {
                 out.writeInt(size);
             }
-            CodedOutputStream coded = out.hasArray()
-                    ? CodedOutputStream.newInstance(out.array(), out.arrayOffset() + header, size)
-                    : CodedOutputStream.newInstance(out.nioBuffer(header, size));
+            CodedOutputStream coded = CodedOutputStream.newInstance(out.array(), out.arrayOffset() + header, size);
             frame.writeTo(coded);
             coded.checkNoSpaceLeft();
             out.writerIndex(header + size);

@@ -1,12 +1,13 @@
 package io.braid.gateway.internal;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.InvalidProtocolBufferException;
 import io.braid.api.Code;
 import io.braid.gateway.proto.ClientFrame;
 import io.braid.gateway.proto.ServerFrame;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
@@ -30,7 +31,7 @@ final class TcpFrameCodec extends ChannelDuplexHandler {
         ClientFrame frame;
         try {
             frame = parse(bytes);
-        } catch (InvalidProtocolBufferException e) {
+        } catch (IOException e) { // InvalidProtocolBufferException: reading an array does no other I/O
             throw new BadFrameException(Code.INVALID_ARGUMENT, "not a client frame (" + bytes.readableBytes()
                     + " bytes): " + e.getMessage(), e);
         } finally {
@@ -49,29 +50,33 @@ final class TcpFrameCodec extends ChannelDuplexHandler {
     }
 
     /**
-     * Reads a client frame straight from the buffer's memory (no copy of the frame first); its
-     * bytes fields are copied out, so nothing refers to the buffer afterwards.
+     * Reads a client frame from one copy of its bytes, which its bytes fields (the payload) then
+     * share instead of copying them again. (Parsing the pooled buffer's own memory would cost more:
+     * protobuf copies a direct buffer's bytes anyway, after two NIO views of it.)
      */
-    static ClientFrame parse(ByteBuf bytes) throws InvalidProtocolBufferException {
-        return ClientFrame.parseFrom(bytes.nioBuffer());
+    static ClientFrame parse(ByteBuf bytes) throws IOException {
+        CodedInputStream in = CodedInputStream.newInstance(ByteBufUtil.getBytes(bytes));
+        in.enableAliasing(true); // the array is this frame's alone
+        ClientFrame frame = ClientFrame.parseFrom(in);
+        in.checkLastTagWas(0); // as parseFrom(byte[]) does: a stray end-group tag is no frame
+        return frame;
     }
 
     /**
-     * {@code frame} serialized into one buffer of exactly its size from {@code alloc} (a direct
-     * one where it pools them, which the socket writes without a copy), after a 4-byte length
-     * prefix when {@code prefixed}.
+     * {@code frame} serialized into one pooled heap buffer of exactly its size from {@code alloc},
+     * after a 4-byte length prefix when {@code prefixed}. Heap, because protobuf writes an array
+     * without the two NIO views a direct buffer costs per frame; the transport copies it into its
+     * direct buffer on the way out.
      */
     static ByteBuf encode(ByteBufAllocator alloc, ServerFrame frame, boolean prefixed) {
         int size = frame.getSerializedSize();
         int header = prefixed ? 4 : 0;
-        ByteBuf out = alloc.ioBuffer(header + size);
+        ByteBuf out = alloc.heapBuffer(header + size);
         try {
             if (prefixed) {
                 out.writeInt(size);
             }
-            CodedOutputStream coded = out.hasArray()
-                    ? CodedOutputStream.newInstance(out.array(), out.arrayOffset() + header, size)
-                    : CodedOutputStream.newInstance(out.nioBuffer(header, size));
+            CodedOutputStream coded = CodedOutputStream.newInstance(out.array(), out.arrayOffset() + header, size);
             frame.writeTo(coded);
             coded.checkNoSpaceLeft();
             out.writerIndex(header + size);

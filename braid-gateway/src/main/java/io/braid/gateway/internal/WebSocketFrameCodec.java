@@ -10,6 +10,7 @@ import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -37,7 +38,7 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
             text = false;
             try {
                 out.add(TcpFrameCodec.parse(frame.content()));
-            } catch (InvalidProtocolBufferException e) {
+            } catch (IOException e) {
                 throw new BadFrameException(Code.INVALID_ARGUMENT, "binary message is not a client frame: "
                         + e.getMessage(), e);
             }
