@@ -401,6 +401,37 @@ class GatewayClientTest {
     }
 
     @Test
+    void unansweredCallsExpireEachAtItsOwnDeadlineInTheOrderTheyWereMadeAndLaterCallsStillWork() {
+        GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
+        CuttableProxy proxy = proxy(one.tcp());
+        Heard heard = new Heard();
+        GatewayClient client = client(List.of(proxy.address()), Transport.TCP, "gil", heard,
+                builder -> builder.callTimeout(Duration.ofSeconds(2)));
+        client.connect().join();
+
+        // Sent, never answered (the gateway never gets them): the first fails at its deadline while
+        // the second, made a second later, still waits for its own.
+        proxy.swallowUpstream(true);
+        long start = System.nanoTime();
+        CompletableFuture<byte[]> first = client.call("logic.player.act", "a".getBytes(StandardCharsets.UTF_8));
+        Await.until(WAIT, "the first call to be written", () -> proxy.swallowed() > 0);
+        Await.until(WAIT, "a second to pass", () -> System.nanoTime() - start >= 1_000_000_000L);
+        CompletableFuture<byte[]> second = client.call("logic.player.act", "b".getBytes(StandardCharsets.UTF_8));
+        assertThat(codeOf(first)).isEqualTo(Code.DEADLINE_EXCEEDED);
+        assertThat(System.nanoTime() - start).as("not before its deadline").isGreaterThanOrEqualTo(2_000_000_000L);
+        assertThat(second).as("the second call's deadline is a second later").isNotDone();
+        assertThatThrownBy(first::join).hasMessageContaining("no reply to logic.player.act within 2000 ms");
+        assertThat(codeOf(second)).isEqualTo(Code.DEADLINE_EXCEEDED);
+        assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(3_000_000_000L);
+
+        // The connection is fine: a call made now is answered and does not expire.
+        proxy.swallowUpstream(false);
+        assertThat(utf8(client.call("logic.player.act", "c".getBytes(StandardCharsets.UTF_8)).join()))
+                .isEqualTo("acted:player:gil:c");
+        assertThat(heard.types()).containsExactly(ClientEvent.Type.CONNECTED);
+    }
+
+    @Test
     void keepalivePingsHoldAnIdleConnectionAndWithoutThemTheGatewayDropsItAndTheClientResumes() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder
                 .resumeGrace(LONG_GRACE).idleTimeout(Duration.ofMillis(600)));

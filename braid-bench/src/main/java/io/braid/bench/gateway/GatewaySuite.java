@@ -18,8 +18,8 @@ import io.braid.gateway.client.GatewayClient;
 import io.braid.gateway.client.Transport;
 import io.braid.rpc.internal.RpcClient;
 import io.braid.rpc.internal.StaticDiscover;
+import io.braid.rpc.internal.Transports;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -49,6 +49,7 @@ public final class GatewaySuite implements Suite {
     public static final String GROUP = "gateway";
     static final String DIRECT = "direct braid invoke";
     static final String THROUGH = "client.call through the gateway";
+    static final String THROUGH_MANY = "client.call through the gateway, 64 clients";
     static final int IN_FLIGHT = 64;
     static final int PAYLOAD = 64;
     /** The goals. */
@@ -88,8 +89,14 @@ public final class GatewaySuite implements Suite {
         return String.format(Locale.ROOT, "%,d sessions on one gateway", sessions);
     }
 
+    /** One client connection with 64 calls in flight, as the direct call's one connection: the goal's cell. */
     static String roundTripCell() {
         return "1x64 64 B";
+    }
+
+    /** 64 clients (64 connections to the gateway), one call in flight each: what 64 players cost. */
+    static String manyClientsCell() {
+        return "64x1 64 B";
     }
 
     static String pushCell(int sessions) {
@@ -106,7 +113,7 @@ public final class GatewaySuite implements Suite {
         int sessions = sessions(window);
         int resuming = resumeSessions(window);
         Window capped = window.capped(window.warmup(), MAX_MEASURE);
-        EventLoopGroup group = new NioEventLoopGroup(1);
+        EventLoopGroup group = Transports.newGroup(1, "gateway-bench-clients"); // epoll, as the direct client
         try (GatewayServer server = GatewayServer.start(); Players players = new Players(group, server, sessions)) {
             // 1. sessions held and heap per session
             long heapBefore = server.heap()[0];
@@ -136,12 +143,22 @@ public final class GatewaySuite implements Suite {
     private static void roundTrip(Report report, Window capped, GatewayServer server, Players players)
             throws Exception {
         byte[] payload = new byte[PAYLOAD];
-        try (Load through = players.callLoad(IN_FLIGHT, payload);
-                Load direct = new DirectLoad(server.logicPort(), IN_FLIGHT, payload)) {
-            prime(through); // the gateway's call links the tokens to the logic node first
+        // 1x64: one client (player p0) with 64 calls in flight against the direct call with its token.
+        try (Load through = players.pipelinedLoad(payload);
+                Load direct = new DirectLoad(server.logicPort(), 1, payload)) {
+            prime(through); // the gateway's call links the token to the logic node first
             prime(direct);
             Comparison comparison = new Comparison(GROUP, roundTripCell(), DIRECT, trial(direct, server))
                     .subject(THROUGH, trial(through, server));
+            report.add(comparison.run(capped));
+        }
+        // 64x1: 64 clients, one call in flight each, against the direct call with their 64 tokens.
+        try (Load through = players.callLoad(IN_FLIGHT, payload);
+                Load direct = new DirectLoad(server.logicPort(), IN_FLIGHT, payload)) {
+            prime(through);
+            prime(direct);
+            Comparison comparison = new Comparison(GROUP, manyClientsCell(), DIRECT, trial(direct, server))
+                    .subject(THROUGH_MANY, trial(through, server));
             report.add(comparison.run(capped));
         }
     }
@@ -179,10 +196,11 @@ public final class GatewaySuite implements Suite {
                 shared event-loop thread), each logged in as its own player on A. **Sessions**: %,d held on A; \
                 used heap of the server JVM after two full GCs, before and after the logins: %,.0f B per session \
                 (everything a session costs there: channel, pipeline, session, record and link in the in-memory \
-                store). **Round trip**: 64 of the clients each keep one `client.call("%s", 64 B)` in flight; the \
-                baseline is an `RpcClient` (one I/O thread, one connection) in the bench JVM invoking the same \
-                method on the logic node directly with the same 64 tokens, 64 in flight; median of %d interleaved \
-                %.1f s windows. **Pushes**: the logic node keeps 64 `GatewayPush.push` in flight, tokens round robin \
+                store). **Round trip**: `1x64`: one client keeps 64 `client.call("%s", 64 B)` in flight on its \
+                one connection; `64x1`: 64 of the clients keep one each. The baseline of both is an `RpcClient` \
+                (one I/O thread, one connection) in the bench JVM invoking the same method on the logic node \
+                directly, 64 in flight, with the same tokens (the first player's in `1x64`, the 64 players' in \
+                `64x1`); median of %d interleaved %.1f s windows. **Pushes**: the logic node keeps 64 `GatewayPush.push` in flight, tokens round robin \
                 over all %,d sessions, for %.1f s after an unmeasured run of %.1f s; the row counts pushes the clients \
                 received per second (from the first push sent until the last accepted one arrived) and the \
                 latency from the push's send (a `System.nanoTime()` in the payload; one machine, one monotonic \
@@ -355,6 +373,12 @@ public final class GatewaySuite implements Suite {
             Usage client = ThisJvm.METER.read().minus(client0);
             return sample(some.size() * 1e9 / nanos, latency.getIntervalHistogram(), failed.get(), client,
                     new Usage(Usage.UNKNOWN, Usage.UNKNOWN), some.size());
+        }
+
+        /** The first client alone, with as many calls in flight as the runner drives (64). */
+        Load pipelinedLoad(byte[] payload) {
+            GatewayClient client = clients.get(0);
+            return done -> client.call(GatewayServerMain.ROUTE, payload).whenComplete((answer, error) -> done.done(error));
         }
 
         /** 64 clients, each with one call in flight when driven 64 at a time. */

@@ -1,14 +1,17 @@
 package io.braid.gateway.client;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.util.JsonFormat;
 import io.braid.gateway.proto.ClientFrame;
 import io.braid.gateway.proto.Ping;
 import io.braid.gateway.proto.ServerFrame;
+import io.braid.rpc.internal.Transports;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufInputStream;
-import io.netty.buffer.Unpooled;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,9 +21,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpObjectAggregator;
@@ -31,6 +32,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketClientProtocolHandler;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketVersion;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -77,7 +79,7 @@ final class FrameChannels {
 
     /** Starts connecting to {@code address}; the returned future is the TCP connect. */
     ChannelFuture open(InetSocketAddress address) {
-        return new Bootstrap().group(loop).channel(NioSocketChannel.class)
+        return new Bootstrap().group(loop).channel(Transports.socketChannel(loop.parent()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         settings.connectTimeout().toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)
@@ -105,7 +107,6 @@ final class FrameChannels {
         pipeline.addLast("idle", new IdleStateHandler(3 * pingMillis, pingMillis, 0, TimeUnit.MILLISECONDS));
         if (settings.transport() == Transport.TCP) {
             pipeline.addLast("frames", new LengthFieldBasedFrameDecoder(settings.maxFrameBytes() + 4, 0, 4, 0, 4));
-            pipeline.addLast("length", new LengthFieldPrepender(4));
             pipeline.addLast("codec", new TcpCodec());
         } else {
             WebSocketClientProtocolConfig config = WebSocketClientProtocolConfig.newBuilder()
@@ -121,6 +122,10 @@ final class FrameChannels {
             pipeline.addLast("fragments", new WebSocketFrameAggregator(settings.maxFrameBytes()));
             pipeline.addLast("codec", new WebSocketCodec());
         }
+        // One flush per event-loop turn: calls made in a burst (from another thread, or from the
+        // callbacks of the answers one read brought) leave in one write, not one each.
+        pipeline.addLast("flushes", new FlushConsolidationHandler(
+                FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         pipeline.addLast("client", new Reporter());
     }
 
@@ -133,17 +138,48 @@ final class FrameChannels {
         }
     }
 
+    /**
+     * Reads a frame from one copy of its bytes, which its bytes fields then share. (Not through an
+     * InputStream: its stream decoder's 4 KiB buffer per frame was most of what a client allocated
+     * per call.)
+     */
     private static ServerFrame parse(ByteBuf bytes) throws IOException {
-        try (ByteBufInputStream in = new ByteBufInputStream(bytes)) {
-            return ServerFrame.parseFrom(in);
+        CodedInputStream in = CodedInputStream.newInstance(ByteBufUtil.getBytes(bytes));
+        in.enableAliasing(true); // the array is this frame's alone
+        ServerFrame frame = ServerFrame.parseFrom(in);
+        in.checkLastTagWas(0);
+        return frame;
+    }
+
+    /**
+     * {@code frame} serialized into one pooled heap buffer of exactly its size (protobuf writes an
+     * array without NIO views), after a 4-byte length prefix when {@code prefixed}: one buffer and
+     * one write per frame.
+     */
+    static ByteBuf encode(ByteBufAllocator alloc, ClientFrame frame, boolean prefixed) throws IOException {
+        int size = frame.getSerializedSize();
+        int header = prefixed ? 4 : 0;
+        ByteBuf out = alloc.heapBuffer(header + size);
+        try {
+            if (prefixed) {
+                out.writeInt(size);
+            }
+            CodedOutputStream coded = CodedOutputStream.newInstance(out.array(), out.arrayOffset() + header, size);
+            frame.writeTo(coded);
+            coded.checkNoSpaceLeft();
+            out.writerIndex(header + size);
+            return out;
+        } catch (IOException | RuntimeException e) {
+            out.release();
+            throw e;
         }
     }
 
-    /** Length-prefixed protobuf frames (the prefix is the decoder's and prepender's). */
+    /** Length-prefixed protobuf frames: the decoder before it takes the prefix off, the encoder puts it on. */
     private static final class TcpCodec extends MessageToMessageCodec<ByteBuf, ClientFrame> {
         @Override
-        protected void encode(ChannelHandlerContext ctx, ClientFrame frame, List<Object> out) {
-            out.add(Unpooled.wrappedBuffer(frame.toByteArray()));
+        protected void encode(ChannelHandlerContext ctx, ClientFrame frame, List<Object> out) throws IOException {
+            out.add(FrameChannels.encode(ctx.alloc(), frame, true));
         }
 
         @Override
@@ -155,8 +191,8 @@ final class FrameChannels {
     /** Binary messages out; binary (or, should the gateway send them, JSON text) messages in. */
     private static final class WebSocketCodec extends MessageToMessageCodec<WebSocketFrame, ClientFrame> {
         @Override
-        protected void encode(ChannelHandlerContext ctx, ClientFrame frame, List<Object> out) {
-            out.add(new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame.toByteArray())));
+        protected void encode(ChannelHandlerContext ctx, ClientFrame frame, List<Object> out) throws IOException {
+            out.add(new BinaryWebSocketFrame(FrameChannels.encode(ctx.alloc(), frame, false)));
         }
 
         @Override

@@ -3,8 +3,10 @@ package io.braid.gateway.client;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.internal.Checks;
+import io.braid.rpc.internal.Transports;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.epoll.EpollEventLoopGroup;
 import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.handler.ssl.SslContext;
 import java.io.IOException;
@@ -91,9 +93,7 @@ public final class GatewayClient implements AutoCloseable {
     private GatewayClient(ClientSettings settings) {
         this.settings = settings;
         this.ownGroup = settings.eventLoopGroup() == null;
-        this.group = ownGroup ? new NioEventLoopGroup(1,
-                Thread.ofPlatform().name("braid-gateway-client-", 0).daemon().factory())
-                : settings.eventLoopGroup();
+        this.group = ownGroup ? Transports.newGroup(1, "braid-gateway-client") : settings.eventLoopGroup();
         this.loop = group.next();
         this.driver = new SessionDriver(settings, loop);
     }
@@ -131,7 +131,16 @@ public final class GatewayClient implements AutoCloseable {
         Objects.requireNonNull(payload, "payload");
         CompletableFuture<byte[]> result = new CompletableFuture<>();
         byte[] copy = payload.clone();
-        onLoop(result, () -> driver.call(route, copy, result));
+        if (loop.inEventLoop()) {
+            // From a listener or a call's callback: sent at once, not after a hop through the task queue.
+            try {
+                driver.call(route, copy, result);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        } else {
+            onLoop(result, () -> driver.call(route, copy, result));
+        }
         return result;
     }
 
@@ -303,13 +312,14 @@ public final class GatewayClient implements AutoCloseable {
         }
 
         /**
-         * An NIO event loop group to borrow (bots share one among many clients); the client uses one of
-         * its loops and never shuts it down. Default: a group of one thread of its own.
+         * An NIO or epoll event loop group to borrow (bots share one among many clients); the client
+         * uses one of its loops and never shuts it down. Default: a group of one thread of its own
+         * (epoll where it loads, else NIO).
          */
         public Builder eventLoopGroup(EventLoopGroup group) {
             Objects.requireNonNull(group, "eventLoopGroup");
-            if (!(group instanceof NioEventLoopGroup)) {
-                throw new IllegalArgumentException("eventLoopGroup must be a NioEventLoopGroup, was "
+            if (!(group instanceof NioEventLoopGroup) && !(group instanceof EpollEventLoopGroup)) {
+                throw new IllegalArgumentException("eventLoopGroup must be a NioEventLoopGroup or an EpollEventLoopGroup, was "
                         + group.getClass().getName());
             }
             this.eventLoopGroup = group;

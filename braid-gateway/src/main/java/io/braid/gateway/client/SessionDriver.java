@@ -1,6 +1,7 @@
 package io.braid.gateway.client;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.gateway.proto.Call;
@@ -48,15 +49,17 @@ final class SessionDriver implements FrameChannels.Listener {
         final String route;
         final byte[] payload;
         final CompletableFuture<byte[]> result;
-        ScheduledFuture<?> deadline;
+        /** {@link System#nanoTime()} past which the call fails DEADLINE_EXCEEDED. */
+        final long deadlineNanos;
         /** Written on a connection: if that connection drops before the Reply, the call fails (never resent). */
         boolean sent;
 
-        PendingCall(long seq, String route, byte[] payload, CompletableFuture<byte[]> result) {
+        PendingCall(long seq, String route, byte[] payload, CompletableFuture<byte[]> result, long deadlineNanos) {
             this.seq = seq;
             this.route = route;
             this.payload = payload;
             this.result = result;
+            this.deadlineNanos = deadlineNanos;
         }
     }
 
@@ -65,7 +68,13 @@ final class SessionDriver implements FrameChannels.Listener {
     private final FrameChannels channels;
     private final CompletableFuture<SessionInfo> connected = new CompletableFuture<>();
     private final CompletableFuture<Void> finished = new CompletableFuture<>();
+    /**
+     * Calls in flight or waiting to be sent, in the order they were made: every call has the same
+     * timeout, so this is also the order of their deadlines, and one timer ({@link #expiryTimer},
+     * set for the first call's deadline) serves them all.
+     */
     private final Map<Long, PendingCall> calls = new LinkedHashMap<>();
+    private ScheduledFuture<?> expiryTimer;
 
     final AtomicLong pushesReceived = new AtomicLong();
     final AtomicLong duplicatesSuppressed = new AtomicLong();
@@ -134,9 +143,12 @@ final class SessionDriver implements FrameChannels.Listener {
             result.completeExceptionally(finishedError());
             return;
         }
-        PendingCall call = new PendingCall(++nextCallSeq, route, payload, result);
+        PendingCall call = new PendingCall(++nextCallSeq, route, payload, result,
+                System.nanoTime() + settings.callTimeout().toNanos());
         calls.put(call.seq, call);
-        call.deadline = loop.schedule(() -> expire(call), settings.callTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        if (expiryTimer == null) {
+            armExpiry(call.deadlineNanos);
+        }
         if (state == State.ONLINE) {
             send(call);
         }
@@ -399,7 +411,6 @@ final class SessionDriver implements FrameChannels.Listener {
         }
         if (reply.getCode() == Code.OK.value()) {
             calls.remove(call.seq);
-            cancel(call.deadline);
             call.result.complete(reply.getPayload().toByteArray());
         } else {
             Code code = Code.forValue(reply.getCode());
@@ -445,14 +456,31 @@ final class SessionDriver implements FrameChannels.Listener {
 
     private void send(PendingCall call) {
         call.sent = true;
+        // The payload is the client's own copy (GatewayClient.call), never changed: no second copy.
         channel.writeAndFlush(ClientFrame.newBuilder().setCall(Call.newBuilder().setSeq(call.seq)
-                .setRoute(call.route).setPayload(ByteString.copyFrom(call.payload))).build());
+                .setRoute(call.route).setPayload(UnsafeByteOperations.unsafeWrap(call.payload))).build());
+    }
+
+    private void armExpiry(long deadlineNanos) {
+        expiryTimer = loop.schedule(this::expireDue, Math.max(0, deadlineNanos - System.nanoTime()),
+                TimeUnit.NANOSECONDS);
+    }
+
+    /** Fails every call whose deadline passed (the first ones in {@link #calls}), then waits for the next. */
+    private void expireDue() {
+        expiryTimer = null;
+        long now = System.nanoTime();
+        while (!calls.isEmpty()) {
+            PendingCall first = calls.values().iterator().next();
+            if (first.deadlineNanos - now > 0) {
+                armExpiry(first.deadlineNanos);
+                return;
+            }
+            expire(first);
+        }
     }
 
     private void expire(PendingCall call) {
-        if (calls.get(call.seq) != call) {
-            return;
-        }
         String why = call.sent ? "no reply to " + call.route + " within " + settings.callTimeout().toMillis() + " ms"
                 : call.route + " not sent within " + settings.callTimeout().toMillis()
                         + " ms: the client was (re)connecting" + (lastAttemptFailure == null ? ""
@@ -462,7 +490,6 @@ final class SessionDriver implements FrameChannels.Listener {
 
     private void fail(PendingCall call, BraidException failure) {
         calls.remove(call.seq);
-        cancel(call.deadline);
         call.result.completeExceptionally(failure);
     }
 
@@ -499,6 +526,8 @@ final class SessionDriver implements FrameChannels.Listener {
         for (PendingCall call : left) {
             fail(call, finishedError());
         }
+        cancel(expiryTimer);
+        expiryTimer = null;
         connected.completeExceptionally(connectFailure != null ? connectFailure : finishedError());
         finished.complete(null);
     }

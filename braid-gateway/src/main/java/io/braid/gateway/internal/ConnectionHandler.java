@@ -1,6 +1,7 @@
 package io.braid.gateway.internal;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.Code;
@@ -220,7 +221,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientFrame> {
         braid.client().invoke(route.service(), route.method(), session.token(), call.getPayload().toByteArray(),
                 callOptions).whenComplete((answer, failure) -> {
                     if (failure == null) {
-                        channel.writeAndFlush(reply(call.getSeq(), Code.OK, "", ByteString.copyFrom(answer)));
+                        // The answer is ours alone (decoded for this call): wrapped, not copied.
+                        channel.writeAndFlush(reply(call.getSeq(), Code.OK, "", UnsafeByteOperations.unsafeWrap(answer)));
                     } else {
                         BraidException e = BraidException.from(failure);
                         channel.writeAndFlush(reply(call.getSeq(), e.code(), String.valueOf(e.getMessage()),

@@ -1,5 +1,6 @@
 package io.braid.gateway.internal;
 
+import io.braid.rpc.internal.Transports;
 import io.braid.runtime.Braid;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -10,17 +11,15 @@ import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
-import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -34,7 +33,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The running parts of one gateway: its front ends (WebSocket and/or TCP listeners), their
  * connections, and the {@link Binder}. Pipelines, one handler per concern: TLS (when set) → idle timeout → framing
  * with a maximum size (length prefix for TCP; HTTP, origin gate, WebSocket handshake and message
- * aggregation for WebSocket) → frame codec → {@link ConnectionHandler}. Thread-safe;
+ * aggregation for WebSocket) → frame codec → flush consolidation → {@link ConnectionHandler}. Thread-safe;
  * {@link #close()} is idempotent.
  */
 public final class GatewayCore implements AutoCloseable {
@@ -55,8 +54,9 @@ public final class GatewayCore implements AutoCloseable {
         this.settings = settings;
         this.braid = braid;
         this.ownGroup = settings.eventLoopGroup() == null;
-        this.group = ownGroup ? new NioEventLoopGroup(settings.ioThreads(),
-                Thread.ofPlatform().name("braid-gateway-" + braid.node().id() + "-", 0).daemon().factory())
+        // Native epoll where it loads, as braid's own nodes: fewer objects and less selector work
+        // per read and write than NIO. A borrowed group decides for itself (the channel follows it).
+        this.group = ownGroup ? Transports.newGroup(settings.ioThreads(), "braid-gateway-" + braid.node().id())
                 : settings.eventLoopGroup();
         this.meters = new GatewayMeters(braid.meterRegistry(), braid.node().service(), this::sessionsIn);
         SessionEvents events = new SessionEvents(braid.node().id(), braid.pubsub(), settings.sessionListener(),
@@ -100,7 +100,7 @@ public final class GatewayCore implements AutoCloseable {
 
     private Channel listen(int port, ChannelHandler pipeline) {
         try {
-            return new ServerBootstrap().group(group).channel(NioServerSocketChannel.class).childHandler(pipeline)
+            return new ServerBootstrap().group(group).channel(Transports.serverChannel(group)).childHandler(pipeline)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                             new WriteBufferWaterMark(settings.maxPendingBytes() / 2, settings.maxPendingBytes()))
                     .bind(settings.host(), port).sync().channel();
@@ -134,6 +134,7 @@ public final class GatewayCore implements AutoCloseable {
                         .addLast("websocket", new WebSocketServerProtocolHandler(webSocket))
                         .addLast("message-aggregate", new WebSocketFrameAggregator(settings.maxFrameBytes()))
                         .addLast("frames", new WebSocketFrameCodec())
+                        .addLast("flushes", flushes())
                         .addLast("connection", new ConnectionHandler(settings, braid, binder));
             }
         };
@@ -149,8 +150,8 @@ public final class GatewayCore implements AutoCloseable {
                         .addLast("idle", idleHandler())
                         .addLast("length", new LengthFieldBasedFrameDecoder(ByteOrder.BIG_ENDIAN,
                                 settings.maxFrameBytes() + 4, 0, 4, 0, 4, true))
-                        .addLast("prefix", new LengthFieldPrepender(4))
                         .addLast("frames", new TcpFrameCodec())
+                        .addLast("flushes", flushes())
                         .addLast("connection", new ConnectionHandler(settings, braid, binder));
             }
         };
@@ -163,6 +164,16 @@ public final class GatewayCore implements AutoCloseable {
             tls.setHandshakeTimeoutMillis(settings.loginTimeout().toMillis());
             channel.pipeline().addLast("tls", tls);
         }
+    }
+
+    /**
+     * One flush (one write syscall) per event-loop turn instead of one per frame: frames written
+     * while the connection's read is under way go out at its end; replies and pushes written from
+     * other threads (a call's answer arrives on the node's RPC thread) go out together in one task
+     * after them. A client with 64 calls in flight gets its answers in a few writes, not 64.
+     */
+    private static FlushConsolidationHandler flushes() {
+        return new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true);
     }
 
     private IdleStateHandler idleHandler() {

@@ -5,13 +5,12 @@ import com.google.protobuf.util.JsonFormat;
 import io.braid.api.Code;
 import io.braid.gateway.proto.ClientFrame;
 import io.braid.gateway.proto.ServerFrame;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.MessageToMessageCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -30,7 +29,7 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
     @Override
     protected void encode(ChannelHandlerContext ctx, ServerFrame frame, List<Object> out) throws Exception {
         out.add(text ? new TextWebSocketFrame(JSON_OUT.print(frame))
-                : new BinaryWebSocketFrame(Unpooled.wrappedBuffer(frame.toByteArray())));
+                : new BinaryWebSocketFrame(TcpFrameCodec.encode(ctx.alloc(), frame, false)));
     }
 
     @Override
@@ -38,8 +37,8 @@ final class WebSocketFrameCodec extends MessageToMessageCodec<WebSocketFrame, Se
         if (frame instanceof BinaryWebSocketFrame) {
             text = false;
             try {
-                out.add(ClientFrame.parseFrom(ByteBufUtil.getBytes(frame.content())));
-            } catch (InvalidProtocolBufferException e) {
+                out.add(TcpFrameCodec.parse(frame.content()));
+            } catch (IOException e) {
                 throw new BadFrameException(Code.INVALID_ARGUMENT, "binary message is not a client frame: "
                         + e.getMessage(), e);
             }
