@@ -253,11 +253,18 @@ public final class Gateway implements AutoCloseable {
         }
 
         /**
-         * Runs the front ends on this NIO event loop group (borrowed: the gateway never shuts it
-         * down). Default: a group of the gateway's own with {@link #ioThreads} threads.
+         * Runs the front ends on this event loop group, NIO or native epoll (borrowed: the gateway
+         * never shuts it down). Default: a group of the gateway's own with {@link #ioThreads}
+         * threads, epoll where it loads.
          */
         public Builder eventLoopGroup(EventLoopGroup group) {
-            this.eventLoopGroup = Objects.requireNonNull(group, "eventLoopGroup");
+            Objects.requireNonNull(group, "eventLoopGroup");
+            if (!(group instanceof io.netty.channel.nio.NioEventLoopGroup)
+                    && !(group instanceof io.netty.channel.epoll.EpollEventLoopGroup)) {
+                throw new IllegalArgumentException("eventLoopGroup must be a NioEventLoopGroup or an EpollEventLoopGroup, was "
+                        + group.getClass().getName());
+            }
+            this.eventLoopGroup = group;
             return this;
         }
 

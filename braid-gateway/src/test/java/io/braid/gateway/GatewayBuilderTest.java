@@ -47,6 +47,13 @@ class GatewayBuilderTest {
         assertThatThrownBy(() -> builder.maxRateLimitRefusals(0)).hasMessageContaining("maxRateLimitRefusals");
         assertThatThrownBy(() -> builder.ticker(null)).hasMessageContaining("ticker");
         assertThatThrownBy(() -> builder.tls(null)).hasMessageContaining("tls");
+        io.netty.channel.DefaultEventLoopGroup local = new io.netty.channel.DefaultEventLoopGroup(1);
+        try {
+            assertThatThrownBy(() -> builder.eventLoopGroup(local)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("eventLoopGroup").hasMessageContaining("DefaultEventLoopGroup");
+        } finally {
+            local.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.SECONDS);
+        }
     }
 
     @Test

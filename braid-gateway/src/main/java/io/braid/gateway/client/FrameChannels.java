@@ -7,7 +7,7 @@ import com.google.protobuf.util.JsonFormat;
 import io.braid.gateway.proto.ClientFrame;
 import io.braid.gateway.proto.Ping;
 import io.braid.gateway.proto.ServerFrame;
-import io.braid.rpc.internal.Transports;
+import io.braid.gateway.internal.NettyTransport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -79,7 +79,7 @@ final class FrameChannels {
 
     /** Starts connecting to {@code address}; the returned future is the TCP connect. */
     ChannelFuture open(InetSocketAddress address) {
-        return new Bootstrap().group(loop).channel(Transports.socketChannel(loop.parent()))
+        return new Bootstrap().group(loop).channel(NettyTransport.socketChannel(loop.parent()))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
                         settings.connectTimeout().toMillis()))
                 .option(ChannelOption.TCP_NODELAY, true)

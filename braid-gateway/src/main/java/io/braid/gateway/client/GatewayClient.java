@@ -3,7 +3,7 @@ package io.braid.gateway.client;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.internal.Checks;
-import io.braid.rpc.internal.Transports;
+import io.braid.gateway.internal.NettyTransport;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.epoll.EpollEventLoopGroup;
@@ -93,7 +93,7 @@ public final class GatewayClient implements AutoCloseable {
     private GatewayClient(ClientSettings settings) {
         this.settings = settings;
         this.ownGroup = settings.eventLoopGroup() == null;
-        this.group = ownGroup ? Transports.newGroup(1, "braid-gateway-client") : settings.eventLoopGroup();
+        this.group = ownGroup ? NettyTransport.newGroup(1, "braid-gateway-client") : settings.eventLoopGroup();
         this.loop = group.next();
         this.driver = new SessionDriver(settings, loop);
     }

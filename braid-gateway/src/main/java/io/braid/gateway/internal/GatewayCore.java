@@ -1,6 +1,5 @@
 package io.braid.gateway.internal;
 
-import io.braid.rpc.internal.Transports;
 import io.braid.runtime.Braid;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -56,7 +55,7 @@ public final class GatewayCore implements AutoCloseable {
         this.ownGroup = settings.eventLoopGroup() == null;
         // Native epoll where it loads, as braid's own nodes: fewer objects and less selector work
         // per read and write than NIO. A borrowed group decides for itself (the channel follows it).
-        this.group = ownGroup ? Transports.newGroup(settings.ioThreads(), "braid-gateway-" + braid.node().id())
+        this.group = ownGroup ? NettyTransport.newGroup(settings.ioThreads(), "braid-gateway-" + braid.node().id())
                 : settings.eventLoopGroup();
         this.meters = new GatewayMeters(braid.meterRegistry(), braid.node().service(), this::sessionsIn);
         SessionEvents events = new SessionEvents(braid.node().id(), braid.pubsub(), settings.sessionListener(),
@@ -100,7 +99,7 @@ public final class GatewayCore implements AutoCloseable {
 
     private Channel listen(int port, ChannelHandler pipeline) {
         try {
-            return new ServerBootstrap().group(group).channel(Transports.serverChannel(group)).childHandler(pipeline)
+            return new ServerBootstrap().group(group).channel(NettyTransport.serverChannel(group)).childHandler(pipeline)
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
                             new WriteBufferWaterMark(settings.maxPendingBytes() / 2, settings.maxPendingBytes()))
                     .bind(settings.host(), port).sync().channel();
