@@ -1,24 +1,31 @@
 package io.braid.rpc.internal;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * The server's own executor of blocking handlers: virtual threads that serve call after call while
  * calls keep coming, so that under load a call does not pay a thread start (issue 18).
  *
- * <p>A task is handed to a handler thread that is idle, waiting for one (it takes the task at once),
- * or, when none is, to a new virtual thread: a task never waits for a busy thread, so a handler that
+ * <p>A task is handed to the handler thread that went idle last (it takes the task at once), or,
+ * when none is idle, to a new virtual thread: a task never waits for a busy thread, so a handler that
  * blocks holds its own thread only, as with a thread per call. A thread whose task has returned waits
- * {@link #DEFAULT_IDLE} for the next one and then ends: at rest no thread is left (a burst leaves its
- * threads for at most that long), and under load a few threads serve many calls. The wait is short
- * on purpose: long enough to span the gap between a closed-loop caller's answer and its next call
- * (tens of microseconds on loopback, a millisecond or so on a busy machine), far too short to hold
- * memory for a crowd of threads after a burst.
+ * for the next one, parked (no timer per wait, no carrier held); a sweep on the scheduler every
+ * {@code idle} period ends the threads that stayed idle through a whole period, so a thread ends
+ * between one and two periods after its last task (default {@link #DEFAULT_IDLE}): at rest no thread
+ * is left, and under load a few threads serve many calls. The period is short on purpose: long
+ * enough to span the gap between a caller's answer and its next call (tens of microseconds on
+ * loopback, a few milliseconds on a busy machine), too short to hold memory for a crowd of threads
+ * after a burst. The sweep runs only while a thread is idle: one scheduled task per period, none at
+ * rest.
  *
  * <p>What a task sees of the call before it on the same thread: nothing braid put there. The current
  * call ({@code ServingCall}) is put back as it was after every call; a thread's interrupt status is
@@ -26,65 +33,147 @@ import java.util.concurrent.TimeUnit;
  * left) never reaches a later one. A handler's own {@code ThreadLocal}s are the handler's business,
  * as on any pooled thread: one that sets a value must remove it before it returns.
  *
- * <p>It keeps no set of its threads and names none (a set's entry and a name built per thread cost
- * more than the thread itself), and it does not wait for them: the server waits for its calls
+ * <p>It keeps no set of its busy threads and names none (a set's entry and a name built per thread
+ * cost more than the thread itself), and it does not wait for them: the server waits for its calls
  * through their answers (the shutdown grace), not through this executor. A thread dump shows its
- * threads unnamed, with the braid frames they run.
+ * threads unnamed, with the braid frames they run (an idle one parked in {@code Worker.awaitTask}).
  *
  * <p>Thread-safe. After {@link #shutdown()} it refuses new tasks with
  * {@link RejectedExecutionException}; tasks already started run on, and idle threads end at once.
  */
 final class HandlerThreads implements Executor {
-    /** How long a handler thread with nothing to do waits for the next task before it ends. */
-    static final Duration DEFAULT_IDLE = Duration.ofMillis(2);
-
-    /** Handed to an idle thread to make it end (at shutdown). */
-    private static final Runnable END = () -> { };
+    /** How often idle threads are swept: a thread ends one to two periods after its last task. */
+    static final Duration DEFAULT_IDLE = Duration.ofMillis(5);
 
     private final ThreadFactory factory = Thread.ofVirtual().factory();
-    /** Only ever holds threads waiting for a task: a task is transferred to one, never queued. */
-    private final LinkedTransferQueue<Runnable> idle = new LinkedTransferQueue<>();
+    private final ScheduledExecutorService scheduler;
     private final long idleNanos;
+    private final Runnable sweep = this::sweep;
+    private final Object lock = new Object();
+    /** Idle threads, in the order they went idle: the last is handed the next task. Guarded by {@link #lock}. */
+    private final ArrayDeque<Worker> idle = new ArrayDeque<>();
+    /** Sweeps so far; a thread idle since an earlier one ends at the next. Guarded by {@link #lock}. */
+    private long sweeps;
+    /** A sweep is scheduled. Guarded by {@link #lock}. */
+    private boolean sweepArmed;
     private volatile boolean shutdown;
 
-    HandlerThreads() {
-        this(DEFAULT_IDLE);
-    }
-
-    /** @param idle how long a thread with nothing to do waits for a task before it ends; zero: it ends at once */
-    HandlerThreads(Duration idle) {
-        if (idle.isNegative()) {
-            throw new IllegalArgumentException("idle must not be negative, was " + idle);
+    /**
+     * @param idle      the sweep's period: a thread ends one to two periods after its last task; positive
+     * @param scheduler runs the sweep (borrowed: never shut down here); one that refuses it ends the
+     *                  idle threads at once
+     */
+    HandlerThreads(Duration idle, ScheduledExecutorService scheduler) {
+        if (idle.isNegative() || idle.isZero()) {
+            throw new IllegalArgumentException("idle must be positive, was " + idle);
         }
         this.idleNanos = idle.toNanos();
+        this.scheduler = java.util.Objects.requireNonNull(scheduler, "scheduler");
     }
 
     @Override
     public void execute(Runnable task) {
-        if (shutdown) {
-            throw new RejectedExecutionException("the server's handler threads are shut down");
+        Worker worker;
+        synchronized (lock) {
+            if (shutdown) {
+                throw new RejectedExecutionException("the server's handler threads are shut down");
+            }
+            worker = idle.pollLast();
         }
-        if (!idle.tryTransfer(task)) {
+        if (worker != null) {
+            worker.hand(task);
+        } else {
             factory.newThread(new Worker(task)).start();
         }
     }
 
     /** Refuses new tasks from now on, and ends the threads waiting for one. Idempotent. */
     void shutdown() {
-        shutdown = true;
-        while (idle.tryTransfer(END)) {
-            // one idle thread told to end per transfer
+        List<Worker> ending;
+        synchronized (lock) {
+            shutdown = true;
+            ending = new ArrayList<>(idle);
+            idle.clear();
+        }
+        for (Worker worker : ending) {
+            worker.end();
         }
     }
 
     /** Threads waiting for a task now (for tests). */
     int idleCount() {
-        return idle.getWaitingConsumerCount();
+        synchronized (lock) {
+            return idle.size();
+        }
+    }
+
+    /** {@code worker}'s task returned: it waits for the next one. False: it ends now (shut down). */
+    private boolean goIdle(Worker worker) {
+        boolean arm;
+        synchronized (lock) {
+            if (shutdown) {
+                return false;
+            }
+            worker.idleSince = sweeps;
+            idle.addLast(worker);
+            arm = !sweepArmed;
+            sweepArmed = true;
+        }
+        if (arm) {
+            armSweep();
+        }
+        return true;
+    }
+
+    private void armSweep() {
+        try {
+            scheduler.schedule(sweep, idleNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException schedulerGone) {
+            // no sweep will come (the server is closing): no thread may wait for one
+            synchronized (lock) {
+                sweepArmed = false;
+            }
+            shutdown();
+        }
+    }
+
+    /** Ends the threads idle since before the last sweep; comes again while any thread is idle. */
+    private void sweep() {
+        List<Worker> ending = null;
+        boolean again;
+        synchronized (lock) {
+            Worker oldest;
+            while ((oldest = idle.peekFirst()) != null && oldest.idleSince < sweeps) {
+                idle.pollFirst();
+                if (ending == null) {
+                    ending = new ArrayList<>();
+                }
+                ending.add(oldest);
+            }
+            sweeps++;
+            again = !idle.isEmpty();
+            sweepArmed = again;
+        }
+        if (ending != null) {
+            for (Worker worker : ending) {
+                worker.end();
+            }
+        }
+        if (again) {
+            armSweep();
+        }
     }
 
     /** One handler thread: its first task, then each task handed to it while it waited. */
     private final class Worker implements Runnable {
         private Runnable first;
+        private Thread thread;
+        /** Handed while it waited; taken by it. */
+        private volatile Runnable next;
+        /** Told to end while it waited. */
+        private volatile boolean ended;
+        /** The sweep count when it went idle. Guarded by {@link #lock}. */
+        long idleSince;
 
         Worker(Runnable first) {
             this.first = first;
@@ -92,25 +181,46 @@ final class HandlerThreads implements Executor {
 
         @Override
         public void run() {
+            thread = Thread.currentThread();
             Runnable task = first;
             first = null;
-            while (task != END) {
+            while (task != null) {
                 task.run();
                 task = null;
-                if (shutdown || idleNanos == 0) {
-                    return;
-                }
                 Thread.interrupted(); // an interrupt the task left (or meant for it) is not the next one's
-                try {
-                    task = idle.poll(idleNanos, TimeUnit.NANOSECONDS);
-                } catch (InterruptedException interruptedWhileIdle) {
-                    return; // late, for the task before; nothing was handed over (a handed task is taken)
+                if (goIdle(this)) {
+                    task = awaitTask();
                 }
-                if (task == null) {
-                    return;
-                }
-                Thread.interrupted(); // late too: no one knows this thread serves the new task yet
             }
+        }
+
+        /** Parks until a task is handed (answers it) or the thread is told to end (answers null). */
+        private Runnable awaitTask() {
+            for (;;) {
+                Runnable task = next;
+                if (task != null) {
+                    next = null;
+                    Thread.interrupted(); // late, for the task before: no one knows this thread serves the new one
+                    return task;
+                }
+                if (ended) {
+                    return null;
+                }
+                LockSupport.park(this);
+                Thread.interrupted(); // a late interrupt would make every park return at once
+            }
+        }
+
+        /** Called by whoever took it off the idle list (so once per wait). */
+        void hand(Runnable task) {
+            next = task;
+            LockSupport.unpark(thread);
+        }
+
+        /** Called by whoever took it off the idle list (so once per wait). */
+        void end() {
+            ended = true;
+            LockSupport.unpark(thread);
         }
     }
 }

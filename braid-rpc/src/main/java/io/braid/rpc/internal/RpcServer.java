@@ -547,7 +547,7 @@ public final class RpcServer implements Server, AutoCloseable {
 
         /**
          * Runs blocking handlers (borrowed, never shut down); default the server's own virtual threads,
-         * each serving call after call while calls keep coming and ending 2 ms after its last one
+         * each serving call after call while calls keep coming and ending 5 to 10 ms after its last one
          * ({@link HandlerThreads}).
          */
         public Builder blockingExecutor(Executor executor) {

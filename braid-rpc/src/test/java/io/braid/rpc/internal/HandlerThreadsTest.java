@@ -14,7 +14,9 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -31,6 +33,7 @@ class HandlerThreadsTest {
     /** Long enough that a thread waiting for its next task is still there when the test hands one. */
     private static final Duration LONG_IDLE = Duration.ofMinutes(1);
 
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private HandlerThreads threads;
     private RpcServer server;
     private RpcClient client;
@@ -50,6 +53,7 @@ class HandlerThreadsTest {
         if (threads != null) {
             threads.shutdown();
         }
+        scheduler.shutdownNow();
     }
 
     /** What a piece of work saw of its thread when it ran. */
@@ -89,7 +93,7 @@ class HandlerThreadsTest {
 
     @Test
     void aThreadServesTheNextCallAndNothingOfTheCallBeforeReachesIt() throws Exception {
-        threads = new HandlerThreads(LONG_IDLE);
+        threads = new HandlerThreads(LONG_IDLE, scheduler);
         AtomicReference<Seen> dirty = new AtomicReference<>();
         AtomicReference<Seen> failing = new AtomicReference<>();
         AtomicReference<Seen> clean = new AtomicReference<>();
@@ -141,7 +145,7 @@ class HandlerThreadsTest {
 
     @Test
     void aTaskNeverWaitsForABusyThread() throws Exception {
-        threads = new HandlerThreads(LONG_IDLE);
+        threads = new HandlerThreads(LONG_IDLE, scheduler);
         threads.execute(() -> { });
         awaitOneIdleThread();
         CountDownLatch release = new CountDownLatch(1);
@@ -166,7 +170,7 @@ class HandlerThreadsTest {
 
     @Test
     void anIdleThreadEndsOnItsOwnSoon() {
-        threads = new HandlerThreads(); // the default idle time
+        threads = new HandlerThreads(HandlerThreads.DEFAULT_IDLE, scheduler);
         CountDownLatch ran = new CountDownLatch(1);
         threads.execute(ran::countDown);
         Await.until(AWAIT, "the task ran", () -> ran.getCount() == 0);
@@ -175,7 +179,7 @@ class HandlerThreadsTest {
 
     @Test
     void shutdownEndsIdleThreadsAtOnceAndRefusesNewTasks() {
-        threads = new HandlerThreads(LONG_IDLE);
+        threads = new HandlerThreads(LONG_IDLE, scheduler);
         threads.execute(() -> { });
         awaitOneIdleThread();
         threads.shutdown();

@@ -152,7 +152,8 @@ class ServingAllocationTest {
      */
     @Test
     void aBlockingCallAllocatesAtMostOneKibibyteWithItsThread() throws Exception {
-        HandlerThreads threads = new HandlerThreads();
+        java.util.concurrent.ScheduledExecutorService sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        HandlerThreads threads = new HandlerThreads(HandlerThreads.DEFAULT_IDLE, sweeper);
         HandedOver handedOver = new HandedOver(threads);
         try {
             serve(MethodHandler.blocking("echo", BytesValue.parser(), (ctx, q) -> q), handedOver);
@@ -163,6 +164,7 @@ class ServingAllocationTest {
                     .isLessThanOrEqualTo(1024);
         } finally {
             threads.shutdown();
+            sweeper.shutdownNow();
         }
     }
 
