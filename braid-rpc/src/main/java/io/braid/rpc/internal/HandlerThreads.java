@@ -1,7 +1,6 @@
 package io.braid.rpc.internal;
 
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -9,6 +8,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -38,7 +39,10 @@ import java.util.concurrent.locks.LockSupport;
  * through their answers (the shutdown grace), not through this executor. A thread dump shows its
  * threads unnamed, with the braid frames they run (an idle one parked in {@code Worker.awaitTask}).
  *
- * <p>Thread-safe. After {@link #shutdown()} it refuses new tasks with
+ * <p>Thread-safe and lock-free: the idle threads are a stack of immutable nodes (one per wait, never
+ * reused, so a compare-and-set on the top cannot be fooled by a node that left and came back).
+ *
+ * <p>After {@link #shutdown()} it refuses new tasks with
  * {@link RejectedExecutionException}; tasks already started run on, and idle threads end at once.
  */
 final class HandlerThreads implements Executor {
@@ -49,19 +53,24 @@ final class HandlerThreads implements Executor {
     private final ScheduledExecutorService scheduler;
     private final long idleNanos;
     private final Runnable sweep = this::sweep;
-    private final Object lock = new Object();
-    /** Idle threads, in the order they went idle: the last is handed the next task. Guarded by {@link #lock}. */
-    private final ArrayDeque<Worker> idle = new ArrayDeque<>();
-    /** Sweeps so far; a thread idle since an earlier one ends at the next. Guarded by {@link #lock}. */
-    private long sweeps;
-    /** A sweep is scheduled. Guarded by {@link #lock}. */
-    private boolean sweepArmed;
+    /** The idle threads, the one that went idle last on top: it is handed the next task. */
+    private final AtomicReference<Idle> idleTop = new AtomicReference<>();
+    private final AtomicBoolean sweepArmed = new AtomicBoolean();
+    /** Sweeps so far (written by the sweep only); a thread idle since an earlier one ends at the next. */
+    private volatile long sweeps;
+    /** The scheduler refused a sweep: from then on a thread ends when its task returns. */
+    private volatile boolean unswept;
     private volatile boolean shutdown;
+
+    /** One wait of an idle thread: made when it goes idle, dropped when it is taken off the stack. */
+    private record Idle(Worker worker, long since, Idle below) {
+    }
 
     /**
      * @param idle      the sweep's period: a thread ends one to two periods after its last task; positive
-     * @param scheduler runs the sweep (borrowed: never shut down here); one that refuses it ends the
-     *                  idle threads at once
+     * @param scheduler runs the sweep (borrowed: never shut down here); once it refuses one, the idle
+     *                  threads end at once and every thread ends when its task returns (a thread per
+     *                  task, as before issue 18), so none waits for a sweep that will not come
      */
     HandlerThreads(Duration idle, ScheduledExecutorService scheduler) {
         if (idle.isNegative() || idle.isZero()) {
@@ -73,13 +82,10 @@ final class HandlerThreads implements Executor {
 
     @Override
     public void execute(Runnable task) {
-        Worker worker;
-        synchronized (lock) {
-            if (shutdown) {
-                throw new RejectedExecutionException("the server's handler threads are shut down");
-            }
-            worker = idle.pollLast();
+        if (shutdown) {
+            throw new RejectedExecutionException("the server's handler threads are shut down");
         }
+        Worker worker = popIdle();
         if (worker != null) {
             worker.hand(task);
         } else {
@@ -89,37 +95,56 @@ final class HandlerThreads implements Executor {
 
     /** Refuses new tasks from now on, and ends the threads waiting for one. Idempotent. */
     void shutdown() {
-        List<Worker> ending;
-        synchronized (lock) {
-            shutdown = true;
-            ending = new ArrayList<>(idle);
-            idle.clear();
-        }
-        for (Worker worker : ending) {
-            worker.end();
-        }
+        shutdown = true;
+        endAllIdle();
     }
 
     /** Threads waiting for a task now (for tests). */
     int idleCount() {
-        synchronized (lock) {
-            return idle.size();
+        int count = 0;
+        for (Idle at = idleTop.get(); at != null; at = at.below()) {
+            count++;
+        }
+        return count;
+    }
+
+    private Worker popIdle() {
+        for (;;) {
+            Idle top = idleTop.get();
+            if (top == null) {
+                return null;
+            }
+            if (idleTop.compareAndSet(top, top.below())) {
+                return top.worker();
+            }
         }
     }
 
-    /** {@code worker}'s task returned: it waits for the next one. False: it ends now (shut down). */
-    private boolean goIdle(Worker worker) {
-        boolean arm;
-        synchronized (lock) {
-            if (shutdown) {
-                return false;
+    private void push(Worker worker, long since) {
+        for (;;) {
+            Idle top = idleTop.get();
+            if (idleTop.compareAndSet(top, new Idle(worker, since, top))) {
+                return;
             }
-            worker.idleSince = sweeps;
-            idle.addLast(worker);
-            arm = !sweepArmed;
-            sweepArmed = true;
         }
-        if (arm) {
+    }
+
+    /** Takes every idle thread off the stack (so each is told once) and ends it. */
+    private void endAllIdle() {
+        for (Idle at = idleTop.getAndSet(null); at != null; at = at.below()) {
+            at.worker().end();
+        }
+    }
+
+    /** {@code worker}'s task returned: it waits for the next one. False: it ends now. */
+    private boolean goIdle(Worker worker) {
+        if (shutdown || unswept) {
+            return false;
+        }
+        push(worker, sweeps);
+        if (shutdown || unswept) {
+            endAllIdle(); // raced with the shutdown (or the refusal) that emptied the stack before this push
+        } else if (sweepArmed.compareAndSet(false, true)) {
             armSweep();
         }
         return true;
@@ -129,37 +154,36 @@ final class HandlerThreads implements Executor {
         try {
             scheduler.schedule(sweep, idleNanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException schedulerGone) {
-            // no sweep will come (the server is closing): no thread may wait for one
-            synchronized (lock) {
-                sweepArmed = false;
-            }
-            shutdown();
+            // No sweep will come: no thread may wait for one. Tasks are still taken, a thread each.
+            unswept = true;
+            endAllIdle();
         }
     }
 
     /** Ends the threads idle since before the last sweep; comes again while any thread is idle. */
     private void sweep() {
-        List<Worker> ending = null;
-        boolean again;
-        synchronized (lock) {
-            Worker oldest;
-            while ((oldest = idle.peekFirst()) != null && oldest.idleSince < sweeps) {
-                idle.pollFirst();
-                if (ending == null) {
-                    ending = new ArrayList<>();
+        long current = sweeps;
+        List<Idle> kept = null;
+        for (Idle at = idleTop.getAndSet(null); at != null; at = at.below()) {
+            if (at.since() < current) {
+                at.worker().end();
+            } else {
+                if (kept == null) {
+                    kept = new ArrayList<>();
                 }
-                ending.add(oldest);
-            }
-            sweeps++;
-            again = !idle.isEmpty();
-            sweepArmed = again;
-        }
-        if (ending != null) {
-            for (Worker worker : ending) {
-                worker.end();
+                kept.add(at);
             }
         }
-        if (again) {
+        sweeps = current + 1;
+        if (kept != null) {
+            for (int i = kept.size() - 1; i >= 0; i--) { // bottom first: the last to go idle stays on top
+                push(kept.get(i).worker(), kept.get(i).since());
+            }
+        }
+        sweepArmed.set(false);
+        if (shutdown || unswept) {
+            endAllIdle();
+        } else if (idleTop.get() != null && sweepArmed.compareAndSet(false, true)) {
             armSweep();
         }
     }
@@ -172,8 +196,6 @@ final class HandlerThreads implements Executor {
         private volatile Runnable next;
         /** Told to end while it waited. */
         private volatile boolean ended;
-        /** The sweep count when it went idle. Guarded by {@link #lock}. */
-        long idleSince;
 
         Worker(Runnable first) {
             this.first = first;
@@ -211,13 +233,13 @@ final class HandlerThreads implements Executor {
             }
         }
 
-        /** Called by whoever took it off the idle list (so once per wait). */
+        /** Called by whoever took it off the idle stack (so once per wait). */
         void hand(Runnable task) {
             next = task;
             LockSupport.unpark(thread);
         }
 
-        /** Called by whoever took it off the idle list (so once per wait). */
+        /** Called by whoever took it off the idle stack (so once per wait). */
         void end() {
             ended = true;
             LockSupport.unpark(thread);

@@ -178,6 +178,20 @@ class HandlerThreadsTest {
     }
 
     @Test
+    void whenTheSchedulerRefusesTheSweepNoThreadWaitsAndTasksStillRun() {
+        scheduler.shutdown();
+        threads = new HandlerThreads(LONG_IDLE, scheduler);
+        CountDownLatch ran = new CountDownLatch(2);
+        threads.execute(ran::countDown);
+        threads.execute(ran::countDown);
+        Await.until(AWAIT, "both tasks ran", () -> ran.getCount() == 0);
+        Await.until(AWAIT, "no thread waits for a sweep that will not come", () -> threads.idleCount() == 0);
+        CountDownLatch again = new CountDownLatch(1);
+        threads.execute(again::countDown);
+        Await.until(AWAIT, "a task handed after that ran", () -> again.getCount() == 0);
+    }
+
+    @Test
     void shutdownEndsIdleThreadsAtOnceAndRefusesNewTasks() {
         threads = new HandlerThreads(LONG_IDLE, scheduler);
         threads.execute(() -> { });
