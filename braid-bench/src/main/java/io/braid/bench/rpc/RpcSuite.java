@@ -23,6 +23,7 @@ public final class RpcSuite implements Suite {
     public static final String GROUP = "rpc";
     static final String NETTY = "netty echo";
     static final String BRAID_VIRTUAL = "braid virtual thread";
+    static final String BRAID_THREAD_PER_CALL = "braid thread per call (before)";
     static final String BRAID_INLINE = "braid inline";
     static final String GRPC_DIRECT = "gRPC direct";
     static final String GRPC_DEFAULT = "gRPC default";
@@ -47,11 +48,14 @@ public final class RpcSuite implements Suite {
         Map<ServerKind, ServerProcess> servers = new EnumMap<>(ServerKind.class);
         try {
             for (ServerProcess server : ServerProcess.startAll(List.of(ServerKind.NETTY_ECHO,
-                    ServerKind.BRAID_VIRTUAL_THREAD, ServerKind.BRAID_INLINE, ServerKind.GRPC_DIRECT, ServerKind.GRPC_DEFAULT))) {
+                    ServerKind.BRAID_VIRTUAL_THREAD, ServerKind.BRAID_THREAD_PER_CALL, ServerKind.BRAID_INLINE,
+                    ServerKind.GRPC_DIRECT, ServerKind.GRPC_DEFAULT))) {
                 servers.put(server.kind(), server);
             }
             EchoSubject netty = EchoSubject.nettyEcho(NETTY, servers.get(ServerKind.NETTY_ECHO));
             EchoSubject braidVirtual = EchoSubject.braid(BRAID_VIRTUAL, servers.get(ServerKind.BRAID_VIRTUAL_THREAD));
+            EchoSubject braidThreadPerCall = EchoSubject.braid(BRAID_THREAD_PER_CALL,
+                    servers.get(ServerKind.BRAID_THREAD_PER_CALL));
             EchoSubject braidInline = EchoSubject.braid(BRAID_INLINE, servers.get(ServerKind.BRAID_INLINE));
             EchoSubject grpcDirect = EchoSubject.grpc(GRPC_DIRECT, servers.get(ServerKind.GRPC_DIRECT));
             EchoSubject grpcDefault = EchoSubject.grpc(GRPC_DEFAULT, servers.get(ServerKind.GRPC_DEFAULT));
@@ -62,9 +66,13 @@ public final class RpcSuite implements Suite {
                 if (cell.equals(ONE_BY_64)) {
                     subjects.add(grpcDefault);
                 }
+                if (cell.equals(ONE_BY_64) || cell.equals(ONE_BY_ONE)) {
+                    subjects.add(2, braidThreadPerCall); // the blocking handler before issue 18, same run
+                }
                 report.add(comparisons.run(GROUP, cell, subjects));
             }
             report.note(GROUP, setup(comparisons.window()));
+            reuse(report);
             goals(report);
         } finally {
             for (ServerProcess server : servers.values()) {
@@ -80,8 +88,10 @@ public final class RpcSuite implements Suite {
                 length-prefixed echo. Each server runs in its own JVM (same flags as the load JVM) with one \
                 event-loop thread; each client in the load JVM has one event-loop thread and one connection \
                 per connection of the cell. braid: `RpcClient.invoke(service, "echo", "", BytesValue, parser)` \
-                over a static node list; the server's handler is blocking (`handle`, a virtual thread per call) \
-                or non-blocking (`handleAsync`, inline on the event loop). gRPC-java%s: unary calls over \
+                over a static node list; the server's handler is blocking (`handle`, on the server's handler \
+                threads: virtual threads that serve call after call while calls keep coming; *thread per call \
+                (before)*: the same handler on a new virtual thread per call, the executor braid had before \
+                issue 18, lent to the server) or non-blocking (`handleAsync`, inline on the event loop). gRPC-java%s: unary calls over \
                 grpc-netty-shaded with a byte[] marshaller; *direct* runs callbacks and handlers on the event \
                 loops (`directExecutor()` on both sides), *default* on gRPC's default executors. B/op: heap \
                 bytes allocated per call by the load JVM and by the server JVM; CPU µs/op: both JVMs' process \
@@ -93,6 +103,29 @@ public final class RpcSuite implements Suite {
     private static String grpcVersion() {
         String version = io.grpc.ManagedChannel.class.getPackage().getImplementationVersion();
         return version == null ? "" : " " + version;
+    }
+
+    /** The blocking handler on reused threads against a thread per call, same run: ratios per cell. */
+    private static void reuse(Report report) {
+        StringBuilder note = new StringBuilder("Blocking handlers, threads reused / a thread per call (same run):");
+        boolean any = false;
+        for (EchoCell cell : List.of(ONE_BY_ONE, ONE_BY_64)) {
+            Optional<Row> reused = Goals.row(report, GROUP, cell.name(), BRAID_VIRTUAL);
+            Optional<Row> perCall = Goals.row(report, GROUP, cell.name(), BRAID_THREAD_PER_CALL);
+            if (reused.isEmpty() || perCall.isEmpty()) {
+                continue;
+            }
+            var r = reused.get().sample();
+            var p = perCall.get().sample();
+            note.append(String.format(Locale.ROOT, " %s: throughput %.2fx, p50 %.2fx, p99 %.2fx, serving B/op %.0f vs %.0f, "
+                            + "CPU µs/op (both JVMs) %.1f vs %.1f;", cell.name(), r.opsPerSecond() / p.opsPerSecond(),
+                    r.p50Micros() / p.p50Micros(), r.p99Micros() / p.p99Micros(), r.serverBytesPerOp(),
+                    p.serverBytesPerOp(), r.cpuMicrosPerOp(), p.cpuMicrosPerOp()));
+            any = true;
+        }
+        if (any) {
+            report.note(GROUP, note.substring(0, note.length() - 1) + ".");
+        }
     }
 
     private static void goals(Report report) {
@@ -115,6 +148,11 @@ public final class RpcSuite implements Suite {
                     Goals.Unit.RATIO);
             Goals.atMost(report, prefix + ": p99 / gRPC direct p99", b.p99Micros() / g.p99Micros(), 1.0 / 3,
                     Goals.Unit.RATIO);
+            if (braid.equals(BRAID_VIRTUAL)) {
+                Goals.row(report, GROUP, cell, BRAID_INLINE).ifPresent(inline -> Goals.atMost(report,
+                        prefix + ": p99 / braid inline p99", b.p99Micros() / inline.sample().p99Micros(), 1.5,
+                        Goals.Unit.RATIO));
+            }
             Goals.atMost(report, prefix + ": allocation per call, load side", b.clientBytesPerOp(), KIB,
                     Goals.Unit.BYTES);
             Goals.atMost(report, prefix + ": allocation per call, serving side", b.serverBytesPerOp(), KIB,

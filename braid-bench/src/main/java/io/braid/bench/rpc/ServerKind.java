@@ -4,8 +4,16 @@ package io.braid.bench.rpc;
 public enum ServerKind {
     /** Length-prefixed frames echoed whole by a Netty handler: the floor for any RPC over TCP. */
     NETTY_ECHO("netty-echo"),
-    /** braid's RpcServer, a blocking handler: each call runs on its own virtual thread. */
+    /**
+     * braid's RpcServer, a blocking handler ({@code handle}) on the server's own handler threads:
+     * virtual threads that serve call after call while calls keep coming (issue 18).
+     */
     BRAID_VIRTUAL_THREAD("braid-virtual-thread"),
+    /**
+     * The same blocking handler on what the server's executor was before issue 18: a new virtual
+     * thread started per call (lent as the blocking executor). The baseline of the threads' reuse.
+     */
+    BRAID_THREAD_PER_CALL("braid-thread-per-call"),
     /** braid's RpcServer, a {@code handleAsync} handler that never blocks, run inline on the event loop. */
     BRAID_INLINE("braid-inline"),
     /** gRPC-java unary over grpc-netty-shaded, byte[] marshaller, handler run on the transport thread. */

@@ -48,7 +48,7 @@ public final class ServerMain {
 
     public static void main(String[] args) throws Exception {
         if (args.length != 1) {
-            System.err.println("usage: ServerMain <netty-echo|braid-virtual-thread|braid-inline|grpc-direct|grpc-default|braid-lanes>");
+            System.err.println("usage: ServerMain <netty-echo|braid-virtual-thread|braid-thread-per-call|braid-inline|grpc-direct|grpc-default|braid-lanes>");
             System.exit(2);
         }
         ServerKind kind = ServerKind.of(args[0]);
@@ -82,16 +82,23 @@ public final class ServerMain {
     static Running start(ServerKind kind) throws Exception {
         return switch (kind) {
             case NETTY_ECHO -> nettyEcho();
-            case BRAID_VIRTUAL_THREAD -> braid(false);
-            case BRAID_INLINE -> braid(true);
+            case BRAID_VIRTUAL_THREAD -> braid(false, false);
+            case BRAID_THREAD_PER_CALL -> braid(false, true);
+            case BRAID_INLINE -> braid(true, false);
             case GRPC_DIRECT -> grpc(true);
             case GRPC_DEFAULT -> grpc(false);
             case BRAID_LANES -> braidLanes();
         };
     }
 
-    private static Running braid(boolean inline) {
-        RpcServer server = RpcServer.builder().host(HOST).port(0).ioThreads(1).build();
+    /** @param threadPerCall blocking handlers on a new virtual thread per call (braid's executor before issue 18) */
+    private static Running braid(boolean inline, boolean threadPerCall) {
+        RpcServer.Builder builder = RpcServer.builder().host(HOST).port(0).ioThreads(1);
+        if (threadPerCall) {
+            java.util.concurrent.ThreadFactory virtual = Thread.ofVirtual().factory();
+            builder.blockingExecutor(task -> virtual.newThread(task).start());
+        }
+        RpcServer server = builder.build();
         if (inline) {
             server.handleAsync(ECHO, BytesValue.parser(), (ctx, request) -> CompletableFuture.completedFuture(request));
         } else {

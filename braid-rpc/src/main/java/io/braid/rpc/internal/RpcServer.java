@@ -36,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * protobuf protocol. Build with {@link #builder()}, register handlers (before or after
  * {@link #start()}), start, and close.
  *
- * <p>Blocking handlers ({@link #handle}) run on a virtual thread per call, never on an event loop;
+ * <p>Blocking handlers ({@link #handle}) run on virtual threads, never on an event loop: a call is
+ * taken by a handler thread waiting for one, else by a new one, so it never waits for a busy thread,
+ * and under load a few threads serve many calls ({@link HandlerThreads});
  * non-blocking ones ({@link #handleAsync}) run inline on the event loop. Shutdown is graceful:
  * {@link #shutdown(Duration)} stops accepting, sends GoAway on every connection (the client sends
  * new calls elsewhere), lets calls in flight finish within the grace period, then closes.
@@ -93,7 +95,7 @@ public final class RpcServer implements Server, AutoCloseable {
 
     /**
      * Registers a blocking handler whose calls with a token run in their token's lane: one call of
-     * a token at a time, in arrival order, each on a virtual thread of its own; different tokens in
+     * a token at a time, in arrival order, each on a virtual thread as with {@link #handle}; different tokens in
      * parallel. Calls without a token run as with {@link #handle}. What a caller may see besides
      * the usual: RESOURCE_EXHAUSTED when {@link Builder#maxLaneDepth} calls already wait in the
      * token's lane; FAILED_PRECONDITION at once when the call was made, directly or through other
@@ -543,7 +545,11 @@ public final class RpcServer implements Server, AutoCloseable {
             return this;
         }
 
-        /** Runs blocking handlers (borrowed, never shut down); default a virtual thread per call. */
+        /**
+         * Runs blocking handlers (borrowed, never shut down); default the server's own virtual threads,
+         * each serving call after call while calls keep coming and ending 5 to 10 ms after its last one
+         * ({@link HandlerThreads}).
+         */
         public Builder blockingExecutor(Executor executor) {
             this.blockingExecutor = Objects.requireNonNull(executor, "blockingExecutor");
             return this;

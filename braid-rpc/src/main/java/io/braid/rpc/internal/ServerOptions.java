@@ -17,7 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * reads these. The values were checked by the builder; see {@code RpcServer.Builder} for each.
  *
  * @param group            null: the server makes (and owns) its own
- * @param blockingExecutor null: a virtual thread per call, owned by the server
+ * @param blockingExecutor null: the server's own virtual threads, reused while calls keep coming ({@link HandlerThreads})
  * @param tls              null: plain TCP
  * @param tokenGate        null: no self-fencing
  * @param nodeId           names this server in the lane chain calls carry (lane re-entry is refused per node)

@@ -19,7 +19,9 @@ public final class ServerResources {
         ownsGroup = options.group() == null;
         group = ownsGroup ? Transports.newGroup(options.ioThreads(), "braid-rpc-server") : options.group();
         if (options.blockingExecutor() == null) {
-            ownedExecutor = new HandlerThreads();
+            // Idle handler threads are swept on the lent scheduler, else on an event loop of the group.
+            ownedExecutor = new HandlerThreads(HandlerThreads.DEFAULT_IDLE,
+                    options.scheduler() != null ? options.scheduler() : group.next());
             blockingExecutor = ownedExecutor;
         } else {
             ownedExecutor = null;

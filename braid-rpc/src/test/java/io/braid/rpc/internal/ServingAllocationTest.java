@@ -29,7 +29,10 @@ import org.junit.jupiter.api.Test;
  * on the calling thread ({@code ThreadMXBean.getCurrentThreadAllocatedBytes}) over many calls after
  * a warm-up. Not a timing test: the count does not depend on the machine's load. It counts what
  * braid does for a call (read, dispatch, deadline timer, answer, write), the handler's own work
- * (decoding and encoding its message), and not the socket or a virtual thread's start.
+ * (decoding and encoding its message), and not the socket. The blocking call is counted twice: run
+ * in place on the calling thread (braid's work without a thread), and handed to the server's own
+ * {@link HandlerThreads} with every thread of the JVM counted (its thread's cost included: a thread
+ * started per call would show here).
  */
 class ServingAllocationTest {
     private static final int WARM_UP = 50_000;
@@ -53,9 +56,13 @@ class ServingAllocationTest {
     }
 
     private void serve(MethodHandler method) throws Exception {
+        serve(method, Runnable::run);
+    }
+
+    private void serve(MethodHandler method, java.util.concurrent.Executor blockingExecutor) throws Exception {
         MethodRegistry methods = new MethodRegistry();
         methods.register(method);
-        ServerConfig config = new ServerConfig(methods, Runnable::run, 4 << 20, 65_536, Duration.ofMinutes(5),
+        ServerConfig config = new ServerConfig(methods, blockingExecutor, 4 << 20, 65_536, Duration.ofMinutes(5),
                 Duration.ofMinutes(2), null, new CodecRegistry(List.of()), List.of(), Ticker.system(), new Lanes(256),
                 "node-a");
         channel = new EmbeddedChannel(new FrameDecoder(4 << 20), new FrameEncoder(4 << 20),
@@ -88,26 +95,34 @@ class ServingAllocationTest {
      * count its own records, not braid's work; the buffers are released all the same.
      */
     private double bytesPerCall() {
+        return bytesPerCall(this::call, false);
+    }
+
+    /** @param wholeJvm count every thread's allocation (else the calling thread's only) */
+    private double bytesPerCall(java.util.function.BooleanSupplier call, boolean wholeJvm) {
         ResourceLeakDetector.Level level = ResourceLeakDetector.getLevel();
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
         try {
-            return countBytesPerCall();
+            return countBytesPerCall(call, wholeJvm);
         } finally {
             ResourceLeakDetector.setLevel(level);
         }
     }
 
-    private double countBytesPerCall() {
+    private double countBytesPerCall(java.util.function.BooleanSupplier call, boolean wholeJvm) {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        java.util.function.LongSupplier allocatedBytes = wholeJvm
+                ? threads::getTotalThreadAllocatedBytes
+                : threads::getCurrentThreadAllocatedBytes;
         int answered = 0;
         for (int i = 0; i < WARM_UP; i++) {
-            answered += call() ? 1 : 0;
+            answered += call.getAsBoolean() ? 1 : 0;
         }
-        long before = threads.getCurrentThreadAllocatedBytes();
+        long before = allocatedBytes.getAsLong();
         for (int i = 0; i < CALLS; i++) {
-            answered += call() ? 1 : 0;
+            answered += call.getAsBoolean() ? 1 : 0;
         }
-        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        long allocated = allocatedBytes.getAsLong() - before;
         assertThat(answered).as("every call answered").isEqualTo(WARM_UP + CALLS);
         return (double) allocated / CALLS;
     }
@@ -126,6 +141,91 @@ class ServingAllocationTest {
         double perCall = bytesPerCall();
         System.out.printf("serving side, blocking echo of 64 B (its thread not counted): %.0f B per call%n", perCall);
         assertThat(perCall).as("bytes allocated serving one blocking call, its thread aside").isLessThan(BUDGET_BYTES);
+    }
+
+    /**
+     * The blocking path whole: each call is handed to the server's own {@link HandlerThreads} as the
+     * event loop hands it (after the read), its handler runs on a handler thread, and its answer goes
+     * back through the connection's write queue; the whole JVM's allocation is counted (every thread's,
+     * the handler threads' carriers included), so a thread started per call counts. Issue 18's bound:
+     * 1 KiB per call, its thread included.
+     */
+    @Test
+    void aBlockingCallAllocatesAtMostOneKibibyteWithItsThread() throws Exception {
+        java.util.concurrent.ScheduledExecutorService sweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        HandlerThreads threads = new HandlerThreads(HandlerThreads.DEFAULT_IDLE, sweeper);
+        HandedOver handedOver = new HandedOver(threads);
+        try {
+            serve(MethodHandler.blocking("echo", BytesValue.parser(), (ctx, q) -> q), handedOver);
+            double perCall = bytesPerCall(handedOver::call, true);
+            System.out.printf("serving side, blocking echo of 64 B on the server's handler threads, whole JVM: %.0f B per call%n",
+                    perCall);
+            assertThat(perCall).as("bytes allocated serving one blocking call, its thread included")
+                    .isLessThanOrEqualTo(1024);
+        } finally {
+            threads.shutdown();
+            sweeper.shutdownNow();
+        }
+    }
+
+    /**
+     * The blocking executor of {@link #aBlockingCallAllocatesAtMostOneKibibyteWithItsThread}: the
+     * server's dispatch is kept until the read is over and then given to {@code threads} by the test
+     * thread, which waits (parked) until the call's task has returned; the answer is then written by
+     * the embedded channel's loop on the test thread, as a server's event loop writes it. One call
+     * at a time, so the embedded channel is never touched by two threads at once; allocates nothing.
+     */
+    private final class HandedOver implements java.util.concurrent.Executor, Runnable {
+        private final HandlerThreads threads;
+        private final Thread tester = Thread.currentThread();
+        private Runnable dispatched;
+        private volatile Runnable task;
+        private volatile boolean done;
+
+        HandedOver(HandlerThreads threads) {
+            this.threads = threads;
+        }
+
+        @Override
+        public void execute(Runnable call) {
+            dispatched = call; // during the read; handed over after it, as the event loop's execute does
+        }
+
+        @Override
+        public void run() {
+            Runnable call = task;
+            task = null;
+            try {
+                call.run();
+            } finally {
+                done = true;
+                java.util.concurrent.locks.LockSupport.unpark(tester);
+            }
+        }
+
+        boolean call() {
+            request.retain().readerIndex(0);
+            channel.writeInbound(request);
+            channel.pipeline().fireChannelReadComplete();
+            Runnable call = dispatched;
+            dispatched = null;
+            if (call == null) {
+                return false;
+            }
+            done = false;
+            task = call;
+            threads.execute(this);
+            while (!done) {
+                java.util.concurrent.locks.LockSupport.park(this);
+            }
+            channel.runPendingTasks(); // the write queue's drain: the answer written and flushed
+            ByteBuf answer = channel.readOutbound();
+            boolean ok = answer != null && answer.readableBytes() > 64;
+            if (answer != null) {
+                answer.release();
+            }
+            return ok;
+        }
     }
 
     @Test
