@@ -422,7 +422,7 @@ abstract class NodeSettings {
         return self();
     }
 
-    /** A blocking handler (virtual thread per call). */
+    /** A blocking handler (on a virtual thread: handler threads are reused from call to call). */
     public <Q, R extends MessageLite> Braid.Builder handle(String method, Parser<Q> parser, Handler<Q, R> handler) {
         handlers.add(s -> s.handle(method, parser, handler));
         return self();

@@ -92,7 +92,7 @@ public final class LanesSuite implements Suite {
                 in flight, the tokens taken round robin from 1,024 players or all the same player. The server \
                 (its own JVM, one event-loop thread) serves the same echo four ways: `handleAsync` (inline, the \
                 baseline), `handleAsyncInLane` (inline when the token's lane is free, else on the event loop when \
-                its turn comes), `handle` (a virtual thread per call) and `handleInLane` (a virtual thread per \
+                its turn comes), `handle` (a virtual thread, reused) and `handleInLane` (a virtual thread, reused, per \
                 call, one at a time per token). Each figure is the median of %d interleaved %.1f s windows. \
                 Heap of a lane in use, measured in the bench JVM over %,d lanes (used heap after a full GC, before \
                 and after): %.0f B with one call running, %.0f B with one more waiting behind it; an idle lane is \

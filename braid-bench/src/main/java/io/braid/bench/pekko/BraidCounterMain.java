@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code RpcServer} (one event-loop thread, loopback, a free port) whose methods run in the token's
  * lane (one call at a time per token) and answer the token's new count: {@link #INCREMENT} with
  * {@code handleAsyncInLane} (inline when the lane is free), {@link #INCREMENT_BLOCKING} with
- * {@code handleInLane} (a virtual thread per call). Speaks {@link ServedJvm}'s protocol.
+ * {@code handleInLane} (on a virtual thread, reused from call to call). Speaks {@link ServedJvm}'s protocol.
  */
 public final class BraidCounterMain {
     static final String SERVICE = "counter";

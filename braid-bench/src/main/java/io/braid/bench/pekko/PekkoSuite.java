@@ -124,7 +124,7 @@ public final class PekkoSuite implements Suite {
                     shard region is a proxy that hosts no entity, as braid's caller is not a logic node. It \
                     `ask`s `EntityRef`s made once (5 s timeout). braid: two logic nodes (each its own JVM, an \
                     `RpcServer` with one event-loop thread, on CPU %d) hold a counter per token in the token's lane: \
-                    `handleAsyncInLane` (inline) and, in the last row, `handleInLane` (a virtual thread per call); \
+                    `handleAsyncInLane` (inline) and, in the last row, `handleInLane` (a reused virtual thread per call); \
                     the caller is one `RpcClient` per method (one I/O thread, one connection per node) whose \
                     in-memory link cache sends each token to the node it was first linked to. Both sides: 64 B \
                     requests, the new count answered (Pekko's answer also names its node), %,d entities round \
