@@ -182,24 +182,61 @@ public final class Binder {
         });
     }
 
-    /** The sign of life of the attached sessions here: their durable records' ttl, refreshed in one batch. */
+    /**
+     * The sign of life of the sessions here: their durable records' ttl, refreshed in one batch (a
+     * DETACHED session's record too: its grace timer ends it). A session whose record the store lost
+     * (Redis restarted empty or flushed) ends at once, see {@link #recordLost}.
+     */
     private void refreshRecords() {
         if (closed) {
             return;
         }
         List<GatewaySessionStore.Held> held = new ArrayList<>();
+        Map<GatewaySessionStore.Held, Session> asked = new java.util.HashMap<>();
         for (Session session : sessions.values()) {
-            if (session.state() == Session.State.BOUND) {
-                held.add(new GatewaySessionStore.Held(session.token(), session.id()));
+            if (session.state() == Session.State.BOUND || session.state() == Session.State.DETACHED) {
+                GatewaySessionStore.Held one = new GatewaySessionStore.Held(session.token(), session.id());
+                held.add(one);
+                asked.put(one, session);
             }
         }
         if (!held.isEmpty()) {
-            durable.touch(held).exceptionally(failure -> {
+            durable.touch(held).thenAccept(lost -> {
+                for (GatewaySessionStore.Held gone : lost) {
+                    recordLost(asked.get(gone));
+                }
+            }).exceptionally(failure -> {
                 log.warn("gateway {}: cannot refresh {} session records: {}", braid.node().id(), held.size(),
                         failure.getMessage());
                 return null;
             });
         }
+    }
+
+    /**
+     * The store has no record of {@code session} any more (it lost its data): no push can be logged
+     * for it and no resume can find it, so it ends now rather than stay stuck: the client gets
+     * {@code Error NOT_FOUND} and the connection closes (its resume is refused NOT_FOUND and it logs
+     * in afresh: it learns that pushes it had not received are gone), one CLOSED fires, and the link
+     * to this gateway is removed.
+     */
+    private void recordLost(Session session) {
+        if (session == null || crashed) {
+            return;
+        }
+        tracked(serializer.run(session.token(), () -> {
+            if (!sessions.remove(session.token(), session)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            String reason = "the session store lost the record of session " + session.id() + " (did Redis restart"
+                    + " without its data, or was it flushed?); log in afresh";
+            Session.State before = session.lose(reason);
+            if (before == Session.State.BOUND || before == Session.State.DETACHED) {
+                log.warn("gateway {}: token {}: {}", braid.node().id(), session.token(), reason);
+                events.fire(SessionEvent.Type.CLOSED, session, reason);
+            }
+            return unbind(session);
+        }));
     }
 
     int sessionCount() {
@@ -279,7 +316,7 @@ public final class Binder {
             }
             Session here = sessions.get(token);
             if (here != null && here.id().equals(resume.sessionId()) && here.state() != Session.State.PENDING) {
-                Session fresh = Session.resuming(token, here.id(), channel, durable);
+                Session fresh = Session.resuming(token, here.id(), channel, durable, resume.secret());
                 return takeOver(here, resume.secret(), seen, braid.node().id(), fresh.secretHash()).thenApply(replay -> {
                     sessions.put(token, fresh);
                     channel.closeFuture().addListener(ended -> connectionEnded(fresh));
@@ -292,7 +329,7 @@ public final class Binder {
                 throw new BraidException(Code.NOT_FOUND, "session " + resume.sessionId() + " of token " + token
                         + " is no longer current on gateway " + braid.node().id() + "; log in afresh");
             }
-            Session fresh = Session.resuming(token, resume.sessionId(), channel, durable);
+            Session fresh = Session.resuming(token, resume.sessionId(), channel, durable, resume.secret());
             sessions.put(token, fresh);
             channel.closeFuture().addListener(ended -> connectionEnded(fresh));
             claimant.set(fresh);
@@ -331,6 +368,7 @@ public final class Binder {
         } catch (BraidException e) {
             return CompletableFuture.failedFuture(e);
         }
+        // The store checks the presented secret again, and remembers it as the one the client surely holds.
         return durable.takeOver(mine.token(), mine.id(), secret, seen, braid.node().id(), newGateway, newSecretHash)
                 .handle((replay, failure) -> {
                     if (failure == null) {
@@ -614,13 +652,29 @@ public final class Binder {
                 try {
                     scheduler.schedule(() -> graceEnded(session), settings.resumeGrace().toMillis(),
                             TimeUnit.MILLISECONDS);
-                    return CompletableFuture.completedFuture(null);
+                    return session.unproven() ? acceptPreviousSecret(session) : CompletableFuture.completedFuture(null);
                 } catch (RejectedExecutionException closing) {
                     // the gateway is closing: end it now
                 }
             }
             return finish(session, "connection closed");
         }));
+    }
+
+    /**
+     * A resumed connection ended before its client sent a byte after Resumed: maybe Resumed never
+     * reached it, and it asks again with the token it had. Before a later step of the token (such a
+     * resume) runs, the store accepts that token again (see {@code GatewaySessionStore#takeOver}).
+     */
+    private CompletableFuture<Void> acceptPreviousSecret(Session session) {
+        return durable.acceptPreviousSecret(session.token(), session.id()).handle((accepted, failure) -> {
+            if (failure != null) {
+                log.warn("gateway {}: cannot keep the previous resume token of session {} of token {} (a retry of"
+                        + " its lost resume held elsewhere will be refused): {}", braid.node().id(), session.id(),
+                        session.token(), failure.getMessage());
+            }
+            return null;
+        });
     }
 
     private CompletableFuture<Void> tracked(CompletableFuture<Void> ended) {
