@@ -9,6 +9,8 @@ import io.braid.gateway.client.GatewayClient;
 import io.braid.gateway.client.Transport;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisExtension;
+import io.braid.gateway.PushAudit.Player;
+import io.braid.gateway.PushAudit.Pusher;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -62,131 +64,12 @@ class RedisGatewayFaultsTest {
         cluster.close();
     }
 
-    /** A player's GatewayClient and what it saw, in order: events and pushes, each stamped by {@link #clock}. */
-    final class Player {
-        final String token;
-        final GatewayClient client;
-        final List<String> seen = new CopyOnWriteArrayList<>();
-        final List<ClientEvent> events = new CopyOnWriteArrayList<>();
-        final Set<String> payloads = ConcurrentHashMap.newKeySet();
-        volatile long lastRelogAt = -1;
-
-        Player(String name, List<InetSocketAddress> addresses) {
-            token = "player:" + name;
-            client = GatewayClient.builder().addresses(addresses).transport(Transport.TCP)
-                    .credentials(token.getBytes(StandardCharsets.UTF_8))
-                    .connectTimeout(Duration.ofSeconds(2))
-                    .pingEvery(Duration.ofMillis(500))
-                    .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(25))
-                    .onPush((seq, payload) -> {
-                        String text = new String(payload, StandardCharsets.UTF_8);
-                        seen.add("push " + seq + " " + text);
-                        payloads.add(text);
-                    })
-                    .onEvent(event -> {
-                        events.add(event);
-                        seen.add("event " + event.type());
-                        if (event.type() == ClientEvent.Type.RELOGGED) {
-                            lastRelogAt = clock.incrementAndGet();
-                        }
-                    }).build();
-            toClose.add(client);
-            client.connect().join();
-        }
-
-        long count(ClientEvent.Type type) {
-            return events.stream().filter(event -> event.type() == type).count();
-        }
-
-        void awaitEvents(ClientEvent.Type type, long count) {
-            Await.until(WAIT, () -> token + ": " + count + " x " + type + "; heard " + events,
-                    () -> count(type) >= count);
-        }
-
-        /**
-         * Pushes of one session (between relogins) count 1, 2, 3, ... each once, never going back;
-         * no GAP; duplicates suppressed by the client: none.
-         */
-        void assertEachSessionsPushesInOrderOnce() {
-            long last = 0;
-            for (String line : seen) {
-                if (line.equals("event RELOGGED")) {
-                    last = 0;
-                } else if (line.startsWith("push ")) {
-                    long seq = Long.parseLong(line.split(" ")[1]);
-                    assertThat(seq).as("%s: after push %d in %s", token, last, seen).isEqualTo(last + 1);
-                    last = seq;
-                }
-            }
-            assertThat(count(ClientEvent.Type.GAP)).as("%s gaps: %s", token, seen).isZero();
-            assertThat(client.stats().duplicatesSuppressed()).as(token + " duplicates").isZero();
-        }
+    private Player player(String name, List<InetSocketAddress> addresses) {
+        return new Player(name, addresses, clock, toClose);
     }
 
-    /** Pushes a new payload to {@code player} every few ms until stopped; remembers each acknowledged. */
-    final class Pusher implements AutoCloseable {
-        final Player player;
-        final AtomicBoolean running = new AtomicBoolean(true);
-        /** Acknowledged payload with the clock when it was acknowledged. */
-        final List<long[]> acknowledged = new CopyOnWriteArrayList<>();
-        final AtomicLong refused = new AtomicLong();
-        final Thread thread;
-
-        Pusher(Player player) {
-            this.player = player;
-            thread = Thread.ofVirtual().start(() -> {
-                long n = 0;
-                while (running.get()) {
-                    n++;
-                    try {
-                        cluster.pusher().push(player.token, ("n" + n).getBytes(StandardCharsets.UTF_8)).join();
-                        acknowledged.add(new long[] {n, clock.incrementAndGet()});
-                    } catch (RuntimeException e) {
-                        refused.incrementAndGet();
-                    }
-                    try {
-                        Thread.sleep(5); // pacing the pusher, not waiting for a condition
-                    } catch (InterruptedException e) {
-                        return;
-                    }
-                }
-            });
-            toClose.add(this);
-        }
-
-        /** Acknowledged pushes since {@code count} acknowledgements. */
-        int acknowledgedCount() {
-            return acknowledged.size();
-        }
-
-        void awaitAcknowledged(int more) {
-            int target = acknowledged.size() + more;
-            Await.until(WAIT, () -> player.token + ": " + target + " pushes acknowledged (refused " + refused + ")",
-                    () -> acknowledged.size() >= target);
-        }
-
-        /** Every acknowledged push reached the client, unless the client logged in afresh after it was acknowledged. */
-        void assertNoneSilentlyLost() {
-            Await.until(WAIT, () -> player.token + ": every acknowledged push delivered or a relogin after it; missing "
-                    + missing(), () -> missing().isEmpty());
-        }
-
-        private List<Long> missing() {
-            List<Long> missing = new ArrayList<>();
-            long relog = player.lastRelogAt;
-            for (long[] ack : acknowledged) {
-                if (!player.payloads.contains("n" + ack[0]) && !(relog > ack[1])) {
-                    missing.add(ack[0]);
-                }
-            }
-            return missing;
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running.set(false);
-            thread.join();
-        }
+    private Pusher pusher(Player player) {
+        return new Pusher(player, cluster, clock, toClose);
     }
 
     private CuttableProxy proxy(InetSocketAddress target) {
@@ -212,19 +95,6 @@ class RedisGatewayFaultsTest {
         return seq.get();
     }
 
-    private void assertOneBoundSession(String token) {
-        Await.until(WAIT, () -> token + " bound on exactly one gateway, named by its link; events "
-                + cluster.eventsOf(token), () -> {
-                    long bound = cluster.eventsOf(token).stream().filter(event -> event.type() == SessionEvent.Type.BOUND
-                            || event.type() == SessionEvent.Type.RESUMED).count();
-                    long ended = cluster.eventsOf(token).stream().filter(event -> event.type() == SessionEvent.Type.CLOSED
-                            || event.type() == SessionEvent.Type.KICKED).count();
-                    long resumed = cluster.eventsOf(token).stream()
-                            .filter(event -> event.type() == SessionEvent.Type.RESUMED).count();
-                    return bound - resumed - ended == 1 && cluster.boundTo(token) != null;
-                });
-    }
-
     enum DataLoss { FLUSHALL, RESTART_EMPTY }
 
     @ParameterizedTest
@@ -232,10 +102,10 @@ class RedisGatewayFaultsTest {
     void whenRedisLosesItsDataEverySessionEndsWithAClearReasonAndItsPlayerLogsInAfreshAndGoesOn(DataLoss fault) {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(GRACE));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(GRACE));
-        Player attached = new Player("attached", List.of(one.tcp(), two.tcp()));
+        Player attached = player("attached", List.of(one.tcp(), two.tcp()));
         CuttableProxy toTwo = proxy(two.tcp());
-        Player detached = new Player("detached", List.of(toTwo.address()));
-        Pusher pushes = new Pusher(attached);
+        Player detached = player("detached", List.of(toTwo.address()));
+        Pusher pushes = pusher(attached);
         pushes.awaitAcknowledged(20);
         assertThat(pushWhenReachable(detached.token, "d1")).isEqualTo(1);
         Await.until(WAIT, "d1 delivered", () -> detached.payloads.contains("d1"));
@@ -279,17 +149,45 @@ class RedisGatewayFaultsTest {
         pushes.assertNoneSilentlyLost();
         attached.assertEachSessionsPushesInOrderOnce();
         detached.assertEachSessionsPushesInOrderOnce();
-        assertOneBoundSession(attached.token);
-        assertOneBoundSession(detached.token);
+        PushAudit.assertOneBoundSession(cluster, attached.token);
+        PushAudit.assertOneBoundSession(cluster, detached.token);
         assertThat(attached.count(ClientEvent.Type.RELOGGED)).as("one relogin: %s", attached.events).isEqualTo(1);
+    }
+
+    @Test
+    void whenRedisComesBackWithoutItsLastWritesThePlayerLogsInAfreshInsteadOfMissingPushesSilently() {
+        GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(GRACE));
+        GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(GRACE));
+        Player player = player("rewound", List.of(one.tcp(), two.tcp()));
+        Pusher pushes = pusher(player);
+        pushes.awaitAcknowledged(10);
+        // A snapshot now, then more pushes acknowledged, then a crash: Redis comes back with the
+        // snapshot, as after a failover to a replica that lagged behind. The record's last seq went back.
+        try (var probe = redis.server().probe()) {
+            probe.command("SAVE");
+        }
+        pushes.awaitAcknowledged(15);
+        redis.server().kill();
+        redis.server().restart();
+
+        // What the player sees: it logs in afresh (it learns the pushes after the snapshot are gone);
+        // it never sees a seq twice nor misses an acknowledged push without that relogin.
+        player.awaitEvents(ClientEvent.Type.RELOGGED, 1);
+        pushes.awaitAcknowledged(20);
+        pushes.assertNoneSilentlyLost();
+        player.assertEachSessionsPushesInOrderOnce();
+        PushAudit.assertOneBoundSession(cluster, player.token);
+        System.out.printf("Redis rewound: %d pushes acknowledged, %d refused; the player saw %s; gateway events %s%n",
+                pushes.acknowledgedCount(), pushes.refused.get(), player.events.stream().map(ClientEvent::type).toList(),
+                cluster.eventsOf(player.token).stream().map(event -> event.type() + " " + event.reason()).toList());
     }
 
     @Test
     void aFrozenRedisRefusesPushesWhileFrozenAndAfterwardsEveryAcknowledgedPushArrivesOnceInOrder() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(GRACE));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(GRACE));
-        Player player = new Player("frozen", List.of(one.tcp(), two.tcp()));
-        Pusher pushes = new Pusher(player);
+        Player player = player("frozen", List.of(one.tcp(), two.tcp()));
+        Pusher pushes = pusher(player);
         pushes.awaitAcknowledged(20);
 
         long refusedBefore = pushes.refused.get();
@@ -305,7 +203,7 @@ class RedisGatewayFaultsTest {
         assertThat(pushes.acknowledgedCount()).isGreaterThan(acknowledgedBefore);
         pushes.assertNoneSilentlyLost();
         player.assertEachSessionsPushesInOrderOnce();
-        assertOneBoundSession(player.token);
+        PushAudit.assertOneBoundSession(cluster, player.token);
         System.out.printf("frozen Redis: %d pushes acknowledged, %d refused; the player saw %s%n",
                 pushes.acknowledgedCount(), pushes.refused.get(), player.events.stream().map(ClientEvent::type).toList());
     }

@@ -185,7 +185,7 @@ public final class Binder {
     /**
      * The sign of life of the sessions here: their durable records' ttl, refreshed in one batch (a
      * DETACHED session's record too: its grace timer ends it). A session whose record the store lost
-     * (Redis restarted empty or flushed) ends at once, see {@link #recordLost}.
+     * (Redis restarted empty or flushed) ends at once, see {@link #storeLost}.
      */
     private void refreshRecords() {
         if (closed) {
@@ -203,7 +203,11 @@ public final class Binder {
         if (!held.isEmpty()) {
             durable.touch(held).thenAccept(lost -> {
                 for (GatewaySessionStore.Held gone : lost) {
-                    recordLost(asked.get(gone));
+                    Session session = asked.get(gone);
+                    if (session != null) {
+                        storeLost(session, "the session store lost the record of session " + session.id()
+                                + " (did Redis restart without its data, or was it flushed?); log in afresh");
+                    }
                 }
             }).exceptionally(failure -> {
                 log.warn("gateway {}: cannot refresh {} session records: {}", braid.node().id(), held.size(),
@@ -214,22 +218,21 @@ public final class Binder {
     }
 
     /**
-     * The store has no record of {@code session} any more (it lost its data): no push can be logged
-     * for it and no resume can find it, so it ends now rather than stay stuck: the client gets
-     * {@code Error NOT_FOUND} and the connection closes (its resume is refused NOT_FOUND and it logs
-     * in afresh: it learns that pushes it had not received are gone), one CLOSED fires, and the link
-     * to this gateway is removed.
+     * The store lost what it had acknowledged for {@code session} (its record is gone, or it numbered
+     * a push at a seq it had given before: Redis restarted without its data, was flushed, or came back
+     * without its last writes): its pushes and resume can no longer be exact, so it ends now rather
+     * than stay stuck or miss pushes silently: the client gets {@code Error NOT_FOUND} with
+     * {@code reason} and the connection closes (its resume is refused and it logs in afresh: it learns
+     * that pushes it had not received are gone), one CLOSED fires, and the link to this gateway is removed.
      */
-    private void recordLost(Session session) {
-        if (session == null || crashed) {
+    private void storeLost(Session session, String reason) {
+        if (crashed) {
             return;
         }
         tracked(serializer.run(session.token(), () -> {
             if (!sessions.remove(session.token(), session)) {
                 return CompletableFuture.completedFuture(null);
             }
-            String reason = "the session store lost the record of session " + session.id() + " (did Redis restart"
-                    + " without its data, or was it flushed?); log in afresh";
             Session.State before = session.lose(reason);
             if (before == Session.State.BOUND || before == Session.State.DETACHED) {
                 log.warn("gateway {}: token {}: {}", braid.node().id(), session.token(), reason);
@@ -250,7 +253,7 @@ public final class Binder {
      * connection ended meanwhile.
      */
     CompletableFuture<Session> bind(String token, Channel channel, Deadline deadline) {
-        Session session = Session.login(token, UUID.randomUUID().toString(), channel, durable);
+        Session session = Session.login(token, UUID.randomUUID().toString(), channel, durable, this::storeLost);
         return serializer.run(token, () -> {
             if (!channel.isActive()) {
                 throw new BraidException(Code.CANCELLED, "the connection closed during login");
@@ -316,7 +319,7 @@ public final class Binder {
             }
             Session here = sessions.get(token);
             if (here != null && here.id().equals(resume.sessionId()) && here.state() != Session.State.PENDING) {
-                Session fresh = Session.resuming(token, here.id(), channel, durable, resume.secret());
+                Session fresh = Session.resuming(token, here.id(), channel, durable, resume.secret(), this::storeLost);
                 return takeOver(here, resume.secret(), seen, braid.node().id(), fresh.secretHash()).thenApply(replay -> {
                     sessions.put(token, fresh);
                     channel.closeFuture().addListener(ended -> connectionEnded(fresh));
@@ -329,7 +332,7 @@ public final class Binder {
                 throw new BraidException(Code.NOT_FOUND, "session " + resume.sessionId() + " of token " + token
                         + " is no longer current on gateway " + braid.node().id() + "; log in afresh");
             }
-            Session fresh = Session.resuming(token, resume.sessionId(), channel, durable, resume.secret());
+            Session fresh = Session.resuming(token, resume.sessionId(), channel, durable, resume.secret(), this::storeLost);
             sessions.put(token, fresh);
             channel.closeFuture().addListener(ended -> connectionEnded(fresh));
             claimant.set(fresh);

@@ -24,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,10 +66,16 @@ final class Session {
     private final AtomicReference<State> state = new AtomicReference<>(State.PENDING);
     /** The last push seq written (or handed to the client in a replay); guarded by {@link #lock}. */
     private long lastWritten;
+    /** The highest seq the store gave a push of this session (or a replay ended at); guarded by {@link #lock}. */
+    private long lastLogged;
+    /** Told when the store lost this session's record or went back behind what it acknowledged. */
+    private final BiConsumer<Session, String> storeLost;
     /** When the connection dropped (System.nanoTime), while DETACHED; guarded by {@link #lock}. */
     private long detachedAtNanos;
 
-    private Session(String token, String id, Channel channel, SessionLog durable, String presentedSecret) {
+    private Session(String token, String id, Channel channel, SessionLog durable, String presentedSecret,
+                    BiConsumer<Session, String> storeLost) {
+        this.storeLost = storeLost;
         this.token = token;
         this.id = id;
         this.channel = channel;
@@ -81,16 +88,18 @@ final class Session {
     }
 
     /** A session of a new login. */
-    static Session login(String token, String id, Channel channel, SessionLog durable) {
-        return new Session(token, id, channel, durable, null);
+    static Session login(String token, String id, Channel channel, SessionLog durable,
+                         BiConsumer<Session, String> storeLost) {
+        return new Session(token, id, channel, durable, null, storeLost);
     }
 
     /**
      * A session that resumes session {@code id} (held here or elsewhere) on {@code channel}, the
      * client having presented {@code presentedSecret} (see {@link #handOver}).
      */
-    static Session resuming(String token, String id, Channel channel, SessionLog durable, String presentedSecret) {
-        return new Session(token, id, channel, durable, presentedSecret);
+    static Session resuming(String token, String id, Channel channel, SessionLog durable, String presentedSecret,
+                            BiConsumer<Session, String> storeLost) {
+        return new Session(token, id, channel, durable, presentedSecret, storeLost);
     }
 
     String token() {
@@ -248,6 +257,7 @@ final class Session {
                 return false;
             }
             lastWritten = replay.lastSeq();
+            lastLogged = replay.lastSeq();
             List<GatewaySessionStore.Push> pushes = replay.pushes();
             ServerFrame resumed = ServerFrame.newBuilder().setResumed(Resumed.newBuilder().setToken(token)
                     .setSessionId(id).setResumeToken(resumeToken()).setReplayed(pushes.size())).build();
@@ -315,7 +325,9 @@ final class Session {
      *
      * @return fails UNAVAILABLE when the session moved (resumed elsewhere) or is still resuming
      *     (asking again reaches its new place), or when the log could not take the push (the
-     *     client never sees it); NOT_FOUND when it has ended
+     *     client never sees it), or when the store numbered it at or below a seq it had given this
+     *     session before (it lost its last writes: the session ends through {@code storeLost});
+     *     NOT_FOUND when it has ended
      */
     CompletableFuture<Long> push(ByteString payload) {
         synchronized (lock) {
@@ -333,7 +345,12 @@ final class Session {
                 if (failure != null) {
                     throw notLogged(BraidException.from(failure));
                 }
-                written(seq, payload);
+                if (!written(seq, payload)) {
+                    String reason = "the session store went back to push " + seq + " of session " + id
+                            + " after it had numbered " + lastLoggedNow() + " (Redis lost its last writes); log in afresh";
+                    storeLost.accept(this, reason);
+                    throw new BraidException(Code.UNAVAILABLE, "push to token '" + token + "' not accepted: " + reason);
+                }
                 return seq;
             });
         }
@@ -357,18 +374,31 @@ final class Session {
                 + " cannot take it (" + e.getMessage() + ")", e);
     }
 
-    /** A push was logged as {@code seq}: write it if attached and it is the next one; a gap closes the connection. */
-    private void written(long seq, ByteString payload) {
+    private long lastLoggedNow() {
         synchronized (lock) {
+            return lastLogged;
+        }
+    }
+
+    /**
+     * A push was logged as {@code seq}: write it if attached and it is the next one; a gap closes the
+     * connection. False if the store numbered it at or below a seq it gave before: it went back.
+     */
+    private boolean written(long seq, ByteString payload) {
+        synchronized (lock) {
+            if (seq <= lastLogged) {
+                return false;
+            }
+            lastLogged = seq;
             if (state.get() != State.BOUND || seq <= lastWritten) {
-                return;
+                return true;
             }
             if (seq != lastWritten + 1) {
                 log.debug("session {} of {}: push {} logged after {}: closing, the client resumes from the log",
                         id, token, seq, lastWritten);
                 lastWritten = Long.MAX_VALUE;
                 channel.close();
-                return;
+                return true;
             }
             lastWritten = seq;
             ServerFrame frame = pushFrame(seq, payload);
@@ -384,6 +414,7 @@ final class Session {
                 }
                 channel.writeAndFlush(frame, channel.voidPromise());
             });
+            return true;
         }
     }
 
