@@ -447,25 +447,33 @@ public final class Binder {
                         return CompletableFuture.<Claimed>failedFuture(e);
                     }
                     long since = unreachableSince != 0L ? unreachableSince : System.nanoTime();
-                    if (resume != null && (binderGone(session.token())
-                            || System.nanoTime() - since >= takeOverAfterNanos)) {
-                        // The binder is dead (or unreachable for long): the store's record is the session.
-                        log.info("resume of token {}: binder unreachable ({}); taking session {} over from the store",
-                                session.token(), e.getMessage(), session.id());
-                        return takeOverFromStore(session, resume);
-                    }
-                    // The binder moved (or is moving): ask again once our view of the link has caught up.
-                    log.debug("claim of token {} refused, asking again in {} ms: {}", session.token(), retryMillis,
-                            e.getMessage());
-                    return later(retryMillis).thenCompose(ignored ->
-                            claim(session, deadline, Math.min(retryMillis * 2, MAX_RETRY_MILLIS), resume, since));
+                    CompletableFuture<Boolean> gone = resume == null ? CompletableFuture.completedFuture(false)
+                            : binderGone(session.token());
+                    return gone.thenCompose(binderGone -> {
+                        if (resume != null && (binderGone || System.nanoTime() - since >= takeOverAfterNanos)) {
+                            // The binder is dead (or unreachable for long): the store's record is the session.
+                            log.info("resume of token {}: binder unreachable ({}); taking session {} over from the"
+                                    + " store", session.token(), e.getMessage(), session.id());
+                            return takeOverFromStore(session, resume);
+                        }
+                        // The binder moved (or is moving): ask again once our view of the link has caught up.
+                        log.debug("claim of token {} refused, asking again in {} ms: {}", session.token(), retryMillis,
+                                e.getMessage());
+                        return later(retryMillis).thenCompose(ignored ->
+                                claim(session, deadline, Math.min(retryMillis * 2, MAX_RETRY_MILLIS), resume, since));
+                    });
                 }).thenCompose(next -> next);
     }
 
-    /** Whether the token's link names a gateway that is not in discovery (it died, or left). */
-    private boolean binderGone(String token) {
-        return braid.linkCache().target(token, service).map(binder -> braid.discover().nodes(service).stream()
-                .noneMatch(node -> node.id().equals(binder))).orElse(false);
+    /**
+     * Whether the token's link names a gateway that is not in discovery (it died, or left); false
+     * when the link cannot be read. Never blocks: it runs in a call's callback, maybe on the event
+     * loop that would carry the link cache's own answer (a blocking read there never completes).
+     */
+    private CompletableFuture<Boolean> binderGone(String token) {
+        return braid.linkCache().targetAsync(token, service).handle((binder, failure) -> failure == null
+                && binder.isPresent() && braid.discover().nodes(service).stream()
+                        .noneMatch(node -> node.id().equals(binder.get())));
     }
 
     /**

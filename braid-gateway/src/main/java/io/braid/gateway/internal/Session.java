@@ -60,7 +60,7 @@ final class Session {
      * client has not {@linkplain #proven proven} it got the new one and the session is DETACHED.
      */
     private final byte[] previousHash;
-    /** The client sent bytes on this connection after Resumed was written: it holds the new resume token. */
+    /** The client sent a frame on this connection after Resumed was written: it holds the new resume token. */
     private volatile boolean proven;
     private final Object lock = new Object();
     private final AtomicReference<State> state = new AtomicReference<>(State.PENDING);
@@ -262,9 +262,11 @@ final class Session {
             ServerFrame resumed = ServerFrame.newBuilder().setResumed(Resumed.newBuilder().setToken(token)
                     .setSessionId(id).setResumeToken(resumeToken()).setReplayed(pushes.size())).build();
             onLoop(() -> {
-                if (previousHash != null && channel.isActive()) {
-                    // Any bytes the client sends from now on prove it read Resumed: the old token is done.
-                    channel.pipeline().addFirst(new ProofOfReceipt());
+                ChannelHandlerContext frames = channel.pipeline().context(ConnectionHandler.class);
+                if (previousHash != null && frames != null) {
+                    // Any frame the client sends from now on proves it read Resumed: the old token is done.
+                    // (Decoded frames only: a TLS close_notify or a WebSocket close is no proof.)
+                    channel.pipeline().addBefore(frames.name(), "resume-proof", new ProofOfReceipt());
                 }
                 channel.write(resumed, channel.voidPromise());
                 for (GatewaySessionStore.Push push : pushes) {
@@ -418,7 +420,7 @@ final class Session {
         }
     }
 
-    /** Marks the session {@linkplain #proven proven} on the first bytes read, then leaves the pipeline. */
+    /** Marks the session {@linkplain #proven proven} on the first client frame read, then leaves the pipeline. */
     private final class ProofOfReceipt extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
