@@ -348,7 +348,9 @@ public final class Binder {
                 events.fire(SessionEvent.Type.RESUMED, fresh, "resumed on gateway " + braid.node().id());
                 return CompletableFuture.completedFuture(fresh);
             }
-            return releaseIfOrphaned(token).thenApply(ignored -> {
+            // The record is ours now, but the connection ended before Resumed could be written (the
+            // client gave up on a slow resume): the token it holds must work for its next attempt.
+            return acceptPreviousSecret(fresh).thenCompose(accepted -> releaseIfOrphaned(token)).thenApply(ignored -> {
                 throw new BraidException(Code.FAILED_PRECONDITION, "session " + fresh.id() + " of token " + token
                         + " ended while it was being resumed (" + fresh.state() + ")");
             });
