@@ -30,6 +30,41 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
         return GatewayFixture.onRedis(redis.server().uri());
     }
 
+    /**
+     * Player {@code token}, logged in on gateway-1 through {@code toOne}, drops; push 2 is buffered;
+     * then Redis stalls while the client resumes on gateway-2, whose claim lands after the client's
+     * attempt timed out and moved on. Returns once the store accepts the client's token again.
+     */
+    private void stallAResumeUntilTheClientGivesUp(String token, GatewayFixture.GatewayNode one, CuttableProxy toOne,
+                                                   CuttableProxy toTwo, List<Long> seqs) {
+        assertThat(cluster.pusher().push(token, "p1".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(1);
+        Await.until(WAIT, "push 1", () -> seqs.size() == 1);
+        toOne.refuse(true);
+        toTwo.refuse(true);
+        toOne.cut();
+        Await.until(WAIT, "the session to detach", () -> one.gateway().sessionCount() == 0);
+        assertThat(cluster.pusher().push(token, "p2".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(2);
+
+        // Redis stalls (under the command timeout) while the client resumes on gateway-2: the
+        // claim waits, the client's attempt times out and it moves on; then the claim lands, too late.
+        long acceptedByTwo = toTwo.accepted();
+        long acceptedByOne = toOne.accepted();
+        redis.server().pause();
+        try {
+            toTwo.refuse(false);
+            Await.until(WAIT, "the client to resume on gateway-2", () -> toTwo.accepted() > acceptedByTwo);
+            toTwo.refuse(true);
+            Await.until(WAIT, "the client to give up on gateway-2", () -> toOne.accepted() > acceptedByOne);
+        } finally {
+            redis.server().resume();
+        }
+        // The takeover landed on a connection already gone: gateway-2 lets the token the client holds work again.
+        try (RedisProbe probe = redis.server().probe()) {
+            Await.until(WAIT, "the previous secret accepted again", () -> Long.valueOf(1L).equals(
+                    probe.command("EXISTS", "braid:{gw:" + token + "}:prev")));
+        }
+    }
+
     @Test
     void aResumeThatCompletesAfterTheClientGaveUpOnItCanBeAskedAgainWithTheSameToken() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
@@ -46,32 +81,7 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
                 .onPush((seq, payload) -> seqs.add(seq)).onEvent(events::add).build()) {
             String sessionId = client.connect().join().sessionId();
             String token = "player:slow";
-            assertThat(cluster.pusher().push(token, "p1".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(1);
-            Await.until(WAIT, "push 1", () -> seqs.size() == 1);
-            toOne.refuse(true);
-            toTwo.refuse(true);
-            toOne.cut();
-            Await.until(WAIT, "the session to detach", () -> one.gateway().sessionCount() == 0);
-            assertThat(cluster.pusher().push(token, "p2".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(2);
-
-            // Redis stalls (under the command timeout) while the client resumes on gateway-2: the
-            // claim waits, the client's attempt times out and it moves on; then the claim lands, too late.
-            long acceptedByTwo = toTwo.accepted();
-            long acceptedByOne = toOne.accepted();
-            redis.server().pause();
-            try {
-                toTwo.refuse(false);
-                Await.until(WAIT, "the client to resume on gateway-2", () -> toTwo.accepted() > acceptedByTwo);
-                toTwo.refuse(true);
-                Await.until(WAIT, "the client to give up on gateway-2", () -> toOne.accepted() > acceptedByOne);
-            } finally {
-                redis.server().resume();
-            }
-            // The takeover landed on a connection already gone: gateway-2 lets the token the client holds work again.
-            try (RedisProbe probe = redis.server().probe()) {
-                Await.until(WAIT, "the previous secret accepted again", () -> Long.valueOf(1L).equals(
-                        probe.command("EXISTS", "braid:{gw:" + token + "}:prev")));
-            }
+            stallAResumeUntilTheClientGivesUp(token, one, toOne, toTwo, seqs);
             toTwo.refuse(false);
 
             Await.until(WAIT, () -> "RESUMED; heard " + events,
@@ -82,6 +92,40 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
             assertThat(client.session().orElseThrow().sessionId()).isEqualTo(sessionId);
             assertThat(cluster.eventsOf(token)).extracting(SessionEvent::type)
                     .doesNotContain(SessionEvent.Type.CLOSED, SessionEvent.Type.KICKED);
+        }
+    }
+
+    @Test
+    void aResumeThatCompletesAfterTheClientGaveUpAndIsNeverAskedAgainClosesOnceAfterTheGrace() {
+        Duration grace = Duration.ofSeconds(3);
+        GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(grace));
+        GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(grace));
+        CuttableProxy toOne = new CuttableProxy(one.tcp());
+        CuttableProxy toTwo = new CuttableProxy(two.tcp());
+        List<Long> seqs = new CopyOnWriteArrayList<>();
+        String token = "player:gone";
+        try (toOne; toTwo; GatewayClient client = GatewayClient.builder()
+                .addresses(List.of(toOne.address(), toTwo.address())).transport(Transport.TCP)
+                .credentials(token.getBytes(StandardCharsets.UTF_8))
+                .connectTimeout(Duration.ofMillis(400))
+                .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(20))
+                .onPush((seq, payload) -> seqs.add(seq)).build()) {
+            String sessionId = client.connect().join().sessionId();
+            stallAResumeUntilTheClientGivesUp(token, one, toOne, toTwo, seqs);
+            client.close(); // the player never comes back
+
+            // Logic nodes hear the end once, after the grace, from the gateway the record moved to.
+            Await.until(WAIT, () -> "CLOSED; events " + cluster.eventsOf(token), () -> cluster.eventsOf(token)
+                    .stream().anyMatch(event -> event.type() == SessionEvent.Type.CLOSED));
+            assertThat(cluster.eventsOf(token)).extracting(SessionEvent::type)
+                    .containsExactly(SessionEvent.Type.BOUND, SessionEvent.Type.CLOSED);
+            SessionEvent closed = cluster.eventsOf(token).get(1);
+            assertThat(closed.sessionId()).isEqualTo(sessionId);
+            assertThat(closed.gatewayNode()).isEqualTo(two.id());
+            Await.until(WAIT, "the binding gone", () -> cluster.boundTo(token) == null);
+            try (RedisProbe probe = redis.server().probe()) {
+                assertThat(probe.command("EXISTS", "braid:{gw:" + token + "}:s")).isEqualTo(0L);
+            }
         }
     }
 }

@@ -349,11 +349,49 @@ public final class Binder {
                 return CompletableFuture.completedFuture(fresh);
             }
             // The record is ours now, but the connection ended before Resumed could be written (the
-            // client gave up on a slow resume): the token it holds must work for its next attempt.
+            // client gave up on a slow resume): the token it holds must work for its next attempt, and
+            // if none comes within the grace the session ends here (see recordGraceEnded).
+            scheduleRecordGraceEnd(token, fresh.id());
             return acceptPreviousSecret(fresh).thenCompose(accepted -> releaseIfOrphaned(token)).thenApply(ignored -> {
                 throw new BraidException(Code.FAILED_PRECONDITION, "session " + fresh.id() + " of token " + token
                         + " ended while it was being resumed (" + fresh.state() + ")");
             });
+        }));
+    }
+
+    private void scheduleRecordGraceEnd(String token, String sessionId) {
+        try {
+            scheduler.schedule(() -> recordGraceEnded(token, sessionId), settings.resumeGrace().toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // the gateway is closing; the record expires by its ttl
+        }
+    }
+
+    /**
+     * The grace of a session whose record this gateway took over while no session object here held
+     * it (its resume's connection ended first) is over: unless it was resumed meanwhile (here, or
+     * elsewhere: the record names another gateway), the record is ended (compare-and-delete), one
+     * CLOSED fires and the link to this gateway goes, as for a DETACHED session.
+     */
+    private void recordGraceEnded(String token, String sessionId) {
+        if (closed) {
+            return;
+        }
+        tracked(serializer.run(token, () -> {
+            Session here = sessions.get(token);
+            if (here != null && here.id().equals(sessionId)) {
+                return CompletableFuture.completedFuture(null); // resumed here: its own grace applies
+            }
+            return durable.end(token, sessionId).handle((removed, failure) -> {
+                if (failure == null && removed) {
+                    events.fire(SessionEvent.Type.CLOSED, token, sessionId, braid.node().id(), "not resumed within"
+                            + " the resume grace of " + settings.resumeGrace().toMillis() + " ms (its last resume"
+                            + " ended before the client got it)");
+                    return releaseIfOrphaned(token);
+                }
+                return CompletableFuture.<Void>completedFuture(null);
+            }).thenCompose(next -> next);
         }));
     }
 
