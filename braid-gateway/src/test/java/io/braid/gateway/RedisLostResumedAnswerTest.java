@@ -27,7 +27,9 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
     @Override
     GatewayFixture fixture() {
         redis.server().flushAll();
-        return GatewayFixture.onRedis(redis.server().uri());
+        // Redis is stalled on purpose here while a claim waits on it: the claim must outlast the
+        // stall (under load it can pass the default 2 s), or the takeover this test is about never lands.
+        return GatewayFixture.onRedis(redis.server().uri(), node -> node.redisCommandTimeout(Duration.ofSeconds(8)));
     }
 
     /**
