@@ -30,6 +30,7 @@ final class CuttableProxy implements AutoCloseable {
     private final AtomicLong swallowed = new AtomicLong();
     private volatile boolean refusing;
     private volatile boolean swallowing;
+    private volatile boolean swallowingDownstream;
     private volatile boolean closed;
 
     CuttableProxy(InetSocketAddress target) {
@@ -62,6 +63,11 @@ final class CuttableProxy implements AutoCloseable {
 
     void swallowUpstream(boolean swallow) {
         this.swallowing = swallow;
+    }
+
+    /** Stops (or resumes) passing the gateway's bytes to the client: a lost answer, the gateway's socket open. */
+    void swallowDownstream(boolean swallow) {
+        this.swallowingDownstream = swallow;
     }
 
     /** The connections open now pass no more bytes, either way, and stay open. */
@@ -109,7 +115,7 @@ final class CuttableProxy implements AutoCloseable {
         try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
             int read;
             while ((read = in.read(buffer)) >= 0) {
-                if ((upstream && swallowing) || silenced.contains(from)) {
+                if ((upstream ? swallowing : swallowingDownstream) || silenced.contains(from)) {
                     swallowed.addAndGet(read);
                     continue;
                 }

@@ -66,6 +66,11 @@ final class GatewayFixture implements AutoCloseable {
         return new GatewayFixture(node -> node.redis(uri));
     }
 
+    /** On Redis, every node also set by {@code each}. */
+    static GatewayFixture onRedis(String uri, UnaryOperator<Braid.Builder> each) {
+        return new GatewayFixture(node -> each.apply(node.redis(uri)));
+    }
+
     static GatewayFixture onRedisCluster(List<String> seeds) {
         return new GatewayFixture(node -> node.redisCluster(seeds));
     }

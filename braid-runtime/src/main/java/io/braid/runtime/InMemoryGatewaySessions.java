@@ -40,6 +40,10 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
         long droppedThrough;
         long bytes;
         long expiresAt;
+        /** The hash presented at the last takeover (null: none yet), and until when it is accepted again. */
+        byte[] previousHash;
+        boolean previousAccepted;
+        long previousUntil;
         final ArrayDeque<Push> log = new ArrayDeque<>();
 
         Entry(String sessionId, byte[] secretHash, String gateway) {
@@ -100,8 +104,10 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
                     + " or resume replaced it; log in afresh"));
         }
         // The new hash already in place: the same claimant asking again (its first answer was lost).
-        if (!MessageDigest.isEqual(entry.secretHash, presentedHash) && !MessageDigest.isEqual(entry.secretHash,
-                newSecretHash)) {
+        boolean retry = MessageDigest.isEqual(entry.secretHash, newSecretHash);
+        boolean previous = entry.previousAccepted && entry.previousHash != null
+                && ticker.read() - entry.previousUntil < 0 && MessageDigest.isEqual(entry.previousHash, presentedHash);
+        if (!MessageDigest.isEqual(entry.secretHash, presentedHash) && !retry && !previous) {
             return CompletableFuture.failedFuture(new BraidException(Code.UNAUTHENTICATED, "wrong resume token for"
                     + " session " + sessionId + "; log in afresh"));
         }
@@ -119,6 +125,10 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
         unindexHere(token, sessionId, entry.gateway);
         index.computeIfAbsent(newGateway, id -> new HashMap<>()).put(token, sessionId);
         entry.gateway = newGateway;
+        if (!retry) {
+            entry.previousHash = presentedHash.clone();
+            entry.previousAccepted = false;
+        }
         entry.secretHash = newSecretHash.clone();
         entry.expiresAt = ticker.read() + ttl.toNanos();
         List<Push> replay = new ArrayList<>(entry.log.size());
@@ -128,6 +138,19 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
         return CompletableFuture.completedFuture(new Replay(entry.lastSeq, replay));
     }
 
+    @Override
+    public synchronized CompletableFuture<Boolean> acceptPreviousSecret(String token, String sessionId, String gateway,
+                                                                        Duration window) {
+        Entry entry = live(token);
+        if (entry == null || !entry.sessionId.equals(sessionId) || !entry.gateway.equals(gateway)
+                || entry.previousHash == null) {
+            return CompletableFuture.completedFuture(false);
+        }
+        entry.previousAccepted = true;
+        entry.previousUntil = ticker.read() + window.toNanos();
+        return CompletableFuture.completedFuture(true);
+    }
+
     static BraidException gap(long seen, long droppedThrough) {
         return new BraidException(Code.RESOURCE_EXHAUSTED, "pushes " + (seen + 1) + ".." + droppedThrough
                 + " are no longer in the replay buffer (bounds replayMaxPushes, replayMaxBytes): the session cannot"
@@ -135,16 +158,20 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
     }
 
     @Override
-    public synchronized CompletableFuture<Void> touch(Collection<Held> sessions, String gateway, Duration ttl) {
+    public synchronized CompletableFuture<List<Held>> touch(Collection<Held> sessions, String gateway, Duration ttl) {
         long expiresAt = ticker.read() + ttl.toNanos();
+        List<Held> lost = new ArrayList<>();
         for (Held held : sessions) {
             Entry entry = live(held.token());
-            if (entry != null && entry.sessionId.equals(held.sessionId()) && entry.gateway.equals(gateway)) {
+            if (entry == null) {
+                lost.add(held);
+            } else if (entry.sessionId.equals(held.sessionId()) && entry.gateway.equals(gateway)) {
                 entry.expiresAt = expiresAt;
             }
         }
-        return CompletableFuture.completedFuture(null);
+        return CompletableFuture.completedFuture(lost);
     }
+
 
     @Override
     public synchronized CompletableFuture<Boolean> end(String token, String sessionId, String gateway) {

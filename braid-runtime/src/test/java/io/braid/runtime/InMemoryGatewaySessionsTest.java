@@ -61,11 +61,51 @@ class InMemoryGatewaySessionsTest {
     }
 
     @Test
+    void thePreviousSecretIsAcceptedAgainOnlyAfterAnUnprovenDropWithinItsWindowAndUntilTheNextTakeover() {
+        byte[] third = {7, 8, 9};
+        byte[] fourth = {10, 11, 12};
+        Duration window = Duration.ofSeconds(5);
+        store.open("t", "s1", SECRET, "g1", TTL).join();
+        store.append("t", "s1", "g1", bytes("p1"), BOUNDS, TTL).join();
+        assertThat(store.acceptPreviousSecret("t", "s1", "g1", window).join()).as("a login has no previous").isFalse();
+        store.takeOver("t", "s1", SECRET, 0, null, "g2", NEXT, TTL).join(); // its answer never reaches the client
+        store.append("t", "s1", "g2", bytes("p2"), BOUNDS, TTL).join();
+        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g3", third, TTL)))
+                .as("the resumed connection still open").isEqualTo(Code.UNAUTHENTICATED);
+        assertThat(store.acceptPreviousSecret("t", "s1", "g1", window).join()).as("not its holder").isFalse();
+        assertThat(store.acceptPreviousSecret("t", "s9", "g2", window).join()).as("another session").isFalse();
+        assertThat(store.acceptPreviousSecret("t", "s1", "g2", window).join()).isTrue();
+        // The client asks again with the secret it holds: exactly the pushes after its last.
+        assertThat(store.takeOver("t", "s1", SECRET, 0, null, "g3", third, TTL).join().pushes())
+                .extracting(push -> push.seq()).containsExactly(1L, 2L);
+        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g2", fourth, TTL)))
+                .as("accepted again only after the next unproven drop").isEqualTo(Code.UNAUTHENTICATED);
+        assertThat(store.acceptPreviousSecret("t", "s1", "g3", window).join()).isTrue();
+        now.addAndGet(window.toNanos());
+        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g2", fourth, TTL)))
+                .as("the window is over").isEqualTo(Code.UNAUTHENTICATED);
+        // The client proved the new secret (used it): the one before never works again.
+        assertThat(store.takeOver("t", "s1", third, 0, null, "g2", fourth, TTL).join().lastSeq()).isEqualTo(2);
+        assertThat(store.acceptPreviousSecret("t", "s1", "g2", window).join()).isTrue();
+        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g1", new byte[] {0}, TTL)))
+                .isEqualTo(Code.UNAUTHENTICATED);
+        assertThat(store.takeOver("t", "s1", third, 0, null, "g1", SECRET, TTL).join().lastSeq())
+                .as("the secret proven last, after an unproven drop").isEqualTo(2);
+        // A login replaces the record: nothing of the old session's secrets is left.
+        store.open("t", "s2", NEXT, "g1", TTL).join();
+        assertThat(store.acceptPreviousSecret("t", "s2", "g1", window).join()).isFalse();
+        assertThat(codeOf(store.takeOver("t", "s2", third, 0, null, "g2", fourth, TTL))).isEqualTo(Code.UNAUTHENTICATED);
+    }
+
+    @Test
     void aRecordExpiresByTheTickerAndADeadGatewaysSessionIsEndedOnce() {
         store.open("a", "sa", SECRET, "dead", Duration.ofNanos(100)).join();
         store.open("b", "sb", SECRET, "dead", TTL).join();
-        store.touch(List.of(new Held("a", "sa")), "other", TTL).join(); // not its gateway: nothing
+        assertThat(store.touch(List.of(new Held("a", "sa")), "other", TTL).join()).as("not its gateway: nothing")
+                .isEmpty();
         now.addAndGet(100);
+        assertThat(store.touch(List.of(new Held("a", "sa"), new Held("b", "sx")), "dead", TTL).join())
+                .as("the refresh names the records gone").containsExactly(new Held("a", "sa"));
         assertThat(codeOf(store.append("a", "sa", "dead", bytes("x"), BOUNDS, TTL))).isEqualTo(Code.NOT_FOUND);
         assertThat(store.heldBy("dead").join()).containsExactlyInAnyOrder(new Held("a", "sa"), new Held("b", "sb"));
         assertThat(store.endOrphan("a", "sa", "dead").join()).as("expired: ended once").isTrue();

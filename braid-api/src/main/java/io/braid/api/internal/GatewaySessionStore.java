@@ -56,10 +56,20 @@ public interface GatewaySessionStore {
     /**
      * A resume: checks the session id and the presented secret's hash, drops the pushes up to
      * {@code seen} from the log, moves the record to {@code newGateway} with {@code newSecretHash}
-     * (so the secret presented works no more), refreshes the ttl, and answers the pushes after
-     * {@code seen}. With {@code expectedGateway} not null, only if the record names that gateway.
-     * Idempotent for its claimant: a record whose hash already is {@code newSecretHash} is taken
-     * over again (the first answer was lost; only gateways ever see a new hash, never a client).
+     * (so the secret presented works no more, except as below), refreshes the ttl, and answers the
+     * pushes after {@code seen}. With {@code expectedGateway} not null, only if the record names that
+     * gateway. Idempotent for its claimant: a record whose hash already is {@code newSecretHash} is
+     * taken over again (the first answer was lost; only gateways ever see a new hash, never a client).
+     *
+     * <p><b>The previous secret.</b> The record remembers the hash presented at its last takeover
+     * (the secret the client surely holds: it may never have received the new one, if the answer
+     * was lost). That hash is accepted in place of the current one only after the holder called
+     * {@link #acceptPreviousSecret} (the resumed connection ended before the client proved it got
+     * the new token), and then only for the window given there and until the next takeover. A
+     * takeover with the previous hash remembers it again as the previous hash; a takeover with the
+     * current hash remembers the current one, so an older secret never works again. So a client
+     * whose Resumed answer was lost can ask again with the token it has, while a leaked old token
+     * cannot resume a session whose client moved on (proved the new token) or is still attached.
      *
      * @return fails NOT_FOUND (no such record, another session, or another gateway than
      *     expected), UNAUTHENTICATED (wrong secret), INVALID_ARGUMENT ({@code seen} beyond the last
@@ -68,12 +78,26 @@ public interface GatewaySessionStore {
     CompletableFuture<Replay> takeOver(String token, String sessionId, byte[] presentedHash, long seen,
                                        String expectedGateway, String newGateway, byte[] newSecretHash, Duration ttl);
 
+    /**
+     * The connection a resume gave to {@code sessionId} (held by {@code gateway}) ended before the
+     * client proved it holds the new resume token (it sent no frame after Resumed): the secret
+     * presented at that resume (see {@link #takeOver}) is accepted again for {@code window}, or until
+     * the next takeover. True if the record names the session and gateway and remembers a previous
+     * secret (a record made by {@link #open} has none).
+     */
+    CompletableFuture<Boolean> acceptPreviousSecret(String token, String sessionId, String gateway, Duration window);
+
     /** A session of {@code token} as {@link #touch} names it. */
     record Held(String token, String sessionId) {
     }
 
-    /** Refreshes the ttl of each record that still names its session and {@code gateway} (sign of life). */
-    CompletableFuture<Void> touch(Collection<Held> sessions, String gateway, Duration ttl);
+    /**
+     * Refreshes the ttl of each record that still names its session and {@code gateway} (sign of
+     * life); completes with the sessions whose token has no record at all: the store lost it (Redis
+     * restarted empty, was flushed, or failed over without the last writes) or it expired. A record
+     * naming another session or gateway (replaced by a login, taken over) is not in the answer.
+     */
+    CompletableFuture<List<Held>> touch(Collection<Held> sessions, String gateway, Duration ttl);
 
     /**
      * Compare-and-delete: removes the record and log of {@code token} if they name {@code sessionId}

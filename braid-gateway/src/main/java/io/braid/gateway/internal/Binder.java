@@ -182,24 +182,64 @@ public final class Binder {
         });
     }
 
-    /** The sign of life of the attached sessions here: their durable records' ttl, refreshed in one batch. */
+    /**
+     * The sign of life of the sessions here: their durable records' ttl, refreshed in one batch (a
+     * DETACHED session's record too: its grace timer ends it). A session whose record the store lost
+     * (Redis restarted empty or flushed) ends at once, see {@link #storeLost}.
+     */
     private void refreshRecords() {
         if (closed) {
             return;
         }
         List<GatewaySessionStore.Held> held = new ArrayList<>();
+        Map<GatewaySessionStore.Held, Session> asked = new java.util.HashMap<>();
         for (Session session : sessions.values()) {
-            if (session.state() == Session.State.BOUND) {
-                held.add(new GatewaySessionStore.Held(session.token(), session.id()));
+            if (session.state() == Session.State.BOUND || session.state() == Session.State.DETACHED) {
+                GatewaySessionStore.Held one = new GatewaySessionStore.Held(session.token(), session.id());
+                held.add(one);
+                asked.put(one, session);
             }
         }
         if (!held.isEmpty()) {
-            durable.touch(held).exceptionally(failure -> {
+            durable.touch(held).thenAccept(lost -> {
+                for (GatewaySessionStore.Held gone : lost) {
+                    Session session = asked.get(gone);
+                    if (session != null) {
+                        storeLost(session, "the session store lost the record of session " + session.id()
+                                + " (did Redis restart without its data, or was it flushed?); log in afresh");
+                    }
+                }
+            }).exceptionally(failure -> {
                 log.warn("gateway {}: cannot refresh {} session records: {}", braid.node().id(), held.size(),
                         failure.getMessage());
                 return null;
             });
         }
+    }
+
+    /**
+     * The store lost what it had acknowledged for {@code session} (its record is gone, or it numbered
+     * a push at a seq it had given before: Redis restarted without its data, was flushed, or came back
+     * without its last writes): its pushes and resume can no longer be exact, so it ends now rather
+     * than stay stuck or miss pushes silently: the client gets {@code Error NOT_FOUND} with
+     * {@code reason} and the connection closes (its resume is refused and it logs in afresh: it learns
+     * that pushes it had not received are gone), one CLOSED fires, and the link to this gateway is removed.
+     */
+    private void storeLost(Session session, String reason) {
+        if (crashed) {
+            return;
+        }
+        tracked(serializer.run(session.token(), () -> {
+            if (!sessions.remove(session.token(), session)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            Session.State before = session.lose(reason);
+            if (before == Session.State.BOUND || before == Session.State.DETACHED) {
+                log.warn("gateway {}: token {}: {}", braid.node().id(), session.token(), reason);
+                events.fire(SessionEvent.Type.CLOSED, session, reason);
+            }
+            return unbind(session);
+        }));
     }
 
     int sessionCount() {
@@ -213,7 +253,7 @@ public final class Binder {
      * connection ended meanwhile.
      */
     CompletableFuture<Session> bind(String token, Channel channel, Deadline deadline) {
-        Session session = Session.login(token, UUID.randomUUID().toString(), channel, durable);
+        Session session = Session.login(token, UUID.randomUUID().toString(), channel, durable, this::storeLost);
         return serializer.run(token, () -> {
             if (!channel.isActive()) {
                 throw new BraidException(Code.CANCELLED, "the connection closed during login");
@@ -279,7 +319,7 @@ public final class Binder {
             }
             Session here = sessions.get(token);
             if (here != null && here.id().equals(resume.sessionId()) && here.state() != Session.State.PENDING) {
-                Session fresh = Session.resuming(token, here.id(), channel, durable);
+                Session fresh = Session.resuming(token, here.id(), channel, durable, resume.secret(), this::storeLost);
                 return takeOver(here, resume.secret(), seen, braid.node().id(), fresh.secretHash()).thenApply(replay -> {
                     sessions.put(token, fresh);
                     channel.closeFuture().addListener(ended -> connectionEnded(fresh));
@@ -292,7 +332,7 @@ public final class Binder {
                 throw new BraidException(Code.NOT_FOUND, "session " + resume.sessionId() + " of token " + token
                         + " is no longer current on gateway " + braid.node().id() + "; log in afresh");
             }
-            Session fresh = Session.resuming(token, resume.sessionId(), channel, durable);
+            Session fresh = Session.resuming(token, resume.sessionId(), channel, durable, resume.secret(), this::storeLost);
             sessions.put(token, fresh);
             channel.closeFuture().addListener(ended -> connectionEnded(fresh));
             claimant.set(fresh);
@@ -308,10 +348,50 @@ public final class Binder {
                 events.fire(SessionEvent.Type.RESUMED, fresh, "resumed on gateway " + braid.node().id());
                 return CompletableFuture.completedFuture(fresh);
             }
-            return releaseIfOrphaned(token).thenApply(ignored -> {
+            // The record is ours now, but the connection ended before Resumed could be written (the
+            // client gave up on a slow resume): the token it holds must work for its next attempt, and
+            // if none comes within the grace the session ends here (see recordGraceEnded).
+            scheduleRecordGraceEnd(token, fresh.id());
+            return acceptPreviousSecret(fresh).thenCompose(accepted -> releaseIfOrphaned(token)).thenApply(ignored -> {
                 throw new BraidException(Code.FAILED_PRECONDITION, "session " + fresh.id() + " of token " + token
                         + " ended while it was being resumed (" + fresh.state() + ")");
             });
+        }));
+    }
+
+    private void scheduleRecordGraceEnd(String token, String sessionId) {
+        try {
+            scheduler.schedule(() -> recordGraceEnded(token, sessionId), settings.resumeGrace().toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // the gateway is closing; the record expires by its ttl
+        }
+    }
+
+    /**
+     * The grace of a session whose record this gateway took over while no session object here held
+     * it (its resume's connection ended first) is over: unless it was resumed meanwhile (here, or
+     * elsewhere: the record names another gateway), the record is ended (compare-and-delete), one
+     * CLOSED fires and the link to this gateway goes, as for a DETACHED session.
+     */
+    private void recordGraceEnded(String token, String sessionId) {
+        if (closed) {
+            return;
+        }
+        tracked(serializer.run(token, () -> {
+            Session here = sessions.get(token);
+            if (here != null && here.id().equals(sessionId)) {
+                return CompletableFuture.completedFuture(null); // resumed here: its own grace applies
+            }
+            return durable.end(token, sessionId).handle((removed, failure) -> {
+                if (failure == null && removed) {
+                    events.fire(SessionEvent.Type.CLOSED, token, sessionId, braid.node().id(), "not resumed within"
+                            + " the resume grace of " + settings.resumeGrace().toMillis() + " ms (its last resume"
+                            + " ended before the client got it)");
+                    return releaseIfOrphaned(token);
+                }
+                return CompletableFuture.<Void>completedFuture(null);
+            }).thenCompose(next -> next);
         }));
     }
 
@@ -331,6 +411,7 @@ public final class Binder {
         } catch (BraidException e) {
             return CompletableFuture.failedFuture(e);
         }
+        // The store checks the presented secret again, and remembers it as the one the client surely holds.
         return durable.takeOver(mine.token(), mine.id(), secret, seen, braid.node().id(), newGateway, newSecretHash)
                 .handle((replay, failure) -> {
                     if (failure == null) {
@@ -406,25 +487,33 @@ public final class Binder {
                         return CompletableFuture.<Claimed>failedFuture(e);
                     }
                     long since = unreachableSince != 0L ? unreachableSince : System.nanoTime();
-                    if (resume != null && (binderGone(session.token())
-                            || System.nanoTime() - since >= takeOverAfterNanos)) {
-                        // The binder is dead (or unreachable for long): the store's record is the session.
-                        log.info("resume of token {}: binder unreachable ({}); taking session {} over from the store",
-                                session.token(), e.getMessage(), session.id());
-                        return takeOverFromStore(session, resume);
-                    }
-                    // The binder moved (or is moving): ask again once our view of the link has caught up.
-                    log.debug("claim of token {} refused, asking again in {} ms: {}", session.token(), retryMillis,
-                            e.getMessage());
-                    return later(retryMillis).thenCompose(ignored ->
-                            claim(session, deadline, Math.min(retryMillis * 2, MAX_RETRY_MILLIS), resume, since));
+                    CompletableFuture<Boolean> gone = resume == null ? CompletableFuture.completedFuture(false)
+                            : binderGone(session.token());
+                    return gone.thenCompose(binderGone -> {
+                        if (resume != null && (binderGone || System.nanoTime() - since >= takeOverAfterNanos)) {
+                            // The binder is dead (or unreachable for long): the store's record is the session.
+                            log.info("resume of token {}: binder unreachable ({}); taking session {} over from the"
+                                    + " store", session.token(), e.getMessage(), session.id());
+                            return takeOverFromStore(session, resume);
+                        }
+                        // The binder moved (or is moving): ask again once our view of the link has caught up.
+                        log.debug("claim of token {} refused, asking again in {} ms: {}", session.token(), retryMillis,
+                                e.getMessage());
+                        return later(retryMillis).thenCompose(ignored ->
+                                claim(session, deadline, Math.min(retryMillis * 2, MAX_RETRY_MILLIS), resume, since));
+                    });
                 }).thenCompose(next -> next);
     }
 
-    /** Whether the token's link names a gateway that is not in discovery (it died, or left). */
-    private boolean binderGone(String token) {
-        return braid.linkCache().target(token, service).map(binder -> braid.discover().nodes(service).stream()
-                .noneMatch(node -> node.id().equals(binder))).orElse(false);
+    /**
+     * Whether the token's link names a gateway that is not in discovery (it died, or left); false
+     * when the link cannot be read. Never blocks: it runs in a call's callback, maybe on the event
+     * loop that would carry the link cache's own answer (a blocking read there never completes).
+     */
+    private CompletableFuture<Boolean> binderGone(String token) {
+        return braid.linkCache().targetAsync(token, service).handle((binder, failure) -> failure == null
+                && binder.isPresent() && braid.discover().nodes(service).stream()
+                        .noneMatch(node -> node.id().equals(binder.get())));
     }
 
     /**
@@ -614,13 +703,29 @@ public final class Binder {
                 try {
                     scheduler.schedule(() -> graceEnded(session), settings.resumeGrace().toMillis(),
                             TimeUnit.MILLISECONDS);
-                    return CompletableFuture.completedFuture(null);
+                    return session.unproven() ? acceptPreviousSecret(session) : CompletableFuture.completedFuture(null);
                 } catch (RejectedExecutionException closing) {
                     // the gateway is closing: end it now
                 }
             }
             return finish(session, "connection closed");
         }));
+    }
+
+    /**
+     * A resumed connection ended before its client sent a byte after Resumed: maybe Resumed never
+     * reached it, and it asks again with the token it had. Before a later step of the token (such a
+     * resume) runs, the store accepts that token again (see {@code GatewaySessionStore#takeOver}).
+     */
+    private CompletableFuture<Void> acceptPreviousSecret(Session session) {
+        return durable.acceptPreviousSecret(session.token(), session.id()).handle((accepted, failure) -> {
+            if (failure != null) {
+                log.warn("gateway {}: cannot keep the previous resume token of session {} of token {} (a retry of"
+                        + " its lost resume held elsewhere will be refused): {}", braid.node().id(), session.id(),
+                        session.token(), failure.getMessage());
+            }
+            return null;
+        });
     }
 
     private CompletableFuture<Void> tracked(CompletableFuture<Void> ended) {

@@ -10,6 +10,8 @@ import io.braid.gateway.proto.Resumed;
 import io.braid.gateway.proto.ServerFrame;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -22,6 +24,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,32 +54,52 @@ final class Session {
     private final String resumeSecret;
     private final SessionLog durable;
     private final boolean resuming;
+    /**
+     * For a resumed session, the hash of the secret the client presented to resume (the one it
+     * surely holds); null for a login. Accepted in place of this session's own secret while the
+     * client has not {@linkplain #proven proven} it got the new one and the session is DETACHED.
+     */
+    private final byte[] previousHash;
+    /** The client sent a frame on this connection after Resumed was written: it holds the new resume token. */
+    private volatile boolean proven;
     private final Object lock = new Object();
     private final AtomicReference<State> state = new AtomicReference<>(State.PENDING);
     /** The last push seq written (or handed to the client in a replay); guarded by {@link #lock}. */
     private long lastWritten;
+    /** The highest seq the store gave a push of this session (or a replay ended at); guarded by {@link #lock}. */
+    private long lastLogged;
+    /** Told when the store lost this session's record or went back behind what it acknowledged. */
+    private final BiConsumer<Session, String> storeLost;
     /** When the connection dropped (System.nanoTime), while DETACHED; guarded by {@link #lock}. */
     private long detachedAtNanos;
 
-    private Session(String token, String id, Channel channel, SessionLog durable, boolean resuming) {
+    private Session(String token, String id, Channel channel, SessionLog durable, String presentedSecret,
+                    BiConsumer<Session, String> storeLost) {
+        this.storeLost = storeLost;
         this.token = token;
         this.id = id;
         this.channel = channel;
         this.durable = durable;
-        this.resuming = resuming;
+        this.resuming = presentedSecret != null;
+        this.previousHash = presentedSecret == null ? null : hash(presentedSecret);
         byte[] secret = new byte[24];
         RANDOM.nextBytes(secret);
         this.resumeSecret = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
     }
 
     /** A session of a new login. */
-    static Session login(String token, String id, Channel channel, SessionLog durable) {
-        return new Session(token, id, channel, durable, false);
+    static Session login(String token, String id, Channel channel, SessionLog durable,
+                         BiConsumer<Session, String> storeLost) {
+        return new Session(token, id, channel, durable, null, storeLost);
     }
 
-    /** A session that resumes session {@code id} (held here or elsewhere) on {@code channel}. */
-    static Session resuming(String token, String id, Channel channel, SessionLog durable) {
-        return new Session(token, id, channel, durable, true);
+    /**
+     * A session that resumes session {@code id} (held here or elsewhere) on {@code channel}, the
+     * client having presented {@code presentedSecret} (see {@link #handOver}).
+     */
+    static Session resuming(String token, String id, Channel channel, SessionLog durable, String presentedSecret,
+                            BiConsumer<Session, String> storeLost) {
+        return new Session(token, id, channel, durable, presentedSecret, storeLost);
     }
 
     String token() {
@@ -97,6 +120,11 @@ final class Session {
 
     State state() {
         return state.get();
+    }
+
+    /** A resumed session whose client has not shown yet that it got its Resumed frame (and so the new token). */
+    boolean unproven() {
+        return previousHash != null && !proven;
     }
 
     /** SHA-256 of this session's resume secret, as the durable record keeps it. */
@@ -175,21 +203,30 @@ final class Session {
 
     /**
      * Starts handing this session over to a resume that presented {@code secret}: checks it
-     * (constant-time) and turns the session MOVED, so pushes to it are refused from now on (and
+     * (constant-time; the secret presented to resume this session is accepted too while the session
+     * is DETACHED and its client never proved it got the new one, see {@link #unproven}) and turns the session MOVED, so pushes to it are refused from now on (and
      * every append it made is ordered before the caller's takeover in the store). Returns the state
      * it had, for {@link #handOverFailed}; the caller then takes the session over in the store and
      * on success calls {@link #handedOver}.
      *
      * @throws BraidException UNAUTHENTICATED for a wrong secret; NOT_FOUND when the session has
-     *     ended or was resumed already
+     *     ended or was resumed already; UNAVAILABLE for the previous secret while this session's
+     *     connection is still open
      */
     State handOver(String secret) {
-        if (!MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8),
-                resumeSecret.getBytes(StandardCharsets.UTF_8))) {
+        boolean current = MessageDigest.isEqual(secret.getBytes(StandardCharsets.UTF_8),
+                resumeSecret.getBytes(StandardCharsets.UTF_8));
+        boolean previous = !current && unproven() && MessageDigest.isEqual(hash(secret), previousHash);
+        if (!current && !previous) {
             throw new BraidException(Code.UNAUTHENTICATED, "wrong resume token for session " + id + "; log in afresh");
         }
         synchronized (lock) {
             State now = state.get();
+            if (previous && now == State.BOUND) {
+                // Resumed with it a moment ago on a connection that is still open: that client may yet speak.
+                throw new BraidException(Code.UNAVAILABLE, "session " + id + " was just resumed with this resume"
+                        + " token on a connection that is still open; ask again");
+            }
             if (now != State.DETACHED && now != State.BOUND) {
                 throw new BraidException(Code.NOT_FOUND, "session " + id + " can no longer be resumed (" + now
                         + "); log in afresh");
@@ -220,10 +257,17 @@ final class Session {
                 return false;
             }
             lastWritten = replay.lastSeq();
+            lastLogged = replay.lastSeq();
             List<GatewaySessionStore.Push> pushes = replay.pushes();
             ServerFrame resumed = ServerFrame.newBuilder().setResumed(Resumed.newBuilder().setToken(token)
                     .setSessionId(id).setResumeToken(resumeToken()).setReplayed(pushes.size())).build();
             onLoop(() -> {
+                ChannelHandlerContext frames = channel.pipeline().context(ConnectionHandler.class);
+                if (previousHash != null && frames != null) {
+                    // Any frame the client sends from now on proves it read Resumed: the old token is done.
+                    // (Decoded frames only: a TLS close_notify or a WebSocket close is no proof.)
+                    channel.pipeline().addBefore(frames.name(), "resume-proof", new ProofOfReceipt());
+                }
                 channel.write(resumed, channel.voidPromise());
                 for (GatewaySessionStore.Push push : pushes) {
                     channel.write(pushFrame(push.seq(), ByteString.copyFrom(push.payload())), channel.voidPromise());
@@ -242,6 +286,20 @@ final class Session {
         State before = end(State.KICKED);
         if (before == State.PENDING || before == State.BOUND) {
             channel.writeAndFlush(ServerFrame.newBuilder().setKicked(Kicked.newBuilder().setReason(reason)).build())
+                    .addListener(ChannelFutureListener.CLOSE);
+        }
+        return before;
+    }
+
+    /**
+     * Ends the session as closed because the store lost its record: an attached client gets
+     * {@code Error NOT_FOUND} with {@code reason}, then the connection closes. Returns the state it had.
+     */
+    State lose(String reason) {
+        State before = end(State.CLOSED);
+        if (before == State.BOUND) {
+            channel.writeAndFlush(ServerFrame.newBuilder().setError(io.braid.gateway.proto.Error.newBuilder()
+                    .setCode(Code.NOT_FOUND.value()).setMessage(reason)).build())
                     .addListener(ChannelFutureListener.CLOSE);
         }
         return before;
@@ -269,7 +327,9 @@ final class Session {
      *
      * @return fails UNAVAILABLE when the session moved (resumed elsewhere) or is still resuming
      *     (asking again reaches its new place), or when the log could not take the push (the
-     *     client never sees it); NOT_FOUND when it has ended
+     *     client never sees it), or when the store numbered it at or below a seq it had given this
+     *     session before (it lost its last writes: the session ends through {@code storeLost});
+     *     NOT_FOUND when it has ended
      */
     CompletableFuture<Long> push(ByteString payload) {
         synchronized (lock) {
@@ -287,7 +347,12 @@ final class Session {
                 if (failure != null) {
                     throw notLogged(BraidException.from(failure));
                 }
-                written(seq, payload);
+                if (!written(seq, payload)) {
+                    String reason = "the session store went back to push " + seq + " of session " + id
+                            + " after it had numbered " + lastLoggedNow() + " (Redis lost its last writes); log in afresh";
+                    storeLost.accept(this, reason);
+                    throw new BraidException(Code.UNAVAILABLE, "push to token '" + token + "' not accepted: " + reason);
+                }
                 return seq;
             });
         }
@@ -311,18 +376,31 @@ final class Session {
                 + " cannot take it (" + e.getMessage() + ")", e);
     }
 
-    /** A push was logged as {@code seq}: write it if attached and it is the next one; a gap closes the connection. */
-    private void written(long seq, ByteString payload) {
+    private long lastLoggedNow() {
         synchronized (lock) {
+            return lastLogged;
+        }
+    }
+
+    /**
+     * A push was logged as {@code seq}: write it if attached and it is the next one; a gap closes the
+     * connection. False if the store numbered it at or below a seq it gave before: it went back.
+     */
+    private boolean written(long seq, ByteString payload) {
+        synchronized (lock) {
+            if (seq <= lastLogged) {
+                return false;
+            }
+            lastLogged = seq;
             if (state.get() != State.BOUND || seq <= lastWritten) {
-                return;
+                return true;
             }
             if (seq != lastWritten + 1) {
                 log.debug("session {} of {}: push {} logged after {}: closing, the client resumes from the log",
                         id, token, seq, lastWritten);
                 lastWritten = Long.MAX_VALUE;
                 channel.close();
-                return;
+                return true;
             }
             lastWritten = seq;
             ServerFrame frame = pushFrame(seq, payload);
@@ -338,6 +416,17 @@ final class Session {
                 }
                 channel.writeAndFlush(frame, channel.voidPromise());
             });
+            return true;
+        }
+    }
+
+    /** Marks the session {@linkplain #proven proven} on the first client frame read, then leaves the pipeline. */
+    private final class ProofOfReceipt extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            proven = true;
+            ctx.pipeline().remove(this);
+            ctx.fireChannelRead(msg);
         }
     }
 

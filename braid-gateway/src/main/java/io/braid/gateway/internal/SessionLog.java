@@ -22,6 +22,7 @@ final class SessionLog {
     private final GatewaySessionStore.Bounds bounds;
     private final Duration refreshEvery;
     private final Duration ttl;
+    private final Duration previousSecretWindow;
 
     SessionLog(GatewaySessionStore store, String gateway, GatewaySettings settings) {
         this.store = store;
@@ -30,6 +31,7 @@ final class SessionLog {
         Duration half = settings.resumeGrace().dividedBy(2);
         this.refreshEvery = half.compareTo(MIN_REFRESH) < 0 ? MIN_REFRESH : half;
         this.ttl = settings.resumeGrace().plus(refreshEvery.multipliedBy(2));
+        this.previousSecretWindow = settings.resumeGrace().isZero() ? MIN_REFRESH : settings.resumeGrace();
     }
 
     String gateway() {
@@ -56,7 +58,17 @@ final class SessionLog {
                 newSecretHash, ttl);
     }
 
-    CompletableFuture<Void> touch(Collection<GatewaySessionStore.Held> sessions) {
+    /**
+     * The resumed connection of a session held here ended before the client proved it got the new
+     * resume token: the secret it presented to resume stays good for the resume grace (see
+     * {@link GatewaySessionStore#takeOver}).
+     */
+    CompletableFuture<Boolean> acceptPreviousSecret(String token, String sessionId) {
+        return store.acceptPreviousSecret(token, sessionId, gateway, previousSecretWindow);
+    }
+
+    /** Refreshes the records of {@code sessions}; completes with those the store has no record of any more. */
+    CompletableFuture<java.util.List<GatewaySessionStore.Held>> touch(Collection<GatewaySessionStore.Held> sessions) {
         return store.touch(sessions, gateway, ttl);
     }
 

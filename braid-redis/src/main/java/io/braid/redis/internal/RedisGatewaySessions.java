@@ -24,7 +24,10 @@ import java.util.function.Supplier;
  * secret), {@code gw} (gateway node id), {@code last} (last push seq), {@code dropped} (pushes up to
  * this seq are no longer logged), {@code bytes} (payload bytes logged); and {@code braid:{gw:T}:log}
  * LIST of the payloads of pushes {@code dropped+1 .. last}, oldest first. Every change is one Lua
- * script on both keys, and sets both keys' PEXPIRE to the ttl given.
+ * script on both keys, and sets both keys' PEXPIRE to the ttl given. The record's field {@code prev}
+ * holds the hash presented at the last takeover; {@code braid:{gw:T}:prev} exists (PEXPIRE the
+ * window of {@link #acceptPreviousSecret}) while that hash is accepted again (see
+ * {@link GatewaySessionStore#takeOver}).
  *
  * <p>The index of each gateway's sessions: {@code braid:{gwidx:G}} SET of {@code <session id> <token>}
  * (G the gateway node id), in another slot than the records, so it is written next to each change
@@ -44,6 +47,7 @@ import java.util.function.Supplier;
  */
 public final class RedisGatewaySessions implements GatewaySessionStore, AutoCloseable {
     private static final RedisScript OPEN = new RedisScript("gw-open", """
+            redis.call('DEL', KEYS[3])
             redis.call('DEL', KEYS[2])
             redis.call('DEL', KEYS[1])
             redis.call('HSET', KEYS[1], 'sid', ARGV[1], 'hash', ARGV[2], 'gw', ARGV[3], 'last', 0, 'dropped', 0,
@@ -74,9 +78,11 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
             return last
             """);
     private static final RedisScript TAKE_OVER = new RedisScript("gw-take-over", """
-            local r = redis.call('HMGET', KEYS[1], 'sid', 'hash', 'gw', 'last', 'dropped', 'bytes')
+            local r = redis.call('HMGET', KEYS[1], 'sid', 'hash', 'gw', 'last', 'dropped', 'bytes', 'prev')
             if not r[1] or r[1] ~= ARGV[1] or (ARGV[4] ~= '' and r[3] ~= ARGV[4]) then return {-1} end
-            if r[2] ~= ARGV[2] and r[2] ~= ARGV[6] then return {-2} end
+            local retry = r[2] == ARGV[6]
+            local previous = r[7] and r[7] == ARGV[2] and redis.call('EXISTS', KEYS[3]) == 1
+            if r[2] ~= ARGV[2] and not retry and not previous then return {-2} end
             local seen = tonumber(ARGV[3])
             local last = tonumber(r[4])
             local dropped = tonumber(r[5])
@@ -88,6 +94,10 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
               bytes = bytes - string.len(out)
             end
             redis.call('HSET', KEYS[1], 'gw', ARGV[5], 'hash', ARGV[6], 'dropped', seen, 'bytes', bytes)
+            if not retry then
+              redis.call('HSET', KEYS[1], 'prev', ARGV[2])
+              redis.call('DEL', KEYS[3])
+            end
             redis.call('PEXPIRE', KEYS[1], ARGV[7])
             redis.call('PEXPIRE', KEYS[2], ARGV[7])
             return {last, redis.call('LRANGE', KEYS[2], 0, -1), r[3]}
@@ -95,14 +105,21 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     private static final RedisScript END_ORPHAN = new RedisScript("gw-end-orphan", """
             local r = redis.call('HMGET', KEYS[1], 'sid', 'gw')
             if r[1] and (r[1] ~= ARGV[1] or r[2] ~= ARGV[2]) then return 0 end
-            redis.call('DEL', KEYS[1], KEYS[2])
+            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+            return 1
+            """);
+    private static final RedisScript ACCEPT_PREVIOUS = new RedisScript("gw-accept-previous", """
+            local r = redis.call('HMGET', KEYS[1], 'sid', 'gw', 'prev')
+            if not r[1] or r[1] ~= ARGV[1] or r[2] ~= ARGV[2] or not r[3] then return 0 end
+            redis.call('SET', KEYS[3], '1', 'PX', ARGV[3])
             return 1
             """);
     /** How long a gateway's index outlives its last refresh: long enough for a survivor to sweep it. */
     private static final Duration INDEX_TTL = Duration.ofHours(1);
     private static final RedisScript TOUCH = new RedisScript("gw-touch", """
             local r = redis.call('HMGET', KEYS[1], 'sid', 'gw')
-            if not r[1] or r[1] ~= ARGV[1] or r[2] ~= ARGV[2] then return 0 end
+            if not r[1] then return -1 end
+            if r[1] ~= ARGV[1] or r[2] ~= ARGV[2] then return 0 end
             redis.call('PEXPIRE', KEYS[1], ARGV[3])
             redis.call('PEXPIRE', KEYS[2], ARGV[3])
             return 1
@@ -110,7 +127,7 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     private static final RedisScript END = new RedisScript("gw-end", """
             local r = redis.call('HMGET', KEYS[1], 'sid', 'gw')
             if not r[1] or r[1] ~= ARGV[1] or r[2] ~= ARGV[2] then return 0 end
-            redis.call('DEL', KEYS[1], KEYS[2])
+            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
             return 1
             """);
 
@@ -145,6 +162,11 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
         return "braid:{gw:" + token + "}:log";
     }
 
+    /** Exists (for its PEXPIRE) while the record's previous secret is accepted again (see {@link #takeOver}). */
+    static String previousKey(String token) {
+        return "braid:{gw:" + token + "}:prev";
+    }
+
     static String indexKey(String gateway) {
         return "braid:{gwidx:" + gateway + "}";
     }
@@ -154,7 +176,7 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     }
 
     private static String[] keys(String token) {
-        return new String[] {recordKey(token), logKey(token)};
+        return new String[] {recordKey(token), logKey(token), previousKey(token)};
     }
 
     @Override
@@ -236,17 +258,34 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     }
 
     @Override
-    public CompletableFuture<Void> touch(Collection<Held> sessions, String gateway, Duration ttl) {
+    public CompletableFuture<Boolean> acceptPreviousSecret(String token, String sessionId, String gateway,
+                                                           Duration window) {
+        return this.<Long>run("accept the previous secret of", token, () -> eval(ACCEPT_PREVIOUS,
+                ScriptOutputType.INTEGER, token, utf8(sessionId), utf8(gateway), millis(window)))
+                .thenApply(accepted -> accepted == 1L);
+    }
+
+    @Override
+    public CompletableFuture<List<Held>> touch(Collection<Held> sessions, String gateway, Duration ttl) {
         byte[] node = utf8(gateway);
         byte[] expiry = millis(ttl);
-        List<CompletableFuture<Long>> sent = new ArrayList<>(sessions.size());
-        for (Held held : sessions) {
-            sent.add(run("refresh", held.token(), () -> eval(TOUCH, ScriptOutputType.INTEGER, held.token(),
-                    utf8(held.sessionId()), node, expiry)));
+        List<Held> held = List.copyOf(sessions);
+        List<CompletableFuture<Long>> sent = new ArrayList<>(held.size() + 1);
+        for (Held session : held) {
+            sent.add(run("refresh", session.token(), () -> eval(TOUCH, ScriptOutputType.INTEGER, session.token(),
+                    utf8(session.sessionId()), node, expiry)));
         }
         sent.add(run("refresh the index of", gateway, () -> commands.pexpire(indexKey(gateway), INDEX_TTL.toMillis())
                 .toCompletableFuture().thenApply(ignored -> 1L)));
-        return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new));
+        return CompletableFuture.allOf(sent.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            List<Held> lost = new ArrayList<>();
+            for (int i = 0; i < held.size(); i++) {
+                if (sent.get(i).join() == -1L) {
+                    lost.add(held.get(i));
+                }
+            }
+            return lost;
+        });
     }
 
     @Override

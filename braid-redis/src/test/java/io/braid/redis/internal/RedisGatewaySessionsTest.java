@@ -128,6 +128,46 @@ class RedisGatewaySessionsTest {
     }
 
     @Test
+    void thePreviousSecretIsAcceptedAgainOnlyAfterAnUnprovenDropWithinItsWindowAndUntilTheNextTakeover() {
+        byte[] third = hash("third");
+        byte[] fourth = hash("fourth");
+        Duration window = Duration.ofSeconds(5);
+        join(store.open("t", "s1", SECRET, "g1", TTL));
+        join(store.append("t", "s1", "g1", bytes("p1"), BOUNDS, TTL));
+        assertThat(join(store.acceptPreviousSecret("t", "s1", "g1", window))).as("a login has no previous").isFalse();
+        join(store.takeOver("t", "s1", SECRET, 0, null, "g2", NEXT, TTL)); // its answer never reaches the client
+        join(store.append("t", "s1", "g2", bytes("p2"), BOUNDS, TTL));
+        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g3", third, TTL)))
+                .as("the resumed connection still open").isEqualTo(Code.UNAUTHENTICATED);
+        assertThat(join(store.acceptPreviousSecret("t", "s1", "g1", window))).as("not its holder").isFalse();
+        assertThat(join(store.acceptPreviousSecret("t", "s9", "g2", window))).as("another session").isFalse();
+        assertThat(join(store.acceptPreviousSecret("t", "s1", "g2", window))).isTrue();
+        assertThat(payloads(join(store.takeOver("t", "s1", SECRET, 0, null, "g3", third, TTL))))
+                .containsExactly("1:p1", "2:p2");
+        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g2", fourth, TTL)))
+                .as("accepted again only after the next unproven drop").isEqualTo(Code.UNAUTHENTICATED);
+        // The window, on Redis a PEXPIRE: short here.
+        assertThat(join(store.acceptPreviousSecret("t", "s1", "g3", Duration.ofMillis(200)))).isTrue();
+        long opened = System.nanoTime();
+        Await.until(Duration.ofSeconds(5), "the window to close", () -> Long.valueOf(0L).equals(
+                probe.command("EXISTS", RedisGatewaySessions.previousKey("t"))));
+        assertThat((System.nanoTime() - opened) / 1_000_000).as("ms the window lasted").isGreaterThanOrEqualTo(150);
+        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g2", fourth, TTL)))
+                .as("the window is over").isEqualTo(Code.UNAUTHENTICATED);
+        assertThat(join(store.takeOver("t", "s1", third, 0, null, "g2", fourth, TTL)).lastSeq()).isEqualTo(2);
+        assertThat(join(store.acceptPreviousSecret("t", "s1", "g2", window))).isTrue();
+        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g1", hash("x"), TTL)))
+                .as("the client used the newer secret: the older never again").isEqualTo(Code.UNAUTHENTICATED);
+        assertThat(join(store.takeOver("t", "s1", third, 0, null, "g1", SECRET, TTL)).lastSeq()).isEqualTo(2);
+        join(store.open("t", "s2", NEXT, "g1", TTL));
+        assertThat(join(store.acceptPreviousSecret("t", "s2", "g1", window))).isFalse();
+        assertThat(codeOf(store.takeOver("t", "s2", third, 0, null, "g2", fourth, TTL))).isEqualTo(Code.UNAUTHENTICATED);
+        assertThat(join(store.end("t", "s2", "g1"))).isTrue();
+        assertThat(probe.command("EXISTS", RedisGatewaySessions.recordKey("t"), RedisGatewaySessions.logKey("t"),
+                RedisGatewaySessions.previousKey("t"))).isEqualTo(0L);
+    }
+
+    @Test
     void anEndIsACompareAndDeleteAndALoginReplacesTheRecord() {
         join(store.open("t", "s1", SECRET, "g1", TTL));
         join(store.append("t", "s1", "g1", bytes("p1"), BOUNDS, TTL));
@@ -158,6 +198,10 @@ class RedisGatewaySessionsTest {
         assertThat((System.nanoTime() - touched) / 1_000_000).as("ms alive after the last touch")
                 .isGreaterThanOrEqualTo(250);
         assertThat(codeOf(store.append("t", "s1", "g1", bytes("x"), BOUNDS, short_))).isEqualTo(Code.NOT_FOUND);
+        // A refresh names the sessions whose record is gone, not those whose record names another session.
+        join(store.open("u", "s2", SECRET, "g2", TTL));
+        assertThat(join(store.touch(List.of(new Held("t", "s1"), new Held("u", "s1")), "g1", TTL)))
+                .containsExactly(new Held("t", "s1"));
     }
 
     @Test
@@ -184,6 +228,7 @@ class RedisGatewaySessionsTest {
         String tag = "{gw:player:x}";
         assertThat(RedisGatewaySessions.recordKey("player:x")).isEqualTo("braid:" + tag + ":s");
         assertThat(RedisGatewaySessions.logKey("player:x")).isEqualTo("braid:" + tag + ":log");
+        assertThat(RedisGatewaySessions.previousKey("player:x")).isEqualTo("braid:" + tag + ":prev");
     }
 
     @Test

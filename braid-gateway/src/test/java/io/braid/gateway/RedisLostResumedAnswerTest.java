@@ -1,0 +1,133 @@
+package io.braid.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.braid.gateway.client.ClientEvent;
+import io.braid.gateway.client.GatewayClient;
+import io.braid.gateway.client.Transport;
+import io.braid.testkit.Await;
+import io.braid.testkit.RedisExtension;
+import io.braid.testkit.RedisProbe;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * {@link LostResumedAnswerTest} on one real redis-server (the store's rule for the previous secret
+ * on Redis), and the case the issue met under load: a resume on another gateway whose claim is so
+ * slow (Redis stalls) that the client gives up and closes its connection before the takeover lands.
+ */
+class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
+    @RegisterExtension
+    static final RedisExtension redis = RedisExtension.single();
+
+    @Override
+    GatewayFixture fixture() {
+        redis.server().flushAll();
+        // Redis is stalled on purpose here while a claim waits on it: the claim must outlast the
+        // stall (under load it can pass the default 2 s), or the takeover this test is about never lands.
+        return GatewayFixture.onRedis(redis.server().uri(), node -> node.redisCommandTimeout(Duration.ofSeconds(8)));
+    }
+
+    /**
+     * Player {@code token}, logged in on gateway-1 through {@code toOne}, drops; push 2 is buffered;
+     * then Redis stalls while the client resumes on gateway-2, whose claim lands after the client's
+     * attempt timed out and moved on. Returns once the store accepts the client's token again.
+     */
+    private void stallAResumeUntilTheClientGivesUp(String token, GatewayFixture.GatewayNode one, CuttableProxy toOne,
+                                                   CuttableProxy toTwo, List<Long> seqs) {
+        assertThat(cluster.pusher().push(token, "p1".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(1);
+        Await.until(WAIT, "push 1", () -> seqs.size() == 1);
+        toOne.refuse(true);
+        toTwo.refuse(true);
+        toOne.cut();
+        Await.until(WAIT, "the session to detach", () -> one.gateway().sessionCount() == 0);
+        assertThat(cluster.pusher().push(token, "p2".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(2);
+
+        // Redis stalls (under the command timeout) while the client resumes on gateway-2: the
+        // claim waits, the client's attempt times out and it moves on; then the claim lands, too late.
+        long acceptedByTwo = toTwo.accepted();
+        long acceptedByOne = toOne.accepted();
+        redis.server().pause();
+        try {
+            toTwo.refuse(false);
+            Await.until(WAIT, "the client to resume on gateway-2", () -> toTwo.accepted() > acceptedByTwo);
+            toTwo.refuse(true);
+            Await.until(WAIT, "the client to give up on gateway-2", () -> toOne.accepted() > acceptedByOne);
+        } finally {
+            redis.server().resume();
+        }
+        // The takeover landed on a connection already gone: gateway-2 lets the token the client holds work again.
+        try (RedisProbe probe = redis.server().probe()) {
+            Await.until(WAIT, "the previous secret accepted again", () -> Long.valueOf(1L).equals(
+                    probe.command("EXISTS", "braid:{gw:" + token + "}:prev")));
+        }
+    }
+
+    @Test
+    void aResumeThatCompletesAfterTheClientGaveUpOnItCanBeAskedAgainWithTheSameToken() {
+        GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
+        GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(LONG_GRACE));
+        CuttableProxy toOne = new CuttableProxy(one.tcp());
+        CuttableProxy toTwo = new CuttableProxy(two.tcp());
+        List<ClientEvent> events = new CopyOnWriteArrayList<>();
+        List<Long> seqs = new CopyOnWriteArrayList<>();
+        try (toOne; toTwo; GatewayClient client = GatewayClient.builder()
+                .addresses(List.of(toOne.address(), toTwo.address())).transport(Transport.TCP)
+                .credentials("player:slow".getBytes(StandardCharsets.UTF_8))
+                .connectTimeout(Duration.ofMillis(400))
+                .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(20))
+                .onPush((seq, payload) -> seqs.add(seq)).onEvent(events::add).build()) {
+            String sessionId = client.connect().join().sessionId();
+            String token = "player:slow";
+            stallAResumeUntilTheClientGivesUp(token, one, toOne, toTwo, seqs);
+            toTwo.refuse(false);
+
+            Await.until(WAIT, () -> "RESUMED; heard " + events,
+                    () -> events.stream().anyMatch(event -> event.type() == ClientEvent.Type.RESUMED));
+            Await.until(WAIT, "push 2 replayed", () -> seqs.size() == 2);
+            assertThat(seqs).containsExactly(1L, 2L);
+            assertThat(events).extracting(ClientEvent::type).doesNotContain(ClientEvent.Type.RELOGGED);
+            assertThat(client.session().orElseThrow().sessionId()).isEqualTo(sessionId);
+            assertThat(cluster.eventsOf(token)).extracting(SessionEvent::type)
+                    .doesNotContain(SessionEvent.Type.CLOSED, SessionEvent.Type.KICKED);
+        }
+    }
+
+    @Test
+    void aResumeThatCompletesAfterTheClientGaveUpAndIsNeverAskedAgainClosesOnceAfterTheGrace() {
+        Duration grace = Duration.ofSeconds(3);
+        GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(grace));
+        GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(grace));
+        CuttableProxy toOne = new CuttableProxy(one.tcp());
+        CuttableProxy toTwo = new CuttableProxy(two.tcp());
+        List<Long> seqs = new CopyOnWriteArrayList<>();
+        String token = "player:gone";
+        try (toOne; toTwo; GatewayClient client = GatewayClient.builder()
+                .addresses(List.of(toOne.address(), toTwo.address())).transport(Transport.TCP)
+                .credentials(token.getBytes(StandardCharsets.UTF_8))
+                .connectTimeout(Duration.ofMillis(400))
+                .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(20))
+                .onPush((seq, payload) -> seqs.add(seq)).build()) {
+            String sessionId = client.connect().join().sessionId();
+            stallAResumeUntilTheClientGivesUp(token, one, toOne, toTwo, seqs);
+            client.close(); // the player never comes back
+
+            // Logic nodes hear the end once, after the grace, from the gateway the record moved to.
+            Await.until(WAIT, () -> "CLOSED; events " + cluster.eventsOf(token), () -> cluster.eventsOf(token)
+                    .stream().anyMatch(event -> event.type() == SessionEvent.Type.CLOSED));
+            assertThat(cluster.eventsOf(token)).extracting(SessionEvent::type)
+                    .containsExactly(SessionEvent.Type.BOUND, SessionEvent.Type.CLOSED);
+            SessionEvent closed = cluster.eventsOf(token).get(1);
+            assertThat(closed.sessionId()).isEqualTo(sessionId);
+            assertThat(closed.gatewayNode()).isEqualTo(two.id());
+            Await.until(WAIT, "the binding gone", () -> cluster.boundTo(token) == null);
+            try (RedisProbe probe = redis.server().probe()) {
+                assertThat(probe.command("EXISTS", "braid:{gw:" + token + "}:s")).isEqualTo(0L);
+            }
+        }
+    }
+}
