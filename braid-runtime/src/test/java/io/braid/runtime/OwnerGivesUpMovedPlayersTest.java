@@ -24,8 +24,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * it, and even if it is not told: a relink by another node, the leader clearing the links of a node
  * it took for gone while that node lives (what a lagging view after FLUSHALL did in the chaos
  * suite), and a relink whose invalidation was lost with the pub/sub connections. What the user
- * sees: the open stream to the old owner ends UNAVAILABLE, the old owner handles no message of the
- * player after the new owner began working for it, and the player's next calls reach the new owner.
+ * sees: the open stream to the old owner ends UNAVAILABLE, the player's next calls reach the new
+ * owner, and the old owner stops handling the player's messages within {@link #OVERLAP} of the new
+ * owner's first piece of work for it: for a move the old owner did not make, a message already on its
+ * way may still be handled while the news travels (pub/sub, or the re-check after a lost
+ * invalidation), as braid-runtime's README says under "What it does not"; the handoff of a drain is
+ * what moves a player with no overlap at all (HandoffTest).
  */
 class OwnerGivesUpMovedPlayersTest {
     @RegisterExtension
@@ -33,6 +37,13 @@ class OwnerGivesUpMovedPlayersTest {
 
     private static final Duration HEARTBEAT = Duration.ofMillis(200);
     private static final Duration TTL = Duration.ofMillis(900);
+    /**
+     * How long after the new owner began working for the player the old owner may still handle a
+     * message sent before it heard of the move. Seen: none, or one message a few ms late, when the
+     * gateway re-read the link before the old owner did (their re-checks after a lost invalidation
+     * race); bounded here well below the self-fence window, which bounds it when Redis is cut off.
+     */
+    private static final Duration OVERLAP = Duration.ofMillis(500);
 
     private record Handled(String node, String message, long at) {
     }
@@ -179,9 +190,14 @@ class OwnerGivesUpMovedPlayersTest {
                 }
                 long bBegan = handled.stream().filter(h -> h.node().equals("logic-b")).mapToLong(Handled::at).min()
                         .orElse(Long.MAX_VALUE);
-                List<String> late = handled.stream().filter(h -> h.node().equals("logic-a") && h.at() > bBegan)
-                        .map(Handled::message).toList();
-                assertThat(late).as("what logic-a handled for player-1 after logic-b began working for it").isEmpty();
+                List<Handled> late = handled.stream().filter(h -> h.node().equals("logic-a") && h.at() > bBegan)
+                        .toList();
+                if (!late.isEmpty()) {
+                    System.out.println("logic-a handled " + late.size() + " message(s) of player-1 up to "
+                            + (late.getLast().at() - bBegan) / 1_000_000 + " ms after logic-b began working for it");
+                }
+                assertThat(late).as("what logic-a handled for player-1 more than %s after logic-b began working for it",
+                        OVERLAP).noneMatch(h -> h.at() - bBegan > OVERLAP.toNanos());
             }
         }
     }
