@@ -63,26 +63,27 @@ class FrameDecoderFuzzTest {
 
     @Test
     void garbageNeverBreaksTheDecoderOrLeaks() {
-        forEachInput(0x6A09E667F3BCC908L, 3000, FrameDecoderFuzzTest::chunks, FrameDecoderFuzzTest::showChunks, input -> {
-            EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_FRAME));
-            try {
-                for (byte[] bytes : input) {
+        forEachInput(0x6A09E667F3BCC908L, 3000, FrameDecoderFuzzTest::chunks, FrameDecoderFuzzTest::showChunks,
+                input -> {
+                    EmbeddedChannel channel = new EmbeddedChannel(new FrameDecoder(MAX_FRAME));
                     try {
-                        channel.writeInbound(Unpooled.wrappedBuffer(bytes));
-                    } catch (DecoderException refused) {
-                        return; // the connection handler closes the connection on this
+                        for (byte[] bytes : input) {
+                            try {
+                                channel.writeInbound(Unpooled.wrappedBuffer(bytes));
+                            } catch (DecoderException refused) {
+                                return; // the connection handler closes the connection on this
+                            }
+                            Object decoded;
+                            while ((decoded = channel.readInbound()) != null) {
+                                assertThat(decoded).isInstanceOfAny(Envelope.class, InboundRequest.class,
+                                        InboundResponse.class, OversizedFrame.class);
+                                ReferenceCountUtil.release(decoded);
+                            }
+                        }
+                    } finally {
+                        close(channel);
                     }
-                    Object decoded;
-                    while ((decoded = channel.readInbound()) != null) {
-                        assertThat(decoded).isInstanceOfAny(Envelope.class, InboundRequest.class,
-                                InboundResponse.class, OversizedFrame.class);
-                        ReferenceCountUtil.release(decoded);
-                    }
-                }
-            } finally {
-                close(channel);
-            }
-        });
+                });
     }
 
     /**
@@ -241,8 +242,9 @@ class FrameDecoderFuzzTest {
             try {
                 property.accept(input);
             } catch (Throwable failure) {
-                throw new AssertionError("input " + (n + 1) + " of " + tries + " failed (the test's generator makes it again from"
-                        + " new SplittableRandom(" + inputSeed + "L)): " + show.apply(input), failure);
+                throw new AssertionError("input " + (n + 1) + " of " + tries + " failed (the test's generator"
+                        + " makes it again from new SplittableRandom(" + inputSeed + "L)): " + show.apply(input),
+                        failure);
             }
         }
     }
