@@ -83,6 +83,18 @@ final class StreamChannel implements Channel {
     private StatefulConnection<String, byte[]> readConnection;
     /** Guarded by this. */
     private Thread reader;
+    /**
+     * Concurrency 1: the reader runs the handler itself (no thread hop between a read and its
+     * handler, nor back to the reader for the next read) and acknowledges what it handled with
+     * one XACK per batch, written on its own connection just before the next XREADGROUP.
+     */
+    private final boolean inline;
+    /** Inline only, reader's thread only: handled, to acknowledge before the next read. */
+    private final List<String> handled = new ArrayList<>();
+    /** Inline only: the reader is running a handler, so close() must not interrupt it. Guarded by this. */
+    private boolean handling;
+    /** Inline only, reader's thread only: the ids of the last XACK sent on the reader's connection. */
+    private String[] pendingInlineAck;
 
     StreamChannel(RedisPubsub pubsub, String topic, String channel, ChannelOptions options) {
         this.pubsub = pubsub;
@@ -94,6 +106,7 @@ final class StreamChannel implements Channel {
         this.consumer = Consumer.from(channel, consumerName);
         this.slots = new Semaphore(options.concurrency());
         this.held = new Semaphore(pubsub.batchSize + options.concurrency());
+        this.inline = options.concurrency() == 1;
         ensureGroup(); // a channel exists from subscribe on, so publishes after it are kept for it
     }
 
@@ -168,18 +181,24 @@ final class StreamChannel implements Channel {
                 // where other consumers of the channel can take them.
                 slots.acquire();
                 slots.release();
-                held.acquire();
-                int available = 1 + held.drainPermits();
-                int room = Math.min(pubsub.batchSize, available);
-                held.release(available - room);
                 List<StreamMessage<String, byte[]>> batch;
+                int room = 0;
+                CompletableFuture<Long> acked = inline ? ackBeforeRead(commands) : null;
                 try {
+                    held.acquire();
+                    int available = 1 + held.drainPermits();
+                    room = Math.min(pubsub.batchSize, available);
+                    held.release(available - room);
                     batch = commands.xreadgroup(consumer, XReadArgs.Builder.count(room).block(pubsub.block),
                                     XReadArgs.StreamOffset.lastConsumed(key))
                             .get(pubsub.block.toMillis() + 5_000, TimeUnit.MILLISECONDS);
                 } catch (Exception e) {
                     held.release(room);
                     throw e;
+                } finally {
+                    if (acked != null) {
+                        requeueIfFailed(acked);
+                    }
                 }
                 held.release(room - batch.size()); // the rest stays held until acknowledged
                 // A batch read is always handed to the handlers, even if close() came meanwhile:
@@ -187,19 +206,21 @@ final class StreamChannel implements Channel {
                 for (StreamMessage<String, byte[]> entry : batch) {
                     dispatch(entry.getId(), entry.getBody(), 1);
                 }
+                handleInline();
                 if (pubsub.ticker.read() - nextClaim >= 0) {
                     claimStale(commands);
                     nextClaim = pubsub.ticker.read() + claimEveryNanos;
+                    handleInline();
                 }
                 if (backoffMillis > 0) {
                     log.info("channel {} of {} reads again", channel, topic);
                     backoffMillis = 0;
                 }
             } catch (InterruptedException e) {
-                return;
+                break;
             } catch (Exception e) {
                 if (closed.get()) {
-                    return;
+                    break;
                 }
                 if (RedisErrors.is(e, RedisErrors.NOGROUP)) {
                     log.warn("channel {} of {} is gone from Redis (data lost?); creating it again", channel, topic);
@@ -211,6 +232,80 @@ final class StreamChannel implements Channel {
                 }
                 backoffMillis = Math.min(2_000, Math.max(100, backoffMillis * 2));
             }
+        }
+        // Handled but not yet acknowledged: close() sends them (drainAcks) once this thread ended.
+        toAck.addAll(handled);
+        handled.clear();
+        scheduleAck();
+    }
+
+    /**
+     * Inline: one XACK for what the reader handled since its last read, written on the reader's
+     * connection just before the next XREADGROUP. Redis runs a connection's commands in order, so
+     * the XACK has run when the read does: the held permits of these messages are free for it.
+     */
+    private CompletableFuture<Long> ackBeforeRead(RedisClusterAsyncCommands<String, byte[]> commands) {
+        if (handled.isEmpty()) {
+            return null;
+        }
+        String[] ids = handled.toArray(String[]::new);
+        handled.clear();
+        CompletableFuture<Long> sent = commands.xack(key, channel, ids).toCompletableFuture();
+        held.release(ids.length);
+        pendingInlineAck = ids;
+        return sent;
+    }
+
+    /**
+     * An XACK written before a read completes before the read does (same connection). If it
+     * failed (connection closed by close(), Redis down), its ids go to the shared connection's
+     * acknowledgements; acknowledging twice is harmless.
+     */
+    private void requeueIfFailed(CompletableFuture<Long> acked) {
+        String[] ids = pendingInlineAck;
+        pendingInlineAck = null;
+        boolean failed;
+        try {
+            acked.get(5, TimeUnit.SECONDS);
+            failed = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed = true;
+        } catch (Exception e) {
+            failed = true;
+        }
+        if (failed && ids != null) {
+            for (String id : ids) {
+                toAck.add(id);
+            }
+            scheduleAck();
+        }
+    }
+
+    /**
+     * Inline: runs the handler on every queued message on this (the reader's) thread, holding the
+     * one slot. close() does not interrupt the reader while a handler runs; an interrupt that came
+     * before is cleared, so the handler never sees it (close() ends the loop by its flag).
+     */
+    private void handleInline() {
+        if (!inline || ready.isEmpty()) {
+            return;
+        }
+        slots.acquireUninterruptibly();
+        synchronized (this) {
+            handling = true;
+            Thread.interrupted();
+        }
+        try {
+            Delivery next;
+            while ((next = ready.poll()) != null) {
+                handle(next);
+            }
+        } finally {
+            synchronized (this) {
+                handling = false;
+            }
+            slots.release();
         }
     }
 
@@ -239,7 +334,9 @@ final class StreamChannel implements Channel {
             return;
         }
         ready.add(new Delivery(id, fields, deliveryCount));
-        startWorkers();
+        if (!inline) {
+            startWorkers();
+        }
     }
 
     /** Starts workers, each on a slot, while messages wait and slots are free. */
@@ -285,8 +382,12 @@ final class StreamChannel implements Channel {
             if (!lastFailure.isEmpty()) {
                 lastFailure.remove(id);
             }
-            toAck.add(id);
-            scheduleAck();
+            if (inline) {
+                handled.add(id);
+            } else {
+                toAck.add(id);
+                scheduleAck();
+            }
         } catch (Throwable t) {
             held.release(); // pending in Redis now, for whoever claims it later
             remember(id, t);
@@ -460,7 +561,13 @@ final class StreamChannel implements Channel {
         if (running != null) {
             // Also ends a wait for a handler slot or a backoff. A batch already received is
             // dispatched before the reader looks at the flag again; one not received stays pending.
-            running.interrupt();
+            // A handler the reader runs itself (inline) is not interrupted: it finishes, and the
+            // reader then sees the flag.
+            synchronized (this) {
+                if (!handling) {
+                    running.interrupt();
+                }
+            }
             try {
                 running.join(TimeUnit.SECONDS.toMillis(5));
             } catch (InterruptedException e) {
@@ -471,6 +578,9 @@ final class StreamChannel implements Channel {
             // Let running handlers finish: take every slot back, then acknowledge what they did.
             if (slots.tryAcquire(options.concurrency(), 10, TimeUnit.SECONDS)) {
                 slots.release(options.concurrency());
+            }
+            if (running != null && inline) {
+                running.join(TimeUnit.SECONDS.toMillis(1)); // it hands what its handler finished to drainAcks
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

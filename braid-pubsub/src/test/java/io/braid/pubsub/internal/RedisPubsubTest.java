@@ -18,6 +18,7 @@ import io.braid.testkit.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -410,5 +411,36 @@ class RedisPubsubTest extends RedisPubsubContract {
             }
         }
         System.out.println(lines.stream().collect(Collectors.joining(System.lineSeparator())));
+    }
+
+    /**
+     * A backlog read by a channel at concurrency 1 costs one XREADGROUP and one XACK per batch (the
+     * XACK of a batch written just before the next read, on the reader's connection), as a
+     * hand-written read/handle/ack loop does: no extra XACK for the first message of a batch, and no
+     * short read while a batch's XACK travels (its held messages count against the next read).
+     */
+    @Test
+    void aBacklogAtConcurrencyOneIsReadAndAcknowledgedOneCommandPerBatch() {
+        int batches = 50;
+        int total = batches * BATCH_SIZE;
+        Topic topic = member().topic("backlog");
+        io.braid.api.Channel channel = topic.subscribe("work");
+        publishAll(topic, "b", total);
+        try (RedisProbe probe = redis.server().probe()) {
+            Map<String, Long> before = probe.commandCalls();
+            AtomicInteger handled = new AtomicInteger();
+            channel.onMessage(message -> handled.incrementAndGet());
+            until("every message handled", () -> handled.get() == total);
+            until("every message acknowledged", () -> pendingCount("backlog", "work") == 0);
+            Map<String, Long> after = probe.commandCalls();
+            long reads = after.getOrDefault("xreadgroup", 0L) - before.getOrDefault("xreadgroup", 0L);
+            long acks = after.getOrDefault("xack", 0L) - before.getOrDefault("xack", 0L);
+            // One of each per batch, plus a read that finds the stream empty (and its XACK) and
+            // what the claim round and the node's background may add.
+            assertThat(acks).as("XACKs for %d messages in batches of %d", total, BATCH_SIZE).isBetween(1L,
+                    batches + 5L);
+            assertThat(reads).as("XREADGROUPs for %d messages in batches of %d", total, BATCH_SIZE).isBetween(
+                    (long) batches, batches + 5L);
+        }
     }
 }
