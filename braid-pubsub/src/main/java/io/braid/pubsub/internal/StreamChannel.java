@@ -85,12 +85,16 @@ final class StreamChannel implements Channel {
     private Thread reader;
     /**
      * Concurrency 1: the reader runs the handler itself (no thread hop between a read and its
-     * handler, nor back to the reader for the next read) and acknowledges what it handled with
-     * one XACK per batch, written on its own connection just before the next XREADGROUP.
+     * handler, nor back to the reader for the next read), and what is still to acknowledge when a
+     * batch ends goes in one XACK written on the reader's connection just before the next
+     * XREADGROUP.
      */
     private final boolean inline;
-    /** Inline only, reader's thread only: handled, to acknowledge before the next read. */
-    private final List<String> handled = new ArrayList<>();
+    /**
+     * Ids whose XACK written before a read failed: sent again with the next XACK, their held
+     * permits already given back.
+     */
+    private final ConcurrentLinkedQueue<String> reAck = new ConcurrentLinkedQueue<>();
     /** Inline only: the reader is running a handler, so close() must not interrupt it. Guarded by this. */
     private boolean handling;
     /** Inline only, reader's thread only: the ids of the last XACK sent on the reader's connection. */
@@ -233,23 +237,25 @@ final class StreamChannel implements Channel {
                 backoffMillis = Math.min(2_000, Math.max(100, backoffMillis * 2));
             }
         }
-        // Handled but not yet acknowledged: close() sends them (drainAcks) once this thread ended.
-        toAck.addAll(handled);
-        handled.clear();
-        scheduleAck();
+        scheduleAck(); // what is left is sent by close() (drainAcks) once this thread ended
     }
 
     /**
-     * Inline: one XACK for what the reader handled since its last read, written on the reader's
-     * connection just before the next XREADGROUP. Redis runs a connection's commands in order, so
-     * the XACK has run when the read does: the held permits of these messages are free for it.
+     * Inline: one XACK for what the reader handled and is not yet on its way (the XACK in flight
+     * on the shared connection took the first of a batch), written on the reader's connection just
+     * before the next XREADGROUP. Redis runs a connection's commands in order, so the XACK has run
+     * when the read does: the held permits of these messages are free for it.
      */
     private CompletableFuture<Long> ackBeforeRead(RedisClusterAsyncCommands<String, byte[]> commands) {
-        if (handled.isEmpty()) {
+        List<String> taken = new ArrayList<>();
+        String id;
+        while ((id = toAck.poll()) != null) {
+            taken.add(id);
+        }
+        if (taken.isEmpty()) {
             return null;
         }
-        String[] ids = handled.toArray(String[]::new);
-        handled.clear();
+        String[] ids = taken.toArray(String[]::new);
         CompletableFuture<Long> sent = commands.xack(key, channel, ids).toCompletableFuture();
         held.release(ids.length);
         pendingInlineAck = ids;
@@ -276,7 +282,7 @@ final class StreamChannel implements Channel {
         }
         if (failed && ids != null) {
             for (String id : ids) {
-                toAck.add(id);
+                reAck.add(id); // permits given back when it was sent
             }
             scheduleAck();
         }
@@ -382,12 +388,8 @@ final class StreamChannel implements Channel {
             if (!lastFailure.isEmpty()) {
                 lastFailure.remove(id);
             }
-            if (inline) {
-                handled.add(id);
-            } else {
-                toAck.add(id);
-                scheduleAck();
-            }
+            toAck.add(id);
+            scheduleAck();
         } catch (Throwable t) {
             held.release(); // pending in Redis now, for whoever claims it later
             remember(id, t);
@@ -409,7 +411,7 @@ final class StreamChannel implements Channel {
      * and again when Redis answers.
      */
     private void scheduleAck() {
-        while (!toAck.isEmpty() && acking.compareAndSet(false, true)) {
+        while ((!toAck.isEmpty() || !reAck.isEmpty()) && acking.compareAndSet(false, true)) {
             if (sendAcks()) {
                 return; // its answer calls this again
             }
@@ -424,13 +426,17 @@ final class StreamChannel implements Channel {
         while ((id = toAck.poll()) != null) {
             ids.add(id);
         }
+        int holding = ids.size();
+        while ((id = reAck.poll()) != null) {
+            ids.add(id);
+        }
         if (ids.isEmpty()) {
             return false;
         }
         CompletableFuture<Long> sent = pubsub.binary.xack(key, channel, ids.toArray(String[]::new)).toCompletableFuture();
         lastAck = sent;
         sent.whenComplete((acked, failure) -> {
-            held.release(ids.size());
+            held.release(holding);
             if (failure != null) {
                 // Unacknowledged messages are redelivered after redeliverAfter: at least once still holds.
                 log.debug("acknowledging {} messages of {} failed: {}", ids.size(), topic, failure.getMessage());
@@ -445,7 +451,7 @@ final class StreamChannel implements Channel {
     private void drainAcks() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         scheduleAck();
-        while ((acking.get() || !toAck.isEmpty()) && deadline - System.nanoTime() > 0) {
+        while ((acking.get() || !toAck.isEmpty() || !reAck.isEmpty()) && deadline - System.nanoTime() > 0) {
             try {
                 lastAck.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.ExecutionException failed) {
@@ -515,12 +521,15 @@ final class StreamChannel implements Channel {
     }
 
     static Message toMessage(String id, String topic, Map<String, byte[]> fields, int deliveryCount) {
-        Map<String, String> headers = new LinkedHashMap<>();
+        Map<String, String> headers = Map.of(); // most messages have none: no map made for them
         byte[] body = new byte[0];
         for (Map.Entry<String, byte[]> field : fields.entrySet()) {
             if (field.getKey().equals(RedisTopic.BODY)) {
                 body = field.getValue();
             } else if (field.getKey().startsWith(RedisTopic.HEADER)) {
+                if (headers.isEmpty()) {
+                    headers = new LinkedHashMap<>();
+                }
                 headers.put(field.getKey().substring(RedisTopic.HEADER.length()),
                         new String(field.getValue(), StandardCharsets.UTF_8));
             }
