@@ -36,9 +36,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One consumer of one channel (a consumer group) of one topic. A reader thread takes batches from
  * the group (XREADGROUP) only while a handler slot is free, so a slow handler slows its reader and
- * nothing buffers without bound. Handlers that return are acknowledged in batches (one XACK in flight
- * at a time, carrying all that finished while the previous one travelled); handlers that throw
- * leave their message pending. Every
+ * nothing buffers without bound. At concurrency 1 the reader runs the handler itself; above, worker
+ * virtual threads do. Handlers that return are acknowledged in batches (one XACK in flight at a
+ * time, carrying all that finished while the previous one travelled; at concurrency 1 what is left
+ * when a batch ends is written on the reader's connection before its next read); handlers that
+ * throw leave their message pending. Every
  * {@code redeliverAfter / 2} the reader claims messages of this channel that have been pending
  * longer than {@code redeliverAfter} (from any consumer, dead or slow), and moves those delivered
  * {@code maxDeliveries} times to the dead letters.
