@@ -62,6 +62,9 @@ final class Names {
         if (headers == null) {
             return invalid("headers must not be null");
         }
+        if (headers.isEmpty() && body.length <= maxBodyBytes) {
+            return null; // the usual publish: no iterator made for no headers
+        }
         long headerBytes = 0;
         for (Map.Entry<String, String> header : headers.entrySet()) {
             if (header.getKey() == null || header.getKey().isEmpty() || header.getValue() == null) {

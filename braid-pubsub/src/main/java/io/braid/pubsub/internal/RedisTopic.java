@@ -29,12 +29,18 @@ final class RedisTopic extends CheckedTopic {
     private final String name;
     private final String key;
     private volatile boolean registered;
+    /** Read only by Lettuce when it writes a command, so one serves every XADD. */
+    private final XAddArgs xaddArgs;
 
     RedisTopic(RedisPubsub pubsub, String name) {
         super(pubsub.maxBodyBytes);
         this.pubsub = pubsub;
         this.name = name;
         this.key = RedisPubsub.streamKey(name);
+        this.xaddArgs = new XAddArgs();
+        if (pubsub.maxLen > 0) {
+            xaddArgs.maxlen(pubsub.maxLen).approximateTrimming();
+        }
     }
 
     @Override
@@ -44,22 +50,25 @@ final class RedisTopic extends CheckedTopic {
 
     @Override
     CompletableFuture<String> append(byte[] body, Map<String, String> headers) {
-        return xadd(fields(body, headers)).thenApply(id -> {
+        // One stage for the failure and the listener: a publish is on the hot path.
+        return send(fields(body, headers)).handle((id, failure) -> {
+            if (failure != null) {
+                throw RedisPubsub.failure("cannot publish to topic " + name, failure);
+            }
             pubsub.listener.published(name);
             return id;
         });
     }
 
     private CompletableFuture<String> xadd(Map<String, byte[]> fields) {
+        return send(fields).exceptionally(failure -> {
+            throw RedisPubsub.failure("cannot publish to topic " + name, failure);
+        });
+    }
+
+    private CompletableFuture<String> send(Map<String, byte[]> fields) {
         registerOnce();
-        XAddArgs args = new XAddArgs();
-        if (pubsub.maxLen > 0) {
-            args.maxlen(pubsub.maxLen).approximateTrimming();
-        }
-        return pubsub.binary.xadd(key, args, fields).toCompletableFuture()
-                .exceptionally(failure -> {
-                    throw RedisPubsub.failure("cannot publish to topic " + name, failure);
-                });
+        return pubsub.binary.xadd(key, xaddArgs, fields).toCompletableFuture();
     }
 
     private void registerOnce() {
@@ -69,7 +78,10 @@ final class RedisTopic extends CheckedTopic {
     }
 
     static Map<String, byte[]> fields(byte[] body, Map<String, String> headers) {
-        Map<String, byte[]> fields = new LinkedHashMap<>(headers.size() + 1);
+        if (headers.isEmpty()) {
+            return Map.of(BODY, body);
+        }
+        Map<String, byte[]> fields = LinkedHashMap.newLinkedHashMap(headers.size() + 1);
         headers.forEach((k, v) -> fields.put(HEADER + k, v.getBytes(StandardCharsets.UTF_8)));
         fields.put(BODY, body);
         return fields;

@@ -36,9 +36,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One consumer of one channel (a consumer group) of one topic. A reader thread takes batches from
  * the group (XREADGROUP) only while a handler slot is free, so a slow handler slows its reader and
- * nothing buffers without bound. Handlers that return are acknowledged in batches (one XACK in flight
- * at a time, carrying all that finished while the previous one travelled); handlers that throw
- * leave their message pending. Every
+ * nothing buffers without bound. At concurrency 1 the reader runs the handler itself; above, worker
+ * virtual threads do. Handlers that return are acknowledged in batches (one XACK in flight at a
+ * time, carrying all that finished while the previous one travelled; at concurrency 1 what is left
+ * when a batch ends is written on the reader's connection before its next read); handlers that
+ * throw leave their message pending. Every
  * {@code redeliverAfter / 2} the reader claims messages of this channel that have been pending
  * longer than {@code redeliverAfter} (from any consumer, dead or slow), and moves those delivered
  * {@code maxDeliveries} times to the dead letters.
@@ -83,6 +85,22 @@ final class StreamChannel implements Channel {
     private StatefulConnection<String, byte[]> readConnection;
     /** Guarded by this. */
     private Thread reader;
+    /**
+     * Concurrency 1: the reader runs the handler itself (no thread hop between a read and its
+     * handler, nor back to the reader for the next read), and what is still to acknowledge when a
+     * batch ends goes in one XACK written on the reader's connection just before the next
+     * XREADGROUP.
+     */
+    private final boolean inline;
+    /**
+     * Ids whose XACK written before a read failed: sent again with the next XACK, their held
+     * permits already given back.
+     */
+    private final ConcurrentLinkedQueue<String> reAck = new ConcurrentLinkedQueue<>();
+    /** Inline only: the reader is running a handler, so close() must not interrupt it. Guarded by this. */
+    private boolean handling;
+    /** Inline only, reader's thread only: the ids of the last XACK sent on the reader's connection. */
+    private String[] pendingInlineAck;
 
     StreamChannel(RedisPubsub pubsub, String topic, String channel, ChannelOptions options) {
         this.pubsub = pubsub;
@@ -94,6 +112,7 @@ final class StreamChannel implements Channel {
         this.consumer = Consumer.from(channel, consumerName);
         this.slots = new Semaphore(options.concurrency());
         this.held = new Semaphore(pubsub.batchSize + options.concurrency());
+        this.inline = options.concurrency() == 1;
         ensureGroup(); // a channel exists from subscribe on, so publishes after it are kept for it
     }
 
@@ -168,18 +187,24 @@ final class StreamChannel implements Channel {
                 // where other consumers of the channel can take them.
                 slots.acquire();
                 slots.release();
-                held.acquire();
-                int available = 1 + held.drainPermits();
-                int room = Math.min(pubsub.batchSize, available);
-                held.release(available - room);
                 List<StreamMessage<String, byte[]>> batch;
+                int room = 0;
+                CompletableFuture<Long> acked = inline ? ackBeforeRead(commands) : null;
                 try {
+                    held.acquire();
+                    int available = 1 + held.drainPermits();
+                    room = Math.min(pubsub.batchSize, available);
+                    held.release(available - room);
                     batch = commands.xreadgroup(consumer, XReadArgs.Builder.count(room).block(pubsub.block),
                                     XReadArgs.StreamOffset.lastConsumed(key))
                             .get(pubsub.block.toMillis() + 5_000, TimeUnit.MILLISECONDS);
                 } catch (Exception e) {
                     held.release(room);
                     throw e;
+                } finally {
+                    if (acked != null) {
+                        requeueIfFailed(acked);
+                    }
                 }
                 held.release(room - batch.size()); // the rest stays held until acknowledged
                 // A batch read is always handed to the handlers, even if close() came meanwhile:
@@ -187,19 +212,21 @@ final class StreamChannel implements Channel {
                 for (StreamMessage<String, byte[]> entry : batch) {
                     dispatch(entry.getId(), entry.getBody(), 1);
                 }
+                handleInline();
                 if (pubsub.ticker.read() - nextClaim >= 0) {
                     claimStale(commands);
                     nextClaim = pubsub.ticker.read() + claimEveryNanos;
+                    handleInline();
                 }
                 if (backoffMillis > 0) {
                     log.info("channel {} of {} reads again", channel, topic);
                     backoffMillis = 0;
                 }
             } catch (InterruptedException e) {
-                return;
+                break;
             } catch (Exception e) {
                 if (closed.get()) {
-                    return;
+                    break;
                 }
                 if (RedisErrors.is(e, RedisErrors.NOGROUP)) {
                     log.warn("channel {} of {} is gone from Redis (data lost?); creating it again", channel, topic);
@@ -211,6 +238,82 @@ final class StreamChannel implements Channel {
                 }
                 backoffMillis = Math.min(2_000, Math.max(100, backoffMillis * 2));
             }
+        }
+        scheduleAck(); // what is left is sent by close() (drainAcks) once this thread ended
+    }
+
+    /**
+     * Inline: one XACK for what the reader handled and is not yet on its way (the XACK in flight
+     * on the shared connection took the first of a batch), written on the reader's connection just
+     * before the next XREADGROUP. Redis runs a connection's commands in order, so the XACK has run
+     * when the read does: the held permits of these messages are free for it.
+     */
+    private CompletableFuture<Long> ackBeforeRead(RedisClusterAsyncCommands<String, byte[]> commands) {
+        List<String> taken = new ArrayList<>();
+        String id;
+        while ((id = toAck.poll()) != null) {
+            taken.add(id);
+        }
+        if (taken.isEmpty()) {
+            return null;
+        }
+        String[] ids = taken.toArray(String[]::new);
+        CompletableFuture<Long> sent = commands.xack(key, channel, ids).toCompletableFuture();
+        held.release(ids.length);
+        pendingInlineAck = ids;
+        return sent;
+    }
+
+    /**
+     * An XACK written before a read completes before the read does (same connection). If it
+     * failed (connection closed by close(), Redis down), its ids go to the shared connection's
+     * acknowledgements; acknowledging twice is harmless.
+     */
+    private void requeueIfFailed(CompletableFuture<Long> acked) {
+        String[] ids = pendingInlineAck;
+        pendingInlineAck = null;
+        boolean failed;
+        try {
+            acked.get(5, TimeUnit.SECONDS);
+            failed = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed = true;
+        } catch (Exception e) {
+            failed = true;
+        }
+        if (failed && ids != null) {
+            for (String id : ids) {
+                reAck.add(id); // permits given back when it was sent
+            }
+            scheduleAck();
+        }
+    }
+
+    /**
+     * Inline: runs the handler on every queued message on this (the reader's) thread, holding the
+     * one slot. close() does not interrupt the reader while a handler runs; an interrupt that came
+     * before is cleared, so the handler never sees it (close() ends the loop by its flag).
+     */
+    private void handleInline() {
+        if (!inline || ready.isEmpty()) {
+            return;
+        }
+        slots.acquireUninterruptibly();
+        synchronized (this) {
+            handling = true;
+            Thread.interrupted();
+        }
+        try {
+            Delivery next;
+            while ((next = ready.poll()) != null) {
+                handle(next);
+            }
+        } finally {
+            synchronized (this) {
+                handling = false;
+            }
+            slots.release();
         }
     }
 
@@ -239,7 +342,9 @@ final class StreamChannel implements Channel {
             return;
         }
         ready.add(new Delivery(id, fields, deliveryCount));
-        startWorkers();
+        if (!inline) {
+            startWorkers();
+        }
     }
 
     /** Starts workers, each on a slot, while messages wait and slots are free. */
@@ -308,7 +413,7 @@ final class StreamChannel implements Channel {
      * and again when Redis answers.
      */
     private void scheduleAck() {
-        while (!toAck.isEmpty() && acking.compareAndSet(false, true)) {
+        while ((!toAck.isEmpty() || !reAck.isEmpty()) && acking.compareAndSet(false, true)) {
             if (sendAcks()) {
                 return; // its answer calls this again
             }
@@ -323,13 +428,17 @@ final class StreamChannel implements Channel {
         while ((id = toAck.poll()) != null) {
             ids.add(id);
         }
+        int holding = ids.size();
+        while ((id = reAck.poll()) != null) {
+            ids.add(id);
+        }
         if (ids.isEmpty()) {
             return false;
         }
         CompletableFuture<Long> sent = pubsub.binary.xack(key, channel, ids.toArray(String[]::new)).toCompletableFuture();
         lastAck = sent;
         sent.whenComplete((acked, failure) -> {
-            held.release(ids.size());
+            held.release(holding);
             if (failure != null) {
                 // Unacknowledged messages are redelivered after redeliverAfter: at least once still holds.
                 log.debug("acknowledging {} messages of {} failed: {}", ids.size(), topic, failure.getMessage());
@@ -344,7 +453,7 @@ final class StreamChannel implements Channel {
     private void drainAcks() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         scheduleAck();
-        while ((acking.get() || !toAck.isEmpty()) && deadline - System.nanoTime() > 0) {
+        while ((acking.get() || !toAck.isEmpty() || !reAck.isEmpty()) && deadline - System.nanoTime() > 0) {
             try {
                 lastAck.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
             } catch (java.util.concurrent.ExecutionException failed) {
@@ -414,12 +523,15 @@ final class StreamChannel implements Channel {
     }
 
     static Message toMessage(String id, String topic, Map<String, byte[]> fields, int deliveryCount) {
-        Map<String, String> headers = new LinkedHashMap<>();
+        Map<String, String> headers = Map.of(); // most messages have none: no map made for them
         byte[] body = new byte[0];
         for (Map.Entry<String, byte[]> field : fields.entrySet()) {
             if (field.getKey().equals(RedisTopic.BODY)) {
                 body = field.getValue();
             } else if (field.getKey().startsWith(RedisTopic.HEADER)) {
+                if (headers.isEmpty()) {
+                    headers = new LinkedHashMap<>();
+                }
                 headers.put(field.getKey().substring(RedisTopic.HEADER.length()),
                         new String(field.getValue(), StandardCharsets.UTF_8));
             }
@@ -460,7 +572,13 @@ final class StreamChannel implements Channel {
         if (running != null) {
             // Also ends a wait for a handler slot or a backoff. A batch already received is
             // dispatched before the reader looks at the flag again; one not received stays pending.
-            running.interrupt();
+            // A handler the reader runs itself (inline) is not interrupted: it finishes, and the
+            // reader then sees the flag.
+            synchronized (this) {
+                if (!handling) {
+                    running.interrupt();
+                }
+            }
             try {
                 running.join(TimeUnit.SECONDS.toMillis(5));
             } catch (InterruptedException e) {
@@ -471,6 +589,9 @@ final class StreamChannel implements Channel {
             // Let running handlers finish: take every slot back, then acknowledge what they did.
             if (slots.tryAcquire(options.concurrency(), 10, TimeUnit.SECONDS)) {
                 slots.release(options.concurrency());
+            }
+            if (running != null && inline) {
+                running.join(TimeUnit.SECONDS.toMillis(1)); // it hands what its handler finished to drainAcks
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

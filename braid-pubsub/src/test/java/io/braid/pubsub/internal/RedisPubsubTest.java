@@ -18,6 +18,7 @@ import io.braid.testkit.RedisServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -410,5 +411,36 @@ class RedisPubsubTest extends RedisPubsubContract {
             }
         }
         System.out.println(lines.stream().collect(Collectors.joining(System.lineSeparator())));
+    }
+
+    /**
+     * A backlog read by a channel at concurrency 1 takes one XREADGROUP per full batch: what a batch
+     * left to acknowledge goes in an XACK written just before the next read on the reader's
+     * connection, so the next read has the room of the whole batch (before, the held permits of a
+     * batch came back only with the XACK's answer, and the read that followed was short).
+     */
+    @Test
+    void aBacklogAtConcurrencyOneIsReadAndAcknowledgedOneCommandPerBatch() {
+        int batches = 50;
+        int total = batches * BATCH_SIZE;
+        Topic topic = member().topic("backlog");
+        io.braid.api.Channel channel = topic.subscribe("work");
+        publishAll(topic, "b", total);
+        try (RedisProbe probe = redis.server().probe()) {
+            Map<String, Long> before = probe.commandCalls();
+            AtomicInteger handled = new AtomicInteger();
+            channel.onMessage(message -> handled.incrementAndGet());
+            until("every message handled", () -> handled.get() == total);
+            until("every message acknowledged", () -> pendingCount("backlog", "work") == 0);
+            Map<String, Long> after = probe.commandCalls();
+            long reads = after.getOrDefault("xreadgroup", 0L) - before.getOrDefault("xreadgroup", 0L);
+            long acks = after.getOrDefault("xack", 0L) - before.getOrDefault("xack", 0L);
+            // One read per batch, plus one that finds the stream empty and what a claim round may add.
+            assertThat(reads).as("XREADGROUPs for %d messages in batches of %d (XACKs: %d)", total, BATCH_SIZE, acks)
+                    .isBetween((long) batches, batches + 5L);
+            // The first of a batch is acknowledged at once, the rest as XACKs come back: a few per batch.
+            assertThat(acks).as("XACKs for %d messages in batches of %d", total, BATCH_SIZE).isBetween(1L,
+                    4L * batches);
+        }
     }
 }
