@@ -10,6 +10,9 @@ import io.braid.gateway.client.ClientStats;
 import io.braid.gateway.client.GatewayClient;
 import io.braid.gateway.client.SessionInfo;
 import io.braid.gateway.client.Transport;
+import io.braid.gateway.proto.ClientFrame;
+import io.braid.gateway.proto.Resumed;
+import io.braid.gateway.proto.ServerFrame;
 import io.braid.testkit.Await;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -212,6 +215,47 @@ class GatewayClientTest {
         assertThat(client.stats()).isEqualTo(new ClientStats(8, 0, 0, 0, 1, 1, 0));
         assertThat(cluster.eventsOf("player:bob")).extracting(SessionEvent::type)
                 .containsExactly(SessionEvent.Type.BOUND, SessionEvent.Type.RESUMED);
+    }
+
+    @Test
+    void afterAResumeTheClientPingsAtOnceSoTheTokenItResumedWithStopsWorkingThoughItSendsNothingElse() {
+        GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
+        FrameTap tap = new FrameTap(one.tcp());
+        toClose.add(tap);
+        Heard heard = new Heard();
+        // pingEvery: the default 20 s, so no keepalive Ping within the test; and the client makes no call.
+        GatewayClient client = client(List.of(tap.address()), Transport.TCP, "proof", heard);
+        String sessionId = client.connect().join().sessionId();
+        String loginToken = tap.received(1).getFirst().getLoginOk().getResumeToken();
+        push("player:proof", 1, 2);
+        heard.awaitPushes(2);
+
+        tap.cut(); // the client resumes at once, through the tap again, with the token of its LoginOk
+        heard.awaitEvent(ClientEvent.Type.RESUMED);
+        int resumedOn = tap.passed().stream().filter(frame -> frame.received() != null
+                && frame.received().hasResumed()).findFirst().orElseThrow().connection();
+        Resumed resumed = tap.received(resumedOn).getFirst().getResumed();
+        client.close(); // no Logout: the session is kept for the grace, resumable
+        awaitDetached(one);
+
+        // The token the client resumed with is refused, though the resumed connection carried nothing
+        // else (without the Ping it would resume the session: see A resume whose answer was lost).
+        TestClient thief = TestClient.tcp(one.tcp());
+        ServerFrame refused = thief.resume(loginToken, 2);
+        thief.close();
+        assertThat(refused.hasError()).as("a resume with the token the client resumed with: %s", refused).isTrue();
+        assertThat(refused.getError().getCode()).isEqualTo(Code.UNAUTHENTICATED.value());
+        assertThat(tap.sent(resumedOn)).extracting(ClientFrame::getKindCase)
+                .containsExactly(ClientFrame.KindCase.RESUME, ClientFrame.KindCase.PING);
+        assertThat(tap.sent(resumedOn).getFirst().getResume().getResumeToken()).isEqualTo(loginToken);
+        // The session is intact: the new token resumes it.
+        TestClient owner = TestClient.tcp(one.tcp());
+        ServerFrame back = owner.resume(resumed.getResumeToken(), 2);
+        owner.close();
+        assertThat(back.hasResumed()).as("a resume with the new token: %s", back).isTrue();
+        assertThat(back.getResumed().getSessionId()).isEqualTo(sessionId);
+        assertThat(cluster.eventsOf("player:proof")).extracting(SessionEvent::type).containsExactly(
+                SessionEvent.Type.BOUND, SessionEvent.Type.RESUMED, SessionEvent.Type.RESUMED);
     }
 
     @ParameterizedTest

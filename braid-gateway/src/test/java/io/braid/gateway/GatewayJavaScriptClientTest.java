@@ -7,6 +7,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.gateway.client.GatewayClient;
+import io.braid.gateway.proto.ServerFrame;
 import io.braid.testkit.Await;
 import io.braid.testkit.HeadlessChromium;
 import java.io.IOException;
@@ -218,6 +219,79 @@ class GatewayJavaScriptClientTest {
         assertThat(eval("ann", "events.map(e => e.type + ' ' + e.detail).at(-1)")).isEqualTo("\"closed logged out\"");
         Await.until(WAIT, "the CLOSED event", () -> cluster.eventsOf("player:ann").size() == 3);
         assertThat(cluster.eventsOf("player:ann").get(2).type()).isEqualTo(SessionEvent.Type.CLOSED);
+    }
+
+    /**
+     * Makes the page's WebSockets record the text frames they carry in {@code window.wire}
+     * ({@code {out, frame}} in the order sent and received), until {@link #untapWebSockets}.
+     */
+    private void tapWebSockets() {
+        chromium.evaluateJson("""
+                (() => {
+                  const Native = window.nativeWebSocket ?? window.WebSocket;
+                  window.nativeWebSocket = Native;
+                  window.wire = [];
+                  window.WebSocket = class extends Native {
+                    constructor(...args) {
+                      super(...args);
+                      this.addEventListener('message', (message) =>
+                          window.wire.push({ out: false, frame: JSON.parse(message.data) }));
+                    }
+                    send(data) {
+                      window.wire.push({ out: true, frame: JSON.parse(data) });
+                      super.send(data);
+                    }
+                  };
+                  return true;
+                })()""");
+    }
+
+    private void untapWebSockets() {
+        chromium.evaluateJson("(window.WebSocket = window.nativeWebSocket ?? window.WebSocket, true)");
+    }
+
+    @Test
+    void afterAResumeThePagePingsAtOnceSoTheTokenItResumedWithStopsWorking() {
+        GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(Duration.ofSeconds(20)));
+        proxy = new CuttableProxy(one.ws());
+        tapWebSockets();
+        try {
+            startClient("dee", "player:dee", proxy.address()); // pingEveryMs: the default 20 s; no calls
+            String loginToken = chromium.evaluateJson(
+                    "window.wire.find(passed => passed.frame.loginOk).frame.loginOk.resumeToken");
+            proxy.cut(); // the page resumes at once with the token of its LoginOk
+            Await.until(WAIT, () -> "the page to resume; events " + eval("dee", "events"),
+                    () -> eventTypes("dee").contains("resumed"));
+            String resumedToken = chromium.evaluateJson(
+                    "window.wire.find(passed => passed.frame.resumed).frame.resumed.resumeToken");
+            chromium.evaluateJson("(window.clients.dee.client.close(), true)"); // no Logout: the grace applies
+            Await.until(WAIT, "the session to detach", () -> one.gateway().sessionCount() == 0);
+
+            // The token the page resumed with is refused, though the page sent nothing but the Ping.
+            try (TestClient thief = TestClient.tcp(one.tcp())) {
+                ServerFrame refused = thief.resume(unquote(loginToken), 0);
+                assertThat(refused.hasError()).as("a resume with the token the page resumed with: %s", refused)
+                        .isTrue();
+                assertThat(refused.getError().getCode()).isEqualTo(Code.UNAUTHENTICATED.value());
+            }
+            assertThat(chromium.evaluateJson("window.wire.filter(passed => passed.out)"
+                    + ".map(passed => Object.keys(passed.frame)[0])")).isEqualTo("[\"login\",\"resume\",\"ping\"]");
+            // The session is intact: the new token resumes it.
+            try (TestClient owner = TestClient.tcp(one.tcp())) {
+                ServerFrame back = owner.resume(unquote(resumedToken), 0);
+                assertThat(back.hasResumed()).as("a resume with the new token: %s", back).isTrue();
+            }
+            assertThat(cluster.eventsOf("player:dee")).extracting(SessionEvent::type).containsExactly(
+                    SessionEvent.Type.BOUND, SessionEvent.Type.RESUMED, SessionEvent.Type.RESUMED);
+        } finally {
+            untapWebSockets();
+        }
+    }
+
+    /** A JSON string's text (resume tokens need no escapes). */
+    private static String unquote(String json) {
+        assertThat(json).startsWith("\"").endsWith("\"").doesNotContain("\\");
+        return json.substring(1, json.length() - 1);
     }
 
     @Test

@@ -50,8 +50,8 @@ import javax.net.ssl.SSLParameters;
  * Opens one connection to a gateway with the pipeline of the settings' transport: TLS if set, the
  * framing (length prefix, or the WebSocket handshake and binary messages), keepalive (a Ping when
  * nothing was written for {@code pingEvery}; the connection closed when nothing was read for three
- * times that), then a handler that reports to a {@link Listener}. Every channel is on one event
- * loop, so the listener's callbacks never run concurrently.
+ * times that; {@link #ping} writes one at once), then a handler that reports to a {@link Listener}.
+ * Every channel is on one event loop, so the listener's callbacks never run concurrently.
  */
 final class FrameChannels {
     /** What a connection reports; all on the event loop. */
@@ -127,6 +127,17 @@ final class FrameChannels {
         pipeline.addLast("flushes", new FlushConsolidationHandler(
                 FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
         pipeline.addLast("client", new Reporter());
+    }
+
+    /**
+     * Writes a Ping on {@code channel} at once, with the connection's next keepalive nonce. Call it on
+     * the loop, with a channel this opened.
+     */
+    void ping(Channel channel) {
+        Reporter reporter = channel.pipeline().get(Reporter.class);
+        if (reporter != null) {
+            reporter.ping(channel);
+        }
     }
 
     private URI webSocketUri(InetSocketAddress address) {
@@ -242,11 +253,15 @@ final class FrameChannels {
                     failure = "nothing from the gateway for " + 3 * settings.pingEvery().toMillis() + " ms";
                     ctx.close();
                 } else if (idle.state() == IdleState.WRITER_IDLE) {
-                    ctx.writeAndFlush(ClientFrame.newBuilder().setPing(Ping.newBuilder()
-                            .setNonce(++pings)).build());
+                    ping(ctx.channel());
                 }
             }
             super.userEventTriggered(ctx, event);
+        }
+
+        /** A Ping with this connection's next nonce (1, 2, 3, ...). */
+        void ping(Channel channel) {
+            channel.writeAndFlush(ClientFrame.newBuilder().setPing(Ping.newBuilder().setNonce(++pings)).build());
         }
 
         @Override

@@ -48,7 +48,10 @@ import java.util.function.Consumer;
  *   <li><b>Resume</b>: when the connection drops, the client reconnects at once to the same gateway,
  *       then to the others in turn with a jittered exponential backoff ({@link Builder#reconnect}),
  *       and sends {@code Resume{resume_token, last_push_seq}}; the gateway replays exactly the missed
- *       pushes ({@link ClientEvent.Type#RESUMED}). If the gateway refuses the resume (NOT_FOUND: the
+ *       pushes ({@link ClientEvent.Type#RESUMED}). On {@code Resumed} it keeps the new resume token and
+ *       sends a Ping at once: that first frame proves to the gateway that it got the new token, so the
+ *       one it resumed with stops working (it would otherwise resume the session again, should this
+ *       connection end before the client's next frame). If the gateway refuses the resume (NOT_FOUND: the
  *       grace ended or its gateway died; RESOURCE_EXHAUSTED: the replay buffer lost pushes;
  *       UNAUTHENTICATED ...), the client logs in afresh with its credentials
  *       ({@link ClientEvent.Type#RELOGGED} naming the reason; push numbers restart at 1). UNAVAILABLE

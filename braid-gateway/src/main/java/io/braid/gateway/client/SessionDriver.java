@@ -365,6 +365,10 @@ final class SessionDriver implements FrameChannels.Listener {
         online();
         resumeToken = ok.getResumeToken();
         session = new SessionInfo(ok.getToken(), ok.getSessionId(), channelAddress);
+        // The proof that we read Resumed (any frame would do): from now on the gateway refuses the
+        // token this resume used. Without it, that token would resume the session again if this
+        // connection ended before the client's next call or keepalive.
+        channels.ping(channel);
         resumes.incrementAndGet();
         emit(ClientEvent.Type.RESUMED, "resumed on " + channelAddress + " after push " + lastPushSeq,
                 ok.getReplayed());

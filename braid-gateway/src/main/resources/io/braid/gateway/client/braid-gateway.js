@@ -15,11 +15,13 @@
 // order, each number once (a repeat is counted and dropped; a skipped number is a 'gap' event);
 // on a drop it reconnects (the same URL at once, then the next ones with a jittered backoff) and
 // sends Resume{resume_token, last_push_seq}, so the gateway replays exactly the missed pushes
-// ('resumed'); if the gateway refuses the resume (NOT_FOUND after the grace, RESOURCE_EXHAUSTED,
-// UNAUTHENTICATED ...) it logs in afresh ('relogged', push numbers restart at 1). A call sent
-// before a drop fails UNAVAILABLE (it may or may not have run; never resent); a call made while
-// reconnecting waits and is sent once the session is back, or fails DEADLINE_EXCEEDED at its
-// deadline. 'kicked' (the player logged in elsewhere) ends the client: no reconnect.
+// ('resumed'; it keeps the new resume token and sends a Ping at once: that first frame proves it got
+// the new token, so the gateway stops taking the old one); if the gateway refuses the resume
+// (NOT_FOUND after the grace, RESOURCE_EXHAUSTED, UNAUTHENTICATED ...) it logs in afresh
+// ('relogged', push numbers restart at 1). A call sent before a drop fails UNAVAILABLE (it may or
+// may not have run; never resent); a call made while reconnecting waits and is sent once the
+// session is back, or fails DEADLINE_EXCEEDED at its deadline. 'kicked' (the player logged in
+// elsewhere) ends the client: no reconnect.
 //
 // Events: {type, detail, replayed}, type one of 'connected', 'disconnected', 'resumed', 'relogged',
 // 'gap', 'kicked', 'closed' (the client is finished: closed, logged out, refused, gave up).
@@ -94,7 +96,7 @@ export class GatewayClient {
   #urls; #credentials; #onPush; #onEvent; #o;
   #state = 'new'; // new, connecting, online, waiting, finished
   #ws = null; #wsUrl = null; #urlIndex = 0; #failedAttempts = 0; #attemptIsResume = false;
-  #attemptTimer = null; #retryTimer = null; #giveUpTimer = null; #pingTimer = null;
+  #attemptTimer = null; #retryTimer = null; #giveUpTimer = null; #pingTimer = null; #pingNonce = 0;
   #lastRead = 0; #lastError = null; #lastAttemptFailure = null; #finishReason = null;
   #session = null; #resumeToken = null; #reloginReason = null; #lastPushSeq = 0;
   #nextSeq = 0; #calls = new Map();
@@ -378,6 +380,10 @@ export class GatewayClient {
       return;
     }
     this.#online(ok);
+    // The proof that we read Resumed (any frame would do): from now on the gateway refuses the token
+    // this resume used. Without it, that token would resume the session again if this connection
+    // ended before our next call or keepalive.
+    this.#ping(this.#ws);
     this.#stats.resumes++;
     this.#emit('resumed', `resumed on ${this.#wsUrl} after push ${this.#lastPushSeq}`, ok.replayed ?? 0);
     this.#flushQueued();
@@ -492,7 +498,6 @@ export class GatewayClient {
 
   #startPing() {
     this.#stopPing();
-    let nonce = 0;
     this.#pingTimer = setInterval(() => {
       const ws = this.#ws;
       if (!ws || this.#state !== 'online') {
@@ -503,8 +508,12 @@ export class GatewayClient {
         ws.close();
         return;
       }
-      this.#write(ws, { ping: { nonce: String(++nonce) } });
+      this.#ping(ws);
     }, this.#o.pingEveryMs);
+  }
+
+  #ping(ws) {
+    this.#write(ws, { ping: { nonce: String(++this.#pingNonce) } });
   }
 
   #stopPing() {
