@@ -5,8 +5,6 @@ import io.braid.api.CallContext;
 import io.braid.api.CallOptions;
 import io.braid.api.Code;
 import io.braid.api.Deadline;
-import io.braid.api.DiscoverEvent;
-import io.braid.api.Subscription;
 import io.braid.api.Node;
 import io.braid.gateway.Gateway;
 import io.braid.gateway.SessionEvent;
@@ -71,7 +69,7 @@ import org.slf4j.LoggerFactory;
  * every resume, compare-and-deleted by every end. So a resume whose binder is gone (its node left
  * discovery, or claims failed UNAVAILABLE for a while) is served from the store by the claimant
  * itself, and the sessions of a dead gateway that nobody resumes are ended once by a survivor
- * ({@link #sweep}).
+ * ({@link DeadGatewaySweep}).
  *
  * <p>Thread-safe; nothing here blocks.
  */
@@ -103,7 +101,7 @@ public final class Binder {
     /** How long a resume claim's binder may stay unreachable before the claimant takes the session over from the store. */
     private final long takeOverAfterNanos;
     private volatile ScheduledFuture<?> refresh;
-    private volatile Subscription deaths;
+    private final DeadGatewaySweep deadGatewaySweep;
     private volatile Runnable unregisterView;
     private final GatewayMeters meters;
 
@@ -118,6 +116,7 @@ public final class Binder {
         this.callTimeout = settings.callTimeout();
         this.durable = new SessionLog(braid.gatewaySessions(), braid.node().id(), settings);
         this.takeOverAfterNanos = Math.min(settings.loginTimeout().toNanos() / 2, TAKE_OVER_AFTER.toNanos());
+        this.deadGatewaySweep = new DeadGatewaySweep(braid, durable, events, scheduler, settings.resumeGrace());
     }
 
     /** Registers the binder's methods on the gateway node's server. */
@@ -127,7 +126,7 @@ public final class Binder {
         braid.server().handleAsync(CONFIRM_METHOD, Confirm.parser(), this::onConfirm);
         long every = durable.refreshEvery().toMillis();
         refresh = scheduler.scheduleAtFixedRate(this::refreshRecords, every, every, TimeUnit.MILLISECONDS);
-        deaths = braid.discover().watch(this::onDiscoverEvent);
+        deadGatewaySweep.start();
         unregisterView = braid.addPlayerViewContributor(this::describe);
     }
 
@@ -135,51 +134,6 @@ public final class Binder {
     Map<String, String> describe(String token) {
         Session session = sessions.get(token);
         return session == null ? Map.of() : session.describe(settings.resumeGrace());
-    }
-
-    /**
-     * A gateway left discovery (it died, or closed): once its sessions' records would have expired
-     * (the ttl: the resume grace and two refresh periods after its last refresh), end those that
-     * nobody resumed. Every surviving gateway sweeps; the store's index hands each session to one.
-     */
-    private void onDiscoverEvent(DiscoverEvent event) {
-        Node gone = event.node();
-        if (event.type() != DiscoverEvent.Type.REMOVED || !service.equals(gone.service())
-                || gone.id().equals(braid.node().id()) || closed) {
-            return;
-        }
-        try {
-            scheduler.schedule(() -> sweep(gone), durable.ttl().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closing) {
-            // this gateway is closing: another survivor sweeps
-        }
-    }
-
-    /** Ends the sessions of the dead gateway {@code gone} that nobody resumed: one CLOSED each, link removed. */
-    private void sweep(Node gone) {
-        if (closed || braid.discover().nodes(service).stream().anyMatch(node -> node.id().equals(gone.id()))) {
-            return; // closing, or it came back
-        }
-        String reason = "gateway " + gone.id() + " died; not resumed within the resume grace of "
-                + settings.resumeGrace().toMillis() + " ms";
-        durable.heldBy(gone.id()).thenAccept(held -> {
-            for (GatewaySessionStore.Held session : held) {
-                durable.endOrphan(session.token(), session.sessionId(), gone.id()).thenAccept(ended -> {
-                    if (ended) {
-                        events.fire(SessionEvent.Type.CLOSED, session.token(), session.sessionId(), gone.id(), reason);
-                        braid.linkCache().unlinkAsync(session.token(), gone).exceptionally(failure -> false);
-                    }
-                }).exceptionally(failure -> {
-                    log.warn("gateway {}: cannot end session {} of dead gateway {}: {}", braid.node().id(),
-                            session.sessionId(), gone.id(), failure.getMessage());
-                    return null;
-                });
-            }
-        }).exceptionally(failure -> {
-            log.warn("gateway {}: cannot list the sessions of dead gateway {}: {}", braid.node().id(), gone.id(),
-                    failure.getMessage());
-            return null;
-        });
     }
 
     /**
@@ -849,10 +803,7 @@ public final class Binder {
         if (task != null) {
             task.cancel(false);
         }
-        Subscription watch = deaths;
-        if (watch != null) {
-            watch.close();
-        }
+        deadGatewaySweep.close();
     }
 
     /** Waits (up to the timeout) until the ends of the connections closed so far are done: their unbinds. */
