@@ -29,7 +29,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -69,7 +68,11 @@ import org.slf4j.LoggerFactory;
  * every resume, compare-and-deleted by every end. So a resume whose binder is gone (its node left
  * discovery, or claims failed UNAVAILABLE for a while) is served from the store by the claimant
  * itself, and the sessions of a dead gateway that nobody resumes are ended once by a survivor
- * ({@link DeadGatewaySweep}).
+ * ({@link DeadGatewaySweep}). The records of the sessions here are kept alive by a
+ * {@link SessionRecordRefresh}; a session whose record the store lost ends ({@link #storeLost}).
+ *
+ * <p>The binder wires these: it starts the refresh and the sweep in {@link #register} and stops
+ * them when it closes or crashes.
  *
  * <p>Thread-safe; nothing here blocks.
  */
@@ -100,7 +103,7 @@ public final class Binder {
     private final SessionLog durable;
     /** How long a resume claim's binder may stay unreachable before the claimant takes the session over from the store. */
     private final long takeOverAfterNanos;
-    private volatile ScheduledFuture<?> refresh;
+    private final SessionRecordRefresh recordRefresh;
     private final DeadGatewaySweep deadGatewaySweep;
     private volatile Runnable unregisterView;
     private final GatewayMeters meters;
@@ -116,16 +119,19 @@ public final class Binder {
         this.callTimeout = settings.callTimeout();
         this.durable = new SessionLog(braid.gatewaySessions(), braid.node().id(), settings);
         this.takeOverAfterNanos = Math.min(settings.loginTimeout().toNanos() / 2, TAKE_OVER_AFTER.toNanos());
+        this.recordRefresh = new SessionRecordRefresh(durable, scheduler, sessions.values(), this::storeLost);
         this.deadGatewaySweep = new DeadGatewaySweep(braid, durable, events, scheduler, settings.resumeGrace());
     }
 
-    /** Registers the binder's methods on the gateway node's server. */
+    /**
+     * Registers the binder's methods on the gateway node's server, and starts the record refresh,
+     * the sweep of dead gateways and the player view.
+     */
     void register() {
         braid.server().handleAsync(Gateway.CLAIM_METHOD, Claim.parser(), this::onClaim);
         braid.server().handleAsync(Gateway.PUSH_METHOD, PushRequest.parser(), this::onPush);
         braid.server().handleAsync(CONFIRM_METHOD, Confirm.parser(), this::onConfirm);
-        long every = durable.refreshEvery().toMillis();
-        refresh = scheduler.scheduleAtFixedRate(this::refreshRecords, every, every, TimeUnit.MILLISECONDS);
+        recordRefresh.start();
         deadGatewaySweep.start();
         unregisterView = braid.addPlayerViewContributor(this::describe);
     }
@@ -134,41 +140,6 @@ public final class Binder {
     Map<String, String> describe(String token) {
         Session session = sessions.get(token);
         return session == null ? Map.of() : session.describe(settings.resumeGrace());
-    }
-
-    /**
-     * The sign of life of the sessions here: their durable records' ttl, refreshed in one batch (a
-     * DETACHED session's record too: its grace timer ends it). A session whose record the store lost
-     * (Redis restarted empty or flushed) ends at once, see {@link #storeLost}.
-     */
-    private void refreshRecords() {
-        if (closed) {
-            return;
-        }
-        List<GatewaySessionStore.Held> held = new ArrayList<>();
-        Map<GatewaySessionStore.Held, Session> asked = new java.util.HashMap<>();
-        for (Session session : sessions.values()) {
-            if (session.state() == Session.State.BOUND || session.state() == Session.State.DETACHED) {
-                GatewaySessionStore.Held one = new GatewaySessionStore.Held(session.token(), session.id());
-                held.add(one);
-                asked.put(one, session);
-            }
-        }
-        if (!held.isEmpty()) {
-            durable.touch(held).thenAccept(lost -> {
-                for (GatewaySessionStore.Held gone : lost) {
-                    Session session = asked.get(gone);
-                    if (session != null) {
-                        storeLost(session, "the session store lost the record of session " + session.id()
-                                + " (did Redis restart without its data, or was it flushed?); log in afresh");
-                    }
-                }
-            }).exceptionally(failure -> {
-                log.warn("gateway {}: cannot refresh {} session records: {}", braid.node().id(), held.size(),
-                        failure.getMessage());
-                return null;
-            });
-        }
     }
 
     /**
@@ -773,7 +744,7 @@ public final class Binder {
      */
     void close() {
         closed = true;
-        stopRefresh();
+        stopBackgroundWork();
         for (Session session : sessions.values()) {
             if (session.state() == Session.State.DETACHED) {
                 tracked(serializer.run(session.token(), () -> finish(session, "gateway closing")));
@@ -791,19 +762,17 @@ public final class Binder {
     void crash() {
         crashed = true;
         closed = true;
-        stopRefresh();
+        stopBackgroundWork();
     }
 
-    private void stopRefresh() {
+    /** Stops what {@link #register} started besides the methods: the refresh, the sweep and the player view. */
+    private void stopBackgroundWork() {
+        recordRefresh.close();
+        deadGatewaySweep.close();
         Runnable view = unregisterView;
         if (view != null) {
             view.run();
         }
-        ScheduledFuture<?> task = refresh;
-        if (task != null) {
-            task.cancel(false);
-        }
-        deadGatewaySweep.close();
     }
 
     /** Waits (up to the timeout) until the ends of the connections closed so far are done: their unbinds. */
