@@ -575,7 +575,6 @@ public final class Binder {
                         + " among the nodes of service " + service + " in discovery"));
     }
 
-    /** {@value Gateway#PUSH_METHOD}: writes a push to the token's session here. */
     /** The sessions here in {@code state}. */
     int countIn(Session.State state) {
         int count = 0;
@@ -591,6 +590,7 @@ public final class Binder {
         return meters;
     }
 
+    /** {@value Gateway#PUSH_METHOD}: writes a push to the token's session here. */
     private CompletableFuture<PushAccepted> onPush(CallContext call, PushRequest request) {
         return push(call, request).whenComplete((accepted, failure) -> meters.pushed(failure));
     }
