@@ -5,8 +5,6 @@ import io.braid.api.CallContext;
 import io.braid.api.CallOptions;
 import io.braid.api.Code;
 import io.braid.api.Deadline;
-import io.braid.api.DiscoverEvent;
-import io.braid.api.Subscription;
 import io.braid.api.Node;
 import io.braid.gateway.Gateway;
 import io.braid.gateway.SessionEvent;
@@ -31,7 +29,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -71,7 +68,11 @@ import org.slf4j.LoggerFactory;
  * every resume, compare-and-deleted by every end. So a resume whose binder is gone (its node left
  * discovery, or claims failed UNAVAILABLE for a while) is served from the store by the claimant
  * itself, and the sessions of a dead gateway that nobody resumes are ended once by a survivor
- * ({@link #sweep}).
+ * ({@link DeadGatewaySweep}). The records of the sessions here are kept alive by a
+ * {@link SessionRecordRefresh}; a session whose record the store lost ends ({@link #storeLost}).
+ *
+ * <p>The binder wires these: it starts the refresh and the sweep in {@link #register} and stops
+ * them when it closes or crashes.
  *
  * <p>Thread-safe; nothing here blocks.
  */
@@ -102,8 +103,8 @@ public final class Binder {
     private final SessionLog durable;
     /** How long a resume claim's binder may stay unreachable before the claimant takes the session over from the store. */
     private final long takeOverAfterNanos;
-    private volatile ScheduledFuture<?> refresh;
-    private volatile Subscription deaths;
+    private final SessionRecordRefresh recordRefresh;
+    private final DeadGatewaySweep deadGatewaySweep;
     private volatile Runnable unregisterView;
     private final GatewayMeters meters;
 
@@ -118,16 +119,20 @@ public final class Binder {
         this.callTimeout = settings.callTimeout();
         this.durable = new SessionLog(braid.gatewaySessions(), braid.node().id(), settings);
         this.takeOverAfterNanos = Math.min(settings.loginTimeout().toNanos() / 2, TAKE_OVER_AFTER.toNanos());
+        this.recordRefresh = new SessionRecordRefresh(durable, scheduler, sessions.values(), this::storeLost);
+        this.deadGatewaySweep = new DeadGatewaySweep(braid, durable, events, scheduler, settings.resumeGrace());
     }
 
-    /** Registers the binder's methods on the gateway node's server. */
+    /**
+     * Registers the binder's methods on the gateway node's server, and starts the record refresh,
+     * the sweep of dead gateways and the player view.
+     */
     void register() {
         braid.server().handleAsync(Gateway.CLAIM_METHOD, Claim.parser(), this::onClaim);
         braid.server().handleAsync(Gateway.PUSH_METHOD, PushRequest.parser(), this::onPush);
         braid.server().handleAsync(CONFIRM_METHOD, Confirm.parser(), this::onConfirm);
-        long every = durable.refreshEvery().toMillis();
-        refresh = scheduler.scheduleAtFixedRate(this::refreshRecords, every, every, TimeUnit.MILLISECONDS);
-        deaths = braid.discover().watch(this::onDiscoverEvent);
+        recordRefresh.start();
+        deadGatewaySweep.start();
         unregisterView = braid.addPlayerViewContributor(this::describe);
     }
 
@@ -135,86 +140,6 @@ public final class Binder {
     Map<String, String> describe(String token) {
         Session session = sessions.get(token);
         return session == null ? Map.of() : session.describe(settings.resumeGrace());
-    }
-
-    /**
-     * A gateway left discovery (it died, or closed): once its sessions' records would have expired
-     * (the ttl: the resume grace and two refresh periods after its last refresh), end those that
-     * nobody resumed. Every surviving gateway sweeps; the store's index hands each session to one.
-     */
-    private void onDiscoverEvent(DiscoverEvent event) {
-        Node gone = event.node();
-        if (event.type() != DiscoverEvent.Type.REMOVED || !service.equals(gone.service())
-                || gone.id().equals(braid.node().id()) || closed) {
-            return;
-        }
-        try {
-            scheduler.schedule(() -> sweep(gone), durable.ttl().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closing) {
-            // this gateway is closing: another survivor sweeps
-        }
-    }
-
-    /** Ends the sessions of the dead gateway {@code gone} that nobody resumed: one CLOSED each, link removed. */
-    private void sweep(Node gone) {
-        if (closed || braid.discover().nodes(service).stream().anyMatch(node -> node.id().equals(gone.id()))) {
-            return; // closing, or it came back
-        }
-        String reason = "gateway " + gone.id() + " died; not resumed within the resume grace of "
-                + settings.resumeGrace().toMillis() + " ms";
-        durable.heldBy(gone.id()).thenAccept(held -> {
-            for (GatewaySessionStore.Held session : held) {
-                durable.endOrphan(session.token(), session.sessionId(), gone.id()).thenAccept(ended -> {
-                    if (ended) {
-                        events.fire(SessionEvent.Type.CLOSED, session.token(), session.sessionId(), gone.id(), reason);
-                        braid.linkCache().unlinkAsync(session.token(), gone).exceptionally(failure -> false);
-                    }
-                }).exceptionally(failure -> {
-                    log.warn("gateway {}: cannot end session {} of dead gateway {}: {}", braid.node().id(),
-                            session.sessionId(), gone.id(), failure.getMessage());
-                    return null;
-                });
-            }
-        }).exceptionally(failure -> {
-            log.warn("gateway {}: cannot list the sessions of dead gateway {}: {}", braid.node().id(), gone.id(),
-                    failure.getMessage());
-            return null;
-        });
-    }
-
-    /**
-     * The sign of life of the sessions here: their durable records' ttl, refreshed in one batch (a
-     * DETACHED session's record too: its grace timer ends it). A session whose record the store lost
-     * (Redis restarted empty or flushed) ends at once, see {@link #storeLost}.
-     */
-    private void refreshRecords() {
-        if (closed) {
-            return;
-        }
-        List<GatewaySessionStore.Held> held = new ArrayList<>();
-        Map<GatewaySessionStore.Held, Session> asked = new java.util.HashMap<>();
-        for (Session session : sessions.values()) {
-            if (session.state() == Session.State.BOUND || session.state() == Session.State.DETACHED) {
-                GatewaySessionStore.Held one = new GatewaySessionStore.Held(session.token(), session.id());
-                held.add(one);
-                asked.put(one, session);
-            }
-        }
-        if (!held.isEmpty()) {
-            durable.touch(held).thenAccept(lost -> {
-                for (GatewaySessionStore.Held gone : lost) {
-                    Session session = asked.get(gone);
-                    if (session != null) {
-                        storeLost(session, "the session store lost the record of session " + session.id()
-                                + " (did Redis restart without its data, or was it flushed?); log in afresh");
-                    }
-                }
-            }).exceptionally(failure -> {
-                log.warn("gateway {}: cannot refresh {} session records: {}", braid.node().id(), held.size(),
-                        failure.getMessage());
-                return null;
-            });
-        }
     }
 
     /**
@@ -650,7 +575,6 @@ public final class Binder {
                         + " among the nodes of service " + service + " in discovery"));
     }
 
-    /** {@value Gateway#PUSH_METHOD}: writes a push to the token's session here. */
     /** The sessions here in {@code state}. */
     int countIn(Session.State state) {
         int count = 0;
@@ -666,6 +590,7 @@ public final class Binder {
         return meters;
     }
 
+    /** {@value Gateway#PUSH_METHOD}: writes a push to the token's session here. */
     private CompletableFuture<PushAccepted> onPush(CallContext call, PushRequest request) {
         return push(call, request).whenComplete((accepted, failure) -> meters.pushed(failure));
     }
@@ -819,7 +744,7 @@ public final class Binder {
      */
     void close() {
         closed = true;
-        stopRefresh();
+        stopBackgroundWork();
         for (Session session : sessions.values()) {
             if (session.state() == Session.State.DETACHED) {
                 tracked(serializer.run(session.token(), () -> finish(session, "gateway closing")));
@@ -837,21 +762,16 @@ public final class Binder {
     void crash() {
         crashed = true;
         closed = true;
-        stopRefresh();
+        stopBackgroundWork();
     }
 
-    private void stopRefresh() {
+    /** Stops what {@link #register} started besides the methods: the refresh, the sweep and the player view. */
+    private void stopBackgroundWork() {
+        recordRefresh.close();
+        deadGatewaySweep.close();
         Runnable view = unregisterView;
         if (view != null) {
             view.run();
-        }
-        ScheduledFuture<?> task = refresh;
-        if (task != null) {
-            task.cancel(false);
-        }
-        Subscription watch = deaths;
-        if (watch != null) {
-            watch.close();
         }
     }
 

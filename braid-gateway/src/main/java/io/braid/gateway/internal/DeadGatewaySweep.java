@@ -1,0 +1,112 @@
+package io.braid.gateway.internal;
+
+import io.braid.api.DiscoverEvent;
+import io.braid.api.Node;
+import io.braid.api.Subscription;
+import io.braid.api.internal.GatewaySessionStore;
+import io.braid.gateway.SessionEvent;
+import io.braid.runtime.Braid;
+import java.time.Duration;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Ends the sessions of a dead gateway that nobody resumed. It watches discovery; when another
+ * gateway of this service leaves (it died, or closed), it waits until that gateway's session
+ * records would have expired (the records' ttl: the resume grace and two refresh periods after its
+ * last refresh), then, unless the gateway came back, reads the dead gateway's index of sessions in
+ * the store and ends each one that is still the dead gateway's ({@code endOrphan}): one CLOSED
+ * event naming the dead gateway, and the token's link to it removed. Every surviving gateway
+ * sweeps; the store's index hands each session to exactly one sweeper, so each fires CLOSED once
+ * (but for the Redis failure between a change and its index write that the module README names).
+ *
+ * <p>Started by {@link #start}, stopped by {@link #close} (idempotent; a sweep already due then does
+ * nothing). Thread-safe; nothing here blocks. A failure to read the index or to end a session is
+ * logged; that sweep does not try again.
+ */
+final class DeadGatewaySweep implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(DeadGatewaySweep.class);
+
+    private final Braid braid;
+    private final String service;
+    private final SessionLog durable;
+    private final SessionEvents events;
+    private final ScheduledExecutorService scheduler;
+    private final Duration resumeGrace;
+    private volatile boolean closed;
+    private volatile Subscription deaths;
+
+    DeadGatewaySweep(Braid braid, SessionLog durable, SessionEvents events, ScheduledExecutorService scheduler,
+                     Duration resumeGrace) {
+        this.braid = braid;
+        this.service = braid.node().service();
+        this.durable = durable;
+        this.events = events;
+        this.scheduler = scheduler;
+        this.resumeGrace = resumeGrace;
+    }
+
+    /** Starts watching discovery for gateways that leave. */
+    void start() {
+        deaths = braid.discover().watch(this::onDiscoverEvent);
+    }
+
+    /** A gateway of this service other than this one left discovery: sweep it once its records' ttl is over. */
+    private void onDiscoverEvent(DiscoverEvent event) {
+        Node gone = event.node();
+        if (event.type() != DiscoverEvent.Type.REMOVED || !service.equals(gone.service())
+                || gone.id().equals(braid.node().id()) || closed) {
+            return;
+        }
+        try {
+            scheduler.schedule(() -> sweep(gone), durable.ttl().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // this gateway is closing: another survivor sweeps
+        }
+    }
+
+    /** Ends the sessions of the dead gateway {@code gone} that nobody resumed: one CLOSED each, link removed. */
+    private void sweep(Node gone) {
+        if (closed || braid.discover().nodes(service).stream().anyMatch(node -> node.id().equals(gone.id()))) {
+            return; // closing, or it came back
+        }
+        String reason = "gateway " + gone.id() + " died; not resumed within the resume grace of "
+                + resumeGrace.toMillis() + " ms";
+        durable.heldBy(gone.id()).thenAccept(held -> {
+            for (GatewaySessionStore.Held session : held) {
+                endOrphan(gone, session, reason);
+            }
+        }).exceptionally(failure -> {
+            log.warn("gateway {}: cannot list the sessions of dead gateway {}: {}", braid.node().id(), gone.id(),
+                    failure.getMessage());
+            return null;
+        });
+    }
+
+    /** Ends {@code session} of the dead gateway {@code gone} if the store hands it to this sweeper. */
+    private void endOrphan(Node gone, GatewaySessionStore.Held session, String reason) {
+        durable.endOrphan(session.token(), session.sessionId(), gone.id()).thenAccept(ended -> {
+            if (ended) {
+                events.fire(SessionEvent.Type.CLOSED, session.token(), session.sessionId(), gone.id(), reason);
+                braid.linkCache().unlinkAsync(session.token(), gone).exceptionally(failure -> false);
+            }
+        }).exceptionally(failure -> {
+            log.warn("gateway {}: cannot end session {} of dead gateway {}: {}", braid.node().id(),
+                    session.sessionId(), gone.id(), failure.getMessage());
+            return null;
+        });
+    }
+
+    /** Stops watching; sweeps already scheduled do nothing. */
+    @Override
+    public void close() {
+        closed = true;
+        Subscription watch = deaths;
+        if (watch != null) {
+            watch.close();
+        }
+    }
+}
