@@ -60,10 +60,13 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
         } finally {
             redis.server().resume();
         }
-        // The takeover landed on a connection already gone: gateway-2 lets the token the client holds work again.
+        // Either the takeover landed on a connection already gone, and gateway-2 lets the token the
+        // client holds work again; or (on a loaded machine) the claim could not even be sent before
+        // its deadline while Redis stalled, so the record never moved and that token works as it is.
         try (RedisProbe probe = redis.server().probe()) {
-            Await.until(WAIT, "the previous secret accepted again", () -> Long.valueOf(1L).equals(
-                    probe.command("EXISTS", "braid:{gw:" + token + "}:prev")));
+            Await.until(WAIT, "the previous secret accepted again, or the record still on gateway-1", () ->
+                    Long.valueOf(1L).equals(probe.command("EXISTS", "braid:{gw:" + token + "}:prev"))
+                            || one.id().equals(probe.command("HGET", "braid:{gw:" + token + "}:s", "gw")));
         }
     }
 
@@ -123,7 +126,8 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
                     .containsExactly(SessionEvent.Type.BOUND, SessionEvent.Type.CLOSED);
             SessionEvent closed = cluster.eventsOf(token).get(1);
             assertThat(closed.sessionId()).isEqualTo(sessionId);
-            assertThat(closed.gatewayNode()).isEqualTo(two.id());
+            // gateway-2 when its late takeover landed; gateway-1 when the claim never left gateway-2.
+            assertThat(closed.gatewayNode()).isIn(one.id(), two.id());
             Await.until(WAIT, "the binding gone", () -> cluster.boundTo(token) == null);
             try (RedisProbe probe = redis.server().probe()) {
                 assertThat(probe.command("EXISTS", "braid:{gw:" + token + "}:s")).isEqualTo(0L);
