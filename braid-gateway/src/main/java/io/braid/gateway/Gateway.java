@@ -32,7 +32,7 @@ import java.util.function.Consumer;
  * <p>A login binds the player's token to this gateway in the node's link cache, under the
  * gateway service; a second login of the same token, here or on another gateway, wins and kicks
  * the first (a Kicked frame, then close), and the first session's late close never unbinds the
- * second. Each session's calls are rate limited ({@link Builder#callRateLimit},
+ * second. Each player's calls are rate limited ({@link Builder#callRateLimit},
  * {@link Builder#byteRateLimit}); both front ends may serve TLS ({@link Builder#tls}). The frame
  * protocol, the session lifecycle and what is guaranteed are in the module's
  * README. {@link #close()} closes the front ends and every connection (each bound session ends
@@ -339,8 +339,9 @@ public final class Gateway implements AutoCloseable {
         }
 
         /**
-         * Each session may make {@code perSecond} calls a second, in bursts of up to {@code burst}
-         * (a token bucket, full when the session starts); 1..{@value #MAX_CALLS_PER_SECOND} each;
+         * Each player may make {@code perSecond} calls a second, in bursts of up to {@code burst}
+         * (a token bucket per player token, shared by all its connections to this gateway, and kept
+         * across its reconnects); 1..{@value #MAX_CALLS_PER_SECOND} each;
          * default {@value #DEFAULT_CALLS_PER_SECOND}/s, burst {@value #DEFAULT_CALL_BURST}. A call
          * over the limit is not forwarded: its Reply is RESOURCE_EXHAUSTED "rate limit: N calls/s
          * (burst B)". See {@link #maxRateLimitRefusals}.
@@ -352,7 +353,7 @@ public final class Gateway implements AutoCloseable {
         }
 
         /**
-         * Each session may send {@code perSecond} bytes of call payload a second, in bursts of up
+         * Each player may send {@code perSecond} bytes of call payload a second, in bursts of up
          * to {@code burst}; {@value #MIN_BYTES_PER_SECOND}..{@value #MAX_BYTES_PER_SECOND} each;
          * default {@value #DEFAULT_BYTES_PER_SECOND}/s, burst {@value #DEFAULT_BYTE_BURST} (or
          * {@link #maxFrameBytes} when that is larger). The burst must be at least
@@ -367,8 +368,8 @@ public final class Gateway implements AutoCloseable {
         }
 
         /**
-         * A session refused this many calls by the rate limits, without a quiet second (no
-         * refusal) between them, is flooding: the next refused call closes the connection with an
+         * A player refused this many calls by the rate limits, without a quiet second (no
+         * refusal) between them, is flooding: the next refused call closes its connection with an
          * Error frame RESOURCE_EXHAUSTED naming the limit (the session detaches, as after any
          * drop). 1..1,000,000; default {@value #DEFAULT_MAX_RATE_LIMIT_REFUSALS}.
          */

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
  * The per-player rate limits, on a gateway whose ticker the test moves by hand (starting just
  * below {@code Long.MAX_VALUE}, so the buckets refill across the ticker's wrap): exact counts of
  * calls served and refused, the refused ones never reach the logic node, a player who keeps
- * flooding is closed, and another player on the same gateway is served all the while.
+ * flooding is closed, and another player on the same gateway is served all the while. The limits
+ * are the player's, not the connection's: a resume, a new login or a kicked duplicate finds the
+ * buckets (and the refusal count) where the player left them.
  */
 class RateLimitTest {
     private static final int CALLS_PER_SECOND = 10;
@@ -35,6 +37,9 @@ class RateLimitTest {
         return cluster.gateway("gateway-1", builder -> builder.ticker(now::get)
                 .callRateLimit(CALLS_PER_SECOND, CALL_BURST).maxRateLimitRefusals(MAX_REFUSALS));
     }
+
+    /** The ticker time in which an empty calls bucket fills up to its burst again. */
+    private static final long REFILL_NANOS = CALL_BURST * 1_000L / CALLS_PER_SECOND * MILLI;
 
     private static void served(TestClient client, int calls) {
         for (int i = 0; i < calls; i++) {
@@ -64,22 +69,100 @@ class RateLimitTest {
                 // The other player's bucket is its own: served at once, time standing still.
                 served(bystander, 1);
             }
-            int from = flooder.received.size();
-            flooder.send(io.braid.gateway.proto.ClientFrame.newBuilder().setCall(io.braid.gateway.proto.Call
-                    .newBuilder().setSeq(999).setRoute("logic.player.act")).build());
-            ServerFrame closing = flooder.awaitAfter(from, frame -> frame.hasError() || frame.hasReply(),
-                    "the answer to a call after " + MAX_REFUSALS + " refusals");
-            assertThat(closing.hasError()).as("an Error frame, not a Reply: " + closing).isTrue();
-            assertThat(closing.getError().getCode()).isEqualTo(Code.RESOURCE_EXHAUSTED.value());
-            assertThat(closing.getError().getMessage()).contains("rate limit: " + CALLS_PER_SECOND + " calls/s")
-                    .contains(MAX_REFUSALS + " refused");
-            flooder.awaitClosed();
+            closedForFlooding(flooder);
 
             assertThat(cluster.actedFor("player:flooder")).as("refused calls never reach the service")
                     .isEqualTo(CALL_BURST);
             served(bystander, 1);
             assertThat(cluster.actedFor("player:bystander")).isEqualTo(MAX_REFUSALS + 1);
         }
+    }
+
+    /** Sends one Call past the refusals: the answer must be the closing Error frame, then the close. */
+    private static void closedForFlooding(TestClient client) {
+        int from = client.received.size();
+        client.send(io.braid.gateway.proto.ClientFrame.newBuilder().setCall(io.braid.gateway.proto.Call
+                .newBuilder().setSeq(999).setRoute("logic.player.act")).build());
+        ServerFrame closing = client.awaitAfter(from, frame -> frame.hasError() || frame.hasReply(),
+                "the answer to a call after " + MAX_REFUSALS + " refusals");
+        assertThat(closing.hasError()).as("an Error frame, not a Reply: " + closing).isTrue();
+        assertThat(closing.getError().getCode()).isEqualTo(Code.RESOURCE_EXHAUSTED.value());
+        assertThat(closing.getError().getMessage()).contains("rate limit: " + CALLS_PER_SECOND + " calls/s")
+                .contains(MAX_REFUSALS + " refused");
+        client.awaitClosed();
+    }
+
+    @Test
+    void aResumeANewLoginAndAKickedDuplicateFindThePlayersBucketsWhereItLeftThem() {
+        GatewayFixture.GatewayNode gateway = cluster.gateway("gateway-1", builder -> builder.ticker(now::get)
+                .callRateLimit(CALLS_PER_SECOND, CALL_BURST).maxRateLimitRefusals(MAX_REFUSALS)
+                .resumeGrace(Duration.ofSeconds(30))); // the resume below must not race the grace
+        String limit = CALLS_PER_SECOND + " calls/s";
+        try (TestClient bystander = TestClient.webSocket(gateway.ws(), false)) {
+            assertThat(bystander.login("player:bystander").hasLoginOk()).isTrue();
+            String resumeToken;
+            try (TestClient first = TestClient.tcp(gateway.tcp())) {
+                ServerFrame login = first.login("player:hopper");
+                assertThat(login.hasLoginOk()).as("%s", login).isTrue();
+                resumeToken = login.getLoginOk().getResumeToken();
+                served(first, CALL_BURST);
+                refused(first, limit);
+            }
+            // A reconnect at once, time standing still: the bucket is as empty as it was left.
+            TestClient resumed = TestClient.tcp(gateway.tcp());
+            try {
+                ServerFrame answer = resumed.resume(resumeToken, 0);
+                assertThat(answer.hasResumed()).as("%s", answer).isTrue();
+                refused(resumed, limit);
+                served(bystander, 1);
+
+                // A new login while the resumed connection is open kicks it, and is limited as well.
+                try (TestClient again = TestClient.tcp(gateway.tcp())) {
+                    assertThat(again.login("player:hopper").hasLoginOk()).isTrue();
+                    resumed.await(ServerFrame::hasKicked, "the resumed connection to be kicked by the new login");
+                    refused(again, limit);
+                    served(bystander, 1);
+
+                    // Waiting out the refill time gives the burst back, no more.
+                    now.addAndGet(REFILL_NANOS);
+                    served(again, CALL_BURST);
+                }
+            } finally {
+                resumed.close();
+            }
+            assertThat(cluster.actedFor("player:hopper")).as("refused calls never reach the service")
+                    .isEqualTo(2 * CALL_BURST);
+            assertThat(cluster.actedFor("player:bystander")).as("the other player's bucket is its own").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void thePlayerIsClosedForFloodingAgainAtItsFirstRefusalAfterALoginUntilAQuietSecond() {
+        GatewayFixture.GatewayNode gateway = callLimited();
+        String limit = CALLS_PER_SECOND + " calls/s";
+        try (TestClient flooder = TestClient.tcp(gateway.tcp())) {
+            assertThat(flooder.login("player:relentless").hasLoginOk()).isTrue();
+            served(flooder, CALL_BURST);
+            for (int i = 0; i < MAX_REFUSALS; i++) {
+                refused(flooder, limit);
+            }
+            closedForFlooding(flooder);
+        }
+        // The refusal count is the player's: back at once, its first refused call closes it again.
+        try (TestClient back = TestClient.webSocket(gateway.ws(), false)) {
+            assertThat(back.login("player:relentless").hasLoginOk()).isTrue();
+            closedForFlooding(back);
+        }
+        // A quiet second starts the count afresh (and refills the bucket).
+        now.addAndGet(Duration.ofSeconds(1).toNanos());
+        try (TestClient calm = TestClient.tcp(gateway.tcp())) {
+            assertThat(calm.login("player:relentless").hasLoginOk()).isTrue();
+            served(calm, CALL_BURST);
+            for (int i = 0; i < MAX_REFUSALS; i++) {
+                refused(calm, limit);
+            }
+        }
+        assertThat(cluster.actedFor("player:relentless")).isEqualTo(2 * CALL_BURST);
     }
 
     @Test

@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * routes the route table allows, Pings get Pongs. Frames out of order get an Error frame and the
  * connection stays; frames that cannot be read, too large, or a connection idle past the idle
  * timeout or not logged in within the login timeout get an Error frame and are closed. Calls over
- * the session's {@link CallRateLimit} are answered RESOURCE_EXHAUSTED and not forwarded; a session
- * that keeps flooding is closed with an Error frame. Nothing
+ * the player's {@link CallRateLimit} (held from {@link PlayerRateLimits} while the connection is
+ * live, shared with the player's other connections here) are answered RESOURCE_EXHAUSTED and not
+ * forwarded; a player that keeps flooding is closed with an Error frame. Nothing
  * here blocks. One instance per connection; its state is touched on the connection's event loop.
  */
 final class ConnectionHandler extends SimpleChannelInboundHandler<ClientFrame> {
@@ -51,18 +52,19 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientFrame> {
     private final Braid braid;
     private final Binder binder;
     private final CallOptions callOptions;
-    private final CallRateLimit rateLimit;
+    private final PlayerRateLimits rateLimits;
+    private CallRateLimit rateLimit; // the player's, held from LIVE until the connection closes
     private Phase phase = Phase.NEW;
     private boolean closingForFlood;
     private Session session;
     private ScheduledFuture<?> loginTimer;
 
-    ConnectionHandler(GatewaySettings settings, Braid braid, Binder binder) {
+    ConnectionHandler(GatewaySettings settings, Braid braid, Binder binder, PlayerRateLimits rateLimits) {
         this.settings = settings;
         this.braid = braid;
         this.binder = binder;
         this.callOptions = CallOptions.DEFAULT.withTimeout(settings.callTimeout());
-        this.rateLimit = new CallRateLimit(settings.rateLimits(), settings.ticker());
+        this.rateLimits = rateLimits;
     }
 
     @Override
@@ -168,6 +170,7 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientFrame> {
         }
         phase = Phase.LIVE;
         loginTimer.cancel(false);
+        rateLimit = rateLimits.acquire(bound.token()); // released in channelInactive, which comes after this
         if (writeLoginOk) {
             ctx.writeAndFlush(ServerFrame.newBuilder().setLoginOk(LoginOk.newBuilder().setToken(bound.token())
                     .setSessionId(bound.id()).setResumeToken(bound.resumeToken())).build());
@@ -193,11 +196,12 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientFrame> {
         if (closingForFlood) {
             return; // closed for flooding: the calls still in its last read are dropped unanswered
         }
-        switch (rateLimit.admit(call.getPayload().size())) {
+        CallRateLimit.Admission admission = rateLimit.admit(call.getPayload().size());
+        switch (admission.verdict()) {
             case PASS -> { }
             case REFUSE -> {
                 binder.meters().rateLimited();
-                ctx.writeAndFlush(reply(call.getSeq(), Code.RESOURCE_EXHAUSTED, rateLimit.lastLimit() + "; call "
+                ctx.writeAndFlush(reply(call.getSeq(), Code.RESOURCE_EXHAUSTED, admission.limit() + "; call "
                         + call.getSeq() + " not forwarded", ByteString.EMPTY));
                 return;
             }
@@ -205,8 +209,8 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientFrame> {
                 closingForFlood = true;
                 log.info("gateway connection {} of {}: closed for flooding after {} refused calls ({})",
                         ctx.channel().remoteAddress(), session.token(), settings.rateLimits().maxRefusals(),
-                        rateLimit.lastLimit());
-                closeWith(ctx, Code.RESOURCE_EXHAUSTED, rateLimit.lastLimit() + ": closed after "
+                        admission.limit());
+                closeWith(ctx, Code.RESOURCE_EXHAUSTED, admission.limit() + ": closed after "
                         + settings.rateLimits().maxRefusals() + " refused calls without a quiet second");
                 return;
             }
@@ -284,6 +288,10 @@ final class ConnectionHandler extends SimpleChannelInboundHandler<ClientFrame> {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (loginTimer != null) {
             loginTimer.cancel(false);
+        }
+        if (rateLimit != null) {
+            rateLimit = null;
+            rateLimits.release(session.token());
         }
         super.channelInactive(ctx);
     }

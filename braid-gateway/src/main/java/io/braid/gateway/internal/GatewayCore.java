@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * The running parts of one gateway: its front ends (WebSocket and/or TCP listeners), their
  * connections, and the {@link Binder}. Pipelines, one handler per concern: TLS (when set) → idle timeout → framing
  * with a maximum size (length prefix for TCP; HTTP, origin gate, WebSocket handshake and message
- * aggregation for WebSocket) → frame codec → flush consolidation → {@link ConnectionHandler}. Thread-safe;
+ * aggregation for WebSocket) → frame codec → flush consolidation → {@link ConnectionHandler}; the
+ * players' rate limits ({@link PlayerRateLimits}), shared by their connections. Thread-safe;
  * {@link #close()} is idempotent.
  */
 public final class GatewayCore implements AutoCloseable {
@@ -46,6 +47,7 @@ public final class GatewayCore implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup("braid-gateway", GlobalEventExecutor.INSTANCE);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final GatewayMeters meters;
+    private final PlayerRateLimits rateLimits;
     private Channel webSocketListener;
     private Channel tcpListener;
 
@@ -61,6 +63,8 @@ public final class GatewayCore implements AutoCloseable {
         SessionEvents events = new SessionEvents(braid.node().id(), braid.pubsub(), settings.sessionListener(),
                 System::currentTimeMillis, meters);
         this.binder = new Binder(braid, events, group, settings, meters);
+        this.rateLimits = new PlayerRateLimits(settings.rateLimits(), settings.ticker(),
+                (task, delayNanos) -> group.schedule(task, delayNanos, TimeUnit.NANOSECONDS));
     }
 
     /** The sessions here in {@code state}, for the sessions gauge (0 before the binder exists). */
@@ -134,7 +138,7 @@ public final class GatewayCore implements AutoCloseable {
                         .addLast("message-aggregate", new WebSocketFrameAggregator(settings.maxFrameBytes()))
                         .addLast("frames", new WebSocketFrameCodec())
                         .addLast("flushes", flushes())
-                        .addLast("connection", new ConnectionHandler(settings, braid, binder));
+                        .addLast("connection", new ConnectionHandler(settings, braid, binder, rateLimits));
             }
         };
     }
@@ -151,7 +155,7 @@ public final class GatewayCore implements AutoCloseable {
                                 settings.maxFrameBytes() + 4, 0, 4, 0, 4, true))
                         .addLast("frames", new TcpFrameCodec())
                         .addLast("flushes", flushes())
-                        .addLast("connection", new ConnectionHandler(settings, braid, binder));
+                        .addLast("connection", new ConnectionHandler(settings, braid, binder, rateLimits));
             }
         };
     }
@@ -216,6 +220,7 @@ public final class GatewayCore implements AutoCloseable {
             tcpListener.close().syncUninterruptibly();
         }
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        rateLimits.close();
         if (ownGroup) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         }
@@ -240,6 +245,7 @@ public final class GatewayCore implements AutoCloseable {
         }
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         binder.awaitEnds(5, TimeUnit.SECONDS);
+        rateLimits.close();
         meters.close();
         if (ownGroup) {
             group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();

@@ -4,7 +4,7 @@ package io.braid.gateway.internal;
  * A token bucket: holds at most {@code burst} tokens, refills at {@code perSecond} tokens a second
  * of the ticker's time, and gives tokens only while it holds enough. Starts full. Readings of the
  * ticker are compared by difference, so the bucket works across the ticker's wrap; a reading
- * earlier than the last one refills nothing. Not thread-safe: one connection's event loop uses it.
+ * earlier than the last one refills nothing. Not thread-safe: used under its {@link CallRateLimit}'s lock.
  */
 final class TokenBucket {
     private static final double NANOS_PER_SECOND = 1e9;
