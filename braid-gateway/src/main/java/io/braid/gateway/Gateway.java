@@ -268,6 +268,18 @@ public final class Gateway implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Runs the front ends on the node's own event loops, those its RPC client and server run on:
+         * the gateway starts no threads of its own, and a player's call hops from the front end to
+         * the node's RPC client without a thread switch when both sit on one loop (a node with
+         * {@code ioThreads(1)}; with more loops, the share that happens to). For a node that is
+         * mostly a gateway on few cores. The node must stay open until the gateway has closed (its
+         * owner closes the gateway first, as always).
+         */
+        public Builder nodeEventLoops() {
+            return eventLoopGroup(node.eventLoopGroup());
+        }
+
         /** Threads of the gateway's own event loop group, 1..256; default {@value #DEFAULT_IO_THREADS}. */
         public Builder ioThreads(int threads) {
             this.ioThreads = inRange(threads, 1, 256, "ioThreads");

@@ -8,6 +8,7 @@ import io.braid.api.Code;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.StreamSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -98,5 +99,41 @@ class GatewayBuilderTest {
             assertThat(reply.getCode()).as("the route table and frame limit given at start still hold, reply " + reply)
                     .isEqualTo(Code.OK.value());
         }
+    }
+
+    @Test
+    void aGatewayOnTheNodesEventLoopsServesThereAndLeavesThemRunningWhenItCloses() throws Exception {
+        AtomicReference<Thread> loginThread = new AtomicReference<>();
+        GatewayFixture.GatewayNode shared = cluster.gateway("gateway-2", builder -> builder.nodeEventLoops()
+                .login((credentials, remote) -> {
+                    loginThread.set(Thread.currentThread());
+                    return GatewayFixture.login(credentials);
+                }));
+        try (TestClient client = TestClient.tcp(shared.tcp())) {
+            assertThat(client.login("player:shared").hasLoginOk()).isTrue();
+            assertThat(client.call("logic.player.act", "hop").getCode()).isEqualTo(Code.OK.value());
+        }
+        assertThat(onLoopsOf(shared, loginThread.get())).as("the login ran on one of the node's loops").isTrue();
+
+        AtomicReference<Thread> ownThread = new AtomicReference<>();
+        GatewayFixture.GatewayNode own = cluster.gateway("gateway-3", builder -> builder
+                .login((credentials, remote) -> {
+                    ownThread.set(Thread.currentThread());
+                    return GatewayFixture.login(credentials);
+                }));
+        try (TestClient client = TestClient.tcp(own.tcp())) {
+            assertThat(client.login("player:own").hasLoginOk()).isTrue();
+        }
+        assertThat(onLoopsOf(own, ownThread.get())).as("by default the gateway has loops of its own").isFalse();
+
+        shared.gateway().close();
+        assertThat(shared.node().eventLoopGroup().isShuttingDown()).as("the node's loops outlive the gateway").isFalse();
+        assertThat(shared.node().invoke("logic", "player.act", "player:after", "x".getBytes(java.nio.charset.StandardCharsets.UTF_8))
+                .get(10, java.util.concurrent.TimeUnit.SECONDS)).as("the node still calls out").isNotEmpty();
+    }
+
+    private static boolean onLoopsOf(GatewayFixture.GatewayNode gateway, Thread thread) {
+        return StreamSupport.stream(gateway.node().eventLoopGroup().spliterator(), false)
+                .anyMatch(loop -> loop.inEventLoop(thread));
     }
 }

@@ -75,6 +75,7 @@ public final class Braid implements AutoCloseable {
     /** Serialises changes of this node's record (weight, state) with their registration, so they reach discovery in order. */
     private final ReentrantLock recordChanges = new ReentrantLock();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final io.netty.channel.EventLoopGroup eventLoops;
 
     Braid(NodeOptions options, Node node, NodeStartup.Parts parts) {
         this.node = node;
@@ -89,6 +90,7 @@ public final class Braid implements AutoCloseable {
         this.fence = parts.fence();
         this.plane = parts.plane();
         this.contributors = parts.contributors();
+        this.eventLoops = parts.eventLoops();
         this.beforeStop = options.beforeStopHooks;
         this.afterStop = options.afterStopHooks;
         this.drain = new Drain(node.id(), links, parts.players(), options.drainTimeout, parts.scheduler(), options.ticker,
@@ -202,6 +204,14 @@ public final class Braid implements AutoCloseable {
      */
     public io.braid.api.internal.GatewaySessionStore gatewaySessions() {
         return plane.gatewaySessions();
+    }
+
+    /**
+     * Internal, for braid-gateway (may change without notice): the event loops this node's RPC
+     * client and server run on. Borrowed: shut down when the node closes, never by the borrower.
+     */
+    public io.netty.channel.EventLoopGroup eventLoopGroup() {
+        return eventLoops;
     }
 
     /** Where this node's meters are recorded (the registry handed to the builder, or the node's own). */

@@ -44,7 +44,7 @@ final class NodeStartup {
     record Parts(Server server, Client client, Discover discover, Elector elector, LinkCache links,
                  Pubsub pubsub, Monitoring monitoring, SelfFence fence, ScheduledExecutorService scheduler,
                  Closer closer, PlayerHome<?> players, ControlPlane plane, ClusterTimeline timeline,
-                 List<PlayerViewContributor> contributors) {
+                 List<PlayerViewContributor> contributors, EventLoopGroup eventLoops) {
     }
 
     private NodeStartup() {
@@ -141,7 +141,7 @@ final class NodeStartup {
             List<PlayerViewContributor> contributors = new CopyOnWriteArrayList<>(options.playerViewContributors);
             Braid braid = new Braid(options, node, new Parts(server, client, discover, elector,
                     new AnnouncingLinkCache(links, events), traced, monitoring, fence, scheduler, closer, players, plane,
-                    timeline, contributors));
+                    timeline, contributors, group));
             // Last to start, first to close: the monitor stops before the node deregisters, and
             // before what the node lent it.
             monitoring.start(new MonitoredNode(braid, links, pubsub, timeline, players, contributors),
