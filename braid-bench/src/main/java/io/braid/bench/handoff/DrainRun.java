@@ -2,8 +2,10 @@ package io.braid.bench.handoff;
 
 import com.google.protobuf.Int64Value;
 import com.google.protobuf.StringValue;
+import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.PlayerStates;
+import io.braid.bench.core.ClosedLoop;
 import io.braid.bench.core.OtherWork;
 import io.braid.bench.core.Sample;
 import io.braid.bench.core.ThisJvm;
@@ -38,6 +40,8 @@ import org.HdrHistogram.Histogram;
  */
 public final class DrainRun {
     static final String SERVICE = "handoff-logic";
+    /** The players' one call: adds one to the player's counter, answers the new count. */
+    static final String CLICK = "click";
     static final String COUNT = "count";
     private static final Duration SEE = Duration.ofSeconds(30);
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
@@ -130,7 +134,15 @@ public final class DrainRun {
             Await.until(SEE, "the gateway sees logic-b", () -> gateway.discover().nodes(SERVICE).size() == 2);
             Await.until(SEE, "logic-a sees logic-b", () -> a.discover().nodes(SERVICE).size() == 2);
 
-            ClickLoop loop = new ClickLoop(gateway, SERVICE, tokens, ledger, CALL_TIMEOUT);
+            CallOptions clickOptions = CallOptions.DEFAULT.withTimeout(CALL_TIMEOUT);
+            // each click acknowledged goes into the ledger; a failed one is named by its code
+            ClosedLoop<Int64Value> loop = new ClosedLoop<>("clicks", tokens.length,
+                    player -> gateway.invoke(SERVICE, CLICK, tokens[player], StringValue.getDefaultInstance(),
+                            Int64Value.parser(), clickOptions),
+                    (player, answer, endedNanos) -> ledger.acknowledged(player), cause -> {
+                        BraidException failure = BraidException.from(cause);
+                        return new ClosedLoop.Kind(failure.code().name(), failure.getMessage());
+                    });
             loop.start(inFlight);
             Phase before;
             Phase during;
@@ -195,7 +207,7 @@ public final class DrainRun {
             public void deactivate(Counter state, Deactivation why) {
                 (why == Deactivation.MOVED ? events.moved : events.otherEnds).incrementAndGet();
             }
-        }).handle(ClickLoop.CLICK, StringValue.parser(), (player, ctx, request) -> Int64Value.of(++player.state().count))
+        }).handle(CLICK, StringValue.parser(), (player, ctx, request) -> Int64Value.of(++player.state().count))
                 .handle(COUNT, StringValue.parser(), (player, ctx, request) -> Int64Value.of(player.state().count));
         return plane.apply(Braid.builder().service(SERVICE).nodeId(id).ioThreads(1).players(counters)
                 .drainTimeout(DRAIN_TIMEOUT)).start();
@@ -209,7 +221,7 @@ public final class DrainRun {
         for (int i = 0; i < tokens.length && failed.get() == null; i++) {
             permits.acquire();
             int player = i;
-            gateway.invoke(SERVICE, ClickLoop.CLICK, tokens[i], StringValue.getDefaultInstance(), Int64Value.parser(),
+            gateway.invoke(SERVICE, CLICK, tokens[i], StringValue.getDefaultInstance(), Int64Value.parser(),
                     options).whenComplete((answer, error) -> {
                         if (error == null) {
                             ledger.acknowledged(player);
@@ -258,7 +270,7 @@ public final class DrainRun {
     }
 
     /** The loop's figures while {@code body} runs. */
-    private static Phase measured(ClickLoop loop, Body body) throws Exception {
+    private static Phase measured(ClosedLoop<?> loop, Body body) throws Exception {
         loop.interval();
         Usage usage0 = ThisJvm.METER.read();
         long ops0 = loop.completed();

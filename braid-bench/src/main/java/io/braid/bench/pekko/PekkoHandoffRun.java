@@ -1,5 +1,6 @@
 package io.braid.bench.pekko;
 
+import io.braid.bench.core.ClosedLoop;
 import io.braid.bench.core.Sample;
 import io.braid.bench.core.ThisJvm;
 import io.braid.bench.core.Usage;
@@ -88,7 +89,11 @@ final class PekkoHandoffRun {
             Await.until(SEE, "the caller sees node b Up", () -> caller.upWithRole(PekkoMember.ENTITY_ROLE) == 2);
             Usage.Meter servers = () -> sum(a.meter().read(), b.meter().read());
 
-            AskLoop loop = new AskLoop(asks, "b");
+            FirstAnswers firstAnswers = new FirstAnswers(asks.entityCount(), "b");
+            // a failed ask is named by its exception's class: TimeoutException for one that timed out
+            ClosedLoop<PekkoCounter.Value> loop = new ClosedLoop<>("asks", asks.entityCount(), asks::increment,
+                    firstAnswers::answered, cause -> new ClosedLoop.Kind(cause.getClass().getSimpleName(),
+                            cause.getMessage()));
             loop.start(inFlight);
             Phase before;
             Phase during;
@@ -98,8 +103,8 @@ final class PekkoHandoffRun {
             try {
                 TimeUnit.NANOSECONDS.sleep(warmup.toNanos());
                 before = measured(loop, servers, () -> TimeUnit.NANOSECONDS.sleep(measure.toNanos()));
-                if (loop.answeredFromWatched() != 0) {
-                    throw new IllegalStateException(loop.answeredFromWatched()
+                if (firstAnswers.fromWatched() != 0) {
+                    throw new IllegalStateException(firstAnswers.fromWatched()
                             + " entities answered from b before a left: shards moved early");
                 }
                 long[] times = new long[2];
@@ -114,16 +119,16 @@ final class PekkoHandoffRun {
                 removedAt = times[1];
                 after = measured(loop, servers, () -> TimeUnit.NANOSECONDS.sleep(measure.toNanos()));
                 // the loop goes on (unmeasured) until every entity has answered from b, or the deadline
-                Await.until(EVERY_FROM_B, "every entity answers from b", () -> loop.everyAnsweredFromWatchedAt() != 0
+                Await.until(EVERY_FROM_B, "every entity answers from b", () -> firstAnswers.everyFromWatchedAt() != 0
                         || System.nanoTime() - removedAt > EVERY_FROM_B.toNanos() - 1_000_000_000L);
             } finally {
                 loop.stop(Duration.ofSeconds(30));
             }
-            long everyAt = loop.everyAnsweredFromWatchedAt();
+            long everyAt = firstAnswers.everyFromWatchedAt();
             Map<String, Long> fromLeave = loop.failuresBetween(leaveAt, System.nanoTime());
             return new Result(before, during, after, removedAt - leaveAt, everyAt == 0 ? 0 : everyAt - leaveAt,
-                    loop.answeredFromWatched(), fromLeave.values().stream().mapToLong(Long::longValue).sum(),
-                    fromLeave, loop.failedInAll(), loop.firstMessages());
+                    firstAnswers.fromWatched(), fromLeave.values().stream().mapToLong(Long::longValue).sum(),
+                    fromLeave, loop.failures().size(), loop.firstMessages());
         } finally {
             while (!opened.isEmpty()) {
                 opened.pop().close();
@@ -160,7 +165,7 @@ final class PekkoHandoffRun {
         void run() throws Exception;
     }
 
-    private static Phase measured(AskLoop loop, Usage.Meter servers, Body body) throws Exception {
+    private static Phase measured(ClosedLoop<?> loop, Usage.Meter servers, Body body) throws Exception {
         loop.interval();
         Usage caller0 = ThisJvm.METER.read();
         Usage servers0 = servers.read();
