@@ -69,8 +69,8 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
     }
 
     @Override
-    public synchronized CompletableFuture<Long> append(String token, String sessionId, String gateway, byte[] payload,
-                                                       Bounds bounds, Duration ttl) {
+    public synchronized CompletableFuture<Appended> append(String token, String sessionId, String gateway,
+                                                           String pushId, byte[] payload, Bounds bounds, Duration ttl) {
         Entry entry = live(token);
         if (entry == null || !entry.sessionId.equals(sessionId)) {
             return CompletableFuture.failedFuture(new BraidException(Code.NOT_FOUND, "session " + sessionId
@@ -89,7 +89,7 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
             entry.droppedThrough = out.seq();
         }
         entry.expiresAt = ticker.read() + ttl.toNanos();
-        return CompletableFuture.completedFuture(seq);
+        return CompletableFuture.completedFuture(new Appended(seq, false));
     }
 
     @Override

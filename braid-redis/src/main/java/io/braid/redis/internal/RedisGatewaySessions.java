@@ -193,8 +193,8 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     }
 
     @Override
-    public CompletableFuture<Long> append(String token, String sessionId, String gateway, byte[] payload,
-                                          Bounds bounds, Duration ttl) {
+    public CompletableFuture<Appended> append(String token, String sessionId, String gateway, String pushId,
+                                              byte[] payload, Bounds bounds, Duration ttl) {
         // Lettuce encodes the arguments later, on its event loop: copy now.
         byte[] bytes = payload.clone();
         return this.<Long>run("append a push to", token, () -> eval(APPEND, ScriptOutputType.INTEGER, token,
@@ -208,7 +208,7 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
                         throw new BraidException(Code.FAILED_PRECONDITION, "session " + sessionId + " of token " + token
                                 + " was taken over by another gateway");
                     }
-                    return seq;
+                    return new Appended(seq, false);
                 });
     }
 

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.internal.GatewaySessionStore;
+import io.braid.api.internal.GatewaySessionStore.Appended;
 import io.braid.api.internal.GatewaySessionStore.Bounds;
 import io.braid.api.internal.GatewaySessionStore.Held;
+import io.braid.api.internal.GatewaySessionStore.Push;
 import io.braid.api.internal.GatewaySessionStore.Replay;
 import io.braid.redis.RedisConnector;
 import io.braid.testkit.Await;
@@ -241,5 +243,33 @@ class RedisGatewaySessionsTest {
         GatewaySessionStore closed = store;
         store.close();
         assertThat(codeOf(closed.end("t", "s1", "g1"))).isEqualTo(Code.UNAVAILABLE);
+    }
+
+    @Test
+    void aRepeatedPushIdAnswersItsSeqWithinTheWindowOfTheLastMaxPushesIds() {
+        join(store.open("t", "s1", SECRET, "g1", TTL));
+        assertThat(join(store.append("t", "s1", "g1", "a", bytes("pa"), BOUNDS, TTL))).isEqualTo(new Appended(1, false));
+        assertThat(join(store.append("t", "s1", "g1", "a", bytes("pa"), BOUNDS, TTL))).as("asked again")
+                .isEqualTo(new Appended(1, true));
+        assertThat(join(store.append("t", "s1", "g1", bytes("no id"), BOUNDS, TTL))).isEqualTo(2L);
+        assertThat(join(store.append("t", "s1", "g1", "b", bytes("pb"), BOUNDS, TTL))).isEqualTo(new Appended(3, false));
+        assertThat(codeOf(store.append("t", "s1", "g2", "a", bytes("pa"), BOUNDS, TTL))).as("fenced as any append")
+                .isEqualTo(Code.FAILED_PRECONDITION);
+        // The retry logged nothing: the replay holds each push once. A takeover keeps the ids.
+        Replay replay = join(store.takeOver("t", "s1", SECRET, 1, "g1", "g2", NEXT, TTL));
+        assertThat(replay.lastSeq()).isEqualTo(3);
+        assertThat(replay.pushes()).extracting(Push::seq).containsExactly(2L, 3L);
+        assertThat(join(store.append("t", "s1", "g2", "b", bytes("pb"), BOUNDS, TTL))).as("after the takeover")
+                .isEqualTo(new Appended(3, true));
+        // The window: the ids of the last 3 (maxPushes) pushes that had one; c, d, e push a and b out.
+        for (String id : List.of("c", "d", "e")) {
+            join(store.append("t", "s1", "g2", id, bytes("p" + id), BOUNDS, TTL));
+        }
+        assertThat(join(store.append("t", "s1", "g2", "b", bytes("pb"), BOUNDS, TTL))).as("past the window: anew")
+                .isEqualTo(new Appended(7, false));
+        assertThat(join(store.append("t", "s1", "g2", "e", bytes("pe"), BOUNDS, TTL))).isEqualTo(new Appended(6, true));
+        // A new login is a new session: it knows no ids.
+        join(store.open("t", "s2", NEXT, "g1", TTL));
+        assertThat(join(store.append("t", "s2", "g1", "e", bytes("pe"), BOUNDS, TTL))).isEqualTo(new Appended(1, false));
     }
 }
