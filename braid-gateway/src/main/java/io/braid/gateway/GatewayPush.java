@@ -27,7 +27,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class GatewayPush {
     /** The longest push id, in characters. */
-    public static final int MAX_PUSH_ID_LENGTH = 128;
+    public static final int MAX_PUSH_ID_LENGTH = 64;
 
     private final Client client;
     private final String gatewayService;
@@ -68,9 +68,9 @@ public final class GatewayPush {
      * push sequence number. Asking again with the same id (after a failure whose outcome is unknown,
      * UNAVAILABLE or DEADLINE_EXCEEDED, or while the first call is still in flight) is safe: if the
      * push was numbered, the answer is its seq and the player sees it once (also across a resume, on
-     * any gateway). The session remembers the ids of its last {@code replayMaxPushes} pushes (a
-     * gateway setting, default 1000), for as long as it lives; a new login starts a new session,
-     * which knows no ids. An id older than that is pushed anew. A retry should carry the same
+     * any gateway). The session remembers the ids of its last 128 pushes that had one (fewer if
+     * the gateways' {@code replayMaxPushes} is lower), for as long as it lives; a new login starts
+     * a new session, which knows no ids. An id older than that is pushed anew. A retry should carry the same
      * payload: only the first one numbered is kept.
      *
      * @param pushId chosen by the pusher, unique per push to a player (a UUID, or "quest-7-done"):

@@ -58,7 +58,7 @@ class PushTest {
         assertThatThrownBy(() -> cluster.pusher().push("player:ann", " ", new byte[] {1}))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pushId");
         assertThatThrownBy(() -> cluster.pusher().push("player:ann", "x".repeat(GatewayPush.MAX_PUSH_ID_LENGTH + 1),
-                new byte[] {1})).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("128");
+                new byte[] {1})).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64");
     }
 
     @Test

@@ -47,7 +47,7 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
         boolean previousAccepted;
         long previousUntil;
         final ArrayDeque<Push> log = new ArrayDeque<>();
-        /** The ids of the last pushes that had one (at most the bounds' maxPushes), oldest first, to their seq. */
+        /** The ids of the last pushes that had one (at most the bounds' maxPushIds), oldest first, to their seq. */
         final LinkedHashMap<String, Long> pushIds = new LinkedHashMap<>();
 
         Entry(String sessionId, byte[] secretHash, String gateway) {
@@ -94,7 +94,7 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
         if (pushId != null) {
             entry.pushIds.put(pushId, seq);
             Iterator<String> oldest = entry.pushIds.keySet().iterator();
-            while (entry.pushIds.size() > bounds.maxPushes()) {
+            while (entry.pushIds.size() > bounds.maxPushIds()) {
                 oldest.next();
                 oldest.remove();
             }

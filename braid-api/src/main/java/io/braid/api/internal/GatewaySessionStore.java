@@ -24,8 +24,21 @@ import java.util.concurrent.CompletableFuture;
  * Thread-safe. Changes made through one store object are applied in the order they were called.
  */
 public interface GatewaySessionStore {
-    /** Bounds of a push log: at most {@code maxPushes} pushes and {@code maxBytes} payload bytes. */
-    record Bounds(int maxPushes, long maxBytes) {
+    /**
+     * Bounds of a push log: at most {@code maxPushes} pushes and {@code maxBytes} payload bytes; and
+     * of the push ids a record remembers: the last {@code maxPushIds} (see {@link #append}).
+     */
+    record Bounds(int maxPushes, long maxBytes, int maxPushIds) {
+        /**
+         * The push ids a record remembers by default: the last 128, or fewer if the log holds fewer.
+         * (On Redis 128 ids of up to 64 bytes stay a compact listpack: about 6 KiB for 128 UUIDs.)
+         */
+        public static final int DEFAULT_MAX_PUSH_IDS = 128;
+
+        /** These log bounds, remembering the last {@code min(maxPushes, DEFAULT_MAX_PUSH_IDS)} push ids. */
+        public Bounds(int maxPushes, long maxBytes) {
+            this(maxPushes, maxBytes, Math.min(maxPushes, DEFAULT_MAX_PUSH_IDS));
+        }
     }
 
     /** What a takeover hands the new holder: the session's last push seq and the pushes after the client's last. */
@@ -52,7 +65,7 @@ public interface GatewaySessionStore {
      * ttl; completes with its seq.
      *
      * <p><b>Push ids.</b> With {@code pushId} not null, the record remembers the ids of the
-     * session's last {@code bounds.maxPushes()} pushes that had one (for the record's life: a new
+     * session's last {@code bounds.maxPushIds()} pushes that had one (for the record's life: a new
      * login's {@link #open} forgets them, a takeover keeps them). An id already remembered is not
      * appended again: the answer is the seq it was numbered with, {@code repeated} (its payload is
      * not compared; nothing changes). The check and the append are one atomic step, so a retry racing

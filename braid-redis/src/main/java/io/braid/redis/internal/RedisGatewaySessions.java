@@ -28,7 +28,7 @@ import java.util.function.Supplier;
  * holds the hash presented at the last takeover; {@code braid:{gw:T}:prev} exists (PEXPIRE the
  * window of {@link #acceptPreviousSecret}) while that hash is accepted again (see
  * {@link GatewaySessionStore#takeOver}). {@code braid:{gw:T}:ids} ZSET push id → seq holds the ids of
- * the session's last {@code maxPushes} pushes that had one (the lowest seqs fall out), checked and
+ * the session's last {@code maxPushIds} pushes that had one (the lowest seqs fall out), checked and
  * added by the append script (see {@link GatewaySessionStore#append}).
  *
  * <p>The index of each gateway's sessions: {@code braid:{gwidx:G}} SET of {@code <session id> <token>}
@@ -83,7 +83,7 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
             redis.call('HSET', KEYS[1], 'last', last, 'dropped', dropped, 'bytes', bytes)
             if id ~= '' then
               redis.call('ZADD', KEYS[4], last, id)
-              local over = redis.call('ZCARD', KEYS[4]) - maxPushes
+              local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[8])
               if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end
             end
             redis.call('PEXPIRE', KEYS[1], ARGV[6])
@@ -220,7 +220,8 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
         byte[] bytes = payload.clone();
         return this.<List<Object>>run("append a push to", token, () -> eval(APPEND, ScriptOutputType.MULTI, token,
                 utf8(sessionId), utf8(gateway), bytes, utf8(Integer.toString(bounds.maxPushes())),
-                utf8(Long.toString(bounds.maxBytes())), millis(ttl), utf8(pushId == null ? "" : pushId)))
+                utf8(Long.toString(bounds.maxBytes())), millis(ttl), utf8(pushId == null ? "" : pushId),
+                utf8(Integer.toString(bounds.maxPushIds()))))
                 .thenApply(reply -> {
                     long seq = (Long) reply.get(0);
                     if (seq == -1L) {
