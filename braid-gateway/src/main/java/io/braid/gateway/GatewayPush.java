@@ -21,8 +21,8 @@ import java.util.concurrent.CompletableFuture;
  * or the binding has just moved to another gateway (a new login or a resume elsewhere; asking
  * again reaches the new one), DEADLINE_EXCEEDED when the gateway did not answer in time. A push
  * that failed may or may not have been written: a push with an id
- * ({@link #push(String, String, byte[])}) can be asked again safely, it is shown once. A push to a session whose connection dropped
- * (DETACHED) succeeds: "accepted" then means buffered for the resume grace; the player gets it
+ * ({@link #push(String, String, byte[])}) can be asked again safely, it is shown once. A push to a
+ * session whose connection dropped (DETACHED) succeeds: "accepted" then means buffered for the resume grace; the player gets it
  * if it resumes in time (see the module README: Resume).
  */
 public final class GatewayPush {
@@ -70,8 +70,8 @@ public final class GatewayPush {
      * push was numbered, the answer is its seq and the player sees it once (also across a resume, on
      * any gateway). The session remembers the ids of its last 128 pushes that had one (fewer if
      * the gateways' {@code replayMaxPushes} is lower), for as long as it lives; a new login starts
-     * a new session, which knows no ids. An id older than that is pushed anew. A retry should carry the same
-     * payload: only the first one numbered is kept.
+     * a new session, which knows no ids. An id older than that is pushed anew. A retry should carry
+     * the same payload: only the first one numbered is kept.
      *
      * @param pushId chosen by the pusher, unique per push to a player (a UUID, or "quest-7-done"):
      *     1..{@value #MAX_PUSH_ID_LENGTH} characters

@@ -55,7 +55,10 @@ public interface GatewaySessionStore {
      */
     CompletableFuture<Void> open(String token, String sessionId, byte[] secretHash, String gateway, Duration ttl);
 
-    /** What {@link #append} did: numbered the push {@code seq}, or found its push id {@code repeated} (numbered before as {@code seq}). */
+    /**
+     * What {@link #append} did: numbered the push {@code seq}, or found its push id {@code repeated}
+     * (numbered {@code seq} before).
+     */
     record Appended(long seq, boolean repeated) {
     }
 
@@ -78,9 +81,12 @@ public interface GatewaySessionStore {
     CompletableFuture<Appended> append(String token, String sessionId, String gateway, String pushId, byte[] payload,
                                        Bounds bounds, Duration ttl);
 
-    /** {@link #append(String, String, String, String, byte[], Bounds, Duration) append} a push without an id; completes with its seq. */
-    default CompletableFuture<Long> append(String token, String sessionId, String gateway, byte[] payload, Bounds bounds,
-                                           Duration ttl) {
+    /**
+     * Appends a push without an id (see {@link #append(String, String, String, String, byte[], Bounds, Duration)});
+     * completes with its seq.
+     */
+    default CompletableFuture<Long> append(String token, String sessionId, String gateway, byte[] payload,
+                                           Bounds bounds, Duration ttl) {
         return append(token, sessionId, gateway, null, payload, bounds, ttl).thenApply(Appended::seq);
     }
 

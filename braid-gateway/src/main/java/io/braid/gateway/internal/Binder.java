@@ -615,9 +615,8 @@ public final class Binder {
             return CompletableFuture.failedFuture(new BraidException(Code.INVALID_ARGUMENT, "push id longer than "
                     + GatewayPush.MAX_PUSH_ID_LENGTH + " characters"));
         }
-        return session.push(pushId.isEmpty() ? null : pushId, request.getPayload()).thenApply(seq -> PushAccepted
-                .newBuilder().setPushSeq(seq)
-                .setSessionId(session.id()).build());
+        return session.push(pushId.isEmpty() ? null : pushId, request.getPayload())
+                .thenApply(seq -> PushAccepted.newBuilder().setPushSeq(seq).setSessionId(session.id()).build());
     }
 
     /**
