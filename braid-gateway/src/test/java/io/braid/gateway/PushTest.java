@@ -48,6 +48,20 @@ class PushTest {
     }
 
     @Test
+    void aPushAskedAgainWithItsIdIsShownOnceAndAnswersOneSeqAlsoAcrossAResume() {
+        PushRetry.run(cluster, cluster.gateway("gateway-3", b -> b.resumeGrace(PushRetry.GRACE)),
+                cluster.gateway("gateway-4", b -> b.resumeGrace(PushRetry.GRACE)), "player:dee");
+    }
+
+    @Test
+    void aPushIdMustBeShortAndNotBlank() {
+        assertThatThrownBy(() -> cluster.pusher().push("player:ann", " ", new byte[] {1}))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pushId");
+        assertThatThrownBy(() -> cluster.pusher().push("player:ann", "x".repeat(GatewayPush.MAX_PUSH_ID_LENGTH + 1),
+                new byte[] {1})).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64");
+    }
+
+    @Test
     void aPushToATokenWithNoSessionFailsNotFound() {
         assertThatThrownBy(() -> cluster.pusher().push("player:nobody", new byte[] {1}).join())
                 .isInstanceOf(CompletionException.class).cause().isInstanceOf(BraidException.class)

@@ -10,7 +10,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * Duplicate logins raced across two gateways with the links, session records and session events
  * on a 3-master Redis Cluster: the binding link and the session record of a token live in
  * different slots (often on different masters), and still exactly one login stays bound each
- * round, the loser kicked. {@code -Dgateway.races=1000} for the issue's long run.
+ * round, the loser kicked. {@code -Dgateway.races=1000} for the issue's long run. And pushes
+ * asked again with their id, shown once ({@link PushRetry}).
  */
 class RedisClusterGatewayTest {
     @RegisterExtension
@@ -36,5 +37,11 @@ class RedisClusterGatewayTest {
         int firstWon = DuplicateLoginRace.run(cluster, one, two, "cluster-race", RedisGatewayTest.RACES);
         System.out.printf("duplicate-login race (redis cluster): %d rounds, gateway-1 won %d, gateway-2 won %d%n",
                 RedisGatewayTest.RACES, firstWon, RedisGatewayTest.RACES - firstWon);
+    }
+
+    @Test
+    void aPushAskedAgainWithItsIdIsShownOnceAndAnswersOneSeqAlsoAcrossAResume() {
+        PushRetry.run(cluster, cluster.gateway("gateway-1", b -> b.resumeGrace(PushRetry.GRACE)),
+                cluster.gateway("gateway-2", b -> b.resumeGrace(PushRetry.GRACE)), "player:dee");
     }
 }

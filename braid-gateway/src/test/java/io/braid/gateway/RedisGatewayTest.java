@@ -2,6 +2,7 @@ package io.braid.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.braid.api.CallOptions;
 import io.braid.gateway.proto.Reply;
 import io.braid.gateway.proto.ServerFrame;
 import io.braid.testkit.Await;
@@ -9,6 +10,7 @@ import io.braid.testkit.RedisExtension;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,7 +20,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /**
  * The gateway on one real redis-server: links in Redis with near caches kept by invalidations,
  * session events through Redis Streams. Login, call, push, and duplicate logins raced across
- * two gateways.
+ * two gateways. Pushes asked again with their id, shown once ({@link PushRetry}), also after an
+ * answer lost while Redis stalled.
  */
 class RedisGatewayTest {
     /** Rounds of the race; {@code -Dgateway.races=1000} for a longer run. */
@@ -133,6 +136,47 @@ class RedisGatewayTest {
             assertThat(seqs).containsExactly(1L, 2L, 3L, 4L, 5L, 6L, 7L);
             assertThat(cluster.eventsOf("player:eve")).extracting(SessionEvent::type)
                     .containsExactly(SessionEvent.Type.BOUND, SessionEvent.Type.RESUMED);
+        }
+    }
+
+    @Test
+    void aPushAskedAgainWithItsIdIsShownOnceAndAnswersOneSeqAlsoAcrossAResume() {
+        PushRetry.run(cluster, cluster.gateway("gateway-1", b -> b.resumeGrace(PushRetry.GRACE)),
+                cluster.gateway("gateway-2", b -> b.resumeGrace(PushRetry.GRACE)), "player:dee");
+    }
+
+    /**
+     * The pusher's answer is lost for real: Redis stalls (SIGSTOP) under the gateway's append, the
+     * pusher's deadline passes, then Redis goes on and the append lands. The pusher asks again with
+     * the push's id: the answer is the seq the first call got, and the player sees the push once.
+     */
+    @Test
+    void aPushWhoseAnswerWasLostWhileRedisStalledIsShownOnceWhenAskedAgainWithItsId() {
+        GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", b -> b.resumeGrace(PushRetry.GRACE));
+        try (TestClient player = TestClient.tcp(one.tcp())) {
+            player.login("player:fay");
+            GatewayPush pusher = cluster.pusher();
+            assertThat(pusher.push("player:fay", "hello", "hello".getBytes()).join()).isEqualTo(1L);
+            GatewayPush impatient = pusher.withOptions(CallOptions.DEFAULT.withTimeout(Duration.ofMillis(300)));
+            CompletableFuture<Long> lost;
+            redis.server().pause();
+            try {
+                lost = impatient.push("player:fay", "gift-7", "gift".getBytes());
+                Await.until(TestClient.WAIT, "the first call to give up", lost::isDone);
+            } finally {
+                redis.server().resume();
+            }
+            assertThat(lost).as("the answer was lost").isCompletedExceptionally();
+            List<Long> retried = new ArrayList<>();
+            Await.until(TestClient.WAIT, "the retry to be answered", () -> {
+                retried.add(pusher.push("player:fay", "gift-7", "gift".getBytes()).join());
+                return true;
+            });
+            assertThat(retried).as("the seq the lost answer carried").containsExactly(2L);
+            assertThat(pusher.push("player:fay", "after", "after".getBytes()).join()).isEqualTo(3L);
+            Await.until(TestClient.WAIT, "push 3", () -> player.pushes().size() >= 3);
+            assertThat(player.pushes()).extracting(push -> push.getPushSeq() + ":" + TestClient.utf8(push.getPayload()))
+                    .containsExactly("1:hello", "2:gift", "3:after");
         }
     }
 

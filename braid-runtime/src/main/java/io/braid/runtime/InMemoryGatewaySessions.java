@@ -10,6 +10,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +47,8 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
         boolean previousAccepted;
         long previousUntil;
         final ArrayDeque<Push> log = new ArrayDeque<>();
+        /** The ids of the last pushes that had one (at most the bounds' maxPushIds), oldest first, to their seq. */
+        final LinkedHashMap<String, Long> pushIds = new LinkedHashMap<>();
 
         Entry(String sessionId, byte[] secretHash, String gateway) {
             this.sessionId = sessionId;
@@ -69,8 +73,8 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
     }
 
     @Override
-    public synchronized CompletableFuture<Long> append(String token, String sessionId, String gateway, byte[] payload,
-                                                       Bounds bounds, Duration ttl) {
+    public synchronized CompletableFuture<Appended> append(String token, String sessionId, String gateway,
+                                                           String pushId, byte[] payload, Bounds bounds, Duration ttl) {
         Entry entry = live(token);
         if (entry == null || !entry.sessionId.equals(sessionId)) {
             return CompletableFuture.failedFuture(new BraidException(Code.NOT_FOUND, "session " + sessionId
@@ -80,7 +84,21 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
             return CompletableFuture.failedFuture(new BraidException(Code.FAILED_PRECONDITION, "session " + sessionId
                     + " of token " + token + " was taken over by gateway " + entry.gateway));
         }
+        if (pushId != null) {
+            Long known = entry.pushIds.get(pushId);
+            if (known != null) {
+                return CompletableFuture.completedFuture(new Appended(known, true));
+            }
+        }
         long seq = ++entry.lastSeq;
+        if (pushId != null) {
+            entry.pushIds.put(pushId, seq);
+            Iterator<String> oldest = entry.pushIds.keySet().iterator();
+            while (entry.pushIds.size() > bounds.maxPushIds()) {
+                oldest.next();
+                oldest.remove();
+            }
+        }
         entry.log.addLast(new Push(seq, payload.clone()));
         entry.bytes += payload.length;
         while (!entry.log.isEmpty() && (entry.log.size() > bounds.maxPushes() || entry.bytes > bounds.maxBytes())) {
@@ -89,7 +107,7 @@ final class InMemoryGatewaySessions implements GatewaySessionStore {
             entry.droppedThrough = out.seq();
         }
         entry.expiresAt = ticker.read() + ttl.toNanos();
-        return CompletableFuture.completedFuture(seq);
+        return CompletableFuture.completedFuture(new Appended(seq, false));
     }
 
     @Override

@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.braid.api.BraidException;
 import io.braid.api.Code;
+import io.braid.api.internal.GatewaySessionStore.Appended;
 import io.braid.api.internal.GatewaySessionStore.Bounds;
 import io.braid.api.internal.GatewaySessionStore.Held;
+import io.braid.api.internal.GatewaySessionStore.Replay;
+import io.braid.api.internal.GatewaySessionStore.Push;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -20,6 +23,8 @@ import org.junit.jupiter.api.Test;
 class InMemoryGatewaySessionsTest {
     private static final Duration TTL = Duration.ofSeconds(30);
     private static final Bounds BOUNDS = new Bounds(3, 1024);
+    /** A log of 10 pushes remembering the ids of the last 3. */
+    private static final Bounds IDS = new Bounds(10, 1024, 3);
     private static final byte[] SECRET = {1, 2, 3};
     private static final byte[] NEXT = {4, 5, 6};
 
@@ -28,6 +33,10 @@ class InMemoryGatewaySessionsTest {
 
     private static byte[] bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static <T> T join(CompletableFuture<T> future) {
+        return future.join();
     }
 
     private static Code codeOf(CompletableFuture<?> future) {
@@ -114,5 +123,35 @@ class InMemoryGatewaySessionsTest {
         assertThat(store.endOrphan("b", "sb", "dead").join()).isFalse();
         assertThat(store.heldBy("dead").join()).isEmpty();
         assertThat(store.size()).isZero();
+    }
+
+    @Test
+    void aRepeatedPushIdAnswersItsSeqWithinTheWindowOfTheLastMaxPushIds() {
+        assertThat(new Bounds(1000, 1024).maxPushIds()).as("the default window").isEqualTo(128);
+        assertThat(new Bounds(3, 1024).maxPushIds()).as("no more ids than pushes").isEqualTo(3);
+        join(store.open("t", "s1", SECRET, "g1", TTL));
+        assertThat(join(store.append("t", "s1", "g1", "a", bytes("pa"), IDS, TTL))).isEqualTo(new Appended(1, false));
+        assertThat(join(store.append("t", "s1", "g1", "a", bytes("pa"), IDS, TTL))).as("asked again")
+                .isEqualTo(new Appended(1, true));
+        assertThat(join(store.append("t", "s1", "g1", bytes("no id"), IDS, TTL))).isEqualTo(2L);
+        assertThat(join(store.append("t", "s1", "g1", "b", bytes("pb"), IDS, TTL))).isEqualTo(new Appended(3, false));
+        assertThat(codeOf(store.append("t", "s1", "g2", "a", bytes("pa"), IDS, TTL))).as("fenced as any append")
+                .isEqualTo(Code.FAILED_PRECONDITION);
+        // The retry logged nothing: the replay holds each push once. A takeover keeps the ids.
+        Replay replay = join(store.takeOver("t", "s1", SECRET, 1, "g1", "g2", NEXT, TTL));
+        assertThat(replay.lastSeq()).isEqualTo(3);
+        assertThat(replay.pushes()).extracting(Push::seq).containsExactly(2L, 3L);
+        assertThat(join(store.append("t", "s1", "g2", "b", bytes("pb"), IDS, TTL))).as("after the takeover")
+                .isEqualTo(new Appended(3, true));
+        // The window: the ids of the last 3 (maxPushIds) pushes that had one; c, d, e push a and b out.
+        for (String id : List.of("c", "d", "e")) {
+            join(store.append("t", "s1", "g2", id, bytes("p" + id), IDS, TTL));
+        }
+        assertThat(join(store.append("t", "s1", "g2", "b", bytes("pb"), IDS, TTL))).as("past the window: anew")
+                .isEqualTo(new Appended(7, false));
+        assertThat(join(store.append("t", "s1", "g2", "e", bytes("pe"), IDS, TTL))).isEqualTo(new Appended(6, true));
+        // A new login is a new session: it knows no ids.
+        join(store.open("t", "s2", NEXT, "g1", TTL));
+        assertThat(join(store.append("t", "s2", "g1", "e", bytes("pe"), IDS, TTL))).isEqualTo(new Appended(1, false));
     }
 }

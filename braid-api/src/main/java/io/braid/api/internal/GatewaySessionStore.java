@@ -24,8 +24,21 @@ import java.util.concurrent.CompletableFuture;
  * Thread-safe. Changes made through one store object are applied in the order they were called.
  */
 public interface GatewaySessionStore {
-    /** Bounds of a push log: at most {@code maxPushes} pushes and {@code maxBytes} payload bytes. */
-    record Bounds(int maxPushes, long maxBytes) {
+    /**
+     * Bounds of a push log: at most {@code maxPushes} pushes and {@code maxBytes} payload bytes; and
+     * of the push ids a record remembers: the last {@code maxPushIds} (see {@link #append}).
+     */
+    record Bounds(int maxPushes, long maxBytes, int maxPushIds) {
+        /**
+         * The push ids a record remembers by default: the last 128, or fewer if the log holds fewer.
+         * (On Redis 128 ids of up to 64 bytes stay a compact listpack: about 6 KiB for 128 UUIDs.)
+         */
+        public static final int DEFAULT_MAX_PUSH_IDS = 128;
+
+        /** These log bounds, remembering the last {@code min(maxPushes, DEFAULT_MAX_PUSH_IDS)} push ids. */
+        public Bounds(int maxPushes, long maxBytes) {
+            this(maxPushes, maxBytes, Math.min(maxPushes, DEFAULT_MAX_PUSH_IDS));
+        }
     }
 
     /** What a takeover hands the new holder: the session's last push seq and the pushes after the client's last. */
@@ -43,15 +56,39 @@ public interface GatewaySessionStore {
     CompletableFuture<Void> open(String token, String sessionId, byte[] secretHash, String gateway, Duration ttl);
 
     /**
+     * What {@link #append} did: numbered the push {@code seq}, or found its push id {@code repeated}
+     * (numbered {@code seq} before).
+     */
+    record Appended(long seq, boolean repeated) {
+    }
+
+    /**
      * Numbers a push of the session (its last push seq + 1), logs it within {@code bounds} (older
      * pushes fall out; one larger than {@code maxBytes} is numbered but not kept) and refreshes the
      * ttl; completes with its seq.
      *
+     * <p><b>Push ids.</b> With {@code pushId} not null, the record remembers the ids of the
+     * session's last {@code bounds.maxPushIds()} pushes that had one (for the record's life: a new
+     * login's {@link #open} forgets them, a takeover keeps them). An id already remembered is not
+     * appended again: the answer is the seq it was numbered with, {@code repeated} (its payload is
+     * not compared; nothing changes). The check and the append are one atomic step, so a retry racing
+     * its original is still one push. An id older than the window is numbered anew.
+     *
      * @return fails NOT_FOUND when the token's record is gone or names another session;
-     *     FAILED_PRECONDITION when it names another gateway (the session was taken over)
+     *     FAILED_PRECONDITION when it names another gateway (the session was taken over), also for a
+     *     repeated id
      */
-    CompletableFuture<Long> append(String token, String sessionId, String gateway, byte[] payload, Bounds bounds,
-                                   Duration ttl);
+    CompletableFuture<Appended> append(String token, String sessionId, String gateway, String pushId, byte[] payload,
+                                       Bounds bounds, Duration ttl);
+
+    /**
+     * Appends a push without an id (see {@link #append(String, String, String, String, byte[], Bounds, Duration)});
+     * completes with its seq.
+     */
+    default CompletableFuture<Long> append(String token, String sessionId, String gateway, byte[] payload,
+                                           Bounds bounds, Duration ttl) {
+        return append(token, sessionId, gateway, null, payload, bounds, ttl).thenApply(Appended::seq);
+    }
 
     /**
      * A resume: checks the session id and the presented secret's hash, drops the pushes up to

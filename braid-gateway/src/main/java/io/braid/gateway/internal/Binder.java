@@ -7,6 +7,7 @@ import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.api.Node;
 import io.braid.gateway.Gateway;
+import io.braid.gateway.GatewayPush;
 import io.braid.gateway.SessionEvent;
 import com.google.protobuf.ByteString;
 import io.braid.api.internal.GatewaySessionStore;
@@ -609,8 +610,13 @@ public final class Binder {
         if (crashed) {
             return CompletableFuture.failedFuture(new BraidException(Code.UNAVAILABLE, "gateway gone"));
         }
-        return session.push(request.getPayload()).thenApply(seq -> PushAccepted.newBuilder().setPushSeq(seq)
-                .setSessionId(session.id()).build());
+        String pushId = request.getPushId();
+        if (pushId.length() > GatewayPush.MAX_PUSH_ID_LENGTH) {
+            return CompletableFuture.failedFuture(new BraidException(Code.INVALID_ARGUMENT, "push id longer than "
+                    + GatewayPush.MAX_PUSH_ID_LENGTH + " characters"));
+        }
+        return session.push(pushId.isEmpty() ? null : pushId, request.getPayload())
+                .thenApply(seq -> PushAccepted.newBuilder().setPushSeq(seq).setSessionId(session.id()).build());
     }
 
     /**

@@ -318,7 +318,8 @@ final class Session {
     }
 
     /**
-     * Appends a push to the session's durable log (which numbers it) and, once the append
+     * Appends a push to the session's durable log (which numbers it, or finds its {@code pushId}
+     * there already: see {@code GatewaySessionStore.append}) and, once the append
      * succeeded and the session is attached, writes it; completes with its push sequence number. A
      * DETACHED session only logs it (accepted = logged for the grace). On an attached connection
      * whose outbound bytes are past the high water mark (a client that does not read), the push is
@@ -331,7 +332,7 @@ final class Session {
      *     session before (it lost its last writes: the session ends through {@code storeLost});
      *     NOT_FOUND when it has ended
      */
-    CompletableFuture<Long> push(ByteString payload) {
+    CompletableFuture<Long> push(String pushId, ByteString payload) {
         synchronized (lock) {
             State now = state.get();
             if (now == State.MOVED || (now == State.PENDING && resuming)) {
@@ -343,10 +344,16 @@ final class Session {
                         + token + "' has ended"));
             }
             // Registered under the lock: an in-memory log completes at once, and the writes must keep seq order.
-            return durable.append(token, id, payload.toByteArray()).handle((seq, failure) -> {
+            return durable.append(token, id, pushId, payload.toByteArray()).handle((appended, failure) -> {
                 if (failure != null) {
                     throw notLogged(BraidException.from(failure));
                 }
+                long seq = appended.seq();
+                if (appended.repeated() && seq <= lastLoggedNow()) {
+                    // A retry of a push this session already numbered (and wrote or buffered): not again.
+                    return seq;
+                }
+                // (A repeated push this session never heard of, because its first answer was lost, is written now.)
                 if (!written(seq, payload)) {
                     String reason = "the session store went back to push " + seq + " of session " + id
                             + " after it had numbered " + lastLoggedNow() + " (Redis lost its last writes); log in afresh";

@@ -46,8 +46,10 @@ final class SessionLog {
         return store.open(token, sessionId, secretHash, gateway, ttl);
     }
 
-    CompletableFuture<Long> append(String token, String sessionId, byte[] payload) {
-        return store.append(token, sessionId, gateway, payload, bounds, ttl);
+    /** Appends a push ({@code pushId} null: none) to the session's log; see {@link GatewaySessionStore#append}. */
+    CompletableFuture<GatewaySessionStore.Appended> append(String token, String sessionId, String pushId,
+                                                           byte[] payload) {
+        return store.append(token, sessionId, gateway, pushId, payload, bounds, ttl);
     }
 
     /** A takeover by {@code newGateway}; {@code expectedGateway} null: whoever holds the record now. */

@@ -27,7 +27,9 @@ import java.util.function.Supplier;
  * script on both keys, and sets both keys' PEXPIRE to the ttl given. The record's field {@code prev}
  * holds the hash presented at the last takeover; {@code braid:{gw:T}:prev} exists (PEXPIRE the
  * window of {@link #acceptPreviousSecret}) while that hash is accepted again (see
- * {@link GatewaySessionStore#takeOver}).
+ * {@link GatewaySessionStore#takeOver}). {@code braid:{gw:T}:ids} ZSET push id → seq holds the ids of
+ * the session's last {@code maxPushIds} pushes that had one (the lowest seqs fall out), checked and
+ * added by the append script (see {@link GatewaySessionStore#append}).
  *
  * <p>The index of each gateway's sessions: {@code braid:{gwidx:G}} SET of {@code <session id> <token>}
  * (G the gateway node id), in another slot than the records, so it is written next to each change
@@ -47,6 +49,7 @@ import java.util.function.Supplier;
  */
 public final class RedisGatewaySessions implements GatewaySessionStore, AutoCloseable {
     private static final RedisScript OPEN = new RedisScript("gw-open", """
+            redis.call('DEL', KEYS[4])
             redis.call('DEL', KEYS[3])
             redis.call('DEL', KEYS[2])
             redis.call('DEL', KEYS[1])
@@ -57,8 +60,13 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
             """);
     private static final RedisScript APPEND = new RedisScript("gw-append", """
             local r = redis.call('HMGET', KEYS[1], 'sid', 'gw', 'last', 'dropped', 'bytes')
-            if not r[1] or r[1] ~= ARGV[1] then return -1 end
-            if r[2] ~= ARGV[2] then return -2 end
+            if not r[1] or r[1] ~= ARGV[1] then return {-1} end
+            if r[2] ~= ARGV[2] then return {-2} end
+            local id = ARGV[7]
+            if id ~= '' then
+              local known = redis.call('ZSCORE', KEYS[4], id)
+              if known then return {tonumber(known), 1} end
+            end
             local last = tonumber(r[3]) + 1
             local dropped = tonumber(r[4])
             local bytes = tonumber(r[5]) + string.len(ARGV[3])
@@ -73,9 +81,15 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
               n = n - 1
             end
             redis.call('HSET', KEYS[1], 'last', last, 'dropped', dropped, 'bytes', bytes)
+            if id ~= '' then
+              redis.call('ZADD', KEYS[4], last, id)
+              local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[8])
+              if over > 0 then redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1) end
+            end
             redis.call('PEXPIRE', KEYS[1], ARGV[6])
             redis.call('PEXPIRE', KEYS[2], ARGV[6])
-            return last
+            redis.call('PEXPIRE', KEYS[4], ARGV[6])
+            return {last, 0}
             """);
     private static final RedisScript TAKE_OVER = new RedisScript("gw-take-over", """
             local r = redis.call('HMGET', KEYS[1], 'sid', 'hash', 'gw', 'last', 'dropped', 'bytes', 'prev')
@@ -100,12 +114,13 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
             end
             redis.call('PEXPIRE', KEYS[1], ARGV[7])
             redis.call('PEXPIRE', KEYS[2], ARGV[7])
+            redis.call('PEXPIRE', KEYS[4], ARGV[7])
             return {last, redis.call('LRANGE', KEYS[2], 0, -1), r[3]}
             """);
     private static final RedisScript END_ORPHAN = new RedisScript("gw-end-orphan", """
             local r = redis.call('HMGET', KEYS[1], 'sid', 'gw')
             if r[1] and (r[1] ~= ARGV[1] or r[2] ~= ARGV[2]) then return 0 end
-            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
             return 1
             """);
     private static final RedisScript ACCEPT_PREVIOUS = new RedisScript("gw-accept-previous", """
@@ -122,12 +137,13 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
             if r[1] ~= ARGV[1] or r[2] ~= ARGV[2] then return 0 end
             redis.call('PEXPIRE', KEYS[1], ARGV[3])
             redis.call('PEXPIRE', KEYS[2], ARGV[3])
+            redis.call('PEXPIRE', KEYS[4], ARGV[3])
             return 1
             """);
     private static final RedisScript END = new RedisScript("gw-end", """
             local r = redis.call('HMGET', KEYS[1], 'sid', 'gw')
             if not r[1] or r[1] ~= ARGV[1] or r[2] ~= ARGV[2] then return 0 end
-            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+            redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
             return 1
             """);
 
@@ -175,8 +191,13 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
         return utf8(sessionId + " " + token);
     }
 
+    /** The ids of the session's last pushes that had one, to their seq (see {@link GatewaySessionStore#append}). */
+    static String pushIdsKey(String token) {
+        return "braid:{gw:" + token + "}:ids";
+    }
+
     private static String[] keys(String token) {
-        return new String[] {recordKey(token), logKey(token), previousKey(token)};
+        return new String[] {recordKey(token), logKey(token), previousKey(token), pushIdsKey(token)};
     }
 
     @Override
@@ -193,13 +214,16 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     }
 
     @Override
-    public CompletableFuture<Long> append(String token, String sessionId, String gateway, byte[] payload,
-                                          Bounds bounds, Duration ttl) {
+    public CompletableFuture<Appended> append(String token, String sessionId, String gateway, String pushId,
+                                              byte[] payload, Bounds bounds, Duration ttl) {
         // Lettuce encodes the arguments later, on its event loop: copy now.
         byte[] bytes = payload.clone();
-        return this.<Long>run("append a push to", token, () -> eval(APPEND, ScriptOutputType.INTEGER, token,
+        return this.<List<Object>>run("append a push to", token, () -> eval(APPEND, ScriptOutputType.MULTI, token,
                 utf8(sessionId), utf8(gateway), bytes, utf8(Integer.toString(bounds.maxPushes())),
-                utf8(Long.toString(bounds.maxBytes())), millis(ttl))).thenApply(seq -> {
+                utf8(Long.toString(bounds.maxBytes())), millis(ttl), utf8(pushId == null ? "" : pushId),
+                utf8(Integer.toString(bounds.maxPushIds()))))
+                .thenApply(reply -> {
+                    long seq = (Long) reply.get(0);
                     if (seq == -1L) {
                         throw new BraidException(Code.NOT_FOUND, "session " + sessionId + " of token " + token
                                 + " has no record (ended, expired or replaced)");
@@ -208,7 +232,7 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
                         throw new BraidException(Code.FAILED_PRECONDITION, "session " + sessionId + " of token " + token
                                 + " was taken over by another gateway");
                     }
-                    return seq;
+                    return new Appended(seq, (Long) reply.get(1) == 1L);
                 });
     }
 
