@@ -77,7 +77,10 @@ final class Ownership implements TokenGate, LinkWatcher {
      * and may well be its next owner (a call can arrive before its pub/sub hears the new link, the
      * more so on a Cluster, where each node's subscription hears the changes at its own pace).
      * Entries idle for {@link #OWNED_IDLE} are dropped. The value is the newest epoch this node
-     * knows it owns the token under (0: admitted, epoch not known yet).
+     * knows it owns the token under (0: admitted, epoch not known yet). Caffeine's upkeep of it runs
+     * on the thread that reads or writes (a server event loop, the link cache's pub/sub thread), as
+     * the near cache's does: handed to the common pool, every cold call would wake another thread
+     * on its owner.
      */
     private final Cache<String, Long> owned;
     /** Tokens given to another node, with when we heard it and where it went. */
@@ -127,7 +130,7 @@ final class Ownership implements TokenGate, LinkWatcher {
         this.ticker = ticker;
         this.lastPurge = ticker.read();
         this.owned = Caffeine.newBuilder().expireAfterAccess(OWNED_IDLE).maximumSize(OWNED_MAX).ticker(ticker::read)
-                .build();
+                .executor(Runnable::run).build();
     }
 
     /**

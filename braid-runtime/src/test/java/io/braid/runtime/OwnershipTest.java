@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ForkJoinPool;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -21,6 +22,27 @@ class OwnershipTest {
         ownership.serve(() -> CompletableFuture.completedFuture(java.util.Set.of()),
                 (token, why) -> streamsEnded.add(token), null);
         return ownership;
+    }
+
+    /**
+     * A cold call's first arrival (admits) and its new link heard here (changed) write a token into
+     * the gate's memory; that memory's upkeep (Caffeine's maintenance) runs on the thread that
+     * wrote, as the near cache's does, not as a task handed to the common pool, which would wake
+     * another thread for every cold call on the owner. The common pool's steal count counts the
+     * tasks its workers took from submitters; nothing else in this test submits any.
+     */
+    @Test
+    void admittingNewTokensHandsNoTaskToAnotherThread() {
+        Ownership ownership = ownership();
+        ownership.admits("player-warm");
+        long before = ForkJoinPool.commonPool().getStealCount();
+        for (int i = 0; i < 2_000; i++) {
+            assertThat(ownership.admits("player-" + i)).isTrue();
+            ownership.changed("player-" + i, "logic", "logic-1", 100 + i);
+            Thread.onSpinWait();
+        }
+        long handedOff = ForkJoinPool.commonPool().getStealCount() - before;
+        assertThat(handedOff).as("tasks the common pool ran while 2,000 new tokens were admitted here").isLessThan(5);
     }
 
     @Test

@@ -160,7 +160,7 @@ public final class StickySuite implements Suite {
                     %d logic nodes (inline echo handler, %d B payload) and a gateway, all braid nodes in this JVM, on \
                     one redis-server on loopback; closed loop on one connection per peer, 1x64 and 1x1 = connections x \
                     calls in flight. Warm tokens: %,d tokens linked before the cell, called in turn. Cold: a token \
-                    never seen before on every call (near cache miss, Redis HGET miss, link script, then the call). \
+                    never seen before on every call (near cache miss, one claim script that links it, then the call). \
                     Each repeat: %d ms warm-up + %d ms measured, %d repeats interleaved, medians. B/op load side and \
                     CPU µs/op count this whole JVM (gateway and logic nodes); the serving side is redis-server%s (CPU \
                     from INFO, allocation not measured).""", LOGIC_NODES, PAYLOAD_BYTES, WARM_TOKENS,

@@ -199,6 +199,29 @@ class RedisLinkCacheTest extends LinkCacheContract {
     }
 
     /**
+     * A shard's counter ahead of the clock (two changes in one microsecond, or a clock gone back):
+     * each change of owner takes the counter plus one, never the clock's lower reading. The
+     * counter is written with SET ... GET before the clock is compared with what it held, so this
+     * checks the branch that writes it again.
+     */
+    @Test
+    void aCounterAheadOfTheClockStillGrowsByOneWithEveryChangeOfOwner() {
+        LinkCache cache = member();
+        long ahead = 5_000_000_000_000_000L; // about 2050 in clock terms (µs × 2), below 2^53
+        probe.command("SET", epochKey("player-1"), Long.toString(ahead));
+
+        Link linked = cache.claim("player-1", node("logic-1", "logic"));
+        Link relinked = cache.relink("player-1", node("logic-2", "logic"));
+        Optional<Link> moved = cache.moveAsync("player-1", relinked, node("logic-3", "logic")).join();
+
+        assertThat(linked.epoch()).as("a new link").isEqualTo(ahead + 1);
+        assertThat(relinked.epoch()).as("a relink to another node").isEqualTo(ahead + 2);
+        assertThat(moved).as("a move").contains(new Link("logic-3", ahead + 3));
+        assertThat(probe.command("GET", epochKey("player-1"))).as("the shard's epoch counter")
+                .isEqualTo(Long.toString(ahead + 3));
+    }
+
+    /**
      * The epoch counter never falls below the Redis server's clock (microseconds times two), so a
      * store flushed without a restart (FLUSHALL, no connection dropped) hands out epochs above those
      * it handed out before, and a near cache that still holds the lost link takes the new one.
