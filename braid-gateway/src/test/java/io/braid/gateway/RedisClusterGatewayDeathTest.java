@@ -8,8 +8,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A gateway's death with the session records on a Redis Cluster (every key of a session in the
- * slot of {@code {gw:<token>}}): a session resumes on another gateway with exactly the missed
- * pushes, and two raced resumes have one winner.
+ * slot of {@code {gw:<token>}}, each gateway's index in the slot of {@code {gwidx:<node>}}): every
+ * scenario of {@link GatewayDeath}. The sweep reads the dead gateway's index in one slot and ends
+ * sessions whose records are in other slots, one single-slot command or script at a time.
  */
 class RedisClusterGatewayDeathTest {
     @RegisterExtension
@@ -36,5 +37,16 @@ class RedisClusterGatewayDeathTest {
     @Test
     void twoResumesRacedAfterTheBinderDiedHaveExactlyOneWinner() throws Exception {
         GatewayDeath.twoResumesRacedAfterTheBinderDiedHaveExactlyOneWinner(cluster, 3);
+    }
+
+    @Test
+    void aReconnectStormAfterAGatewayDeathResumesEverySession() throws Exception {
+        GatewayDeath.aReconnectStormAfterAGatewayDeathResumesEverySession(cluster,
+                Math.min(GatewayDeathTest.STORM, Integer.getInteger("gateway.redisStorm", 300)));
+    }
+
+    @Test
+    void aDeadGatewaysSessionNobodyResumesClosesOnceWhenTheGraceEnds() {
+        GatewayDeath.aDeadGatewaysSessionNobodyResumesClosesOnceWhenTheGraceEnds(cluster);
     }
 }
