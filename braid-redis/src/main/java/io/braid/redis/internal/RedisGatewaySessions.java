@@ -14,6 +14,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -341,13 +342,27 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
                 .toCompletableFuture()).thenApply(ignored -> null);
     }
 
+    /**
+     * Claims the index entry (SREM: one caller gets it), then ends the record. When the end fails
+     * (on a Cluster: the record's master unreachable, failing over, or not yet in the client's slot
+     * map), the entry is put back, so that asking again (this caller or another sweeper) can claim
+     * and end it: the end script is a no-op success on a record already gone, so a claim whose end
+     * ran but whose answer was lost still ends once.
+     */
     @Override
     public CompletableFuture<Boolean> endOrphan(String token, String sessionId, String gateway) {
         return this.<Long>run("claim the orphan session of", token, () -> commands.srem(indexKey(gateway),
                 member(token, sessionId)).toCompletableFuture()).thenCompose(claimed -> claimed != 1L
                 ? CompletableFuture.completedFuture(false)
                 : this.<Long>run("end the orphan session of", token, () -> eval(END_ORPHAN,
-                        ScriptOutputType.INTEGER, token, utf8(sessionId), utf8(gateway))).thenApply(ended -> ended == 1L));
+                        ScriptOutputType.INTEGER, token, utf8(sessionId), utf8(gateway)))
+                        .thenApply(ended -> ended == 1L)
+                        .exceptionallyCompose(failure -> this.<Long>run("give back the claim on the orphan session of",
+                                token, () -> commands.sadd(indexKey(gateway), member(token, sessionId))
+                                        .toCompletableFuture())
+                                .handle((givenBack, ignored) -> {
+                                    throw failure instanceof RuntimeException e ? e : new CompletionException(failure);
+                                })));
     }
 
     private <T> CompletableFuture<T> eval(RedisScript script, ScriptOutputType type, String token, byte[]... args) {
