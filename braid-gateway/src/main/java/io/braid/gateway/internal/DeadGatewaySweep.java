@@ -25,11 +25,12 @@ import org.slf4j.LoggerFactory;
  * sweeps; the store's index hands each session to exactly one sweeper, so each fires CLOSED once
  * (but for the Redis failure between a change and its index write that the module README names).
  *
- * <p>A read of the index or an end that fails UNAVAILABLE (Redis unreachable for a moment; on a
+ * <p>A read of the index, an end or an unlink that fails UNAVAILABLE (Redis unreachable for a moment; on a
  * Cluster, the master of the index or of a record failing over, or not yet in this node's slot map)
  * is asked again, after 100 ms doubling up to 5 s, for up to {@link #RETRY_FOR} (the store gives
  * a failed end's claim back, so asking again still ends it once). Any other failure, or one that
- * lasts longer, is logged and that session is left to its record's ttl (no CLOSED).
+ * lasts longer, is logged: that session is left to its record's ttl (no CLOSED), or its link to a
+ * login or the leader's clean-up of gone nodes.
  *
  * <p>Started by {@link #start}, stopped by {@link #close} (idempotent; a sweep already due, or a
  * retry, then does nothing). Thread-safe; nothing here blocks.
@@ -116,7 +117,7 @@ final class DeadGatewaySweep implements AutoCloseable {
         durable.endOrphan(session.token(), session.sessionId(), gone.id()).thenAccept(ended -> {
             if (ended) {
                 events.fire(SessionEvent.Type.CLOSED, session.token(), session.sessionId(), gone.id(), reason);
-                braid.linkCache().unlinkAsync(session.token(), gone).exceptionally(failure -> false);
+                unlink(gone, session.token(), deadline, FIRST_RETRY_MILLIS);
             }
         }).exceptionally(failure -> {
             if (!retryLater(failure, deadline, retryMillis,
@@ -125,6 +126,20 @@ final class DeadGatewaySweep implements AutoCloseable {
                         session.sessionId(), gone.id(), failure.getMessage());
             }
             return null;
+        });
+    }
+
+    /** Removes the link of {@code token} if it still names {@code gone}; asks again until {@code deadline} while UNAVAILABLE. */
+    private void unlink(Node gone, String token, long deadline, long retryMillis) {
+        if (closed) {
+            return;
+        }
+        braid.linkCache().unlinkAsync(token, gone).exceptionally(failure -> {
+            if (!retryLater(failure, deadline, retryMillis, () -> unlink(gone, token, deadline, next(retryMillis)))) {
+                log.warn("gateway {}: cannot remove the link of token {} to dead gateway {}: {}", braid.node().id(),
+                        token, gone.id(), failure.getMessage());
+            }
+            return false;
         });
     }
 
