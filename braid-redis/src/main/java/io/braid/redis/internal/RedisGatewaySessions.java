@@ -210,10 +210,13 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
                 secretHash.clone(), utf8(gateway), millis(ttl))).thenCompose(opened -> index(gateway, token, sessionId));
     }
 
+    /** SADD and PEXPIRE sent together: one round trip (they go out in this order, on one key). */
     private CompletableFuture<Void> index(String gateway, String token, String sessionId) {
-        return this.<Long>run("index", token, () -> commands.sadd(indexKey(gateway), member(token, sessionId))
-                .toCompletableFuture()).thenCompose(added -> this.<Boolean>run("index", token, () -> commands
-                .pexpire(indexKey(gateway), INDEX_TTL.toMillis()).toCompletableFuture())).thenApply(ignored -> null);
+        CompletableFuture<Long> added = this.run("index", token, () -> commands.sadd(indexKey(gateway),
+                member(token, sessionId)).toCompletableFuture());
+        CompletableFuture<Boolean> expiring = this.run("index", token, () -> commands.pexpire(indexKey(gateway),
+                INDEX_TTL.toMillis()).toCompletableFuture());
+        return added.thenCombine(expiring, (one, two) -> null);
     }
 
     @Override
@@ -276,8 +279,9 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
                     if (previous.equals(newGateway)) {
                         return CompletableFuture.completedFuture(replay);
                     }
-                    return unindex(token, sessionId, previous).thenCompose(ignored -> index(newGateway, token,
-                            sessionId)).handle((ignored, failure) -> replay); // the index is best effort
+                    // Two keys of their own, sent together; the index is best effort.
+                    return CompletableFuture.allOf(unindex(token, sessionId, previous), index(newGateway, token,
+                            sessionId)).handle((ignored, failure) -> replay);
                 }).thenCompose(next -> next);
     }
 
