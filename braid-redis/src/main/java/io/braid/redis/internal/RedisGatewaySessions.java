@@ -12,8 +12,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -44,8 +48,15 @@ import java.util.function.Supplier;
  * token either.
  *
  * <p>Commands go on one binary connection of this store's own, in the order they are called (so
- * appends of one session are applied in the order the gateway numbered them). Thread-safe;
- * {@link #close()} closes the connection, never the borrowed connector.
+ * appends of one session are applied in the order the gateway numbered them). At most
+ * {@link #MAX_IN_FLIGHT} are sent and unanswered at a time; the rest of a burst (a reconnect storm,
+ * the refresh of thousands of records, a push to every player) waits here, in order, where no
+ * command timer runs: Lettuce starts a command's timeout when the command is sent, so a burst sent
+ * at once would fail the commands at its tail UNAVAILABLE while Redis, answering all along, worked
+ * through the head. When a sent command fails because Redis is unreachable (timed out, connection
+ * lost), every waiting command fails UNAVAILABLE at once rather than wait its turn to time out.
+ * Thread-safe; {@link #close()} closes the connection (failing what waits), never the borrowed
+ * connector.
  */
 public final class RedisGatewaySessions implements GatewaySessionStore, AutoCloseable {
     private static final RedisScript OPEN = new RedisScript("gw-open", """
@@ -147,10 +158,23 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
             return 1
             """);
 
+    /**
+     * Commands sent and not yet answered, at most: enough to keep the connection's pipeline full
+     * (Redis answers a few hundred commands of this store in well under a millisecond), few enough
+     * that the last of them is answered long before a command timeout.
+     */
+    static final int MAX_IN_FLIGHT = 64;
+
     private final RedisConnector redis;
     private final StatefulConnection<String, byte[]> connection;
     private final RedisClusterAsyncCommands<String, byte[]> commands;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Commands not yet sent, in the order they were called. */
+    private final Queue<Waiting<?>> waiting = new ConcurrentLinkedQueue<>();
+    /** Commands sent and not yet answered. */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Whether a thread is sending from {@link #waiting} now: only one does, so commands leave in order. */
+    private final AtomicBoolean sending = new AtomicBoolean();
 
     /**
      * A store on {@code redis} (borrowed: never closed here), with a connection of its own.
@@ -207,10 +231,13 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
                 secretHash.clone(), utf8(gateway), millis(ttl))).thenCompose(opened -> index(gateway, token, sessionId));
     }
 
+    /** SADD and PEXPIRE sent together: one round trip (they go out in this order, on one key). */
     private CompletableFuture<Void> index(String gateway, String token, String sessionId) {
-        return this.<Long>run("index", token, () -> commands.sadd(indexKey(gateway), member(token, sessionId))
-                .toCompletableFuture()).thenCompose(added -> this.<Boolean>run("index", token, () -> commands
-                .pexpire(indexKey(gateway), INDEX_TTL.toMillis()).toCompletableFuture())).thenApply(ignored -> null);
+        CompletableFuture<Long> added = this.run("index", token, () -> commands.sadd(indexKey(gateway),
+                member(token, sessionId)).toCompletableFuture());
+        CompletableFuture<Boolean> expiring = this.run("index", token, () -> commands.pexpire(indexKey(gateway),
+                INDEX_TTL.toMillis()).toCompletableFuture());
+        return added.thenCombine(expiring, (one, two) -> null);
     }
 
     @Override
@@ -276,8 +303,9 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
                     if (previous.equals(newGateway)) {
                         return CompletableFuture.completedFuture(replay);
                     }
-                    return unindex(token, sessionId, previous).thenCompose(ignored -> index(newGateway, token,
-                            sessionId)).handle((ignored, failure) -> replay); // the index is best effort
+                    // Two keys of their own, sent together; the index is best effort.
+                    return CompletableFuture.allOf(unindex(token, sessionId, previous), index(newGateway, token,
+                            sessionId)).handle((ignored, failure) -> replay);
                 }).thenCompose(next -> next);
     }
 
@@ -342,37 +370,107 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
                 .toCompletableFuture()).thenApply(ignored -> null);
     }
 
+    /**
+     * Claims the index entry (SREM: one caller gets it), then ends the record. When the end fails
+     * (on a Cluster: the record's master unreachable, failing over, or not yet in the client's slot
+     * map), the entry is put back, so that asking again (this caller or another sweeper) can claim
+     * and end it: the end script is a no-op success on a record already gone, so a claim whose end
+     * ran but whose answer was lost still ends once.
+     */
     @Override
     public CompletableFuture<Boolean> endOrphan(String token, String sessionId, String gateway) {
         return this.<Long>run("claim the orphan session of", token, () -> commands.srem(indexKey(gateway),
                 member(token, sessionId)).toCompletableFuture()).thenCompose(claimed -> claimed != 1L
                 ? CompletableFuture.completedFuture(false)
                 : this.<Long>run("end the orphan session of", token, () -> eval(END_ORPHAN,
-                        ScriptOutputType.INTEGER, token, utf8(sessionId), utf8(gateway))).thenApply(ended -> ended == 1L));
+                        ScriptOutputType.INTEGER, token, utf8(sessionId), utf8(gateway)))
+                        .thenApply(ended -> ended == 1L)
+                        .exceptionallyCompose(failure -> this.<Long>run("give back the claim on the orphan session of",
+                                token, () -> commands.sadd(indexKey(gateway), member(token, sessionId))
+                                        .toCompletableFuture())
+                                .handle((givenBack, ignored) -> {
+                                    throw failure instanceof RuntimeException e ? e : new CompletionException(failure);
+                                })));
     }
 
     private <T> CompletableFuture<T> eval(RedisScript script, ScriptOutputType type, String token, byte[]... args) {
         return script.evalOn(commands, type, keys(token), args);
     }
 
-    /** Sends what {@code command} sends, unless closed; a failure becomes a BraidException (UNAVAILABLE when unreachable). */
+    /**
+     * Sends what {@code command} sends once fewer than {@link #MAX_IN_FLIGHT} commands are in flight,
+     * after every command called before it, unless closed; a failure becomes a BraidException
+     * (UNAVAILABLE when unreachable).
+     */
     private <T> CompletableFuture<T> run(String what, String token, Supplier<CompletableFuture<T>> command) {
         String failed = "gateway session store cannot " + what + " token " + token;
         if (closed.get()) {
             return CompletableFuture.failedFuture(new BraidException(Code.UNAVAILABLE, failed + ": the store is closed"));
         }
+        Waiting<T> next = new Waiting<>(failed, command, new CompletableFuture<>());
+        waiting.add(next);
+        if (closed.get()) {
+            failWaiting("the store is closed");
+        }
+        sendWaiting();
+        return next.result();
+    }
+
+    /**
+     * Sends waiting commands, oldest first, while fewer than {@link #MAX_IN_FLIGHT} are in flight.
+     * One thread at a time sends (the others leave their command in the queue and go), so commands
+     * leave in the order they were called; no lock is held while Lettuce takes a command.
+     */
+    private void sendWaiting() {
+        while (sending.compareAndSet(false, true)) {
+            try {
+                Waiting<?> next;
+                while (inFlight.get() < MAX_IN_FLIGHT && (next = waiting.poll()) != null) {
+                    inFlight.incrementAndGet();
+                    send(next);
+                }
+            } finally {
+                sending.set(false);
+            }
+            // A command queued, or an answer that freed a place, while this thread was sending: look again.
+            if (waiting.isEmpty() || inFlight.get() >= MAX_IN_FLIGHT) {
+                return;
+            }
+        }
+    }
+
+    private <T> void send(Waiting<T> command) {
         CompletableFuture<T> sent;
         try {
-            sent = command.get();
+            sent = command.command().get();
         } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(RedisErrors.toBraid(failed, e));
+            sent = CompletableFuture.failedFuture(e);
         }
-        return sent.handle((reply, failure) -> {
-            if (failure != null) {
-                throw RedisErrors.toBraid(failed, failure);
+        sent.whenComplete((reply, failure) -> {
+            inFlight.decrementAndGet();
+            if (failure == null) {
+                command.result().complete(reply);
+            } else {
+                BraidException error = RedisErrors.toBraid(command.failed(), failure);
+                if (error.code() == Code.UNAVAILABLE) {
+                    failWaiting("Redis did not answer a command sent before it (" + error.getMessage() + ")");
+                }
+                command.result().completeExceptionally(error);
             }
-            return reply;
+            sendWaiting();
         });
+    }
+
+    /** Fails every command not yet sent UNAVAILABLE, saying {@code why}. */
+    private void failWaiting(String why) {
+        Waiting<?> next;
+        while ((next = waiting.poll()) != null) {
+            next.result().completeExceptionally(new BraidException(Code.UNAVAILABLE, next.failed() + ": " + why));
+        }
+    }
+
+    /** A command not yet sent: what to say if it fails, what sends it, and its caller's future. */
+    private record Waiting<T>(String failed, Supplier<CompletableFuture<T>> command, CompletableFuture<T> result) {
     }
 
     private static byte[] utf8(String text) {
@@ -387,6 +485,7 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            failWaiting("the store is closed");
             connection.close();
         }
     }

@@ -235,6 +235,63 @@ class RedisGatewaySessionsTest {
         assertThat(RedisGatewaySessions.previousKey("player:x")).isEqualTo("braid:" + tag + ":prev");
     }
 
+    /**
+     * A burst larger than Redis answers within the command timeout (1 s here) while Redis is busy
+     * but answering (a client keeps it in 25 ms scripts, so it serves the store between them):
+     * every append of the burst is taken, numbered 1..N in the order sent. The burst waits in the
+     * store's queue, where no command timer runs, not in Lettuce's, where each command's timer
+     * starts when it is sent ({@link RedisGatewaySessions#MAX_IN_FLIGHT}).
+     */
+    @Test
+    void aBurstLargerThanRedisAnswersWithinTheTimeoutQueuesAndNoCommandTimesOut() throws Exception {
+        int burst = Integer.getInteger("gateway.storeBurst", 5000);
+        join(store.open("t", "s1", SECRET, "g1", TTL));
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger busyScripts = new java.util.concurrent.atomic.AtomicInteger();
+        Thread busy = Thread.ofPlatform().name("redis-busy").start(() -> {
+            try (RedisProbe other = redis.probe()) {
+                while (!stop.get()) {
+                    other.command("EVAL", """
+                            local t = redis.call('TIME')
+                            local start = t[1] * 1000000 + t[2]
+                            repeat
+                              local n = redis.call('TIME')
+                            until n[1] * 1000000 + n[2] - start >= tonumber(ARGV[1])
+                            return 1
+                            """, "0", "25000");
+                    busyScripts.incrementAndGet();
+                }
+            }
+        });
+        try {
+            Await.until(Duration.ofSeconds(10), "Redis to be busy", () -> busyScripts.get() >= 2);
+            List<CompletableFuture<Long>> sent = new java.util.ArrayList<>(burst);
+            for (int i = 0; i < burst; i++) {
+                sent.add(store.append("t", "s1", "g1", bytes("p" + i), BOUNDS, TTL));
+            }
+            long started = System.nanoTime();
+            int failed = 0;
+            String firstFailure = null;
+            List<Long> seqs = new java.util.ArrayList<>(burst);
+            for (int i = 0; i < burst; i++) {
+                try {
+                    seqs.add(sent.get(i).get(120, java.util.concurrent.TimeUnit.SECONDS));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failed++;
+                    firstFailure = firstFailure == null ? e.getCause().toString() : firstFailure;
+                }
+            }
+            System.out.printf("a burst of %d appends while Redis ran %d busy scripts: %d failed, %d ms%n", burst,
+                    busyScripts.get(), failed, (System.nanoTime() - started) / 1_000_000);
+            assertThat(failed).as("appends that failed; the first: %s", firstFailure).isZero();
+            assertThat(seqs).as("seqs in the order sent")
+                    .isEqualTo(java.util.stream.LongStream.rangeClosed(1, burst).boxed().toList());
+        } finally {
+            stop.set(true);
+            busy.join(10_000);
+        }
+    }
+
     @Test
     void withRedisDeadEveryChangeFailsUnavailable() {
         join(store.open("t", "s1", SECRET, "g1", TTL));
