@@ -39,7 +39,8 @@ final class LinkScale {
     /** What one run measured. NaN where a figure could not be taken. */
     record Result(String store, int links, double redisBytesPerLink, double nearCacheBytesPerEntry, long nearEntries,
             double linksPerSecond, double unlinksPerSecond, long linkFailures, long unlinkFailures, String firstFailure,
-            double redisCpuMicrosPerLink, double commandsPerLink, double residualBytesPerLink) {
+            double redisCpuMicrosPerLink, double redisCpuMicrosPerUnlink, double commandsPerLink,
+            double residualBytesPerLink) {
         long failures() {
             return linkFailures + unlinkFailures;
         }
@@ -91,6 +92,7 @@ final class LinkScale {
                     held == 0 ? Double.NaN : (double) (heapAfter - heapBefore) / held, held, linksPerSecond,
                     unlinksPerSecond, linkFailures.count.get(), unlinkFailures.count.get(),
                     linkFailures.first != null ? linkFailures.first : unlinkFailures.first, (linked.cpuMicros - before.cpuMicros) / n,
+                    (unlinked.cpuMicros - linked.cpuMicros) / n,
                     (double) (linked.commands - before.commands) / n, residualBytes / n);
         }
     }

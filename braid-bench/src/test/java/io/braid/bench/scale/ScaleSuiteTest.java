@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class ScaleSuiteTest {
     private static LinkScale.Result linked(double redisBytes, double nearBytes) {
         return new LinkScale.Result("one Redis", 1_000_000, redisBytes, nearBytes, 1_000_000, 30_000, 40_000, 0, 0, null,
-                25, 8, 0.1);
+                25, 20, 8, 0.1);
     }
 
     @Test
@@ -54,12 +54,25 @@ class ScaleSuiteTest {
     }
 
     @Test
+    void aSmokeSizedRunChecksNoMemoryGoalButStillCountsFailures() {
+        Report report = new Report();
+        ScaleSuite.goals(report, List.of(new LinkScale.Result("one Redis", 2_000, 50, -600, 2_000, 1, 1, 1, 0,
+                "RedisCommandTimeoutException", 1, 1, 1, 0)));
+
+        assertThat(report.markdown(""))
+                .contains("- **not checked**: Scale: memory per link and per near-cache entry on one Redis (2,000 links "
+                        + "are too few to weigh; the goals need 100,000)")
+                .contains("- **missed**: Scale: failed links and unlinks (512 in flight) on one Redis: 1 (goal ≤ 0)")
+                .doesNotContain("**met**: Scale: near-cache");
+    }
+
+    @Test
     void theTablesCarryEveryFigure() {
         String links = ScaleSuite.linksTable(List.of(linked(150, 180)));
-        assertThat(links).contains("| one Redis | 1,000,000 | 150 | 180 (1,000,000) | 30,000 | 40,000 | 25.0 | 8.0 "
+        assertThat(links).contains("| one Redis | 1,000,000 | 150 | 180 (1,000,000) | 30,000 | 40,000 | 25.0 | 20.0 | 8.0 "
                 + "| 0.1 | 0 / 0 |").doesNotContain("first failure");
         String failed = ScaleSuite.linksTable(List.of(new LinkScale.Result("one Redis", 10, 1, 1, 9, 1, 1, 1, 2,
-                "RedisCommandTimeoutException", 1, 1, 0)));
+                "RedisCommandTimeoutException", 1, 1, 1, 0)));
         assertThat(failed).contains("| 1 / 2 |").contains("On one Redis the first failure was `RedisCommandTimeoutException`");
 
         MembershipScale.Result membership = new MembershipScale.Result(200, 20, 250.5,
