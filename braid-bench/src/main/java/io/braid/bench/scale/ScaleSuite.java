@@ -34,17 +34,17 @@ public final class ScaleSuite implements Suite {
      * How big a run is at a window: links, then discovery runs of {@code nodes} (one per entry, in
      * that order) in {@code services} services, each with {@code crashes} crashes.
      */
-    record Size(int links, List<Integer> nodes, int services, int crashes, Duration steady) {
+    record Size(int links, List<Integer> nodes, int services, int crashes, Duration steady, int stormPlayers) {
     }
 
     static Size size(Window window) {
         if (window.equals(Window.SMOKE)) {
-            return new Size(2_000, List.of(20), 4, 1, Duration.ofSeconds(2));
+            return new Size(2_000, List.of(20), 4, 1, Duration.ofSeconds(2), 500);
         }
         if (window.equals(Window.QUICK)) {
-            return new Size(200_000, List.of(40), 20, 1, Duration.ofSeconds(5));
+            return new Size(200_000, List.of(40), 20, 1, Duration.ofSeconds(5), 20_000);
         }
-        return new Size(1_000_000, List.of(40, 80), 20, 2, Duration.ofSeconds(10));
+        return new Size(1_000_000, List.of(40, 80), 20, 2, Duration.ofSeconds(10), 100_000);
     }
 
     /**
@@ -56,7 +56,8 @@ public final class ScaleSuite implements Suite {
         String nodes = System.getProperty("scale.nodes");
         return new Size(Integer.getInteger("scale.links", size.links()), nodes == null ? size.nodes()
                 : Arrays.stream(nodes.split(",")).map(String::strip).map(Integer::valueOf).toList(),
-                Integer.getInteger("scale.services", size.services()), size.crashes(), size.steady());
+                Integer.getInteger("scale.services", size.services()), size.crashes(), size.steady(),
+                Integer.getInteger("scale.storm", size.stormPlayers()));
     }
 
     @Override
@@ -112,6 +113,16 @@ public final class ScaleSuite implements Suite {
             }
             report.note(GROUP, membershipTable(membership, size));
         }
+        List<LoginStorm.Result> storms;
+        try (RedisServer redis = RedisServer.start()) {
+            Pinning.toServerCore(redis.pid());
+            storms = LoginStorm.run(redis, size.stormPlayers());
+        }
+        report.note(GROUP, stormTable(storms));
+        for (LoginStorm.Result storm : storms) {
+            Goals.atMost(report, String.format(Locale.ROOT, "Scale: login storm of %,d players (%s), first calls "
+                    + "failed UNAVAILABLE", storm.players(), storm.phase()), storm.unavailable(), 0, Goals.Unit.COUNT);
+        }
     }
 
     static String linksTable(List<LinkScale.Result> results) {
@@ -165,6 +176,28 @@ public final class ScaleSuite implements Suite {
                 """, r.nodes(), r.services(), size.steady().toSeconds(), r.removedEverywhereMillis().length,
                 r.commandsPerNodePerSecond(), r.redisCpuShare() * 100, r.clientCpuMicrosPerNodePerSecond(), millis(r.removedFirstMillis()),
                 millis(r.removedEverywhereMillis()), millis(r.newLeaderMillis()), commands);
+    }
+
+    static String stormTable(List<LoginStorm.Result> results) {
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "Login storms: every player's first call "
+                + "(64 B echo to one of %d logic nodes, inline handler) made at once, %,d in flight; first new players "
+                + "through gateway node A (each call links its token), then A closes and the same players come back "
+                + "through a new gateway node B (empty near cache); braid nodes in this JVM, one Redis.%n%n"
+                + "| storm | players | until all served | first calls/s | Redis commands per call | p50 µs | p99 µs "
+                + "| failed (UNAVAILABLE) |%n|---|---:|---:|---:|---:|---:|---:|---:|%n", LoginStorm.LOGIC_NODES,
+                LoginStorm.IN_FLIGHT));
+        for (LoginStorm.Result r : results) {
+            out.append(String.format(Locale.ROOT, "| %s | %,d | %.1f s | %,.0f | %.2f | %,.0f | %,.0f | %d (%d) |%n",
+                    r.phase(), r.players(), r.seconds(), r.players() / r.seconds(), r.commandsPerLogin(),
+                    r.p50Micros(), r.p99Micros(), r.failed(), r.unavailable()));
+        }
+        for (LoginStorm.Result r : results) {
+            if (r.firstFailure() != null) {
+                out.append(String.format(Locale.ROOT, "%n%s: the first failure was `%s`.%n", r.phase(),
+                        r.firstFailure()));
+            }
+        }
+        return out.toString();
     }
 
     private static String millis(double[] values) {

@@ -22,6 +22,7 @@ class ScaleSuiteTest {
         assertThat(full.links()).isEqualTo(1_000_000);
         assertThat(full.nodes()).containsExactly(40, 80);
         assertThat(full.services()).isEqualTo(20);
+        assertThat(full.stormPlayers()).isEqualTo(100_000);
         ScaleSuite.Size smoke = ScaleSuite.size(Window.SMOKE);
         assertThat(smoke.links()).isLessThanOrEqualTo(10_000);
         assertThat(smoke.nodes()).allMatch(nodes -> nodes % smoke.services() == 0);
@@ -64,6 +65,15 @@ class ScaleSuiteTest {
                         + "are too few to weigh; the goals need 100,000)")
                 .contains("- **missed**: Scale: failed links and unlinks (512 in flight) on one Redis: 1 (goal ≤ 0)")
                 .doesNotContain("**met**: Scale: near-cache");
+    }
+
+    @Test
+    void theStormTableSaysHowLongAndWhatFailed() {
+        String table = ScaleSuite.stormTable(List.of(new LoginStorm.Result("back", 100_000, 12.5, 1.04, 900, 45_000,
+                3, 2, "BraidException{UNAVAILABLE: x}")));
+
+        assertThat(table).contains("| back | 100,000 | 12.5 s | 8,000 | 1.04 | 900 | 45,000 | 3 (2) |")
+                .contains("back: the first failure was `BraidException{UNAVAILABLE: x}`");
     }
 
     @Test
