@@ -19,9 +19,11 @@ import java.util.stream.Collectors;
 
 /**
  * Scale (issue 18), measured on this machine for the written estimate in the README: a million
- * links on one Redis and on a 3-master Cluster ({@link LinkScale}), and discovery and election with
- * 200 light nodes in 20 services ({@link MembershipScale}). Opt-in ({@code ./bench --only scale}, its
- * own few minutes), but it runs in the CI's smoke window at a small size.
+ * links on one Redis and on a 3-master Cluster ({@link LinkScale}), discovery and election with
+ * many light nodes in 20 services ({@link MembershipScale}; 40 and 80 at full: the bench JVM cannot
+ * do 200 nodes' client work on its one shared core, the README extrapolates from these), and login
+ * storms of 100,000 players ({@link LoginStorm}). Opt-in ({@code ./bench --only scale}, a few
+ * minutes of its own), but it runs in the CI's smoke window at a small size.
  */
 public final class ScaleSuite implements Suite {
     static final String GROUP = "scale";
