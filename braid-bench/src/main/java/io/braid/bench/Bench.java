@@ -55,7 +55,8 @@ public final class Bench {
                 new io.braid.bench.lanes.LanesSuite(),
                 new io.braid.bench.handoff.HandoffSuite(),
                 new io.braid.bench.pekko.PekkoSuite(),
-                new io.braid.bench.gateway.GatewaySuite());
+                new io.braid.bench.gateway.GatewaySuite(),
+                new io.braid.bench.scale.ScaleSuite());
     }
 
     public static void main(String[] args) throws Exception {
@@ -220,7 +221,8 @@ public final class Bench {
                 }
             }
             Window window = Window.named(windowName);
-            List<Suite> chosen = all.stream().filter(s -> !s.optIn()).toList();
+            boolean smoke = window.equals(Window.SMOKE);
+            List<Suite> chosen = all.stream().filter(s -> smoke ? s.inSmoke() : !s.optIn()).toList();
             if (only != null) {
                 Set<String> names = all.stream().map(Suite::name).collect(Collectors.toSet());
                 for (String name : only) {

@@ -35,6 +35,18 @@ class BenchOptionsTest {
     }
 
     @Test
+    void theScaleSuiteIsOptInYetRunsInTheSmokeWindow() {
+        assertThat(Bench.Options.parse(new String[0], Bench.suites()).suites()).extracting(Suite::name)
+                .doesNotContain("scale");
+        assertThat(Bench.Options.parse(new String[] {"--window", "quick"}, Bench.suites()).suites())
+                .extracting(Suite::name).doesNotContain("scale");
+        assertThat(Bench.Options.parse(new String[] {"--window", "smoke"}, Bench.suites()).suites())
+                .extracting(Suite::name).contains("limits", "rpc", "scale");
+        assertThat(Bench.Options.parse(new String[] {"--only", "scale"}, Bench.suites()).suites())
+                .extracting(Suite::name).containsExactly("scale");
+    }
+
+    @Test
     void onlyPicksSuitesByNameInReportOrder() {
         Bench.Options options = Bench.Options.parse(new String[] {"--only", "rpc,limits", "--window", "smoke",
                 "--out", "target/x"}, Bench.suites());

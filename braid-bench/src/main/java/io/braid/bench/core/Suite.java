@@ -14,4 +14,13 @@ public interface Suite {
     default boolean optIn() {
         return false;
     }
+
+    /**
+     * True for a section the CI's smoke run ({@code --window smoke} without {@code --only}) runs:
+     * by default the sections a plain run runs. An opt-in section too long for a plain run may still
+     * keep its harness honest here at a small size.
+     */
+    default boolean inSmoke() {
+        return !optIn();
+    }
 }
