@@ -8,6 +8,7 @@ import io.braid.api.Node;
 import io.braid.api.Ticker;
 import io.braid.api.internal.LinkCacheListener;
 import io.braid.api.internal.LinkWatcher;
+import io.braid.redis.CommandQueue;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.internal.RedisErrors;
 import io.braid.redis.internal.RedisScript;
@@ -73,8 +74,18 @@ import org.slf4j.LoggerFactory;
  * with the same clock; heartbeats run on Lettuce's event executors unless a
  * {@link Builder#scheduler scheduler} is lent.
  *
- * <p>Thread-safe; {@link #close()} closes neither the borrowed {@link RedisConnector} nor a lent
- * scheduler (it cancels its heartbeat task there).
+ * <p>A burst queues, it does not time out: link changes and lookups that read Redis go through a
+ * {@link CommandQueue}, so at most {@link CommandQueue#DEFAULT_MAX_IN_FLIGHT} of this cache's
+ * commands are sent and unanswered at a time and the rest wait in the order called, where no
+ * command timer runs (Lettuce starts a command's timeout when it sends it: thousands of claims sent
+ * at once, a logic node's first pushes to players it never called, failed at their tail with
+ * "Command timed out" while Redis answered the head). When a sent command finds Redis unreachable,
+ * every waiting one fails {@link Code#UNAVAILABLE} at once. A near-cache hit sends nothing and
+ * does not touch the queue. On a Cluster the bound is the cache's, over all masters.
+ *
+ * <p>Thread-safe; {@link #close()} fails the commands still waiting (UNAVAILABLE) and closes
+ * neither the borrowed {@link RedisConnector} nor a lent scheduler (it cancels its heartbeat task
+ * there).
  */
 public final class RedisLinkCache implements LinkCache {
     static final String CHANNEL = "braid:linkcache";
@@ -119,6 +130,11 @@ public final class RedisLinkCache implements LinkCache {
     private final String instance;
     /** When the near cache may answer from memory, and whether a read's answer may enter it. */
     private final NearCacheTrust trust;
+    /**
+     * Every command of a link change or a lookup that reads Redis goes through here: at most
+     * {@link CommandQueue#DEFAULT_MAX_IN_FLIGHT} in flight, the rest of a burst waits in order.
+     */
+    private final CommandQueue queue = new CommandQueue("the link cache");
 
     private RedisLinkCache(Builder b) {
         this.redis = b.redis;
@@ -233,7 +249,8 @@ public final class RedisLinkCache implements LinkCache {
     /** Reads the link from Redis (owner and epoch together, read.lua) and caches it if the trust allows. */
     private CompletableFuture<Optional<Link>> read(String token, String service) {
         long stamp = trust.stamp();
-        return redis.<List<Object>>eval(READ, ScriptOutputType.MULTI, new String[] {tokenKey(token)}, service)
+        return queue.<List<Object>>run("cannot read the link of token " + token,
+                        () -> redis.eval(READ, ScriptOutputType.MULTI, new String[] {tokenKey(token)}, service))
                 .handle((reply, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot read the link of token " + token, failure);
@@ -256,9 +273,10 @@ public final class RedisLinkCache implements LinkCache {
             return LinkArguments.refused(bad);
         }
         long stamp = trust.stamp();
-        return redis.<List<Object>>eval(LINK, ScriptOutputType.MULTI,
+        return queue.<List<Object>>run("cannot link token " + token, () -> redis.eval(LINK, ScriptOutputType.MULTI,
                         new String[] {tokenKey(token), nodeKey(token, candidate.id()), epochKey(token)},
-                        candidate.service(), candidate.id(), token, CHANNEL, newLinkMessage(token, candidate.service()))
+                        candidate.service(), candidate.id(), token, CHANNEL,
+                        newLinkMessage(token, candidate.service())))
                 .handle((reply, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot link token " + token, failure);
@@ -287,9 +305,10 @@ public final class RedisLinkCache implements LinkCache {
             return LinkArguments.refused(bad);
         }
         long stamp = trust.stamp();
-        return redis.<List<Object>>eval(RELINK, ScriptOutputType.MULTI,
+        return queue.<List<Object>>run("cannot relink token " + token, () -> redis.eval(RELINK, ScriptOutputType.MULTI,
                         new String[] {tokenKey(token), nodeKey(token, node.id()), epochKey(token)},
-                        node.service(), node.id(), token, shardPrefix(token), CHANNEL, tokenMessage(token, node.service()))
+                        node.service(), node.id(), token, shardPrefix(token), CHANNEL,
+                        tokenMessage(token, node.service())))
                 .handle((reply, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot relink token " + token, failure);
@@ -308,10 +327,10 @@ public final class RedisLinkCache implements LinkCache {
             return LinkArguments.refused(bad);
         }
         long stamp = trust.stamp();
-        return redis.<List<Object>>eval(MOVE, ScriptOutputType.MULTI,
+        return queue.<List<Object>>run("cannot move token " + token, () -> redis.eval(MOVE, ScriptOutputType.MULTI,
                         new String[] {tokenKey(token), nodeKey(token, to.id()), epochKey(token)},
                         to.service(), expected.nodeId(), Long.toString(expected.epoch()), to.id(), token,
-                        shardPrefix(token), CHANNEL, tokenMessage(token, to.service()))
+                        shardPrefix(token), CHANNEL, tokenMessage(token, to.service())))
                 .handle((reply, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot move token " + token, failure);
@@ -354,8 +373,9 @@ public final class RedisLinkCache implements LinkCache {
         if (bad != null) {
             return LinkArguments.refused(bad);
         }
-        return redis.<List<Object>>eval(UNLINK_ALL, ScriptOutputType.MULTI, new String[] {tokenKey(token)},
-                        token, shardPrefix(token), CHANNEL, TOKEN_PREFIX + token + SEPARATOR)
+        return queue.<List<Object>>run("cannot unlink token " + token, () -> redis.eval(UNLINK_ALL,
+                        ScriptOutputType.MULTI, new String[] {tokenKey(token)}, token, shardPrefix(token), CHANNEL,
+                        TOKEN_PREFIX + token + SEPARATOR))
                 .handle((removed, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot unlink token " + token, failure);
@@ -374,9 +394,9 @@ public final class RedisLinkCache implements LinkCache {
         if (bad != null) {
             return LinkArguments.refused(bad);
         }
-        return redis.<Long>eval(UNLINK_IF, ScriptOutputType.INTEGER,
+        return queue.<Long>run("cannot unlink token " + token, () -> redis.eval(UNLINK_IF, ScriptOutputType.INTEGER,
                         new String[] {tokenKey(token), nodeKey(token, owner.id())}, owner.service(), owner.id(), token,
-                        CHANNEL, tokenMessage(token, owner.service()))
+                        CHANNEL, tokenMessage(token, owner.service())))
                 .handle((removed, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot unlink token " + token, failure);
@@ -398,8 +418,9 @@ public final class RedisLinkCache implements LinkCache {
         List<CompletableFuture<Long>> perShard = new ArrayList<>(shards);
         for (int shard = 0; shard < shards; shard++) {
             String prefix = shardPrefix(shard);
-            perShard.add(redis.<Long>eval(DOWN, ScriptOutputType.INTEGER, new String[] {prefix + ":" + NODE_PREFIX + node.id()},
-                    node.service(), node.id(), prefix));
+            perShard.add(queue.run("cannot remove the links of node " + node.id(), () -> redis.<Long>eval(DOWN,
+                    ScriptOutputType.INTEGER, new String[] {prefix + ":" + NODE_PREFIX + node.id()}, node.service(),
+                    node.id(), prefix)));
         }
         return CompletableFuture.allOf(perShard.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
             // Some shards may have been cleared even if others failed: tell everyone either way.
@@ -420,7 +441,8 @@ public final class RedisLinkCache implements LinkCache {
         }
         List<CompletableFuture<Long>> perShard = new ArrayList<>(shards);
         for (int shard = 0; shard < shards; shard++) {
-            perShard.add(redis.async().scard(shardPrefix(shard) + ":" + NODE_PREFIX + nodeId).toCompletableFuture());
+            String key = shardPrefix(shard) + ":" + NODE_PREFIX + nodeId;
+            perShard.add(queue.run("cannot count the links of node " + nodeId, () -> redis.async().scard(key)));
         }
         return CompletableFuture.allOf(perShard.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
             if (failure != null) {
@@ -664,8 +686,10 @@ public final class RedisLinkCache implements LinkCache {
 
 
 
+    /** Fails the commands still waiting in the queue (UNAVAILABLE), stops the invalidations and heartbeats. */
     @Override
     public void close() {
+        queue.close();
         if (closed.compareAndSet(false, true) && pubSub != null) {
             trust.close();
             pubSub.close();

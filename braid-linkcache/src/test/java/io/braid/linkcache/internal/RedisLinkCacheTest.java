@@ -131,6 +131,63 @@ class RedisLinkCacheTest extends LinkCacheContract {
                 .mapToLong(Map.Entry::getValue).sum();
     }
 
+    /**
+     * Issue 18's login storm on one Redis: a logic node's first pushes to thousands of players it
+     * never called claim thousands of new tokens at once, while Redis is busy (another client's
+     * 25 ms scripts). Redis answers the claims all along, well within the 1 s command timeout each,
+     * but not the whole burst within it: the burst must wait in the cache's own queue, where no
+     * command timer runs, and not one claim may fail. Size: {@code linkcache.claimBurst}.
+     */
+    @Test
+    void aBurstOfClaimsLargerThanRedisAnswersWithinTheTimeoutQueuesAndNoneFails() throws Exception {
+        int burst = Integer.getInteger("linkcache.claimBurst", 4000);
+        LinkCache cache = member(Duration.ofSeconds(1), b -> b.build());
+        Node logic = node("logic-1", "game");
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger busyScripts = new java.util.concurrent.atomic.AtomicInteger();
+        Thread busy = Thread.ofPlatform().name("redis-busy").start(() -> {
+            try (RedisProbe other = redis.server().probe()) {
+                while (!stop.get()) {
+                    other.command("EVAL", """
+                            local t = redis.call('TIME')
+                            local start = t[1] * 1000000 + t[2]
+                            repeat
+                              local n = redis.call('TIME')
+                            until n[1] * 1000000 + n[2] - start >= tonumber(ARGV[1])
+                            return 1
+                            """, "0", "25000");
+                    busyScripts.incrementAndGet();
+                }
+            }
+        });
+        try {
+            Await.until(Duration.ofSeconds(10), "Redis to be busy", () -> busyScripts.get() >= 2);
+            List<CompletableFuture<Link>> sent = new java.util.ArrayList<>(burst);
+            for (int i = 0; i < burst; i++) {
+                sent.add(cache.claimAsync("burst-" + i, logic));
+            }
+            long started = System.nanoTime();
+            int failed = 0;
+            String firstFailure = null;
+            for (CompletableFuture<Link> claim : sent) {
+                try {
+                    assertThat(claim.get(120, TimeUnit.SECONDS).nodeId()).isEqualTo("logic-1");
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failed++;
+                    firstFailure = firstFailure == null ? e.getCause().toString() : firstFailure;
+                }
+            }
+            System.out.printf("a burst of %d claims while Redis ran %d busy scripts: %d failed, %d ms%n", burst,
+                    busyScripts.get(), failed, (System.nanoTime() - started) / 1_000_000);
+            assertThat(failed).as("claims that failed; the first: %s", firstFailure).isZero();
+        } finally {
+            stop.set(true);
+            busy.join(10_000);
+        }
+        assertThat(probe.command("EXISTS", ((RedisLinkCache) cache).tokenKey("burst-" + (burst - 1))))
+                .as("the last claim's link").isEqualTo(1L);
+    }
+
     @Test
     void aWarmTargetSendsNoRedisCommand() {
         LinkCache writer = member();

@@ -3,6 +3,7 @@ package io.braid.redis.internal;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.internal.GatewaySessionStore;
+import io.braid.redis.CommandQueue;
 import io.braid.redis.RedisConnector;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;
@@ -12,12 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -48,13 +46,14 @@ import java.util.function.Supplier;
  * token either.
  *
  * <p>Commands go on one binary connection of this store's own, in the order they are called (so
- * appends of one session are applied in the order the gateway numbered them). At most
- * {@link #MAX_IN_FLIGHT} are sent and unanswered at a time; the rest of a burst (a reconnect storm,
- * the refresh of thousands of records, a push to every player) waits here, in order, where no
- * command timer runs: Lettuce starts a command's timeout when the command is sent, so a burst sent
- * at once would fail the commands at its tail UNAVAILABLE while Redis, answering all along, worked
- * through the head. When a sent command fails because Redis is unreachable (timed out, connection
- * lost), every waiting command fails UNAVAILABLE at once rather than wait its turn to time out.
+ * appends of one session are applied in the order the gateway numbered them), through a
+ * {@link CommandQueue}: at most {@link CommandQueue#DEFAULT_MAX_IN_FLIGHT} are sent and unanswered
+ * at a time; the rest of a burst (a reconnect storm, the refresh of thousands of records, a push to
+ * every player) waits in order, where no command timer runs: Lettuce starts a command's timeout
+ * when the command is sent, so a burst sent at once would fail the commands at its tail
+ * UNAVAILABLE while Redis, answering all along, worked through the head. When a sent command fails
+ * because Redis is unreachable (timed out, connection lost), every waiting command fails
+ * UNAVAILABLE at once rather than wait its turn to time out.
  * Thread-safe; {@link #close()} closes the connection (failing what waits), never the borrowed
  * connector.
  */
@@ -158,23 +157,12 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
             return 1
             """);
 
-    /**
-     * Commands sent and not yet answered, at most: enough to keep the connection's pipeline full
-     * (Redis answers a few hundred commands of this store in well under a millisecond), few enough
-     * that the last of them is answered long before a command timeout.
-     */
-    static final int MAX_IN_FLIGHT = 64;
-
     private final RedisConnector redis;
     private final StatefulConnection<String, byte[]> connection;
     private final RedisClusterAsyncCommands<String, byte[]> commands;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Commands not yet sent, in the order they were called. */
-    private final Queue<Waiting<?>> waiting = new ConcurrentLinkedQueue<>();
-    /** Commands sent and not yet answered. */
-    private final AtomicInteger inFlight = new AtomicInteger();
-    /** Whether a thread is sending from {@link #waiting} now: only one does, so commands leave in order. */
-    private final AtomicBoolean sending = new AtomicBoolean();
+    /** At most {@link CommandQueue#DEFAULT_MAX_IN_FLIGHT} commands in flight; the rest of a burst waits here. */
+    private final CommandQueue queue = new CommandQueue("the gateway session store");
 
     /**
      * A store on {@code redis} (borrowed: never closed here), with a connection of its own.
@@ -398,79 +386,12 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     }
 
     /**
-     * Sends what {@code command} sends once fewer than {@link #MAX_IN_FLIGHT} commands are in flight,
-     * after every command called before it, unless closed; a failure becomes a BraidException
-     * (UNAVAILABLE when unreachable).
+     * Sends what {@code command} sends through {@link #queue}: after every command called before
+     * it, once fewer than the bound are in flight, unless closed; a failure becomes a
+     * BraidException (UNAVAILABLE when unreachable).
      */
     private <T> CompletableFuture<T> run(String what, String token, Supplier<CompletableFuture<T>> command) {
-        String failed = "gateway session store cannot " + what + " token " + token;
-        if (closed.get()) {
-            return CompletableFuture.failedFuture(new BraidException(Code.UNAVAILABLE, failed + ": the store is closed"));
-        }
-        Waiting<T> next = new Waiting<>(failed, command, new CompletableFuture<>());
-        waiting.add(next);
-        if (closed.get()) {
-            failWaiting("the store is closed");
-        }
-        sendWaiting();
-        return next.result();
-    }
-
-    /**
-     * Sends waiting commands, oldest first, while fewer than {@link #MAX_IN_FLIGHT} are in flight.
-     * One thread at a time sends (the others leave their command in the queue and go), so commands
-     * leave in the order they were called; no lock is held while Lettuce takes a command.
-     */
-    private void sendWaiting() {
-        while (sending.compareAndSet(false, true)) {
-            try {
-                Waiting<?> next;
-                while (inFlight.get() < MAX_IN_FLIGHT && (next = waiting.poll()) != null) {
-                    inFlight.incrementAndGet();
-                    send(next);
-                }
-            } finally {
-                sending.set(false);
-            }
-            // A command queued, or an answer that freed a place, while this thread was sending: look again.
-            if (waiting.isEmpty() || inFlight.get() >= MAX_IN_FLIGHT) {
-                return;
-            }
-        }
-    }
-
-    private <T> void send(Waiting<T> command) {
-        CompletableFuture<T> sent;
-        try {
-            sent = command.command().get();
-        } catch (RuntimeException e) {
-            sent = CompletableFuture.failedFuture(e);
-        }
-        sent.whenComplete((reply, failure) -> {
-            inFlight.decrementAndGet();
-            if (failure == null) {
-                command.result().complete(reply);
-            } else {
-                BraidException error = RedisErrors.toBraid(command.failed(), failure);
-                if (error.code() == Code.UNAVAILABLE) {
-                    failWaiting("Redis did not answer a command sent before it (" + error.getMessage() + ")");
-                }
-                command.result().completeExceptionally(error);
-            }
-            sendWaiting();
-        });
-    }
-
-    /** Fails every command not yet sent UNAVAILABLE, saying {@code why}. */
-    private void failWaiting(String why) {
-        Waiting<?> next;
-        while ((next = waiting.poll()) != null) {
-            next.result().completeExceptionally(new BraidException(Code.UNAVAILABLE, next.failed() + ": " + why));
-        }
-    }
-
-    /** A command not yet sent: what to say if it fails, what sends it, and its caller's future. */
-    private record Waiting<T>(String failed, Supplier<CompletableFuture<T>> command, CompletableFuture<T> result) {
+        return queue.run("gateway session store cannot " + what + " token " + token, command);
     }
 
     private static byte[] utf8(String text) {
@@ -484,8 +405,8 @@ public final class RedisGatewaySessions implements GatewaySessionStore, AutoClos
     /** Closes this store's connection (idempotent); the connector stays open. */
     @Override
     public void close() {
+        queue.close(); // fails what waits; idempotent
         if (closed.compareAndSet(false, true)) {
-            failWaiting("the store is closed");
             connection.close();
         }
     }
