@@ -115,7 +115,7 @@ public final class GatewayServerMain {
                 .routes(RouteTable.of(ROUTE))
                 .host(HOST)
                 .tcp(0)
-                .ioThreads(1)
+                .nodeEventLoops()
                 .callRateLimit(1_000_000, 1_000_000)
                 .byteRateLimit(1 << 30, 1 << 30)
                 .start();
