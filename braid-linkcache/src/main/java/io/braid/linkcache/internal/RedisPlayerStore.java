@@ -3,6 +3,7 @@ package io.braid.linkcache.internal;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.PlayerStore;
+import io.braid.redis.CommandQueue;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.internal.RedisErrors;
 import io.braid.redis.internal.RedisScript;
@@ -62,6 +63,8 @@ public final class RedisPlayerStore implements PlayerStore, AutoCloseable {
     private final StatefulConnection<String, byte[]> connection;
     private final RedisClusterAsyncCommands<String, byte[]> commands;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** At most {@link CommandQueue#DEFAULT_MAX_IN_FLIGHT} commands in flight; the rest of a burst waits in order. */
+    private final CommandQueue queue = new CommandQueue("the player store");
 
     /**
      * A store on {@code redis} (borrowed: never closed here), keyed by {@code shards} as the link
@@ -142,27 +145,13 @@ public final class RedisPlayerStore implements PlayerStore, AutoCloseable {
     }
 
     /**
-     * Sends what {@code command} sends, unless closed; a failure, thrown or in the future, becomes
-     * a {@link BraidException} (UNAVAILABLE when Redis cannot be reached).
+     * Sends what {@code command} sends once the queue lets it (a burst waits its turn rather than
+     * timing out), unless closed; a failure, thrown or in the future, becomes a
+     * {@link BraidException} (UNAVAILABLE when Redis cannot be reached).
      */
     private <T> CompletableFuture<T> run(String what, String token,
                                          java.util.function.Supplier<CompletableFuture<T>> command) {
-        String failed = "player store cannot " + what + " the snapshot of token " + token;
-        if (closed.get()) {
-            return CompletableFuture.failedFuture(new BraidException(Code.UNAVAILABLE, failed + ": the store is closed"));
-        }
-        CompletableFuture<T> sent;
-        try {
-            sent = command.get();
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(RedisErrors.toBraid(failed, e));
-        }
-        return sent.handle((reply, failure) -> {
-            if (failure != null) {
-                throw RedisErrors.toBraid(failed, failure);
-            }
-            return reply;
-        });
+        return queue.run("player store cannot " + what + " the snapshot of token " + token, command);
     }
 
     /** Runs a script by its SHA-1 on the binary connection, sending its source once when Redis does not know it. */
@@ -198,6 +187,7 @@ public final class RedisPlayerStore implements PlayerStore, AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            queue.close(); // what waits fails UNAVAILABLE; what comes later is refused
             connection.close();
         }
     }

@@ -141,4 +141,57 @@ class RedisPlayerStoreTest extends PlayerStoreContract {
             assertThat(links.target("player-1", "logic")).isEmpty();
         }
     }
+
+    /**
+     * A burst of 1 KiB snapshot writes (a drain hands thousands of players over at once) while another
+     * client keeps Redis in 25 ms scripts: Redis answers every save well within the 1 s command
+     * timeout, so none may fail; only a command sent long before its turn could time out. Size:
+     * {@code playerstore.saveBurst}.
+     */
+    @Test
+    void aBurstOfSavesLargerThanRedisAnswersWithinTheTimeoutQueuesAndNoneFails() throws Exception {
+        int burst = Integer.getInteger("playerstore.saveBurst", 8000);
+        PlayerStore store = member(Duration.ofSeconds(1)).store();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicInteger busyScripts = new java.util.concurrent.atomic.AtomicInteger();
+        Thread busy = Thread.ofPlatform().name("redis-busy").start(() -> {
+            try (RedisProbe other = redis.server().probe()) {
+                while (!stop.get()) {
+                    other.command("EVAL", """
+                            local t = redis.call('TIME')
+                            local start = t[1] * 1000000 + t[2]
+                            repeat
+                              local n = redis.call('TIME')
+                            until n[1] * 1000000 + n[2] - start >= tonumber(ARGV[1])
+                            return 1
+                            """, "0", "25000");
+                    busyScripts.incrementAndGet();
+                }
+            }
+        });
+        int failed = 0;
+        String firstFailure = null;
+        try {
+            Await.until(Duration.ofSeconds(10), "Redis to be busy", () -> busyScripts.get() >= 2);
+            List<CompletableFuture<Boolean>> sent = new java.util.ArrayList<>(burst);
+            // 1 KiB each: Redis reads a client's pipeline about 16 KiB per turn, between two scripts
+            byte[] snapshot = new byte[1024];
+            for (int i = 0; i < burst; i++) {
+                sent.add(store.saveAsync("logic", "burst-" + i, 1, snapshot));
+            }
+            for (CompletableFuture<Boolean> save : sent) {
+                try {
+                    assertThat(save.get(120, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    failed++;
+                    firstFailure = firstFailure == null ? e.getCause().toString() : firstFailure;
+                }
+            }
+        } finally {
+            stop.set(true);
+            busy.join(10_000);
+        }
+        assertThat(failed).as("saves that failed; the first: %s", firstFailure).isZero();
+        assertThat(probe.command("HEXISTS", storeKey("burst-" + (burst - 1)), "logic")).as("the last save").isEqualTo(1L);
+    }
 }
