@@ -3,6 +3,7 @@ package io.braid.bench.pubsub;
 import io.braid.api.Channel;
 import io.braid.api.ChannelOptions;
 import io.braid.api.Topic;
+import io.braid.bench.core.Closing;
 import io.braid.bench.core.Comparison;
 import io.braid.bench.core.Goals;
 import io.braid.bench.core.Load;
@@ -221,7 +222,7 @@ public final class PubsubSuite implements Suite {
                     + costs.markdown());
             goals(report, publish, delivered, fixed);
         } finally {
-            closeAll(opened);
+            Closing.closeAll(opened);
         }
     }
 
@@ -285,24 +286,5 @@ public final class PubsubSuite implements Suite {
     private static <T extends AutoCloseable> T push(Deque<AutoCloseable> opened, T resource) {
         opened.push(resource);
         return resource;
-    }
-
-    /** Closes in reverse order of opening; the first failure is thrown after all were tried. */
-    static void closeAll(Deque<AutoCloseable> opened) throws Exception {
-        Exception first = null;
-        while (!opened.isEmpty()) {
-            try {
-                opened.pop().close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.braid.bench.scale;
 
+import io.braid.bench.core.Closing;
 import io.braid.api.DiscoverEvent;
 import io.braid.api.Node;
 import io.braid.api.Role;
@@ -172,7 +173,7 @@ final class MembershipScale {
             }
             return new Result(nodes, services, total, byCommand, cpuShare, clientCpu, everywhere, first, leader);
         } finally {
-            closeAll(opened);
+            Closing.closeAll(opened);
         }
     }
 
@@ -228,24 +229,5 @@ final class MembershipScale {
     private static <T extends AutoCloseable> T push(Deque<AutoCloseable> opened, T resource) {
         opened.push(resource);
         return resource;
-    }
-
-    /** Closes in reverse order of opening; the victims' discovers and electors give up on Redis quickly. */
-    private static void closeAll(Deque<AutoCloseable> opened) throws Exception {
-        Exception first = null;
-        while (!opened.isEmpty()) {
-            try {
-                opened.pop().close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.braid.bench.sticky;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.BytesValue;
 import io.braid.api.NodeState;
+import io.braid.bench.core.Closing;
 import io.braid.bench.core.Comparison;
 import io.braid.bench.core.Goals;
 import io.braid.bench.core.Load;
@@ -170,7 +171,7 @@ public final class StickySuite implements Suite {
                     + "the nodes' background: heartbeats, election, about 10 commands a second):\n\n" + costs.markdown());
             goals(report, at64, at1);
         } finally {
-            closeAll(opened);
+            Closing.closeAll(opened);
         }
     }
 
@@ -225,24 +226,5 @@ public final class StickySuite implements Suite {
     private static <T extends AutoCloseable> T push(Deque<AutoCloseable> opened, T resource) {
         opened.push(resource);
         return resource;
-    }
-
-    /** Closes in reverse order of opening; the first failure is thrown after all were tried. */
-    static void closeAll(Deque<AutoCloseable> opened) throws Exception {
-        Exception first = null;
-        while (!opened.isEmpty()) {
-            try {
-                opened.pop().close();
-            } catch (Exception e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
     }
 }

@@ -12,6 +12,7 @@ import io.braid.api.internal.LinkCacheListener;
 import io.braid.api.internal.LinkWatcher;
 import io.braid.redis.RedisConnector;
 import io.braid.testkit.Await;
+import io.braid.testkit.BusyRedis;
 import io.braid.testkit.RedisExtension;
 import io.braid.testkit.RedisProbe;
 import java.time.Duration;
@@ -143,25 +144,7 @@ class RedisLinkCacheTest extends LinkCacheContract {
         int burst = Integer.getInteger("linkcache.claimBurst", 4000);
         LinkCache cache = member(Duration.ofSeconds(1), b -> b.build());
         Node logic = node("logic-1", "game");
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicInteger busyScripts = new java.util.concurrent.atomic.AtomicInteger();
-        Thread busy = Thread.ofPlatform().name("redis-busy").start(() -> {
-            try (RedisProbe other = redis.server().probe()) {
-                while (!stop.get()) {
-                    other.command("EVAL", """
-                            local t = redis.call('TIME')
-                            local start = t[1] * 1000000 + t[2]
-                            repeat
-                              local n = redis.call('TIME')
-                            until n[1] * 1000000 + n[2] - start >= tonumber(ARGV[1])
-                            return 1
-                            """, "0", "25000");
-                    busyScripts.incrementAndGet();
-                }
-            }
-        });
-        try {
-            Await.until(Duration.ofSeconds(10), "Redis to be busy", () -> busyScripts.get() >= 2);
+        try (BusyRedis busy = BusyRedis.start(redis.server(), Duration.ofMillis(25))) {
             List<CompletableFuture<Link>> sent = new java.util.ArrayList<>(burst);
             for (int i = 0; i < burst; i++) {
                 sent.add(cache.claimAsync("burst-" + i, logic));
@@ -178,11 +161,8 @@ class RedisLinkCacheTest extends LinkCacheContract {
                 }
             }
             System.out.printf("a burst of %d claims while Redis ran %d busy scripts: %d failed, %d ms%n", burst,
-                    busyScripts.get(), failed, (System.nanoTime() - started) / 1_000_000);
+                    busy.scripts(), failed, (System.nanoTime() - started) / 1_000_000);
             assertThat(failed).as("claims that failed; the first: %s", firstFailure).isZero();
-        } finally {
-            stop.set(true);
-            busy.join(10_000);
         }
         assertThat(probe.command("EXISTS", ((RedisLinkCache) cache).tokenKey("burst-" + (burst - 1))))
                 .as("the last claim's link").isEqualTo(1L);

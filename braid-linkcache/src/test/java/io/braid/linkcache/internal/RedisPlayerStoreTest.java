@@ -12,6 +12,7 @@ import io.braid.api.LinkCache;
 import io.braid.api.PlayerStore;
 import io.braid.redis.RedisConnector;
 import io.braid.testkit.Await;
+import io.braid.testkit.BusyRedis;
 import io.braid.testkit.RedisExtension;
 import io.braid.testkit.RedisProbe;
 import java.time.Duration;
@@ -152,27 +153,9 @@ class RedisPlayerStoreTest extends PlayerStoreContract {
     void aBurstOfSavesLargerThanRedisAnswersWithinTheTimeoutQueuesAndNoneFails() throws Exception {
         int burst = Integer.getInteger("playerstore.saveBurst", 8000);
         PlayerStore store = member(Duration.ofSeconds(1)).store();
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicInteger busyScripts = new java.util.concurrent.atomic.AtomicInteger();
-        Thread busy = Thread.ofPlatform().name("redis-busy").start(() -> {
-            try (RedisProbe other = redis.server().probe()) {
-                while (!stop.get()) {
-                    other.command("EVAL", """
-                            local t = redis.call('TIME')
-                            local start = t[1] * 1000000 + t[2]
-                            repeat
-                              local n = redis.call('TIME')
-                            until n[1] * 1000000 + n[2] - start >= tonumber(ARGV[1])
-                            return 1
-                            """, "0", "25000");
-                    busyScripts.incrementAndGet();
-                }
-            }
-        });
         int failed = 0;
         String firstFailure = null;
-        try {
-            Await.until(Duration.ofSeconds(10), "Redis to be busy", () -> busyScripts.get() >= 2);
+        try (BusyRedis busy = BusyRedis.start(redis.server(), Duration.ofMillis(25))) {
             List<CompletableFuture<Boolean>> sent = new java.util.ArrayList<>(burst);
             // 1 KiB each: Redis reads a client's pipeline about 16 KiB per turn, between two scripts
             byte[] snapshot = new byte[1024];
@@ -187,9 +170,6 @@ class RedisPlayerStoreTest extends PlayerStoreContract {
                     firstFailure = firstFailure == null ? e.getCause().toString() : firstFailure;
                 }
             }
-        } finally {
-            stop.set(true);
-            busy.join(10_000);
         }
         assertThat(failed).as("saves that failed; the first: %s", firstFailure).isZero();
         assertThat(probe.command("HEXISTS", storeKey("burst-" + (burst - 1)), "logic")).as("the last save").isEqualTo(1L);

@@ -13,6 +13,7 @@ import io.braid.api.internal.GatewaySessionStore.Push;
 import io.braid.api.internal.GatewaySessionStore.Replay;
 import io.braid.redis.RedisConnector;
 import io.braid.testkit.Await;
+import io.braid.testkit.BusyRedis;
 import io.braid.testkit.RedisProbe;
 import io.braid.testkit.RedisServer;
 import java.nio.charset.StandardCharsets;
@@ -246,25 +247,7 @@ class RedisGatewaySessionsTest {
     void aBurstLargerThanRedisAnswersWithinTheTimeoutQueuesAndNoCommandTimesOut() throws Exception {
         int burst = Integer.getInteger("gateway.storeBurst", 5000);
         join(store.open("t", "s1", SECRET, "g1", TTL));
-        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
-        java.util.concurrent.atomic.AtomicInteger busyScripts = new java.util.concurrent.atomic.AtomicInteger();
-        Thread busy = Thread.ofPlatform().name("redis-busy").start(() -> {
-            try (RedisProbe other = redis.probe()) {
-                while (!stop.get()) {
-                    other.command("EVAL", """
-                            local t = redis.call('TIME')
-                            local start = t[1] * 1000000 + t[2]
-                            repeat
-                              local n = redis.call('TIME')
-                            until n[1] * 1000000 + n[2] - start >= tonumber(ARGV[1])
-                            return 1
-                            """, "0", "25000");
-                    busyScripts.incrementAndGet();
-                }
-            }
-        });
-        try {
-            Await.until(Duration.ofSeconds(10), "Redis to be busy", () -> busyScripts.get() >= 2);
+        try (BusyRedis busy = BusyRedis.start(redis, Duration.ofMillis(25))) {
             List<CompletableFuture<Long>> sent = new java.util.ArrayList<>(burst);
             for (int i = 0; i < burst; i++) {
                 sent.add(store.append("t", "s1", "g1", bytes("p" + i), BOUNDS, TTL));
@@ -282,13 +265,10 @@ class RedisGatewaySessionsTest {
                 }
             }
             System.out.printf("a burst of %d appends while Redis ran %d busy scripts: %d failed, %d ms%n", burst,
-                    busyScripts.get(), failed, (System.nanoTime() - started) / 1_000_000);
+                    busy.scripts(), failed, (System.nanoTime() - started) / 1_000_000);
             assertThat(failed).as("appends that failed; the first: %s", firstFailure).isZero();
             assertThat(seqs).as("seqs in the order sent")
                     .isEqualTo(java.util.stream.LongStream.rangeClosed(1, burst).boxed().toList());
-        } finally {
-            stop.set(true);
-            busy.join(10_000);
         }
     }
 
