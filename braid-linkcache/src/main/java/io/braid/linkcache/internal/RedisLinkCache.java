@@ -122,6 +122,8 @@ public final class RedisLinkCache implements LinkCache {
     private final int shards;
     /** (token, service) to its link; never replaced by a link of a lower epoch. */
     private final NearCache near;
+    /** The near cache's links share their owner's id (few owners, many tokens). */
+    private final OwnerIds ownerIds = new OwnerIds();
     private final LinkCacheListener listener;
     private final LinkWatcher watcher;
     private final StatefulRedisPubSubConnection<String, String> pubSub;
@@ -353,8 +355,8 @@ public final class RedisLinkCache implements LinkCache {
     }
 
     /** The link a script answered: {owner id, epoch}. */
-    private static Link linkFrom(List<Object> reply, String token, String service) {
-        return new Link(String.valueOf(reply.get(0)), parseEpoch(String.valueOf(reply.get(1)), token, service));
+    private Link linkFrom(List<Object> reply, String token, String service) {
+        return new Link(ownerIds.canonical(String.valueOf(reply.get(0))), parseEpoch(String.valueOf(reply.get(1)), token, service));
     }
 
     private static long parseEpoch(String epoch, String token, String service) {
@@ -572,7 +574,7 @@ public final class RedisLinkCache implements LinkCache {
             }
             return;
         }
-        Link link = third < 0 ? null : new Link(change.substring(third + 1), epoch);
+        Link link = third < 0 ? null : new Link(ownerIds.canonical(change.substring(third + 1)), epoch);
         if (near != null && !ours) {
             // Our own new link is already in the cache (see claimAsync): only others' changes touch entries.
             trust.invalidating();

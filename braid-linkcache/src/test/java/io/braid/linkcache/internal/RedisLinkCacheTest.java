@@ -194,6 +194,42 @@ class RedisLinkCacheTest extends LinkCacheContract {
         assertThat(probe.commandCalls().getOrDefault("hget", 0L)).isEqualTo(readsBefore);
     }
 
+    /**
+     * Many tokens, few owners: the near cache's links share one String per owner id, whether the
+     * link came from the cache's own claim or from a read of another's link (each Redis reply
+     * decodes the id anew: a million players on ten nodes held a million copies of ten ids).
+     */
+    @Test
+    void theNearCachesLinksShareOneStringPerOwner() {
+        RedisLinkCache claimer = (RedisLinkCache) member();
+        RedisLinkCache reader = (RedisLinkCache) member(b -> b.stalenessBound(Duration.ofSeconds(30)).build());
+        Node one = node("logic-1", "logic");
+        Node two = node("logic-2", "logic");
+        for (int i = 0; i < 100; i++) {
+            claimer.claimAsync("player-" + i, i % 2 == 0 ? one : two).join();
+        }
+        Await.until(Duration.ofSeconds(10), "the reader vouches for its reads", () -> {
+            reader.target("player-0", "logic");
+            return reader.cachedLinkOf("player-0", "logic") != null;
+        });
+        for (int i = 0; i < 100; i++) {
+            assertThat(reader.target("player-" + i, "logic")).contains(i % 2 == 0 ? "logic-1" : "logic-2");
+        }
+        for (RedisLinkCache cache : List.of(claimer, reader)) {
+            java.util.Set<String> ids = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+            int held = 0;
+            for (int i = 0; i < 100; i++) {
+                Link link = cache.cachedLinkOf("player-" + i, "logic");
+                if (link != null) {
+                    ids.add(link.nodeId());
+                    held++;
+                }
+            }
+            assertThat(held).as("links held").isGreaterThan(50);
+            assertThat(ids).as("distinct id Strings among %d held links", held).hasSize(2);
+        }
+    }
+
     @Test
     void withoutANearCacheEveryTargetReadsRedis() {
         LinkCache writer = member();
