@@ -8,7 +8,7 @@ import io.braid.api.Node;
 import io.braid.api.Ticker;
 import io.braid.api.internal.LinkCacheListener;
 import io.braid.api.internal.LinkWatcher;
-import io.braid.redis.CommandQueue;
+import io.braid.redis.internal.CommandQueue;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.internal.RedisErrors;
 import io.braid.redis.internal.RedisScript;

@@ -3,7 +3,7 @@ package io.braid.linkcache.internal;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.PlayerStore;
-import io.braid.redis.CommandQueue;
+import io.braid.redis.internal.CommandQueue;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.internal.RedisErrors;
 import io.braid.redis.internal.RedisScript;

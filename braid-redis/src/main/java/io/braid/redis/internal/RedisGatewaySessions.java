@@ -3,7 +3,6 @@ package io.braid.redis.internal;
 import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.internal.GatewaySessionStore;
-import io.braid.redis.CommandQueue;
 import io.braid.redis.RedisConnector;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulConnection;

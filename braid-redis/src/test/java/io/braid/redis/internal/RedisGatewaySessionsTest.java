@@ -241,7 +241,7 @@ class RedisGatewaySessionsTest {
      * but answering (a client keeps it in 25 ms scripts, so it serves the store between them):
      * every append of the burst is taken, numbered 1..N in the order sent. The burst waits in the
      * store's queue, where no command timer runs, not in Lettuce's, where each command's timer
-     * starts when it is sent ({@link io.braid.redis.CommandQueue#DEFAULT_MAX_IN_FLIGHT}).
+     * starts when it is sent ({@link io.braid.redis.internal.CommandQueue#DEFAULT_MAX_IN_FLIGHT}).
      */
     @Test
     void aBurstLargerThanRedisAnswersWithinTheTimeoutQueuesAndNoCommandTimesOut() throws Exception {

@@ -1,10 +1,11 @@
-package io.braid.redis;
+package io.braid.redis.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.braid.api.BraidException;
 import io.braid.api.Code;
+import io.braid.redis.RedisConnector;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisProbe;
 import io.braid.testkit.RedisServer;

@@ -1,8 +1,7 @@
-package io.braid.redis;
+package io.braid.redis.internal;
 
 import io.braid.api.BraidException;
 import io.braid.api.Code;
-import io.braid.redis.internal.RedisErrors;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
