@@ -71,8 +71,11 @@ public final class Demo implements AutoCloseable {
             LogicService.REWARD_SECONDS);
     /** With {@code --seconds 0} and {@code --restart-gateway}: when the gateway crashes. */
     private static final Duration RESTART_AT_UNBOUNDED = Duration.ofSeconds(15);
-    /** How long the summary waits for pushes still under way when the bots have left. */
-    private static final Duration PUSHES_SETTLE_WITHIN = Duration.ofSeconds(5);
+    /**
+     * How long the summary waits for pushes still under way when the bots have left: a push's
+     * retries end within {@link PlayerPusher#RETRY_FOR}, its last try within its 5 s timeout.
+     */
+    private static final Duration PUSHES_SETTLE_WITHIN = PlayerPusher.RETRY_FOR.plusSeconds(6);
 
     private static final Duration READY_WITHIN = Duration.ofSeconds(20);
     /** With {@code --seconds 0} and {@code --rolling-update}: a node is replaced this often until Ctrl-C. */
