@@ -24,9 +24,8 @@ class TcpProxyTest {
 
     @Test
     void forwardsBothWays() throws IOException {
-        try (TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port());
-                Socket socket = new Socket(proxy.host(), proxy.port())) {
-            socket.setSoTimeout(5_000);
+        try (TcpProxy proxy = toRedis();
+                Socket socket = connect(proxy)) {
             assertThat(ping(socket)).isEqualTo("+PONG");
             assertThat(proxy.acceptedConnections()).isEqualTo(1);
             Await.until(Duration.ofSeconds(5), "one open connection", () -> proxy.openConnections() == 1);
@@ -35,9 +34,8 @@ class TcpProxyTest {
 
     @Test
     void aBlackHoleIsSilentThenDeliversWhatItHeld() throws IOException {
-        try (TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port());
-                Socket socket = new Socket(proxy.host(), proxy.port())) {
-            socket.setSoTimeout(5_000);
+        try (TcpProxy proxy = toRedis();
+                Socket socket = connect(proxy)) {
             assertThat(ping(socket)).isEqualTo("+PONG");
 
             proxy.blackhole();
@@ -56,7 +54,7 @@ class TcpProxyTest {
 
     @Test
     void newConnectionsDuringABlackHoleNeverReachTheUpstream() throws IOException {
-        try (TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port())) {
+        try (TcpProxy proxy = toRedis()) {
             proxy.blackhole();
             try (Socket socket = new Socket(proxy.host(), proxy.port())) {
                 socket.setSoTimeout(300);
@@ -71,9 +69,8 @@ class TcpProxyTest {
 
     @Test
     void resetAllCutsOpenConnectionsAndCloseStopsListening() throws IOException {
-        TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port());
-        try (Socket socket = new Socket(proxy.host(), proxy.port())) {
-            socket.setSoTimeout(5_000);
+        TcpProxy proxy = toRedis();
+        try (Socket socket = connect(proxy)) {
             assertThat(ping(socket)).isEqualTo("+PONG");
             proxy.resetAll();
             assertThatThrownBy(() -> {
@@ -82,8 +79,7 @@ class TcpProxyTest {
                     throw new IOException("end of stream");
                 }
             }).isInstanceOf(IOException.class);
-            try (Socket again = new Socket(proxy.host(), proxy.port())) {
-                again.setSoTimeout(5_000);
+            try (Socket again = connect(proxy)) {
                 assertThat(ping(again)).isEqualTo("+PONG");
             }
         }
@@ -106,10 +102,9 @@ class TcpProxyTest {
     void closeAllEndsEveryConnectionWithAFinToBothEnds() throws IOException {
         try (ServerSocket upstream = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
                 TcpProxy proxy = TcpProxy.to((InetSocketAddress) upstream.getLocalSocketAddress());
-                Socket client = new Socket(proxy.host(), proxy.port())) {
+                Socket client = connect(proxy)) {
             assertThat(proxy.address()).isEqualTo(new InetSocketAddress(proxy.host(), proxy.port()));
             upstream.setSoTimeout(5_000);
-            client.setSoTimeout(5_000);
             send(client, "hello\n");
             try (Socket server = upstream.accept()) {
                 server.setSoTimeout(5_000);
@@ -125,20 +120,17 @@ class TcpProxyTest {
 
     @Test
     void aRefusingProxyClosesNewConnectionsAtOnceAndCountsThem() throws IOException {
-        try (TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port());
-                Socket open = new Socket(proxy.host(), proxy.port())) {
-            open.setSoTimeout(5_000);
+        try (TcpProxy proxy = toRedis();
+                Socket open = connect(proxy)) {
             assertThat(ping(open)).isEqualTo("+PONG");
             proxy.refuse(true);
-            try (Socket refused = new Socket(proxy.host(), proxy.port())) {
-                refused.setSoTimeout(5_000);
+            try (Socket refused = connect(proxy)) {
                 assertThat(refused.getInputStream().read()).as("a refused connection's read").isEqualTo(-1);
             }
             assertThat(proxy.acceptedConnections()).isEqualTo(2);
             assertThat(ping(open)).as("the open connection is left alone").isEqualTo("+PONG");
             proxy.refuse(false);
-            try (Socket again = new Socket(proxy.host(), proxy.port())) {
-                again.setSoTimeout(5_000);
+            try (Socket again = connect(proxy)) {
                 assertThat(ping(again)).isEqualTo("+PONG");
             }
         }
@@ -146,9 +138,8 @@ class TcpProxyTest {
 
     @Test
     void droppedBytesAreLostOneWayAndCountedWhileTheSocketsStayOpen() throws IOException {
-        try (TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port());
-                Socket socket = new Socket(proxy.host(), proxy.port())) {
-            socket.setSoTimeout(5_000);
+        try (TcpProxy proxy = toRedis();
+                Socket socket = connect(proxy)) {
             assertThat(ping(socket)).isEqualTo("+PONG");
 
             proxy.drop(TcpProxy.Direction.TO_UPSTREAM, true);
@@ -169,16 +160,14 @@ class TcpProxyTest {
 
     @Test
     void silencedConnectionsPassNothingAndStayOpenWhileNewOnesPass() throws IOException {
-        try (TcpProxy proxy = TcpProxy.to(redis.server().host(), redis.server().port());
-                Socket silenced = new Socket(proxy.host(), proxy.port())) {
-            silenced.setSoTimeout(5_000);
+        try (TcpProxy proxy = toRedis();
+                Socket silenced = connect(proxy)) {
             assertThat(ping(silenced)).isEqualTo("+PONG");
             proxy.silenceAll();
             silenced.setSoTimeout(300);
             send(silenced, "PING\r\n");
             assertThatThrownBy(() -> readLine(silenced.getInputStream())).isInstanceOf(SocketTimeoutException.class);
-            try (Socket fresh = new Socket(proxy.host(), proxy.port())) {
-                fresh.setSoTimeout(5_000);
+            try (Socket fresh = connect(proxy)) {
                 assertThat(ping(fresh)).isEqualTo("+PONG");
             }
             assertThat(proxy.droppedBytes()).isEqualTo(6);
@@ -192,12 +181,11 @@ class TcpProxyTest {
         record Seen(long connection, TcpProxy.Direction direction, String text) {
         }
         List<Seen> seen = new CopyOnWriteArrayList<>();
-        InetSocketAddress upstream = new InetSocketAddress(redis.server().host(), redis.server().port());
+        InetSocketAddress upstream = redisAddress();
         try (TcpProxy proxy = TcpProxy.to(upstream, (connection, direction, bytes, offset, length) ->
                 seen.add(new Seen(connection, direction, new String(bytes, offset, length, StandardCharsets.US_ASCII))))) {
             for (int i = 0; i < 2; i++) {
-                try (Socket socket = new Socket(proxy.host(), proxy.port())) {
-                    socket.setSoTimeout(5_000);
+                try (Socket socket = connect(proxy)) {
                     assertThat(command(socket, "ECHO c" + i)).isEqualTo("$2");
                     assertThat(readLine(socket.getInputStream())).isEqualTo("c" + i);
                 }
@@ -215,17 +203,31 @@ class TcpProxyTest {
 
     @Test
     void aTapThatThrowsResetsItsConnection() throws IOException {
-        InetSocketAddress upstream = new InetSocketAddress(redis.server().host(), redis.server().port());
+        InetSocketAddress upstream = redisAddress();
         try (TcpProxy proxy = TcpProxy.to(upstream, (connection, direction, bytes, offset, length) -> {
             throw new IllegalStateException("not a frame");
-        }); Socket socket = new Socket(proxy.host(), proxy.port())) {
-            socket.setSoTimeout(5_000);
+        }); Socket socket = connect(proxy)) {
             assertThatThrownBy(() -> {
                 if (ping(socket) == null) {
                     throw new IOException("end of stream");
                 }
             }).isInstanceOf(IOException.class);
         }
+    }
+
+    private static TcpProxy toRedis() {
+        return TcpProxy.to(redisAddress());
+    }
+
+    private static InetSocketAddress redisAddress() {
+        return new InetSocketAddress(redis.server().host(), redis.server().port());
+    }
+
+    /** A connection through {@code proxy} whose reads give up after 5 s. */
+    private static Socket connect(TcpProxy proxy) throws IOException {
+        Socket socket = new Socket(proxy.host(), proxy.port());
+        socket.setSoTimeout(5_000);
+        return socket;
     }
 
     private static String command(Socket socket, String inline) throws IOException {
