@@ -179,7 +179,8 @@ public final class TcpProxy implements AutoCloseable {
 
     /**
      * Closes every open connection with a FIN to both ends (each reads end of stream, as when a
-     * server or a load balancer closes its connections); new connections are accepted as usual.
+     * server or a load balancer closes its connections; the kernel sends a reset instead where
+     * bytes the proxy has not read yet are waiting); new connections are accepted as usual.
      */
     public void closeAll() {
         for (Link link : links) {
@@ -248,6 +249,12 @@ public final class TcpProxy implements AutoCloseable {
                 client = listener.accept();
             } catch (IOException e) {
                 return; // closed
+            }
+            if (closed) {
+                // A virtual thread's accept may still take a connection the kernel queued just
+                // after close(): the proxy takes none once closed.
+                close(client);
+                return;
             }
             long id = accepted.incrementAndGet();
             if (refusing) {
