@@ -14,6 +14,8 @@ import io.braid.gateway.proto.ClientFrame;
 import io.braid.gateway.proto.Resumed;
 import io.braid.gateway.proto.ServerFrame;
 import io.braid.testkit.Await;
+import io.braid.testkit.TcpProxy;
+import io.braid.testkit.TcpProxy.Direction;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,7 +33,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Java client against real gateways (GatewayFixture) on loopback: login, calls and pushes on
- * both transports; drops made by a {@link CuttableProxy} between client and gateway, resumed on the
+ * both transports; drops made by a {@link TcpProxy} between client and gateway, resumed on the
  * same and on the other gateway with exactly the missed pushes; a relogin when the grace is over;
  * no reconnect after a kick; what calls in flight across a drop see.
  */
@@ -91,8 +93,8 @@ class GatewayClientTest {
         return client(addresses, transport, player, heard, builder -> builder);
     }
 
-    private CuttableProxy proxy(InetSocketAddress target) {
-        CuttableProxy proxy = new CuttableProxy(target);
+    private TcpProxy proxy(InetSocketAddress target) {
+        TcpProxy proxy = TcpProxy.to(target);
         toClose.add(proxy);
         return proxy;
     }
@@ -186,7 +188,7 @@ class GatewayClientTest {
     @EnumSource(Transport.class)
     void aDroppedConnectionResumesOnTheSameGatewayWithExactlyTheMissedPushes(Transport transport) {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy proxy = proxy(address(one, transport));
+        TcpProxy proxy = proxy(address(one, transport));
         Heard heard = new Heard();
         GatewayClient client = client(List.of(proxy.address()), transport, "bob", heard);
         SessionInfo first = client.connect().join();
@@ -194,7 +196,7 @@ class GatewayClientTest {
         heard.awaitPushes(3);
 
         proxy.refuse(true);
-        proxy.cut();
+        proxy.closeAll();
         heard.awaitEvent(ClientEvent.Type.DISCONNECTED);
         awaitDetached(one);
         push("player:bob", 4, 6); // buffered by the gateway for the grace
@@ -220,19 +222,20 @@ class GatewayClientTest {
     @Test
     void afterAResumeTheClientPingsAtOnceSoTheTokenItResumedWithStopsWorkingThoughItSendsNothingElse() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
-        FrameTap tap = new FrameTap(one.tcp());
-        toClose.add(tap);
+        FrameTap tap = new FrameTap();
+        TcpProxy proxy = TcpProxy.to(one.tcp(), tap);
+        toClose.add(proxy);
         Heard heard = new Heard();
         // pingEvery: the default 20 s, so no keepalive Ping within the test; and the client makes no call.
-        GatewayClient client = client(List.of(tap.address()), Transport.TCP, "proof", heard);
+        GatewayClient client = client(List.of(proxy.address()), Transport.TCP, "proof", heard);
         String sessionId = client.connect().join().sessionId();
         String loginToken = tap.received(1).getFirst().getLoginOk().getResumeToken();
         push("player:proof", 1, 2);
         heard.awaitPushes(2);
 
-        tap.cut(); // the client resumes at once, through the tap again, with the token of its LoginOk
+        proxy.closeAll(); // the client resumes at once, through the proxy again, with the token of its LoginOk
         heard.awaitEvent(ClientEvent.Type.RESUMED);
-        int resumedOn = tap.passed().stream().filter(frame -> frame.received() != null
+        long resumedOn = tap.passed().stream().filter(frame -> frame.received() != null
                 && frame.received().hasResumed()).findFirst().orElseThrow().connection();
         Resumed resumed = tap.received(resumedOn).getFirst().getResumed();
         client.close(); // no Logout: the session is kept for the grace, resumable
@@ -263,8 +266,8 @@ class GatewayClientTest {
     void aClientThatCannotReachItsGatewayResumesOnTheOtherWithExactlyTheMissedPushes(Transport transport) {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy toOne = proxy(address(one, transport));
-        CuttableProxy toTwo = proxy(address(two, transport));
+        TcpProxy toOne = proxy(address(one, transport));
+        TcpProxy toTwo = proxy(address(two, transport));
         Heard heard = new Heard();
         GatewayClient client = client(List.of(toOne.address(), toTwo.address()), transport, "cy", heard);
         client.connect().join();
@@ -273,7 +276,7 @@ class GatewayClientTest {
 
         toOne.refuse(true); // gateway-1 unreachable from now on
         toTwo.refuse(true); // and gateway-2 until the missed pushes are buffered
-        toOne.cut();
+        toOne.closeAll();
         awaitDetached(one);
         push("player:cy", 4, 6);
         toTwo.refuse(false);
@@ -299,7 +302,7 @@ class GatewayClientTest {
     void pushesStreamingThroughADropAndAResumeOnTheOtherGatewayAreNeitherLostNorDuplicated() throws Exception {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy toOne = proxy(one.tcp());
+        TcpProxy toOne = proxy(one.tcp());
         Heard heard = new Heard();
         GatewayClient client = client(List.of(toOne.address(), two.tcp()), Transport.TCP, "gil", heard);
         client.connect().join();
@@ -312,7 +315,7 @@ class GatewayClientTest {
         });
         heard.awaitPushes(50);
         toOne.refuse(true);
-        toOne.cut(); // mid-stream; the client resumes on gateway-2 while the pushes go on
+        toOne.closeAll(); // mid-stream; the client resumes on gateway-2 while the pushes go on
         pusher.join(WAIT.toMillis());
         assertThat(accepted).containsExactlyElementsOf(range(1, total));
         Await.until(WAIT, () -> "all " + total + " pushes; got " + heard.seqs.size(), () -> heard.seqs.size() == total);
@@ -331,7 +334,7 @@ class GatewayClientTest {
     @Test
     void whenTheGraceIsOverTheClientLogsInAfreshAndPushesCountFromOne() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1"); // the fixture's grace: 300 ms
-        CuttableProxy proxy = proxy(one.tcp());
+        TcpProxy proxy = proxy(one.tcp());
         Heard heard = new Heard();
         GatewayClient client = client(List.of(proxy.address()), Transport.TCP, "dee", heard);
         SessionInfo first = client.connect().join();
@@ -339,7 +342,7 @@ class GatewayClientTest {
         heard.awaitPushes(2);
 
         proxy.refuse(true);
-        proxy.cut();
+        proxy.closeAll();
         Await.until(WAIT, "the session to close on the gateway",
                 () -> cluster.eventsOf("player:dee").stream().anyMatch(e -> e.type() == SessionEvent.Type.CLOSED));
         proxy.refuse(false);
@@ -415,19 +418,19 @@ class GatewayClientTest {
     @Test
     void callsAcrossADropFailUnavailableIfSentWaitIfNotAndAreNeverDuplicated() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy proxy = proxy(one.tcp());
+        TcpProxy proxy = proxy(one.tcp());
         Heard heard = new Heard();
         GatewayClient client = client(List.of(proxy.address()), Transport.TCP, "fay", heard,
                 builder -> builder.callTimeout(Duration.ofSeconds(2)));
         client.connect().join();
 
         // Sent, but the gateway never gets it; then the connection drops: UNAVAILABLE, not resent.
-        proxy.swallowUpstream(true);
+        proxy.drop(Direction.TO_UPSTREAM, true);
         CompletableFuture<byte[]> inFlight = client.call("logic.player.act", "lost".getBytes(StandardCharsets.UTF_8));
-        Await.until(WAIT, "the call to be written", () -> proxy.swallowed() > 0);
+        Await.until(WAIT, "the call to be written", () -> proxy.droppedBytes() > 0);
         proxy.refuse(true);
-        proxy.cut();
-        proxy.swallowUpstream(false);
+        proxy.closeAll();
+        proxy.drop(Direction.TO_UPSTREAM, false);
         assertThat(codeOf(inFlight)).isEqualTo(Code.UNAVAILABLE);
         assertThatThrownBy(inFlight::join).hasMessageContaining("may or may not have run");
 
@@ -447,7 +450,7 @@ class GatewayClientTest {
     @Test
     void unansweredCallsExpireEachAtItsOwnDeadlineInTheOrderTheyWereMadeAndLaterCallsStillWork() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy proxy = proxy(one.tcp());
+        TcpProxy proxy = proxy(one.tcp());
         Heard heard = new Heard();
         GatewayClient client = client(List.of(proxy.address()), Transport.TCP, "gil", heard,
                 builder -> builder.callTimeout(Duration.ofSeconds(2)));
@@ -455,10 +458,10 @@ class GatewayClientTest {
 
         // Sent, never answered (the gateway never gets them): the first fails at its deadline while
         // the second, made a second later, still waits for its own.
-        proxy.swallowUpstream(true);
+        proxy.drop(Direction.TO_UPSTREAM, true);
         long start = System.nanoTime();
         CompletableFuture<byte[]> first = client.call("logic.player.act", "a".getBytes(StandardCharsets.UTF_8));
-        Await.until(WAIT, "the first call to be written", () -> proxy.swallowed() > 0);
+        Await.until(WAIT, "the first call to be written", () -> proxy.droppedBytes() > 0);
         Await.until(WAIT, "a second to pass", () -> System.nanoTime() - start >= 1_000_000_000L);
         CompletableFuture<byte[]> second = client.call("logic.player.act", "b".getBytes(StandardCharsets.UTF_8));
         assertThat(codeOf(first)).isEqualTo(Code.DEADLINE_EXCEEDED);
@@ -469,7 +472,7 @@ class GatewayClientTest {
         assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(3_000_000_000L);
 
         // The connection is fine: a call made now is answered and does not expire.
-        proxy.swallowUpstream(false);
+        proxy.drop(Direction.TO_UPSTREAM, false);
         assertThat(utf8(client.call("logic.player.act", "c".getBytes(StandardCharsets.UTF_8)).join()))
                 .isEqualTo("acted:player:gil:c");
         assertThat(heard.types()).containsExactly(ClientEvent.Type.CONNECTED);
@@ -500,7 +503,7 @@ class GatewayClientTest {
     @Test
     void aConnectionThatGoesSilentIsTakenForDeadAndTheSessionResumesWithWhatWasLostInTransit() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy proxy = proxy(one.tcp());
+        TcpProxy proxy = proxy(one.tcp());
         Heard heard = new Heard();
         GatewayClient client = client(List.of(proxy.address()), Transport.TCP, "jo", heard,
                 builder -> builder.pingEvery(Duration.ofMillis(100)));
@@ -508,7 +511,7 @@ class GatewayClientTest {
         push("player:jo", 1, 1);
         heard.awaitPushes(1);
 
-        proxy.silence(); // half-open: nothing passes, nobody sees a close
+        proxy.silenceAll(); // half-open: nothing passes, nobody sees a close
         push("player:jo", 2, 3); // written by the gateway into the silent connection: lost in transit
         ClientEvent dead = heard.awaitEvent(ClientEvent.Type.DISCONNECTED);
         assertThat(dead.detail()).contains("nothing from the gateway for 300 ms");

@@ -4,37 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.braid.gateway.proto.LoginOk;
 import io.braid.gateway.proto.ServerFrame;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A gateway's death on the in-memory control plane (see {@link GatewayDeath}): sessions resume on
- * another gateway from the durable session store with exactly the pushes they missed.
+ * A gateway's death on the in-memory control plane (the scenarios of {@link GatewayDeathContract}):
+ * sessions resume on another gateway from the durable session store with exactly the pushes they
+ * missed; and a binder that stops answering but stays in discovery.
  */
-class GatewayDeathTest {
-    /** Sessions in the reconnect storm; {@code -Dgateway.storm=2000} for the number. */
-    static final int STORM = Integer.getInteger("gateway.storm", 500);
-
-    private final GatewayFixture cluster = GatewayFixture.inMemory();
-
-    @AfterEach
-    void close() throws Exception {
-        cluster.close();
+class GatewayDeathTest extends GatewayDeathContract {
+    GatewayDeathTest() {
+        super(300, 10, STORM);
     }
 
-    @Test
-    void aSessionOnADeadGatewayResumesOnAnotherWithExactlyTheMissedPushes() throws Exception {
-        GatewayDeath.aSessionOnADeadGatewayResumesWithExactlyTheMissedPushes(cluster, 300);
-    }
-
-    @Test
-    void twoResumesRacedAfterTheBinderDiedHaveExactlyOneWinner() throws Exception {
-        GatewayDeath.twoResumesRacedAfterTheBinderDiedHaveExactlyOneWinner(cluster, 10);
-    }
-
-    @Test
-    void aReconnectStormAfterAGatewayDeathResumesEverySession() throws Exception {
-        GatewayDeath.aReconnectStormAfterAGatewayDeathResumesEverySession(cluster, STORM);
+    @Override
+    GatewayFixture start() {
+        return GatewayFixture.inMemory();
     }
 
     /**
@@ -72,10 +56,5 @@ class GatewayDeathTest {
                     .containsExactly(SessionEvent.Type.BOUND, SessionEvent.Type.RESUMED);
             System.out.printf("resume with the dead binder still in discovery: %d ms%n", millis);
         }
-    }
-
-    @Test
-    void aDeadGatewaysSessionNobodyResumesClosesOnceWhenTheGraceEnds() {
-        GatewayDeath.aDeadGatewaysSessionNobodyResumesClosesOnceWhenTheGraceEnds(cluster);
     }
 }

@@ -10,6 +10,7 @@ import io.braid.gateway.client.GatewayClient;
 import io.braid.gateway.proto.ServerFrame;
 import io.braid.testkit.Await;
 import io.braid.testkit.HeadlessChromium;
+import io.braid.testkit.TcpProxy;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -28,7 +29,7 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * The browser client (braid-gateway.js, served from {@link GatewayClient#javaScript()}) in headless
  * Chromium against real gateways: a test page (client-page.html) served by the JDK's HttpServer
- * starts clients; the test drops connections with a {@link CuttableProxy} and reads what the page
+ * starts clients; the test drops connections with a {@link TcpProxy} and reads what the page
  * saw through DevTools. One browser and page for the class (starting Chromium is the slow part);
  * each test has its own gateways and closes its page clients.
  */
@@ -39,7 +40,7 @@ class GatewayJavaScriptClientTest {
     private GatewayFixture cluster;
     private HttpServer pages;
     private HeadlessChromium chromium;
-    private CuttableProxy proxy;
+    private TcpProxy proxy;
 
     @BeforeEach
     void startCluster() {
@@ -167,7 +168,7 @@ class GatewayJavaScriptClientTest {
     @Test
     void aPageLogsInCallsAndAfterADropResumesWithExactlyTheMissedPushes() throws Exception {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(Duration.ofSeconds(20)));
-        proxy = new CuttableProxy(one.ws());
+        proxy = TcpProxy.to(one.ws());
         // Bad options are refused at once, naming the option.
         assertThat(chromium.evaluateJson(refused("{urls: []}"))).contains("urls must be a non-empty array");
         assertThat(chromium.evaluateJson(refused("{urls: ['http://x/ws'], credentials: 'c'}"))).contains("is not a ws://");
@@ -190,7 +191,7 @@ class GatewayJavaScriptClientTest {
         awaitPushes("ann", 3);
 
         proxy.refuse(true);
-        proxy.cut();
+        proxy.closeAll();
         Await.until(WAIT, "the page to see the drop", () -> eventTypes("ann").contains("disconnected"));
         Await.until(WAIT, "the session to detach", () -> one.gateway().sessionCount() == 0);
         push("player:ann", 4, 6); // missed by the page: buffered by the gateway
@@ -253,13 +254,13 @@ class GatewayJavaScriptClientTest {
     @Test
     void afterAResumeThePagePingsAtOnceSoTheTokenItResumedWithStopsWorking() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(Duration.ofSeconds(20)));
-        proxy = new CuttableProxy(one.ws());
+        proxy = TcpProxy.to(one.ws());
         tapWebSockets();
         try {
             startClient("dee", "player:dee", proxy.address()); // pingEveryMs: the default 20 s; no calls
             String loginToken = chromium.evaluateJson(
                     "window.wire.find(passed => passed.frame.loginOk).frame.loginOk.resumeToken");
-            proxy.cut(); // the page resumes at once with the token of its LoginOk
+            proxy.closeAll(); // the page resumes at once with the token of its LoginOk
             Await.until(WAIT, () -> "the page to resume; events " + eval("dee", "events"),
                     () -> eventTypes("dee").contains("resumed"));
             String resumedToken = chromium.evaluateJson(
@@ -299,14 +300,14 @@ class GatewayJavaScriptClientTest {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(Duration.ofSeconds(20)));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(Duration.ofSeconds(20)));
         GatewayFixture.GatewayNode three = cluster.gateway("gateway-3"); // the fixture's grace: 300 ms
-        proxy = new CuttableProxy(one.ws());
+        proxy = TcpProxy.to(one.ws());
         startClient("bob", "player:bob", proxy.address(), two.ws());
         push("player:bob", 1, 2);
         awaitPushes("bob", 2);
 
         // gateway-1 unreachable: the page resumes on gateway-2 (within the grace) and the sequence goes on.
         proxy.refuse(true);
-        proxy.cut();
+        proxy.closeAll();
         Await.until(WAIT, () -> "the page to resume; events " + eval("bob", "events"),
                 () -> eventTypes("bob").contains("resumed"));
         Await.until(WAIT, "the binding to move", () -> "gateway-2".equals(cluster.boundTo("player:bob")));
@@ -316,11 +317,11 @@ class GatewayJavaScriptClientTest {
         assertThat(eval("bob", "client.session.url")).isEqualTo("\"" + wsUrl(two.ws()) + "\"");
 
         // A page that stays away past the grace logs in afresh: a new session, pushes from 1.
-        CuttableProxy toThree = new CuttableProxy(three.ws());
+        TcpProxy toThree = TcpProxy.to(three.ws());
         try {
             startClient("cy", "player:cy", toThree.address());
             toThree.refuse(true);
-            toThree.cut();
+            toThree.closeAll();
             Await.until(WAIT, "cy's session to close on the gateway", () -> cluster.eventsOf("player:cy").stream()
                     .anyMatch(event -> event.type() == SessionEvent.Type.CLOSED));
             toThree.refuse(false);

@@ -11,6 +11,8 @@ import io.braid.gateway.proto.LoginOk;
 import io.braid.gateway.proto.Resumed;
 import io.braid.gateway.proto.ServerFrame;
 import io.braid.testkit.Await;
+import io.braid.testkit.TcpProxy;
+import io.braid.testkit.TcpProxy.Direction;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -55,8 +57,8 @@ class LostResumedAnswerTest {
         cluster.close();
     }
 
-    private CuttableProxy proxy(InetSocketAddress target) {
-        CuttableProxy proxy = new CuttableProxy(target);
+    private TcpProxy proxy(InetSocketAddress target) {
+        TcpProxy proxy = TcpProxy.to(target);
         toClose.add(proxy);
         return proxy;
     }
@@ -132,17 +134,17 @@ class LostResumedAnswerTest {
      * swallowing} whose answers are lost: waits until the gateway took the session over (RESUMED
      * fired) and push 7 was accepted on the resumed connection the client never heard of.
      */
-    private void resumeWithALostAnswer(String token, CuttableProxy first, CuttableProxy swallowing,
+    private void resumeWithALostAnswer(String token, TcpProxy first, TcpProxy swallowing,
                                        GatewayFixture.GatewayNode firstGateway) {
         push(token, 1, 3);
         awaitPushes(3);
         first.refuse(true);
         swallowing.refuse(true);
-        first.cut();
+        first.closeAll();
         awaitEvents(ClientEvent.Type.DISCONNECTED, 1);
         Await.until(WAIT, "the session to detach", () -> firstGateway.gateway().sessionCount() == 0);
         push(token, 4, 6);
-        swallowing.swallowDownstream(true);
+        swallowing.drop(Direction.TO_CLIENT, true);
         swallowing.refuse(false);
         awaitGatewayEvents(token, SessionEvent.Type.RESUMED, 1); // the takeover happened; Resumed is lost
         push(token, 7, 7);
@@ -170,14 +172,14 @@ class LostResumedAnswerTest {
     @Test
     void aResumeWhoseAnswerWasLostIsAskedAgainWithTheSameTokenOnTheSameGatewayAndResumes() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy proxy = proxy(one.tcp());
+        TcpProxy proxy = proxy(one.tcp());
         GatewayClient client = client(List.of(proxy.address()), "lost-same");
         String sessionId = client.connect().join().sessionId();
         String token = "player:lost-same";
 
         resumeWithALostAnswer(token, proxy, proxy, one);
         // The client's attempt times out (connectTimeout); it closes and asks again, same token, same last seq.
-        proxy.swallowDownstream(false);
+        proxy.drop(Direction.TO_CLIENT, false);
 
         assertResumedWithExactlyTheMissedPushes(token, client, sessionId);
         assertThat(cluster.boundTo(token)).isEqualTo(one.id());
@@ -187,8 +189,8 @@ class LostResumedAnswerTest {
     void aResumeWhoseAnswerWasLostIsAskedAgainOnAnotherGatewayAndResumesThere() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy toOne = proxy(one.tcp());
-        CuttableProxy toTwo = proxy(two.tcp());
+        TcpProxy toOne = proxy(one.tcp());
+        TcpProxy toTwo = proxy(two.tcp());
         GatewayClient client = client(List.of(toOne.address(), toTwo.address()), "lost-other");
         String sessionId = client.connect().join().sessionId();
         String token = "player:lost-other";
@@ -197,8 +199,8 @@ class LostResumedAnswerTest {
         resumeWithALostAnswer(token, toOne, toOne, one);
         // gateway-1 is unreachable from now on: the client's next attempt goes to gateway-2.
         toOne.refuse(true);
-        toOne.cut();
-        toOne.swallowDownstream(false);
+        toOne.closeAll();
+        toOne.drop(Direction.TO_CLIENT, false);
         toTwo.refuse(false);
 
         assertResumedWithExactlyTheMissedPushes(token, client, sessionId);

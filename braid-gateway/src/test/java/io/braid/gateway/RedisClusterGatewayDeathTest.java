@@ -11,8 +11,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -23,42 +21,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * sessions whose records are in other slots, one single-slot command or script at a time. Each
  * master has a replica, so the master of the dead gateway's index can be killed under the sweep and replaced.
  */
-class RedisClusterGatewayDeathTest {
+class RedisClusterGatewayDeathTest extends GatewayDeathContract {
     @RegisterExtension
     static final RedisExtension redis = RedisExtension.clustered(3, 1);
 
-    private GatewayFixture cluster;
+    RedisClusterGatewayDeathTest() {
+        super(200, 3, REDIS_STORM);
+    }
 
-    @BeforeEach
-    void start() {
+    @Override
+    GatewayFixture start() {
         redis.cluster().flushAll();
-        cluster = GatewayFixture.onRedisCluster(redis.cluster().uris());
-    }
-
-    @AfterEach
-    void close() throws Exception {
-        cluster.close();
-    }
-
-    @Test
-    void aSessionOnADeadGatewayResumesOnAnotherWithExactlyTheMissedPushes() throws Exception {
-        GatewayDeath.aSessionOnADeadGatewayResumesWithExactlyTheMissedPushes(cluster, 200);
-    }
-
-    @Test
-    void twoResumesRacedAfterTheBinderDiedHaveExactlyOneWinner() throws Exception {
-        GatewayDeath.twoResumesRacedAfterTheBinderDiedHaveExactlyOneWinner(cluster, 3);
-    }
-
-    @Test
-    void aReconnectStormAfterAGatewayDeathResumesEverySession() throws Exception {
-        GatewayDeath.aReconnectStormAfterAGatewayDeathResumesEverySession(cluster,
-                Math.min(GatewayDeathTest.STORM, Integer.getInteger("gateway.redisStorm", 300)));
-    }
-
-    @Test
-    void aDeadGatewaysSessionNobodyResumesClosesOnceWhenTheGraceEnds() {
-        GatewayDeath.aDeadGatewaysSessionNobodyResumesClosesOnceWhenTheGraceEnds(cluster);
+        return GatewayFixture.onRedisCluster(redis.cluster().uris());
     }
 
     /**

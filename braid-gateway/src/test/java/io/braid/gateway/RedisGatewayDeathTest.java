@@ -13,8 +13,6 @@ import io.braid.testkit.RedisServer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -23,42 +21,18 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * and restarted Redis keeps what it acknowledged): the scenarios of {@link GatewayDeath}, and Redis
  * itself killed while a player is pushed to.
  */
-class RedisGatewayDeathTest {
+class RedisGatewayDeathTest extends GatewayDeathContract {
     @RegisterExtension
     static final RedisExtension redis = RedisExtension.single(RedisServer.builder().appendOnly(true));
 
-    private GatewayFixture cluster;
+    RedisGatewayDeathTest() {
+        super(200, 5, REDIS_STORM);
+    }
 
-    @BeforeEach
-    void start() {
+    @Override
+    GatewayFixture start() {
         redis.server().flushAll();
-        cluster = GatewayFixture.onRedis(redis.server().uri());
-    }
-
-    @AfterEach
-    void close() throws Exception {
-        cluster.close();
-    }
-
-    @Test
-    void aSessionOnADeadGatewayResumesOnAnotherWithExactlyTheMissedPushes() throws Exception {
-        GatewayDeath.aSessionOnADeadGatewayResumesWithExactlyTheMissedPushes(cluster, 200);
-    }
-
-    @Test
-    void twoResumesRacedAfterTheBinderDiedHaveExactlyOneWinner() throws Exception {
-        GatewayDeath.twoResumesRacedAfterTheBinderDiedHaveExactlyOneWinner(cluster, 5);
-    }
-
-    @Test
-    void aReconnectStormAfterAGatewayDeathResumesEverySession() throws Exception {
-        GatewayDeath.aReconnectStormAfterAGatewayDeathResumesEverySession(cluster,
-                Math.min(GatewayDeathTest.STORM, Integer.getInteger("gateway.redisStorm", 300)));
-    }
-
-    @Test
-    void aDeadGatewaysSessionNobodyResumesClosesOnceWhenTheGraceEnds() {
-        GatewayDeath.aDeadGatewaysSessionNobodyResumesClosesOnceWhenTheGraceEnds(cluster);
+        return GatewayFixture.onRedis(redis.server().uri());
     }
 
     /**

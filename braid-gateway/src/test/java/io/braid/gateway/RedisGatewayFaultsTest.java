@@ -9,6 +9,7 @@ import io.braid.gateway.client.GatewayClient;
 import io.braid.gateway.client.Transport;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisExtension;
+import io.braid.testkit.TcpProxy;
 import io.braid.gateway.PushAudit.Player;
 import io.braid.gateway.PushAudit.Pusher;
 import java.net.InetSocketAddress;
@@ -72,8 +73,8 @@ class RedisGatewayFaultsTest {
         return new Pusher(player, cluster, clock, toClose);
     }
 
-    private CuttableProxy proxy(InetSocketAddress target) {
-        CuttableProxy proxy = new CuttableProxy(target);
+    private TcpProxy proxy(InetSocketAddress target) {
+        TcpProxy proxy = TcpProxy.to(target);
         toClose.add(proxy);
         return proxy;
     }
@@ -103,14 +104,14 @@ class RedisGatewayFaultsTest {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(GRACE));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(GRACE));
         Player attached = player("attached", List.of(one.tcp(), two.tcp()));
-        CuttableProxy toTwo = proxy(two.tcp());
+        TcpProxy toTwo = proxy(two.tcp());
         Player detached = player("detached", List.of(toTwo.address()));
         Pusher pushes = pusher(attached);
         pushes.awaitAcknowledged(20);
         assertThat(pushWhenReachable(detached.token, "d1")).isEqualTo(1);
         Await.until(WAIT, "d1 delivered", () -> detached.payloads.contains("d1"));
         toTwo.refuse(true);
-        toTwo.cut();
+        toTwo.closeAll();
         detached.awaitEvents(ClientEvent.Type.DISCONNECTED, 1);
         assertThat(pushWhenReachable(detached.token, "d2")).as("buffered for the grace").isEqualTo(2);
 
@@ -139,7 +140,7 @@ class RedisGatewayFaultsTest {
         assertThat(pushWhenReachable(detached.token, "d3")).isEqualTo(1);
         Await.until(WAIT, "d3 delivered", () -> detached.payloads.contains("d3"));
         toTwo.refuse(true);
-        toTwo.cut();
+        toTwo.closeAll();
         detached.awaitEvents(ClientEvent.Type.DISCONNECTED, 2);
         assertThat(pushWhenReachable(detached.token, "d4")).isEqualTo(2);
         toTwo.refuse(false);

@@ -7,6 +7,7 @@ import io.braid.gateway.client.GatewayClient;
 import io.braid.gateway.client.Transport;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisExtension;
+import io.braid.testkit.TcpProxy;
 import io.braid.testkit.RedisProbe;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -37,26 +38,26 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
      * then Redis stalls while the client resumes on gateway-2, whose claim lands after the client's
      * attempt timed out and moved on. Returns once the store accepts the client's token again.
      */
-    private void stallAResumeUntilTheClientGivesUp(String token, GatewayFixture.GatewayNode one, CuttableProxy toOne,
-                                                   CuttableProxy toTwo, List<Long> seqs) {
+    private void stallAResumeUntilTheClientGivesUp(String token, GatewayFixture.GatewayNode one, TcpProxy toOne,
+                                                   TcpProxy toTwo, List<Long> seqs) {
         assertThat(cluster.pusher().push(token, "p1".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(1);
         Await.until(WAIT, "push 1", () -> seqs.size() == 1);
         toOne.refuse(true);
         toTwo.refuse(true);
-        toOne.cut();
+        toOne.closeAll();
         Await.until(WAIT, "the session to detach", () -> one.gateway().sessionCount() == 0);
         assertThat(cluster.pusher().push(token, "p2".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(2);
 
         // Redis stalls (under the command timeout) while the client resumes on gateway-2: the
         // claim waits, the client's attempt times out and it moves on; then the claim lands, too late.
-        long acceptedByTwo = toTwo.accepted();
-        long acceptedByOne = toOne.accepted();
+        long acceptedByTwo = toTwo.acceptedConnections();
+        long acceptedByOne = toOne.acceptedConnections();
         redis.server().pause();
         try {
             toTwo.refuse(false);
-            Await.until(WAIT, "the client to resume on gateway-2", () -> toTwo.accepted() > acceptedByTwo);
+            Await.until(WAIT, "the client to resume on gateway-2", () -> toTwo.acceptedConnections() > acceptedByTwo);
             toTwo.refuse(true);
-            Await.until(WAIT, "the client to give up on gateway-2", () -> toOne.accepted() > acceptedByOne);
+            Await.until(WAIT, "the client to give up on gateway-2", () -> toOne.acceptedConnections() > acceptedByOne);
         } finally {
             redis.server().resume();
         }
@@ -74,8 +75,8 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
     void aResumeThatCompletesAfterTheClientGaveUpOnItCanBeAskedAgainWithTheSameToken() {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(LONG_GRACE));
-        CuttableProxy toOne = new CuttableProxy(one.tcp());
-        CuttableProxy toTwo = new CuttableProxy(two.tcp());
+        TcpProxy toOne = TcpProxy.to(one.tcp());
+        TcpProxy toTwo = TcpProxy.to(two.tcp());
         List<ClientEvent> events = new CopyOnWriteArrayList<>();
         List<Long> seqs = new CopyOnWriteArrayList<>();
         try (toOne; toTwo; GatewayClient client = GatewayClient.builder()
@@ -105,8 +106,8 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
         Duration grace = Duration.ofSeconds(3);
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(grace));
         GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(grace));
-        CuttableProxy toOne = new CuttableProxy(one.tcp());
-        CuttableProxy toTwo = new CuttableProxy(two.tcp());
+        TcpProxy toOne = TcpProxy.to(one.tcp());
+        TcpProxy toTwo = TcpProxy.to(two.tcp());
         List<Long> seqs = new CopyOnWriteArrayList<>();
         String token = "player:gone";
         try (toOne; toTwo; GatewayClient client = GatewayClient.builder()

@@ -8,6 +8,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,6 +27,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * a connection that never answers, like a SYN lost in a black hole that a load balancer answered).
  * Traffic stays on 127.0.0.1. Threads are virtual, two per connection; {@link #close()} ends them.
  *
+ * <p>Finer faults, for tests of a client's side of a protocol: {@link #closeAll()} ends every
+ * connection with a FIN to both ends instead of a reset; {@link #refuse(boolean)} closes each new
+ * connection at once (a reconnect fails); {@link #drop(Direction, boolean)} discards the bytes going
+ * one way (a request or an answer lost, the sockets open); {@link #silenceAll()} makes the
+ * connections open now drop everything both ways for good while new ones pass (half-open
+ * connections). A {@link Tap} given to {@link #to(InetSocketAddress, Tap)} sees every byte that
+ * passes, before it is passed on.
+ *
  * <pre>{@code
  * try (RedisServer redis = RedisServer.start(); TcpProxy proxy = TcpProxy.to(redis.host(), redis.port())) {
  *     Braid node = Braid.builder().service("logic").redis(proxy.uri("redis")).start();
@@ -37,30 +46,71 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class TcpProxy implements AutoCloseable {
     private static final int BUFFER = 16 * 1024;
 
+    /** Which way bytes go through the proxy. */
+    public enum Direction {
+        /** From a client to the upstream. */
+        TO_UPSTREAM,
+        /** From the upstream back to a client. */
+        TO_CLIENT
+    }
+
+    /**
+     * Sees the bytes that pass through the proxy, each chunk before it is passed on (so a byte a
+     * peer sends in answer to one it got is seen after it). Called on the connection's own thread:
+     * one call at a time for each connection and direction, concurrently across them; bytes held by
+     * a black hole are seen when they pass, dropped ones never. A tap that throws resets the
+     * connection. It must not keep {@code bytes}, which the proxy reuses.
+     */
+    @FunctionalInterface
+    public interface Tap {
+        /**
+         * {@code length} bytes from {@code offset} pass on connection {@code connection} (1, 2, ...
+         * in the order accepted, as {@link #acceptedConnections()} counts them) going {@code direction}.
+         */
+        void passing(long connection, Direction direction, byte[] bytes, int offset, int length);
+    }
+
     private final InetSocketAddress upstream;
+    private final Tap tap;
     private final ServerSocket listener;
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition open = lock.newCondition();
     private final AtomicLong accepted = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
     private volatile boolean blackholed;
+    private volatile boolean refusing;
+    private volatile boolean droppingToUpstream;
+    private volatile boolean droppingToClient;
     private volatile boolean closed;
 
-    private TcpProxy(InetSocketAddress upstream, ServerSocket listener) {
+    private TcpProxy(InetSocketAddress upstream, Tap tap, ServerSocket listener) {
         this.upstream = upstream;
+        this.tap = tap;
         this.listener = listener;
         Thread.ofVirtual().name("tcp-proxy-accept-" + listener.getLocalPort()).start(this::acceptLoop);
     }
 
     /** Starts a proxy on a free 127.0.0.1 port that forwards to {@code host:port}. */
     public static TcpProxy to(String host, int port) {
+        return to(new InetSocketAddress(host, port));
+    }
+
+    /** Starts a proxy on a free 127.0.0.1 port that forwards to {@code upstream}. */
+    public static TcpProxy to(InetSocketAddress upstream) {
+        return to(upstream, (connection, direction, bytes, offset, length) -> { });
+    }
+
+    /** Starts a proxy on a free 127.0.0.1 port that forwards to {@code upstream} and shows {@code tap} what passes. */
+    public static TcpProxy to(InetSocketAddress upstream, Tap tap) {
+        Objects.requireNonNull(tap, "tap");
         try {
             ServerSocket listener = new ServerSocket();
             listener.setReuseAddress(true);
             listener.bind(new InetSocketAddress(InetAddress.getByName(LoopbackPorts.HOST), 0), 128);
-            return new TcpProxy(new InetSocketAddress(host, port), listener);
+            return new TcpProxy(upstream, tap, listener);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot start a proxy to " + host + ":" + port, e);
+            throw new IllegalStateException("cannot start a proxy to " + upstream, e);
         }
     }
 
@@ -74,14 +124,24 @@ public final class TcpProxy implements AutoCloseable {
         return LoopbackPorts.HOST;
     }
 
+    /** The proxy's address, 127.0.0.1 and {@link #port()}, for clients that take one. */
+    public InetSocketAddress address() {
+        return new InetSocketAddress(listener.getInetAddress(), port());
+    }
+
     /** {@code scheme://127.0.0.1:port}, e.g. {@code uri("redis")} for a Redis client. */
     public String uri(String scheme) {
         return scheme + "://" + host() + ":" + port();
     }
 
-    /** Connections accepted so far. */
+    /** Connections accepted so far, refused ones included. */
     public long acceptedConnections() {
         return accepted.get();
+    }
+
+    /** Bytes discarded so far by {@link #drop(Direction, boolean)} and {@link #silenceAll()}. */
+    public long droppedBytes() {
+        return dropped.get();
     }
 
     /** Connections open now. */
@@ -117,6 +177,49 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
+    /**
+     * Closes every open connection with a FIN to both ends (each reads end of stream, as when a
+     * server or a load balancer closes its connections; the kernel sends a reset instead where
+     * bytes the proxy has not read yet are waiting); new connections are accepted as usual.
+     */
+    public void closeAll() {
+        for (Link link : links) {
+            link.close();
+        }
+    }
+
+    /**
+     * While {@code refuse} is true, each new connection is accepted and closed at once (FIN) before
+     * it reaches the upstream: a client's connect or reconnect fails. Open connections are left alone.
+     */
+    public void refuse(boolean refuse) {
+        refusing = refuse;
+    }
+
+    /**
+     * While {@code drop} is true, the bytes going {@code direction} on every connection, open and
+     * new, are read and discarded (counted in {@link #droppedBytes()}), every socket left open: the
+     * peer never gets what was sent meanwhile, and never learns it was lost.
+     */
+    public void drop(Direction direction, boolean drop) {
+        if (direction == Direction.TO_UPSTREAM) {
+            droppingToUpstream = drop;
+        } else {
+            droppingToClient = drop;
+        }
+    }
+
+    /**
+     * The connections open now drop every byte both ways from now on (counted in
+     * {@link #droppedBytes()}) and stay open: half-open, neither end hears of it (as when a NAT
+     * forgets its connections). New connections pass as usual.
+     */
+    public void silenceAll() {
+        for (Link link : links) {
+            link.silenced = true;
+        }
+    }
+
     /** Stops listening and resets every connection. Idempotent. */
     @Override
     public void close() {
@@ -147,13 +250,23 @@ public final class TcpProxy implements AutoCloseable {
             } catch (IOException e) {
                 return; // closed
             }
-            accepted.incrementAndGet();
-            Thread.ofVirtual().name("tcp-proxy-conn-" + port()).start(() -> connect(client));
+            if (closed) {
+                // A virtual thread's accept may still take a connection the kernel queued just
+                // after close(): the proxy takes none once closed.
+                close(client);
+                return;
+            }
+            long id = accepted.incrementAndGet();
+            if (refusing) {
+                close(client);
+                continue;
+            }
+            Thread.ofVirtual().name("tcp-proxy-conn-" + port()).start(() -> connect(id, client));
         }
     }
 
-    private void connect(Socket client) {
-        Link link = new Link(client, new Socket());
+    private void connect(long id, Socket client) {
+        Link link = new Link(id, client, new Socket());
         links.add(link);
         try {
             awaitOpen();
@@ -163,8 +276,9 @@ public final class TcpProxy implements AutoCloseable {
             if (closed) {
                 return;
             }
-            Thread up = Thread.ofVirtual().name("tcp-proxy-up-" + port()).start(() -> pump(client, link.server));
-            pump(link.server, client);
+            Thread up = Thread.ofVirtual().name("tcp-proxy-up-" + port())
+                    .start(() -> pump(link, Direction.TO_UPSTREAM));
+            pump(link, Direction.TO_CLIENT);
             up.join();
         } catch (IOException | InterruptedException e) {
             // the connection ends; both ends are reset below
@@ -174,8 +288,10 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    /** Copies {@code from} to {@code to} until end of stream (passed on as a FIN) or an error. */
-    private void pump(Socket from, Socket to) {
+    /** Copies one way until end of stream (passed on as a FIN) or an error (both ends then go). */
+    private void pump(Link link, Direction direction) {
+        Socket from = direction == Direction.TO_UPSTREAM ? link.client : link.server;
+        Socket to = direction == Direction.TO_UPSTREAM ? link.server : link.client;
         byte[] buffer = new byte[BUFFER];
         try {
             InputStream in = from.getInputStream();
@@ -183,13 +299,17 @@ public final class TcpProxy implements AutoCloseable {
             int n;
             while ((n = in.read(buffer)) >= 0) {
                 awaitOpen();
+                if (link.silenced || (direction == Direction.TO_UPSTREAM ? droppingToUpstream : droppingToClient)) {
+                    dropped.addAndGet(n);
+                    continue;
+                }
+                tap.passing(link.id, direction, buffer, 0, n);
                 out.write(buffer, 0, n);
                 out.flush();
             }
             to.shutdownOutput();
-        } catch (IOException | InterruptedException e) {
-            reset(from);
-            reset(to);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            link.reset();
         }
     }
 
@@ -207,10 +327,42 @@ public final class TcpProxy implements AutoCloseable {
         }
     }
 
-    private record Link(Socket client, Socket server) {
+    /** One connection through the proxy: the client's socket and the one to the upstream. */
+    private static final class Link {
+        final long id;
+        final Socket client;
+        final Socket server;
+        volatile boolean silenced;
+        /** Set by {@link #close()}: the ends go with a FIN, also when a pump's error comes first. */
+        private volatile boolean closing;
+
+        Link(long id, Socket client, Socket server) {
+            this.id = id;
+            this.client = client;
+            this.server = server;
+        }
+
         void reset() {
+            if (closing) {
+                close();
+                return;
+            }
             TcpProxy.reset(client);
             TcpProxy.reset(server);
+        }
+
+        void close() {
+            closing = true;
+            TcpProxy.close(client);
+            TcpProxy.close(server);
+        }
+    }
+
+    private static void close(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException ignored) {
+            // closing anyway
         }
     }
 

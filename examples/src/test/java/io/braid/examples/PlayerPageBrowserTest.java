@@ -9,6 +9,7 @@ import io.braid.examples.proto.ChatLine;
 import io.braid.examples.proto.PlayerPush;
 import io.braid.testkit.Await;
 import io.braid.testkit.HeadlessChromium;
+import io.braid.testkit.TcpProxy;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ class PlayerPageBrowserTest {
             Assumptions.abort(HeadlessChromium.BINARY + " is not installed (apt-get install chromium)");
         }
         try (Demo demo = Demo.start(Demo.Options.inMemory(1, Duration.ofSeconds(1)).withRewardAfter(Duration.ofSeconds(1)));
-             CuttableTcpProxy proxy = new CuttableTcpProxy(demo.gateways().getFirst().port());
+             TcpProxy proxy = TcpProxy.to("127.0.0.1", demo.gateways().getFirst().port());
              PageServer page = PageServer.start(demo.logic().getFirst().braid(), "127.0.0.1", 0,
                      () -> List.of(URI.create("ws://127.0.0.1:" + proxy.port() + "/ws")));
              HeadlessChromium chromium = HeadlessChromium.open(page.url())) {
@@ -76,7 +77,8 @@ class PlayerPageBrowserTest {
             assertThat(pushesBefore).as("the chat line and the reward").isEqualTo(2);
 
             // The network under the page drops; the gateway keeps the session (DETACHED) for its grace.
-            proxy.cut();
+            proxy.refuse(true);
+            proxy.closeAll();
             Await.until(WITHIN, () -> "the page notices; status: " + status(chromium),
                     () -> status(chromium).startsWith("connection lost"));
             PlayerPusher pusher = new PlayerPusher(owner.braid());
@@ -86,7 +88,7 @@ class PlayerPageBrowserTest {
             }
             assertThat(seqs).as("numbered on in the session").containsExactly(3L, 4L, 5L);
 
-            proxy.restore();
+            proxy.refuse(false);
             Await.until(WITHIN, () -> "the page resumes by itself; status: " + status(chromium)
                     + "; events " + safe(chromium, "JSON.stringify(window.demo.events)"),
                     () -> status(chromium).equals("resumed; 3 missed pushes replayed"));

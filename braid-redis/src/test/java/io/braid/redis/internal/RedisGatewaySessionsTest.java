@@ -1,15 +1,11 @@
 package io.braid.redis.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.internal.GatewaySessionStore;
-import io.braid.api.internal.GatewaySessionStore.Appended;
-import io.braid.api.internal.GatewaySessionStore.Bounds;
+import io.braid.api.internal.GatewaySessionStoreContract;
 import io.braid.api.internal.GatewaySessionStore.Held;
-import io.braid.api.internal.GatewaySessionStore.Push;
 import io.braid.api.internal.GatewaySessionStore.Replay;
 import io.braid.redis.RedisConnector;
 import io.braid.testkit.Await;
@@ -27,16 +23,10 @@ import org.junit.jupiter.api.Test;
 /**
  * The gateway session records on one real redis-server: numbering and fencing of appends, the
  * log's bounds, takeovers (secret, rotation, idempotence for the claimant, gaps), compare-and-delete
- * ends, the ttl, the index and its exactly-once claim, and UNAVAILABLE with Redis dead.
+ * ends, the ttl, the index and its exactly-once claim, and UNAVAILABLE with Redis dead; and the
+ * {@link GatewaySessionStoreContract} every store answers alike.
  */
-class RedisGatewaySessionsTest {
-    private static final Duration TTL = Duration.ofSeconds(30);
-    private static final Bounds BOUNDS = new Bounds(3, 1024);
-    /** A log of 10 pushes remembering the ids of the last 3. */
-    private static final Bounds IDS = new Bounds(10, 1024, 3);
-    private static final byte[] SECRET = hash("secret");
-    private static final byte[] NEXT = hash("next");
-
+class RedisGatewaySessionsTest extends GatewaySessionStoreContract {
     private RedisServer redis;
     private RedisConnector connector;
     private RedisGatewaySessions store;
@@ -58,34 +48,25 @@ class RedisGatewaySessionsTest {
         redis.close();
     }
 
-    private static byte[] hash(String text) {
-        try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    @Override
+    protected GatewaySessionStore store() {
+        return store;
     }
 
-    private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
+    /** The window, on Redis a PEXPIRE: short here. */
+    @Override
+    protected void acceptThePreviousSecretUntilTheWindowCloses(String token, String session, String gateway) {
+        assertThat(join(store.acceptPreviousSecret(token, session, gateway, Duration.ofMillis(200)))).isTrue();
+        long opened = System.nanoTime();
+        Await.until(Duration.ofSeconds(5), "the window to close", () -> Long.valueOf(0L).equals(
+                probe.command("EXISTS", RedisGatewaySessions.previousKey(token))));
+        assertThat((System.nanoTime() - opened) / 1_000_000).as("ms the window lasted").isGreaterThanOrEqualTo(150);
     }
 
-    private static <T> T join(CompletableFuture<T> future) {
-        return future.join();
-    }
-
-    private static Code codeOf(CompletableFuture<?> future) {
-        try {
-            future.join();
-            throw new AssertionError("expected a failure, got " + future.join());
-        } catch (RuntimeException e) {
-            return BraidException.from(e).code();
-        }
-    }
-
-    private static List<String> payloads(Replay replay) {
-        return replay.pushes().stream().map(push -> push.seq() + ":" + new String(push.payload(), StandardCharsets.UTF_8))
-                .toList();
+    @Override
+    protected void assertNothingLeftOf(String token) {
+        assertThat(probe.command("EXISTS", RedisGatewaySessions.recordKey(token), RedisGatewaySessions.logKey(token),
+                RedisGatewaySessions.previousKey(token))).isEqualTo(0L);
     }
 
     @Test
@@ -130,46 +111,6 @@ class RedisGatewaySessionsTest {
         assertThat(payloads(join(store.takeOver("t", "s1", SECRET, 0, null, "g2", NEXT, TTL)))).containsExactly("1:p1");
         assertThat(join(store.heldBy("g2"))).containsExactly(new Held("t", "s1"));
         assertThat(join(store.heldBy("dead"))).isEmpty();
-    }
-
-    @Test
-    void thePreviousSecretIsAcceptedAgainOnlyAfterAnUnprovenDropWithinItsWindowAndUntilTheNextTakeover() {
-        byte[] third = hash("third");
-        byte[] fourth = hash("fourth");
-        Duration window = Duration.ofSeconds(5);
-        join(store.open("t", "s1", SECRET, "g1", TTL));
-        join(store.append("t", "s1", "g1", bytes("p1"), BOUNDS, TTL));
-        assertThat(join(store.acceptPreviousSecret("t", "s1", "g1", window))).as("a login has no previous").isFalse();
-        join(store.takeOver("t", "s1", SECRET, 0, null, "g2", NEXT, TTL)); // its answer never reaches the client
-        join(store.append("t", "s1", "g2", bytes("p2"), BOUNDS, TTL));
-        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g3", third, TTL)))
-                .as("the resumed connection still open").isEqualTo(Code.UNAUTHENTICATED);
-        assertThat(join(store.acceptPreviousSecret("t", "s1", "g1", window))).as("not its holder").isFalse();
-        assertThat(join(store.acceptPreviousSecret("t", "s9", "g2", window))).as("another session").isFalse();
-        assertThat(join(store.acceptPreviousSecret("t", "s1", "g2", window))).isTrue();
-        assertThat(payloads(join(store.takeOver("t", "s1", SECRET, 0, null, "g3", third, TTL))))
-                .containsExactly("1:p1", "2:p2");
-        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g2", fourth, TTL)))
-                .as("accepted again only after the next unproven drop").isEqualTo(Code.UNAUTHENTICATED);
-        // The window, on Redis a PEXPIRE: short here.
-        assertThat(join(store.acceptPreviousSecret("t", "s1", "g3", Duration.ofMillis(200)))).isTrue();
-        long opened = System.nanoTime();
-        Await.until(Duration.ofSeconds(5), "the window to close", () -> Long.valueOf(0L).equals(
-                probe.command("EXISTS", RedisGatewaySessions.previousKey("t"))));
-        assertThat((System.nanoTime() - opened) / 1_000_000).as("ms the window lasted").isGreaterThanOrEqualTo(150);
-        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g2", fourth, TTL)))
-                .as("the window is over").isEqualTo(Code.UNAUTHENTICATED);
-        assertThat(join(store.takeOver("t", "s1", third, 0, null, "g2", fourth, TTL)).lastSeq()).isEqualTo(2);
-        assertThat(join(store.acceptPreviousSecret("t", "s1", "g2", window))).isTrue();
-        assertThat(codeOf(store.takeOver("t", "s1", SECRET, 0, null, "g1", hash("x"), TTL)))
-                .as("the client used the newer secret: the older never again").isEqualTo(Code.UNAUTHENTICATED);
-        assertThat(join(store.takeOver("t", "s1", third, 0, null, "g1", SECRET, TTL)).lastSeq()).isEqualTo(2);
-        join(store.open("t", "s2", NEXT, "g1", TTL));
-        assertThat(join(store.acceptPreviousSecret("t", "s2", "g1", window))).isFalse();
-        assertThat(codeOf(store.takeOver("t", "s2", third, 0, null, "g2", fourth, TTL))).isEqualTo(Code.UNAUTHENTICATED);
-        assertThat(join(store.end("t", "s2", "g1"))).isTrue();
-        assertThat(probe.command("EXISTS", RedisGatewaySessions.recordKey("t"), RedisGatewaySessions.logKey("t"),
-                RedisGatewaySessions.previousKey("t"))).isEqualTo(0L);
     }
 
     @Test
@@ -282,35 +223,5 @@ class RedisGatewaySessionsTest {
         GatewaySessionStore closed = store;
         store.close();
         assertThat(codeOf(closed.end("t", "s1", "g1"))).isEqualTo(Code.UNAVAILABLE);
-    }
-
-    @Test
-    void aRepeatedPushIdAnswersItsSeqWithinTheWindowOfTheLastMaxPushIds() {
-        assertThat(new Bounds(1000, 1024).maxPushIds()).as("the default window").isEqualTo(128);
-        assertThat(new Bounds(3, 1024).maxPushIds()).as("no more ids than pushes").isEqualTo(3);
-        join(store.open("t", "s1", SECRET, "g1", TTL));
-        assertThat(join(store.append("t", "s1", "g1", "a", bytes("pa"), IDS, TTL))).isEqualTo(new Appended(1, false));
-        assertThat(join(store.append("t", "s1", "g1", "a", bytes("pa"), IDS, TTL))).as("asked again")
-                .isEqualTo(new Appended(1, true));
-        assertThat(join(store.append("t", "s1", "g1", bytes("no id"), IDS, TTL))).isEqualTo(2L);
-        assertThat(join(store.append("t", "s1", "g1", "b", bytes("pb"), IDS, TTL))).isEqualTo(new Appended(3, false));
-        assertThat(codeOf(store.append("t", "s1", "g2", "a", bytes("pa"), IDS, TTL))).as("fenced as any append")
-                .isEqualTo(Code.FAILED_PRECONDITION);
-        // The retry logged nothing: the replay holds each push once. A takeover keeps the ids.
-        Replay replay = join(store.takeOver("t", "s1", SECRET, 1, "g1", "g2", NEXT, TTL));
-        assertThat(replay.lastSeq()).isEqualTo(3);
-        assertThat(replay.pushes()).extracting(Push::seq).containsExactly(2L, 3L);
-        assertThat(join(store.append("t", "s1", "g2", "b", bytes("pb"), IDS, TTL))).as("after the takeover")
-                .isEqualTo(new Appended(3, true));
-        // The window: the ids of the last 3 (maxPushIds) pushes that had one; c, d, e push a and b out.
-        for (String id : List.of("c", "d", "e")) {
-            join(store.append("t", "s1", "g2", id, bytes("p" + id), IDS, TTL));
-        }
-        assertThat(join(store.append("t", "s1", "g2", "b", bytes("pb"), IDS, TTL))).as("past the window: anew")
-                .isEqualTo(new Appended(7, false));
-        assertThat(join(store.append("t", "s1", "g2", "e", bytes("pe"), IDS, TTL))).isEqualTo(new Appended(6, true));
-        // A new login is a new session: it knows no ids.
-        join(store.open("t", "s2", NEXT, "g1", TTL));
-        assertThat(join(store.append("t", "s2", "g1", "e", bytes("pe"), IDS, TTL))).isEqualTo(new Appended(1, false));
     }
 }
