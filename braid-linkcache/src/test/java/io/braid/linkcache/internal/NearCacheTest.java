@@ -6,6 +6,11 @@ import io.braid.api.Link;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -104,6 +109,45 @@ class NearCacheTest {
             assertThat(cache.get("player-" + i, SERVICE)).as("the entry just written, %d", i).isNotNull();
         }
         assertThat(cache.size("other")).as("each service has its own bound").isZero();
+    }
+
+    /**
+     * Four threads write, read and invalidate 1,000 tokens at once under a bound of 100: once they
+     * are done the bound holds (each write's own eviction runs after its put, so the last one to
+     * run sees every put), and every put answered what it left held.
+     */
+    @Test
+    void theBoundHoldsOnceConcurrentWritersAreDone() throws Exception {
+        NearCache cache = cache(100);
+        int threads = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < 20_000; i++) {
+                        String token = "player-" + (i * 7 + thread * 13) % 1_000;
+                        now.incrementAndGet();
+                        NearCache.Entry held = put(cache, token, link("logic-" + thread, i + 1));
+                        if (held == null) {
+                            throw new AssertionError("a put of " + token + " left nothing held");
+                        }
+                        cache.get("player-" + i % 1_000, SERVICE);
+                        if (i % 100 == 0) {
+                            cache.invalidate(token, SERVICE);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> thread : done) {
+                thread.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(cache.size(SERVICE)).isBetween(1L, 100L);
     }
 
     @Test
