@@ -30,7 +30,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Links on Redis with a Caffeine near cache in front: a warm lookup makes no Redis round trip.
+ * Links on Redis with a near cache in front: a warm lookup makes no Redis round trip.
  *
  * <p>Keys: {@code braid:{ls:K}:tok:T} HASH service to node id (and {@code epoch\0}service to the
  * link's epoch), {@code braid:{ls:K}:node:N} SET of the node's tokens (the reverse index behind
@@ -49,8 +49,8 @@ import org.slf4j.LoggerFactory;
  * link without an epoch field (written by hand, or before epochs) reads as epoch 0. Every node of
  * a cluster must use the same number of shards: the epochs are counted per shard.
  *
- * <p>Near cache ({@link NearCache}): per service, a bounded Caffeine cache of token to its link
- * (owner and epoch); a hit allocates nothing. It
+ * <p>Near cache ({@link NearCache}): per service, a bounded map of token to its link (owner and
+ * epoch) with a TTL; a hit allocates nothing. It
  * never replaces a link by one of a lower epoch, whether offered by a read or by an invalidation
  * that arrives late; two different owners under one epoch (only a data loss with a clock gone
  * back makes them) leave neither in the cache. Link (when it creates
@@ -144,7 +144,7 @@ public final class RedisLinkCache implements LinkCache {
         this.listener = b.listener;
         this.watcher = b.watcher;
         this.instance = Long.toHexString(ThreadLocalRandom.current().nextLong());
-        this.near = b.nearCache ? new NearCache(b.nearCacheSize, b.nearCacheTtl, b.ticker) : null;
+        this.near = b.nearCache ? new NearCache(b.nearCacheSize, b.nearCacheTtl, b.ticker, ownerIds) : null;
         String heartbeatChannel = HEARTBEAT_CHANNEL_PREFIX + instance;
         this.trust = new NearCacheTrust(redis, heartbeatChannel, b.stalenessBound, b.ticker, listener,
                 this::emptyNearCache, this::mayHaveMissed);
@@ -214,7 +214,7 @@ public final class RedisLinkCache implements LinkCache {
         }
         NearCache.Entry cached = nearHit(token, service);
         if (cached != null) { // allocates nothing: NearCacheAllocationTest
-            return cached.target();
+            return near.target(cached);
         }
         return read(token, service).thenApply(link -> link.map(Link::nodeId));
     }
@@ -473,7 +473,7 @@ public final class RedisLinkCache implements LinkCache {
         if (near == null || !trust.unchangedSince(stamp)) {
             return false;
         }
-        NearCache.Entry entry = new NearCache.Entry(link);
+        NearCache.Entry entry = near.entry(link);
         NearCache.Entry held = near.merge(token, service, entry, RedisLinkCache::newer);
         if (!trust.unchangedSince(stamp)) {
             near.remove(token, service, entry);
@@ -508,9 +508,9 @@ public final class RedisLinkCache implements LinkCache {
     }
 
     /** {@link #newer(Link, Link)} of a held entry and an offered link: the held entry, a new one, or null. */
-    private static NearCache.Entry keptOf(NearCache.Entry held, Link offered) {
+    private NearCache.Entry keptOf(NearCache.Entry held, Link offered) {
         Link kept = newer(held.link(), offered);
-        return kept == null ? null : kept == held.link() ? held : new NearCache.Entry(kept);
+        return kept == null ? null : kept == held.link() ? held : near.entry(kept);
     }
 
     /** {@link #newer(Link, Link)} of two near-cache entries: the entry whose link it keeps. */

@@ -116,6 +116,34 @@ class RedisNearCacheTickerTest {
         }
     }
 
+    /**
+     * The TTL ends an entry while the cache still vouches (a bound of a minute): the lookup at the
+     * TTL reads Redis, and its answer is cached anew. Expiry is checked on each read (NearCache).
+     */
+    @Test
+    void anEntryIsNotServedFromTheTtlOnWhileTheCacheStillVouches() throws Exception {
+        Duration ttl = Duration.ofSeconds(2);
+        try (RedisLinkCache cache = RedisLinkCache.builder(connector).ticker(ticker).scheduler(scheduler)
+                .listener(heard).stalenessBound(Duration.ofMinutes(1)).nearCacheTtl(ttl).build()) {
+            long written = now.get(); // the ticker stands still until moved: the claim's answer is cached now
+            cache.link("player-1", A);
+            Await.until(Duration.ofSeconds(10), "the first heartbeat came back and the cache answers from memory",
+                    () -> cache.target("player-1", "logic").isPresent()
+                            && heard.last() == LinkCacheListener.Outcome.NEAR_HIT);
+
+            now.set(written + ttl.toNanos() - 1);
+            assertThat(lookup(cache, "player-1")).as("one nanosecond inside the TTL")
+                    .isEqualTo(LinkCacheListener.Outcome.NEAR_HIT);
+
+            now.set(written + ttl.toNanos());
+            assertThat(lookup(cache, "player-1")).as("at the TTL, the cache still vouching")
+                    .isEqualTo(LinkCacheListener.Outcome.REDIS_HIT);
+            assertThat(lookup(cache, "player-1")).as("the answer read at the TTL is cached anew")
+                    .isEqualTo(LinkCacheListener.Outcome.NEAR_HIT);
+            assertThat(heard.distrusted).isEmpty();
+        }
+    }
+
     @Test
     void heartbeatsRunOnTheLentSchedulerWhichCloseNeverShutsDown() throws Exception {
         RedisLinkCache cache = cache();
