@@ -232,11 +232,13 @@ public final class PekkoSuite implements Suite {
                 rebalance: nothing moves), then a closed loop of asks (1x64, 5 s timeout, round robin over every \
                 entity) runs: %d ms warm-up, %d ms measured, then the caller tells a to `Leave` (a's coordinated \
                 shutdown hands every shard off to b, then a exits the cluster), measured until the caller sees a \
-                removed, then %d ms more; then the loop goes on until every entity has answered from b. With \
+                removed, then %d ms more (at least an ask's timeout and a second: asks the hand-off dropped end \
+                only then); then the loop goes on until every entity has answered from b. With \
                 remember-entities off, an entity starts afresh on b when its next \
                 message arrives: its count is not carried over (that needs Pekko Persistence, not configured here), \
                 while braid's drain carries each player's state. braid: the handoff section's run (in-memory \
-                plane, every node in this JVM, the same windows, no extra warm-up drain). Pekko's hand-off took \
+                plane, every node in this JVM, the same warm-up, %d ms measured before and after the drain, no extra \
+                warm-up drain). Pekko's hand-off took \
                 %.2f s; every entity had answered from b %s after the leave (%,d of %,d did by the end: the \
                 loop's round robin takes a while to reach each). Failed asks: %s before, %s during, %s after, \
                 %s from the leave until the loop stopped (an ask dropped in the hand-off fails only at its \
@@ -244,7 +246,7 @@ public final class PekkoSuite implements Suite {
                 %,d in all; B activated %,d players from a handoff. The ask load's B/op load side \
                 is the caller JVM, serving side nodes a and b; braid's B/op load side is its whole JVM (gateway and \
                 both logic nodes).%s""", HANDOFF_ENTITIES, warmup.toMillis(), measure.toMillis(),
-                measure.toMillis(), pekko.handOffNanos() / 1e9,
+                PekkoHandoffRun.afterWindow(measure).toMillis(), measure.toMillis(), pekko.handOffNanos() / 1e9,
                 pekko.everyFromBNanos() == 0 ? "never" : String.format(Locale.ROOT, "%.2f s",
                         pekko.everyFromBNanos() / 1e9), pekko.answeredFromB(), HANDOFF_ENTITIES,
                 failures(pekko.before().failures()), failures(pekko.during().failures()),

@@ -6,6 +6,7 @@ import io.braid.bench.core.Report;
 import io.braid.bench.core.Row;
 import io.braid.bench.core.Sample;
 import io.braid.bench.handoff.HandoffSuite;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -79,5 +80,12 @@ class PekkoSuiteTest {
                 .contains("- **missed**: Pekko hand-off: braid calls failed from the drain on: 1 (goal 0; Pekko's asks "
                         + "that failed or timed out from the leave on: 0) — " + HandoffSuite.FAILED_WHY.text())
                 .contains("0.34x (goal ≤ 0.33x) — " + PekkoSuite.NOT_EQUAL.text());
+    }
+
+    @Test
+    void theWindowAfterPekkosHandOffOutlastsAnAsksTimeoutSoADroppedAskEndsInIt() {
+        assertThat(PekkoHandoffRun.afterWindow(Duration.ofMillis(400))).isEqualTo(Duration.ofSeconds(6));
+        assertThat(PekkoHandoffRun.afterWindow(Duration.ofSeconds(2))).isEqualTo(Duration.ofSeconds(6));
+        assertThat(PekkoHandoffRun.afterWindow(Duration.ofSeconds(7))).isEqualTo(Duration.ofSeconds(7));
     }
 }
