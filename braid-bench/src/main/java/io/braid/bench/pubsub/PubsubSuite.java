@@ -241,7 +241,8 @@ public final class PubsubSuite implements Suite {
             + "core) and a batch costs up to three XACKs where the loop sends one", "pubsub");
     static final Goals.Why PUBLISH_WHY = Goals.why("a publish is one XADD through Lettuce, as the baseline's, with "
             + "braid's extras per publish cut (no LinkedHashMap, XAddArgs, extra future stage or header iterator "
-            + "without headers); what remains is Lettuce's own work per command", "pubsub");
+            + "without headers); what remains is Lettuce's own work per command, so the ratio moves with the "
+            + "machine's load (1.00x in the quiet run of 2026-12-06)", "pubsub");
     static final Goals.Why P99_WHY = Goals.why("at 10k msg/s messages arrive one by one, each costing an XREADGROUP "
             + "and an XACK, and a single stall of the bench JVM (50 ms) decides a window's p99: on a shared machine "
             + "the p99 rows swung by 10x between runs, both ways, for both subjects", "pubsub");

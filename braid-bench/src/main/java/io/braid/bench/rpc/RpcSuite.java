@@ -141,9 +141,13 @@ public final class RpcSuite implements Suite {
             + "copied off the wire, the user's message parsed and encoded, the call's objects and its deadline "
             + "timer on each side", ALLOCATION);
     /** Why the inline handler's ratios to gRPC move from run to run. */
-    static final Goals.Why RUN_TO_RUN = Goals.why("the ratio of two throughputs taken in turns on one shared server "
-            + "core swings by about ±20% between windows and more between runs (4.50x in issue 18's run, above "
-            + "the goal)", BLOCKING_PATH);
+    static final Goals.Why RUN_TO_RUN = Goals.why("the ratio of two closed loops taken in turns on the one shared "
+            + "server core moves by tens of percent from run to run (4.50x in issue 18's quiet run, 2.87x in a later "
+            + "quiet one)", "rpc");
+    /** Why a p99 ratio moves from window to window. */
+    static final Goals.Why TAIL = Goals.why("a window's p99 is its few slowest calls, which one stall of either JVM "
+            + "on the shared machine makes (a single 50 ms stall makes a 3 s window's p99), so it swings between "
+            + "runs far more than throughput", "pubsub");
     /** What a call allocates that the goal does not cover. */
     static final Goals.Why ALLOCATED = Goals.why("what remains is the payload's copy off the wire, the user's "
             + "message and the call's own objects (PendingCall, frames, Deadline, a timer task per deadline on "
@@ -170,7 +174,7 @@ public final class RpcSuite implements Suite {
             Goals.atLeast(report, prefix + ": throughput / bare Netty echo", b.opsPerSecond() / n.opsPerSecond(), 0.5,
                     Goals.Unit.RATIO, blocking ? HAND_OFF : CALL_WORK);
             Goals.atMost(report, prefix + ": p99 / gRPC direct p99", b.p99Micros() / g.p99Micros(), 1.0 / 3,
-                    Goals.Unit.RATIO, blocking ? HAND_OFF : RUN_TO_RUN);
+                    Goals.Unit.RATIO, blocking ? HAND_OFF : TAIL);
             if (blocking) {
                 Goals.row(report, GROUP, cell, BRAID_INLINE).ifPresent(inline -> Goals.atMost(report,
                         prefix + ": p99 / braid inline p99", b.p99Micros() / inline.sample().p99Micros(), 1.5,
