@@ -80,8 +80,9 @@ public final class Bench {
         System.out.println(machine(options, started));
         Report report = new Report();
         report.section(Goals.GROUP, "Goals");
-        report.note(Goals.GROUP, "Each goal of issue 9 for the sections that ran, with the figure this run "
-                + "measured (ratios within one cell of this run).");
+        report.note(Goals.GROUP, "Each goal of the issues (9, 16, 17, 18) for the sections that ran, with the "
+                + "figure this run measured (ratios within one cell of this run). A missed goal ends with what "
+                + "limits it and the section of braid-bench/README.md that tells more.");
         Map<String, Duration> took = new LinkedHashMap<>();
         List<String> failures = new ArrayList<>();
         for (Suite suite : options.suites()) {
@@ -156,10 +157,13 @@ public final class Bench {
                 options.suites().stream().map(Suite::name).collect(Collectors.joining(", ")));
     }
 
-    private static String timings(Map<String, Duration> took) {
+    /** The wall time of each section, one line each, and their sum: where a run's minutes went. */
+    static String timings(Map<String, Duration> took) {
         long total = took.values().stream().mapToLong(Duration::toSeconds).sum();
-        return "- Time: " + took.entrySet().stream().map(e -> e.getKey() + " " + e.getValue().toSeconds() + " s")
-                .collect(Collectors.joining(", ")) + "; total " + total + " s\n";
+        StringBuilder out = new StringBuilder(String.format(Locale.ROOT,
+                "- Time: %d s (%d min %02d s) for the sections, each:%n", total, total / 60, total % 60));
+        took.forEach((name, time) -> out.append(String.format(Locale.ROOT, "  - %s: %d s%n", name, time.toSeconds())));
+        return out.toString();
     }
 
     /** Other work above this share of all CPU time makes a run's figures unrepresentative. */

@@ -6,24 +6,26 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.braid.bench.core.Suite;
 import io.braid.bench.core.Window;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BenchOptionsTest {
     @Test
-    void withoutOptionsEverySuiteButTheOptInOnesRunsAtTheFullWindowIntoTheWorkingDirectory() {
+    void withoutOptionsEverySectionButScaleRunsAtTheFullWindowIntoTheWorkingDirectory() {
         Bench.Options options = Bench.Options.parse(new String[0], Bench.suites());
 
         assertThat(options.window()).isEqualTo(Window.FULL);
-        assertThat(options.suites()).extracting(Suite::name).contains("limits", "rpc");
+        assertThat(options.suites()).extracting(Suite::name).containsExactly("limits", "rpc", "sticky", "pubsub",
+                "micro", "lanes", "handoff", "pekko", "gateway");
         assertThat(options.out()).isEqualTo(Path.of("."));
     }
 
     @Test
-    void anOptInSuiteRunsOnlyWhenNamed() {
-        assertThat(Bench.Options.parse(new String[0], Bench.suites()).suites()).extracting(Suite::name)
-                .doesNotContain("lanes", "handoff", "pekko", "gateway");
+    void theSmokeRunsEverySectionAndOnlyStillPicksOne() {
         assertThat(Bench.Options.parse(new String[] {"--window", "smoke"}, Bench.suites()).suites())
-                .extracting(Suite::name).doesNotContain("lanes", "handoff", "pekko", "gateway");
+                .extracting(Suite::name).containsExactlyElementsOf(Bench.suites().stream().map(Suite::name).toList());
         assertThat(Bench.Options.parse(new String[] {"--only", "lanes"}, Bench.suites()).suites())
                 .extracting(Suite::name).containsExactly("lanes");
         assertThat(Bench.Options.parse(new String[] {"--only", "handoff"}, Bench.suites()).suites())
@@ -64,6 +66,21 @@ class BenchOptionsTest {
                 .hasMessageContaining("unknown option --fast");
         assertThatThrownBy(() -> Bench.Options.parse(new String[] {"--window"}, Bench.suites()))
                 .hasMessageContaining("--window needs a value");
+    }
+
+    @Test
+    void thePreambleGivesEachSectionsTimeOnALineOfItsOwnAndTheirSum() {
+        Map<String, Duration> took = new LinkedHashMap<>();
+        took.put("limits", Duration.ofSeconds(60));
+        took.put("rpc", Duration.ofSeconds(180));
+        took.put("pekko", Duration.ofSeconds(125));
+
+        assertThat(Bench.timings(took)).isEqualTo("""
+                - Time: 365 s (6 min 05 s) for the sections, each:
+                  - limits: 60 s
+                  - rpc: 180 s
+                  - pekko: 125 s
+                """);
     }
 
     @Test

@@ -10,8 +10,13 @@ import java.util.Optional;
  *
  * <pre>{@code
  * Goals.row(report, "rpc", "1x64 64 B", "braid inline").ifPresent(...);
- * Goals.atLeast(report, "RPC 1x64 64 B throughput, braid inline / gRPC direct", ratio, 3, Goals.Unit.RATIO);
+ * Goals.atLeast(report, "RPC 1x64 64 B throughput, braid inline / gRPC direct", ratio, 3, Goals.Unit.RATIO,
+ *         Goals.why("the ratio of two throughputs on the shared server core swings between runs", "rpc"));
  * }</pre>
+ *
+ * <p>Every goal carries its {@link Why}: what limits the figure, in a sentence or two from
+ * braid-bench/README.md, and the README section that tells more. A missed goal's line ends with it,
+ * so the reader of BENCHMARKS.md learns why without searching; a met goal's line does not.
  */
 public final class Goals {
     /** The report group all goal lines go to. */
@@ -32,7 +37,34 @@ public final class Goals {
         }
     }
 
+    /**
+     * Why a goal may be missed: what limits its figure (one or two sentences, taken from the
+     * README's "what limits" texts) and the braid-bench/README.md section that tells more, e.g.
+     * {@code rpc › The blocking path without a thread start}.
+     */
+    public record Why(String limit, String readme) {
+        public Why {
+            if (limit.isBlank() || readme.isBlank()) {
+                throw new IllegalArgumentException("a goal's reason needs what limits it and its README section");
+            }
+        }
+
+        /** The text a missed goal's line ends with. */
+        public String text() {
+            String sentence = limit.strip();
+            if (sentence.endsWith(".")) {
+                sentence = sentence.substring(0, sentence.length() - 1);
+            }
+            return "why: " + sentence + "; see braid-bench/README.md, " + readme.strip() + ".";
+        }
+    }
+
     private Goals() {
+    }
+
+    /** What limits a goal's figure, and where braid-bench/README.md says more. */
+    public static Why why(String limit, String readme) {
+        return new Why(limit, readme);
     }
 
     /** The row of {@code subject} in {@code cell} of {@code group}, if that cell ran. */
@@ -42,35 +74,62 @@ public final class Goals {
                 .findFirst();
     }
 
-    /** A goal met when {@code measured >= target}; a NaN figure is reported as not checked. */
-    public static boolean atLeast(Report report, String goal, double measured, double target, Unit unit) {
+    /**
+     * A goal met when {@code measured >= target}; a NaN figure is reported as not checked. A
+     * missed goal's line ends with {@code why}.
+     */
+    public static boolean atLeast(Report report, String goal, double measured, double target, Unit unit, Why why) {
         if (Double.isNaN(measured)) {
             unchecked(report, goal, "not measured");
             return false;
         }
-        boolean met = measured >= target;
-        line(report, met, goal, unit.format(measured), "≥ " + unit.format(target));
-        return met;
+        return check(report, measured >= target, goal, unit.format(measured), "≥ " + unit.format(target), why);
     }
 
-    /** A goal met when {@code measured <= target}; a NaN figure is reported as not checked. */
-    public static boolean atMost(Report report, String goal, double measured, double target, Unit unit) {
+    /**
+     * A goal met when {@code measured <= target}; a NaN figure is reported as not checked. A
+     * missed goal's line ends with {@code why}.
+     */
+    public static boolean atMost(Report report, String goal, double measured, double target, Unit unit, Why why) {
         if (Double.isNaN(measured)) {
             unchecked(report, goal, "not measured");
             return false;
         }
-        boolean met = measured <= target;
-        line(report, met, goal, unit.format(measured), "≤ " + unit.format(target));
+        return check(report, measured <= target, goal, unit.format(measured), "≤ " + unit.format(target), why);
+    }
+
+    /**
+     * {@link #atLeast(Report, String, double, double, Unit, Why)} for a goal whose reason is not
+     * written yet: a missed line says so.
+     */
+    public static boolean atLeast(Report report, String goal, double measured, double target, Unit unit) {
+        return atLeast(report, goal, measured, target, unit, null);
+    }
+
+    /**
+     * {@link #atMost(Report, String, double, double, Unit, Why)} for a goal whose reason is not
+     * written yet: a missed line says so.
+     */
+    public static boolean atMost(Report report, String goal, double measured, double target, Unit unit) {
+        return atMost(report, goal, measured, target, unit, null);
+    }
+
+    /**
+     * One goal line for a figure the units above do not print (seconds, a count with a comment):
+     * {@code met} decided by the caller, {@code measured} and {@code target} as they are to read.
+     * Returns {@code met}.
+     */
+    public static boolean check(Report report, boolean met, String goal, String measured, String target, Why why) {
+        String line = "- **" + (met ? "met" : "missed") + "**: " + goal + ": " + measured + " (goal " + target + ")";
+        if (!met) {
+            line += " — " + (why == null ? "why: not written yet" : why.text());
+        }
+        report.note(GROUP, line);
         return met;
     }
 
     /** A goal that could not be checked in this run (its cell did not run or failed). */
     public static void unchecked(Report report, String goal, String why) {
         report.note(GROUP, "- **not checked**: " + goal + " (" + why + ")");
-    }
-
-    private static void line(Report report, boolean met, String goal, String measured, String target) {
-        report.note(GROUP, "- **" + (met ? "met" : "missed") + "**: " + goal + ": " + measured + " (goal " + target
-                + ")");
     }
 }

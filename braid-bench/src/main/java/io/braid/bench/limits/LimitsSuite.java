@@ -29,7 +29,7 @@ public final class LimitsSuite implements Suite {
     /** Connections redis-benchmark opens: as many requests in flight as the 1x64 RPC cells, unpipelined. */
     static final int REDIS_CLIENTS = 64;
     static final int PIPELINE = 16;
-    private static final Duration MAX_MEASURE = Duration.ofSeconds(3);
+    private static final Duration MAX_MEASURE = Duration.ofSeconds(2);
     private static final Duration MAX_REDIS_RUN = Duration.ofSeconds(2);
 
     @Override

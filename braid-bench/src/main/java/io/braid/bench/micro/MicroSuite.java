@@ -119,17 +119,26 @@ public final class MicroSuite implements Suite {
         return out.toString();
     }
 
+    /** A smooth weighted round robin pick walks every candidate (nginx's algorithm). */
+    static final Goals.Why PICK_WHY = Goals.why("smooth weighted round robin visits every node per pick (add its "
+            + "weight, take the largest, subtract the total) and the client's eligibility predicate runs per node "
+            + "too, so a pick grows with the nodes", "micro");
+    static final Goals.Why NEAR_CACHE_WHY = Goals.why("a hit allocates nothing on the calling thread "
+            + "(NearCacheAllocationTest); JMH counts every thread's allocation, the link cache's heartbeats too, so "
+            + "a whole byte per hit means something on the hit path allocates again",
+            "rpc › What limits allocation per call");
+
     /** The goals that this section measures, as lines of the report's Goals section. */
     static void goals(Report report, List<Measured> measured) {
         String pick = "SWRR pick over 30 nodes, through an eligibility predicate as the client picks";
         measured.stream().filter(m -> m.is("PickerBenchmark.pickEligible", "nodes=30")).findFirst().ifPresentOrElse(
-                m -> Goals.atMost(report, pick, m.nanosPerOp(), PICK_30_GOAL_NANOS, Goals.Unit.NANOS),
+                m -> Goals.atMost(report, pick, m.nanosPerOp(), PICK_30_GOAL_NANOS, Goals.Unit.NANOS, PICK_WHY),
                 () -> Goals.unchecked(report, pick, "the benchmark did not run"));
         String warm = "Warm sticky call: the near-cache lookup allocates nothing";
         measured.stream().filter(m -> m.is("NearCacheBenchmark.nearCacheHit", "")).findFirst().ifPresentOrElse(
                 // In whole bytes, as the table shows it: JMH counts every thread's allocation (here the link
                 // cache's heartbeats too), so a hit that allocates nothing still shows a fraction of a byte.
-                m -> Goals.atMost(report, warm, Math.round(m.bytesPerOp()), 0, Goals.Unit.BYTES),
+                m -> Goals.atMost(report, warm, Math.round(m.bytesPerOp()), 0, Goals.Unit.BYTES, NEAR_CACHE_WHY),
                 () -> Goals.unchecked(report, warm, "the benchmark did not run"));
     }
 

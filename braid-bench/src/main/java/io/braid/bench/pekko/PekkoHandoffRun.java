@@ -23,7 +23,7 @@ import org.HdrHistogram.Histogram;
  * joins (periodic rebalance is off, so nothing moves yet) and a closed loop of asks runs over all
  * entities. It is measured for a window before, from the caller's {@code Leave} for A until the
  * caller sees A removed from the cluster (A's coordinated shutdown hands its shards off to B
- * first, then A exits), and for a window after; then the loop goes on until every entity has
+ * first, then A exits), and for a window after ({@link #afterWindow}); then the loop goes on until every entity has
  * answered from B (at most a minute). An ask that fails is counted in the phase in which it ended;
  * those from the leave on are also counted until the loop stopped (an ask the hand-off dropped ends
  * only at its 5 s timeout). Not thread-safe; one run per instance.
@@ -76,6 +76,17 @@ final class PekkoHandoffRun {
         this.inFlight = inFlight;
     }
 
+    /**
+     * The window after the hand-off: at least an ask's timeout and a second more. Asks the hand-off
+     * dropped end only at their timeout, and while all of the loop's asks wait for theirs nothing ends:
+     * a shorter window (2 s at {@code full}, 0.4 s in the smoke) could see no ask end at all, which
+     * reads as a broken harness. This long, the dropped asks fail inside it and the loop goes on.
+     */
+    static Duration afterWindow(Duration measure) {
+        Duration least = ASK_TIMEOUT.plusSeconds(1);
+        return measure.compareTo(least) >= 0 ? measure : least;
+    }
+
     Result run(Duration warmup, Duration measure) throws Exception {
         Deque<AutoCloseable> opened = new ArrayDeque<>();
         try {
@@ -117,7 +128,7 @@ final class PekkoHandoffRun {
                 });
                 leaveAt = times[0];
                 removedAt = times[1];
-                after = measured(loop, servers, () -> TimeUnit.NANOSECONDS.sleep(measure.toNanos()));
+                after = measured(loop, servers, () -> TimeUnit.NANOSECONDS.sleep(afterWindow(measure).toNanos()));
                 // the loop goes on (unmeasured) until every entity has answered from b, or the deadline
                 Await.until(EVERY_FROM_B, "every entity answers from b", () -> firstAnswers.everyFromWatchedAt() != 0
                         || System.nanoTime() - removedAt > EVERY_FROM_B.toNanos() - 1_000_000_000L);

@@ -13,6 +13,7 @@ import io.braid.bench.core.Trial;
 import io.braid.bench.core.Usage;
 import io.braid.bench.core.Window;
 import io.braid.bench.handoff.DrainRun;
+import io.braid.bench.handoff.HandoffSuite;
 import io.braid.bench.rpc.ServerProcess;
 import io.braid.linkcache.internal.InMemoryLinks;
 import io.braid.runtime.InMemoryControlPlane;
@@ -36,7 +37,7 @@ import java.util.stream.Collectors;
  * that hosts no entity, against braid's token call into a lane holding the same counter on two
  * logic nodes (each its own JVM), closed loop 1x64 and 1x1 with 64 B over 1,024 entities. Hand-off:
  * 10,000 entities on node A, A leaves gracefully under a 1x64 ask load, against braid's drain with
- * handoff of 10,000 players under a click load ({@link DrainRun}). Opt-in: {@code --only pekko}.
+ * handoff of 10,000 players under a click load ({@link DrainRun}).
  */
 public final class PekkoSuite implements Suite {
     public static final String GROUP = "pekko";
@@ -50,22 +51,26 @@ public final class PekkoSuite implements Suite {
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
     /** Priming calls are not measured: a cold JVM on a busy machine may take longer than a call's 5 s. */
     private static final Duration PRIME_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration MAX_MEASURE = Duration.ofSeconds(3);
+    private static final Duration MAX_MEASURE = Duration.ofSeconds(2);
     private static final Duration REPEAT_WARMUP = Duration.ofMillis(500);
     private static final Duration SEE = Duration.ofSeconds(60);
     /** Issue 18's goals: throughput at least this multiple of Pekko's, p99 at most its inverse. */
     private static final double THROUGHPUT_GOAL = 5;
     /** Issue 18's goal: braid's drain takes at most this share of Pekko's hand-off. */
     private static final double HANDOFF_GOAL = 1.0 / 3;
+    /** What limits the throughput and latency ratios, from the README's "what limits it" (not profiled further). */
+    static final Goals.Why SHARED_CORE = Goals.why("both sides' two nodes share the one server core, where Pekko's "
+            + "default dispatcher runs at least 8 threads and each braid node one event-loop thread; the kernel's "
+            + "sharing of a busy CPU among runnable threads may favour the side with more (not established), so "
+            + "read these ratios only from a quiet run", "pekko");
+    /** What is not equal in the hand-off. */
+    static final Goals.Why NOT_EQUAL = Goals.why("braid's drain does more: it hands each player's state over and "
+            + "activates every player on B during the drain, in one JVM shared with the load, where Pekko's hand-off "
+            + "carries no state and starts an entity on b only when its next message comes", "pekko");
 
     @Override
     public String name() {
         return GROUP;
-    }
-
-    @Override
-    public boolean optIn() {
-        return true;
     }
 
     @Override
@@ -197,8 +202,10 @@ public final class PekkoSuite implements Suite {
             Goals.unchecked(report, goal + "throughput", "the cell did not run");
             return;
         }
-        Goals.atLeast(report, goal + "throughput", braid.get().throughputRatio(), THROUGHPUT_GOAL, Goals.Unit.RATIO);
-        Goals.atMost(report, goal + "p99", braid.get().p99Ratio(), 1 / THROUGHPUT_GOAL, Goals.Unit.RATIO);
+        Goals.atLeast(report, goal + "throughput", braid.get().throughputRatio(), THROUGHPUT_GOAL, Goals.Unit.RATIO,
+                SHARED_CORE);
+        Goals.atMost(report, goal + "p99", braid.get().p99Ratio(), 1 / THROUGHPUT_GOAL, Goals.Unit.RATIO,
+                SHARED_CORE);
     }
 
     private static void handoff(Report report, Window window) throws Exception {
@@ -225,11 +232,13 @@ public final class PekkoSuite implements Suite {
                 rebalance: nothing moves), then a closed loop of asks (1x64, 5 s timeout, round robin over every \
                 entity) runs: %d ms warm-up, %d ms measured, then the caller tells a to `Leave` (a's coordinated \
                 shutdown hands every shard off to b, then a exits the cluster), measured until the caller sees a \
-                removed, then %d ms more; then the loop goes on until every entity has answered from b. With \
+                removed, then %d ms more (at least an ask's timeout and a second: asks the hand-off dropped end \
+                only then); then the loop goes on until every entity has answered from b. With \
                 remember-entities off, an entity starts afresh on b when its next \
                 message arrives: its count is not carried over (that needs Pekko Persistence, not configured here), \
                 while braid's drain carries each player's state. braid: the handoff section's run (in-memory \
-                plane, every node in this JVM, the same windows, no extra warm-up drain). Pekko's hand-off took \
+                plane, every node in this JVM, the same warm-up, %d ms measured before and after the drain, no extra \
+                warm-up drain). Pekko's hand-off took \
                 %.2f s; every entity had answered from b %s after the leave (%,d of %,d did by the end: the \
                 loop's round robin takes a while to reach each). Failed asks: %s before, %s during, %s after, \
                 %s from the leave until the loop stopped (an ask dropped in the hand-off fails only at its \
@@ -237,7 +246,7 @@ public final class PekkoSuite implements Suite {
                 %,d in all; B activated %,d players from a handoff. The ask load's B/op load side \
                 is the caller JVM, serving side nodes a and b; braid's B/op load side is its whole JVM (gateway and \
                 both logic nodes).%s""", HANDOFF_ENTITIES, warmup.toMillis(), measure.toMillis(),
-                measure.toMillis(), pekko.handOffNanos() / 1e9,
+                PekkoHandoffRun.afterWindow(measure).toMillis(), measure.toMillis(), pekko.handOffNanos() / 1e9,
                 pekko.everyFromBNanos() == 0 ? "never" : String.format(Locale.ROOT, "%.2f s",
                         pekko.everyFromBNanos() / 1e9), pekko.answeredFromB(), HANDOFF_ENTITIES,
                 failures(pekko.before().failures()), failures(pekko.during().failures()),
@@ -258,10 +267,10 @@ public final class PekkoSuite implements Suite {
             long pekkoFailed) {
         Goals.atMost(report, String.format(Locale.ROOT, "Pekko hand-off of %,d entities: braid drain time / Pekko "
                 + "hand-off time", HANDOFF_ENTITIES), braidDrainNanos / (double) pekkoHandOffNanos, HANDOFF_GOAL,
-                Goals.Unit.RATIO);
-        report.note(Goals.GROUP, "- **" + (braidFailed == 0 ? "met" : "missed") + "**: Pekko hand-off: braid calls "
-                + "failed from the drain on: " + braidFailed + " (goal 0; Pekko's asks that failed or timed out "
-                + "from the leave on: " + pekkoFailed + ")");
+                Goals.Unit.RATIO, NOT_EQUAL);
+        Goals.check(report, braidFailed == 0, "Pekko hand-off: braid calls failed from the drain on",
+                Long.toString(braidFailed), "0; Pekko's asks that failed or timed out from the leave on: "
+                        + pekkoFailed, HandoffSuite.FAILED_WHY);
     }
 
     /** {@code 0}, or the count with its kinds. */

@@ -83,10 +83,18 @@ public final class PubsubSuite implements Suite {
     }
 
     /**
-     * This suite's cells: at most 1 s of warm-up and 3 s measured per repeat, so that its eight
-     * subjects fit its share (about 2 minutes) of the whole run at {@link Window#FULL}.
+     * This suite's closed-loop cells: at most 1 s of warm-up and 2 s measured per repeat, so that its
+     * eight subjects fit its share (under 2 minutes) of the whole run at {@link Window#FULL}.
      */
     static Window cells(Window window) {
+        return window.capped(Duration.ofSeconds(1), Duration.ofSeconds(2));
+    }
+
+    /**
+     * The fixed-rate cell keeps 3 s measured per repeat: its figure is a p99, which one stall decides
+     * in a short window.
+     */
+    static Window fixedRateCells(Window window) {
         return window.capped(Duration.ofSeconds(1), Duration.ofSeconds(3));
     }
 
@@ -201,7 +209,7 @@ public final class PubsubSuite implements Suite {
             List<Row> fixed = new Comparison(GROUP, FIXED, LETTUCE_LOOP,
                     fixedRate(FIXED, LETTUCE_LOOP, lettuceLoop, sides, meter, costs, probe, loopKey))
                     .subject(BRAID_CHANNEL, fixedRate(FIXED, BRAID_CHANNEL, braidChannel, sides, meter, costs, probe))
-                    .run(cells);
+                    .run(fixedRateCells(window));
             report.add(fixed);
 
             report.note(GROUP, String.format(Locale.ROOT, """
@@ -211,11 +219,12 @@ public final class PubsubSuite implements Suite {
                     sees it (braid's channel with default options: concurrency 1, batches of 64, acks batched after \
                     the handler returns; the Lettuce loop reads batches of %d and acks each batch with one XACK; \
                     Redisson's reliable topic tracks its subscriber's position itself). The fixed-rate cell sends \
-                    %,.0f messages a second with at most %,d in flight. Each repeat: %d ms warm-up + %d ms measured, %d \
-                    repeats interleaved, medians. B/op load side and CPU µs/op count this whole JVM (publisher and \
+                    %,.0f messages a second with at most %,d in flight. Each repeat: %d ms warm-up + %d ms measured (%d ms \
+                    in the fixed-rate cell), %d repeats interleaved, medians. B/op load side and CPU µs/op count this whole JVM (publisher and \
                     subscriber); the serving side is redis-server%s (CPU from INFO, allocation not measured).""",
                     BODY_BYTES, IN_FLIGHT, IN_FLIGHT, LettuceStreamLoop.BATCH, FIXED_RATE, FIXED_RATE_MAX_IN_FLIGHT,
-                    cells.warmup().toMillis(), cells.measure().toMillis(), cells.repeats(),
+                    cells.warmup().toMillis(), cells.measure().toMillis(),
+                    fixedRateCells(window).measure().toMillis(), cells.repeats(),
                     pinned ? " on CPU " + Pinning.SERVER_CORE : ""));
             report.note(GROUP, "What Redis did per message (INFO cpu and commandstats deltas of each window; commands "
                     + "run inside scripts count too; includes the node's background, about 10 commands a second):\n\n"
@@ -226,20 +235,33 @@ public final class PubsubSuite implements Suite {
         }
     }
 
+    /** What limits braid's delivered path against the hand-written loop (and so against Redisson too). */
+    static final Goals.Why DESIGN_FLOOR = Goals.why("the floor of the design: braid's reader is a virtual thread "
+            + "(a park and unpark per read on a carrier the publisher's and Lettuce's threads share on the pinned "
+            + "core) and a batch costs up to three XACKs where the loop sends one", "pubsub");
+    static final Goals.Why PUBLISH_WHY = Goals.why("a publish is one XADD through Lettuce, as the baseline's, with "
+            + "braid's extras per publish cut (no LinkedHashMap, XAddArgs, extra future stage or header iterator "
+            + "without headers); what remains is Lettuce's own work per command, so the ratio moves with the "
+            + "machine's load (1.00x in the quiet run of 2026-12-06)", "pubsub");
+    static final Goals.Why P99_WHY = Goals.why("at 10k msg/s messages arrive one by one, each costing an XREADGROUP "
+            + "and an XACK, and a single stall of the bench JVM (50 ms) decides a window's p99: on a shared machine "
+            + "the p99 rows swung by 10x between runs, both ways, for both subjects", "pubsub");
+
     /** The issue's pub-sub goals, checked against this run. */
     static void goals(Report report, List<Row> publish, List<Row> delivered, List<Row> fixed) {
         Row braidChannel = row(delivered, BRAID_CHANNEL);
         Row redisson = row(delivered, REDISSON_RELIABLE);
         Goals.atLeast(report, "Pub-sub delivered+acked 1x64: braid / hand-written Lettuce loop",
-                braidChannel.throughputRatio(), 0.8, Goals.Unit.RATIO);
+                braidChannel.throughputRatio(), 0.8, Goals.Unit.RATIO, DESIGN_FLOOR);
         Goals.atLeast(report, "Pub-sub delivered+acked 1x64: braid / Redisson RReliableTopic",
-                braidChannel.sample().opsPerSecond() / redisson.sample().opsPerSecond(), 3, Goals.Unit.RATIO);
+                braidChannel.sample().opsPerSecond() / redisson.sample().opsPerSecond(), 3, Goals.Unit.RATIO,
+                DESIGN_FLOOR);
         Goals.atLeast(report, "Pub-sub publish 1x64: braid Topic.publish / raw Lettuce XADD",
-                row(publish, BRAID_PUBLISH).throughputRatio(), 0.8, Goals.Unit.RATIO);
+                row(publish, BRAID_PUBLISH).throughputRatio(), 0.8, Goals.Unit.RATIO, PUBLISH_WHY);
         Sample atRate = row(fixed, BRAID_CHANNEL).sample();
         Goals.atMost(report, String.format(Locale.ROOT, "Pub-sub 10k msg/s: braid end-to-end p99 (p50 %.0f µs, "
                 + "%,.0f msg/s delivered)", atRate.p50Micros(), atRate.opsPerSecond()), atRate.p99Micros(), 1_500,
-                Goals.Unit.MICROS);
+                Goals.Unit.MICROS, P99_WHY);
     }
 
     static Row row(List<Row> rows, String subject) {

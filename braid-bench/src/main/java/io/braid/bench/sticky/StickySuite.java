@@ -68,11 +68,11 @@ public final class StickySuite implements Suite {
     }
 
     /**
-     * This suite's cells: at most 1 s of warm-up and 3 s measured per repeat, so that its five
-     * subjects fit its share (about 1.5 minutes) of the whole run at {@link Window#FULL}.
+     * This suite's cells: at most 1 s of warm-up and 2 s measured per repeat, so that its five
+     * subjects fit its share (about 1 minute) of the whole run at {@link Window#FULL}.
      */
     static Window cells(Window window) {
-        return window.capped(Duration.ofSeconds(1), Duration.ofSeconds(3));
+        return window.capped(Duration.ofSeconds(1), Duration.ofSeconds(2));
     }
 
     private static Duration min(Duration a, Duration b) {
@@ -175,16 +175,24 @@ public final class StickySuite implements Suite {
         }
     }
 
+    /** No profile of the warm call yet: the README says what it measures, not what limits it. */
+    static final Goals.Why WARM_WHY = Goals.why("not profiled yet: a warm call is a near-cache hit (which allocates "
+            + "nothing) plus the no-token call, and what costs the rest has not been measured", "sticky");
+    static final Goals.Why COLD_WHY = Goals.why("the new-link invalidation's fan-out, not a round trip: each cold "
+            + "call wakes five pub/sub subscribers in the load JVM on one CPU (about 200 µs of its CPU per call) "
+            + "and Redis writes five more sockets; left out, the cold call met the goal (1.13x)",
+            "sticky › The cold call");
+
     /** The issue's sticky-routing goals, checked against this run, and what the near cache saves. */
     static void goals(Report report, List<Row> at64, List<Row> at1) {
         Row warm = row(at64, WARM);
         Row uncached = row(at64, UNCACHED);
         Row cold = row(at1, COLD);
         Goals.atLeast(report, "Sticky 1x64: warm token throughput / no-token throughput", warm.throughputRatio(), 0.9,
-                Goals.Unit.RATIO);
+                Goals.Unit.RATIO, WARM_WHY);
         // One call in flight: the mean latency ratio is the inverse of the throughput ratio.
         Goals.atMost(report, "Sticky 1x1: cold token mean latency / (Lettuce GET + no-token call)",
-                1 / cold.throughputRatio(), 1.2, Goals.Unit.RATIO);
+                1 / cold.throughputRatio(), 1.2, Goals.Unit.RATIO, COLD_WHY);
         report.note(GROUP, String.format(Locale.ROOT, """
                 At 1x1 the cold token's p50 is %.0f µs against %.0f µs for a Lettuce GET plus the no-token \
                 call: a cold call makes one Redis round trip before the call (a claim for the picked node, \

@@ -29,7 +29,7 @@ class HandoffSuiteTest {
                 .contains("- **met**: Handoff, in-memory plane: drain time with 10,000 players: 4.99 s (goal ≤ 5 s)")
                 .contains("- **met**: Handoff, in-memory plane: clicks failed during and after the drain: 0 (goal 0)")
                 .contains("- **met**: Handoff, in-memory plane: acknowledged clicks lost: 0 (goal 0)")
-                .doesNotContain("missed");
+                .doesNotContain("missed").doesNotContain("why:");
     }
 
     @Test
@@ -41,7 +41,9 @@ class HandoffSuiteTest {
         assertThat(report.markdown(""))
                 .contains("- **missed**: Handoff, one Redis: drain time with 10,000 players: 5.01 s (goal ≤ 5 s)")
                 .contains("- **missed**: Handoff, one Redis: clicks failed during and after the drain: 5 (goal 0)")
-                .contains("- **missed**: Handoff, one Redis: acknowledged clicks lost: 7 (goal 0)");
+                .contains("- **missed**: Handoff, one Redis: acknowledged clicks lost: 7 (goal 0) — "
+                        + HandoffSuite.LOST_WHY.text())
+                .contains("5.01 s (goal ≤ 5 s) — " + HandoffSuite.DRAIN_WHY.text());
     }
 
     @Test
