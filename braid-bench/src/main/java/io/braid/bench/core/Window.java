@@ -27,6 +27,15 @@ public record Window(Duration warmup, Duration measure, int repeats) {
                 measure.compareTo(maxMeasure) <= 0 ? measure : maxMeasure, repeats);
     }
 
+    /**
+     * How many of something (players, entities, sessions) a section uses in this window: {@code full}
+     * in a measuring window, {@code smoke} in {@link #SMOKE}, whose numbers mean nothing and whose
+     * time the CI pays.
+     */
+    public int sized(int full, int smoke) {
+        return equals(SMOKE) ? smoke : full;
+    }
+
     /** Parses {@code full}, {@code quick} or {@code smoke}. */
     public static Window named(String name) {
         return switch (name) {

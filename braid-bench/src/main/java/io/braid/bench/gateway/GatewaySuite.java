@@ -72,7 +72,7 @@ public final class GatewaySuite implements Suite {
 
     /** Sessions held and pushed to: 10,000, or 200 in the smoke window. */
     static int sessions(Window window) {
-        return window.equals(Window.SMOKE) ? 200 : 10_000;
+        return window.sized(10_000, 200);
     }
 
     /** Sessions on the gateway that crashes: 1,000, at most {@link #sessions}. */

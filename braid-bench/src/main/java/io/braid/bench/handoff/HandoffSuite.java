@@ -26,7 +26,9 @@ import java.util.stream.Collectors;
  */
 public final class HandoffSuite implements Suite {
     public static final String GROUP = "handoff";
+    /** Players drained: 10,000, or 1,000 in the smoke window. */
     static final int PLAYERS = 10_000;
+    private static final int SMOKE_PLAYERS = 1_000;
     static final int IN_FLIGHT = 64;
     static final String BEFORE = "before the drain";
     static final String DURING = "during the drain";
@@ -35,7 +37,7 @@ public final class HandoffSuite implements Suite {
     static final Duration DRAIN_GOAL = Duration.ofSeconds(5);
     private static final Duration MAX_WARMUP = Duration.ofSeconds(2);
     private static final Duration MAX_MEASURE = Duration.ofSeconds(3);
-    /** Clicks before the unmeasured warm-up drain. */
+    /** Clicks before the unmeasured warm-up drain (1 s in the smoke window). */
     private static final Duration PRE_WARM = Duration.ofSeconds(8);
 
     @Override
@@ -45,8 +47,10 @@ public final class HandoffSuite implements Suite {
 
     @Override
     public void run(Report report, Window window) throws Exception {
+        int players = window.sized(PLAYERS, SMOKE_PLAYERS);
+        Duration preWarm = window.equals(Window.SMOKE) ? Duration.ofSeconds(1) : PRE_WARM;
         report.section(GROUP, String.format(Locale.ROOT,
-                "Handoff: drain a logic node holding %,d players under a click load", PLAYERS));
+                "Handoff: drain a logic node holding %,d players under a click load", players));
         Window capped = window.capped(MAX_WARMUP, MAX_MEASURE);
         report.note(GROUP, String.format(Locale.ROOT, """
                 Logic nodes A and B (players: a click counter, an 8 B snapshot; one event-loop thread each) and a \
@@ -57,18 +61,18 @@ public final class HandoffSuite implements Suite {
                 after. One drain per cell (no repeats), after an unmeasured drain of %,d players (after %d s of \
                 clicks) that compiles the paths first; the Redis cell's redis-server runs on CPU %d. B/op and CPU µs/op count this whole JVM (gateway and both \
                 logic nodes) per successful click. A failed click counts in the phase in which it ended.""",
-                PLAYERS, capped.warmup().toMillis(), capped.measure().toMillis(), capped.measure().toMillis(),
-                PLAYERS / 5, PRE_WARM.toSeconds(), Pinning.SERVER_CORE));
+                players, capped.warmup().toMillis(), capped.measure().toMillis(), capped.measure().toMillis(),
+                players / 5, preWarm.toSeconds(), Pinning.SERVER_CORE));
         // Unmeasured: a drain of a fifth of the players after 8 s of clicks, so the first cell's
         // "before" window does not pay for compiling the click and handoff paths (the JIT shares the
         // CPUs with the load; with 2 s of warm-up alone "before" came out at half of "after").
-        new DrainRun(PLAYERS / 5, IN_FLIGHT, inMemory()).run(PRE_WARM, Duration.ofSeconds(1));
-        runCell(report, "in-memory plane",
-                () -> new DrainRun(PLAYERS, IN_FLIGHT, inMemory()).run(capped.warmup(), capped.measure()));
-        runCell(report, "one Redis", () -> {
+        new DrainRun(players / 5, IN_FLIGHT, inMemory()).run(preWarm, Duration.ofSeconds(1));
+        runCell(report, players, "in-memory plane",
+                () -> new DrainRun(players, IN_FLIGHT, inMemory()).run(capped.warmup(), capped.measure()));
+        runCell(report, players, "one Redis", () -> {
             try (RedisServer redis = RedisServer.start()) {
                 Pinning.toServerCore(redis.pid());
-                return new DrainRun(PLAYERS, IN_FLIGHT, builder -> builder.redis(redis.uri()))
+                return new DrainRun(players, IN_FLIGHT, builder -> builder.redis(redis.uri()))
                         .run(capped.warmup(), capped.measure());
             }
         });
@@ -86,8 +90,8 @@ public final class HandoffSuite implements Suite {
         DrainRun.Result run() throws Exception;
     }
 
-    private static void runCell(Report report, String plane, Cell cell) throws Exception {
-        String name = String.format(Locale.ROOT, "1x64 clicks, %,d players, %s", PLAYERS, plane);
+    private static void runCell(Report report, int players, String plane, Cell cell) throws Exception {
+        String name = String.format(Locale.ROOT, "1x64 clicks, %,d players, %s", players, plane);
         DrainRun.Result result = cell.run();
         report.add(rows(name, result));
         report.note(GROUP, figures(name, result));
@@ -95,7 +99,7 @@ public final class HandoffSuite implements Suite {
             report.note(GROUP, "What the first failed click of each code said: " + result.failureSamples().entrySet()
                     .stream().map(e -> e.getKey() + ": \"" + e.getValue() + "\"").collect(Collectors.joining("; ")));
         }
-        goals(report, plane, result);
+        goals(report, players, plane, result);
     }
 
     static List<Row> rows(String cell, DrainRun.Result result) {
@@ -141,11 +145,11 @@ public final class HandoffSuite implements Suite {
             + "state was handed over without a click it had answered: a correctness fault, not a cost", "handoff");
 
     /** Issue 16's goals for one cell: drain time, failed clicks from the drain on, lost clicks. */
-    static void goals(Report report, String plane, DrainRun.Result r) {
+    static void goals(Report report, int players, String plane, DrainRun.Result r) {
         String prefix = String.format(Locale.ROOT, "Handoff, %s: ", plane);
         double seconds = r.drainNanos() / 1e9;
         goal(report, seconds <= DRAIN_GOAL.toMillis() / 1e3,
-                prefix + String.format(Locale.ROOT, "drain time with %,d players", PLAYERS),
+                prefix + String.format(Locale.ROOT, "drain time with %,d players", players),
                 String.format(Locale.ROOT, "%.2f s", seconds), String.format(Locale.ROOT, "≤ %d s",
                         DRAIN_GOAL.toSeconds()), DRAIN_WHY);
         long failed = r.during().failed() + r.after().failed();

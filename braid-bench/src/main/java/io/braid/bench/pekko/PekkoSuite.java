@@ -45,7 +45,9 @@ public final class PekkoSuite implements Suite {
     static final String BRAID = "braid token call, lane";
     static final String BRAID_BLOCKING = "braid token call, lane, virtual thread";
     static final int ENTITIES = 1024;
+    /** Entities handed off: 10,000, or 1,000 in the smoke window. */
     static final int HANDOFF_ENTITIES = 10_000;
+    private static final int SMOKE_HANDOFF_ENTITIES = 1_000;
     private static final int PAYLOAD = 64;
     private static final int IN_FLIGHT = 64;
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(5);
@@ -78,7 +80,7 @@ public final class PekkoSuite implements Suite {
         report.section(GROUP, "Pekko: braid against Apache Pekko Cluster Sharding (a counter per entity)");
         Window capped = window.capped(window.warmup(), MAX_MEASURE);
         throughput(report, capped);
-        handoff(report, capped);
+        handoff(report, capped, window.sized(HANDOFF_ENTITIES, SMOKE_HANDOFF_ENTITIES));
     }
 
     private static void throughput(Report report, Window window) throws Exception {
@@ -208,14 +210,14 @@ public final class PekkoSuite implements Suite {
                 SHARED_CORE);
     }
 
-    private static void handoff(Report report, Window window) throws Exception {
+    private static void handoff(Report report, Window window, int entities) throws Exception {
         Duration warmup = window.warmup();
         Duration measure = window.measure();
-        PekkoHandoffRun.Result pekko = new PekkoHandoffRun(HANDOFF_ENTITIES, IN_FLIGHT).run(warmup, measure);
+        PekkoHandoffRun.Result pekko = new PekkoHandoffRun(entities, IN_FLIGHT).run(warmup, measure);
         InMemoryControlPlane plane = new InMemoryControlPlane("bench-pekko-" + System.nanoTime());
-        DrainRun.Result braid = new DrainRun(HANDOFF_ENTITIES, IN_FLIGHT, builder -> builder.inMemory(plane))
+        DrainRun.Result braid = new DrainRun(entities, IN_FLIGHT, builder -> builder.inMemory(plane))
                 .run(warmup, measure);
-        String prefix = String.format(Locale.ROOT, "1x64, %,d entities, ", HANDOFF_ENTITIES);
+        String prefix = String.format(Locale.ROOT, "1x64, %,d entities, ", entities);
         List<String> phases = List.of("before the leave/drain", "during the hand-off", "after the hand-off");
         List<Sample> pekkoSamples = List.of(pekko.before().sample(), pekko.during().sample(), pekko.after().sample());
         List<Sample> braidSamples = List.of(braid.before().sample(), braid.during().sample(), braid.after().sample());
@@ -245,10 +247,10 @@ public final class PekkoSuite implements Suite {
                 timeout), %,d in all. braid's drain took %.2f s; failed clicks: %s before, %s during, %s after, \
                 %,d in all; B activated %,d players from a handoff. The ask load's B/op load side \
                 is the caller JVM, serving side nodes a and b; braid's B/op load side is its whole JVM (gateway and \
-                both logic nodes).%s""", HANDOFF_ENTITIES, warmup.toMillis(), measure.toMillis(),
+                both logic nodes).%s""", entities, warmup.toMillis(), measure.toMillis(),
                 PekkoHandoffRun.afterWindow(measure).toMillis(), measure.toMillis(), pekko.handOffNanos() / 1e9,
                 pekko.everyFromBNanos() == 0 ? "never" : String.format(Locale.ROOT, "%.2f s",
-                        pekko.everyFromBNanos() / 1e9), pekko.answeredFromB(), HANDOFF_ENTITIES,
+                        pekko.everyFromBNanos() / 1e9), pekko.answeredFromB(), entities,
                 failures(pekko.before().failures()), failures(pekko.during().failures()),
                 failures(pekko.after().failures()), failures(pekko.failedFromLeaveByKind()), pekko.failedInAll(),
                 braid.drainNanos() / 1e9, failures(braid.before().failures()), failures(braid.during().failures()),
@@ -256,17 +258,17 @@ public final class PekkoSuite implements Suite {
                 pekko.failureSamples().isEmpty() ? "" : " What the first failed ask of each kind said: "
                         + pekko.failureSamples().entrySet().stream().map(e -> e.getKey() + ": \"" + e.getValue()
                         + "\"").collect(Collectors.joining("; ")) + "."));
-        handoffGoals(report, braid.drainNanos(), pekko.handOffNanos(), braidFailed, pekkoFailed);
+        handoffGoals(report, entities, braid.drainNanos(), pekko.handOffNanos(), braidFailed, pekkoFailed);
     }
 
     /**
      * Issue 18's hand-off goals: braid's drain at most a third of Pekko's hand-off, no braid call
      * failed from the drain on (Pekko's failed asks written next to it).
      */
-    static void handoffGoals(Report report, long braidDrainNanos, long pekkoHandOffNanos, long braidFailed,
-            long pekkoFailed) {
+    static void handoffGoals(Report report, int entities, long braidDrainNanos, long pekkoHandOffNanos,
+            long braidFailed, long pekkoFailed) {
         Goals.atMost(report, String.format(Locale.ROOT, "Pekko hand-off of %,d entities: braid drain time / Pekko "
-                + "hand-off time", HANDOFF_ENTITIES), braidDrainNanos / (double) pekkoHandOffNanos, HANDOFF_GOAL,
+                + "hand-off time", entities), braidDrainNanos / (double) pekkoHandOffNanos, HANDOFF_GOAL,
                 Goals.Unit.RATIO, NOT_EQUAL);
         Goals.check(report, braidFailed == 0, "Pekko hand-off: braid calls failed from the drain on",
                 Long.toString(braidFailed), "0; Pekko's asks that failed or timed out from the leave on: "

@@ -23,7 +23,7 @@ class HandoffSuiteTest {
     @Test
     void aDrainWithinFiveSecondsWithNoFailedOrLostClickMeetsEveryGoal() {
         Report report = new Report();
-        HandoffSuite.goals(report, "in-memory plane", result(4_990, Map.of(), Map.of(), 0));
+        HandoffSuite.goals(report, HandoffSuite.PLAYERS, "in-memory plane", result(4_990, Map.of(), Map.of(), 0));
 
         assertThat(report.markdown(""))
                 .contains("- **met**: Handoff, in-memory plane: drain time with 10,000 players: 4.99 s (goal ≤ 5 s)")
@@ -35,7 +35,7 @@ class HandoffSuiteTest {
     @Test
     void failuresDuringAndAfterTheDrainAreAddedUpAndALongDrainOrALostClickIsMissed() {
         Report report = new Report();
-        HandoffSuite.goals(report, "one Redis", result(5_010, Map.of("UNAVAILABLE", 3L), Map.of("DEADLINE_EXCEEDED",
+        HandoffSuite.goals(report, HandoffSuite.PLAYERS, "one Redis", result(5_010, Map.of("UNAVAILABLE", 3L), Map.of("DEADLINE_EXCEEDED",
                 2L), 7));
 
         assertThat(report.markdown(""))

@@ -59,7 +59,7 @@ class PekkoSuiteTest {
     @Test
     void aDrainInAThirdOfPekkosHandOffWithNoFailedCallMeetsBothGoals() {
         Report report = new Report();
-        PekkoSuite.handoffGoals(report, 1_000_000_000L, 3_000_000_000L, 0, 42);
+        PekkoSuite.handoffGoals(report, PekkoSuite.HANDOFF_ENTITIES, 1_000_000_000L, 3_000_000_000L, 0, 42);
 
         assertThat(report.markdown(""))
                 .contains("- **met**: Pekko hand-off of 10,000 entities: braid drain time / Pekko hand-off time: 0.33x "
@@ -72,7 +72,7 @@ class PekkoSuiteTest {
     @Test
     void aSlowerDrainOrOneFailedCallMissesItsGoal() {
         Report report = new Report();
-        PekkoSuite.handoffGoals(report, 1_700_000_000L, 5_000_000_000L, 1, 0);
+        PekkoSuite.handoffGoals(report, PekkoSuite.HANDOFF_ENTITIES, 1_700_000_000L, 5_000_000_000L, 1, 0);
 
         assertThat(report.markdown(""))
                 .contains("- **missed**: Pekko hand-off of 10,000 entities: braid drain time / Pekko hand-off time: "
