@@ -221,6 +221,35 @@ class HandoffTest {
     }
 
     @Test
+    void aDrainOffersItsPlayersInBatchesAndTellsTheirOutcomesInBatches() throws Exception {
+        int players = 3 * PlayerHome.HANDOFF_BATCH;
+        Braid a = logic("logic-a", true);
+        Braid gateway = gateway();
+        Await.until(WAIT, "the gateway sees logic-a", () -> gateway.discover().nodes("logic").size() == 1);
+        for (int i = 0; i < players; i++) {
+            click(gateway, "player-" + i);
+        }
+        Map<String, AtomicInteger> messages = new ConcurrentHashMap<>();
+        logic("logic-b", true, b -> b.serverInterceptor((call, next) -> {
+            messages.computeIfAbsent(call.method(), m -> new AtomicInteger()).incrementAndGet();
+            return next.proceed(call);
+        }));
+        Await.until(WAIT, "logic-a sees logic-b", () -> a.discover().nodes("logic").size() == 2);
+
+        a.drain().get(30, TimeUnit.SECONDS);
+
+        assertThat(events.stream().filter(e -> e.startsWith("logic-b") && e.endsWith("activate HANDOFF")).count())
+                .as("players logic-b activated from a handoff").isEqualTo(players);
+        // One offer and one outcome message per batch of players, not one of each per player.
+        assertThat(messages.get(Handoff.OFFER)).as("offer messages").hasValue(3);
+        assertThat(messages.get(Handoff.OUTCOME)).as("outcome messages").hasValue(3);
+        assertThat(messages).doesNotContainKeys(Handoff.OFFER_ONE, Handoff.OUTCOME_ONE);
+        for (int i = 0; i < players; i++) {
+            assertThat(click(gateway, "player-" + i)).as("player-%d's click came along", i).isEqualTo(2);
+        }
+    }
+
+    @Test
     void playersWithoutASnapshotStayAndTheDrainWaitsForThemAsBefore() throws Exception {
         Braid a = logic("logic-a", false);
         Braid gateway = gateway();
