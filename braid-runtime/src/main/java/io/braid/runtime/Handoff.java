@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Hands players of this node over to other nodes of its service, and takes the players handed to
  * it. Per player, the old owner, in the player's lane (so the player's calls wait behind it and
- * none runs meanwhile):
+ * none runs meanwhile); a drain or a rebalance does this for a batch of players at once
+ * ({@code PlayerMoves}), with one offer message and one outcome message per batch and target:
  * <ol>
  *   <li>snapshots the state and <b>offers</b> it to a target ({@value #OFFER}); the target keeps the
  *       offer for {@link #OUTCOME_WAIT} and holds the player's calls that reach it meanwhile;</li>

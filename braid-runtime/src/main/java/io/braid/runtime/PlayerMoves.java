@@ -19,8 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,6 +44,8 @@ final class PlayerMoves<S> {
     private static final Logger log = LoggerFactory.getLogger(PlayerMoves.class);
     /** How long a batch waits for its players' lanes to take their pieces before it leaves without the late ones. */
     static final Duration GATHER_WAIT = Duration.ofMillis(200);
+    /** How long the outcomes settled so far wait for the next one before they are told. */
+    static final Duration SETTLE_LINGER = Duration.ofMillis(1);
 
     private final PlayerHome<S> home;
     private final Players<S> players;
@@ -262,8 +266,9 @@ final class PlayerMoves<S> {
      * refused go to the next target. Each piece a target took then moves its player's link itself
      * ({@link Handoff#settle}, a compare-and-set per player) and, moved, ends the activation here and
      * lets its lane go (the calls that waited go on to the target, which holds them until it hears
-     * the outcome). Once every piece has settled, each target hears the outcomes of its players in
-     * one message ({@link Handoff#tellAll}). The round hears each player's end exactly once.
+     * the outcome). Each target hears the outcomes of its players as they settle, those settled
+     * meanwhile in one message ({@link Handoff#tellAll}; normally one for the whole batch): a move
+     * that takes long delays only its own. The round hears each player's end exactly once.
      */
     private final class Batch {
         private final List<Move> moves;
@@ -273,6 +278,8 @@ final class PlayerMoves<S> {
         private final List<Piece> arrived = new ArrayList<>();
         /** No piece joins any more; guarded by this. */
         private boolean sealed;
+        /** The pieces a target took, once their moves settled, for {@link #tellAsTheySettle}. */
+        private final BlockingQueue<Piece> settled = new LinkedBlockingQueue<>();
 
         Batch(List<Move> moves, ClusterTimeline.HandoffRound progress) {
             this.moves = moves;
@@ -334,18 +341,54 @@ final class PlayerMoves<S> {
                     piece.target.complete(null); // no target took it (or the batch failed): it stays
                 }
             }
+            tellAsTheySettle(took.values().stream().mapToInt(List::size).sum());
             CompletableFuture.allOf(lanes.toArray(CompletableFuture<?>[]::new)).exceptionally(failure -> null).join();
-            took.forEach((target, players) -> {
-                List<Handoff.Offering> offerings = new ArrayList<>(players.size());
-                Handoff.Moved[] moved = new Handoff.Moved[players.size()];
-                for (int i = 0; i < players.size(); i++) {
-                    offerings.add(players.get(i).offering);
-                    moved[i] = players.get(i).moved;
-                }
-                handoff.tellAll(target, offerings, moved);
-            });
             for (Piece piece : pieces) {
                 progress.finished(piece.wentOver);
+            }
+        }
+
+        /**
+         * Tells the targets the outcomes of the {@code taken} pieces a target took, as they settle:
+         * whatever settled meanwhile goes in one message per target, so a move that takes long (Redis
+         * away) delays only its own outcome, never the others' past their offers' expiry.
+         */
+        private void tellAsTheySettle(int taken) {
+            int told = 0;
+            while (told < taken) {
+                List<Piece> ready = new ArrayList<>();
+                try {
+                    ready.add(settled.take());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                // Those settling right after it come along, while they keep coming (at most a
+                // millisecond apart): normally the whole batch, while a slow move waits for no one.
+                try {
+                    Piece next;
+                    while (told + ready.size() < taken
+                            && (next = settled.poll(SETTLE_LINGER.toNanos(), TimeUnit.NANOSECONDS)) != null) {
+                        ready.add(next);
+                        settled.drainTo(ready);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                told += ready.size();
+                Map<Node, List<Piece>> byTarget = new LinkedHashMap<>();
+                for (Piece piece : ready) {
+                    byTarget.computeIfAbsent(piece.target.join(), t -> new ArrayList<>()).add(piece);
+                }
+                byTarget.forEach((target, players) -> {
+                    List<Handoff.Offering> offerings = new ArrayList<>(players.size());
+                    Handoff.Moved[] moved = new Handoff.Moved[players.size()];
+                    for (int i = 0; i < players.size(); i++) {
+                        offerings.add(players.get(i).offering);
+                        moved[i] = players.get(i).moved;
+                    }
+                    handoff.tellAll(target, offerings, moved);
+                });
             }
         }
 
@@ -428,7 +471,19 @@ final class PlayerMoves<S> {
                 return; // the batch left without it: the player stays for the next round
             }
             Node to = target.join();
-            Handoff.Moved outcome = to == null ? Handoff.Moved.STAYED : handoff.settle(player.token, from, to, firstMove);
+            if (to == null) {
+                settledAs(Handoff.Moved.STAYED, started);
+                return;
+            }
+            try {
+                settledAs(handoff.settle(player.token, from, to, firstMove), started);
+            } finally {
+                batch.settled.add(this); // its target hears the outcome (none when not known)
+            }
+        }
+
+        /** In the lane: how the player's hand-over ended, told and acted on. */
+        private void settledAs(Handoff.Moved outcome, long started) {
             moved = outcome;
             listener.handOverEnded(player.token, outcome.to() != null ? outcome.to().nodeId() : offeredTo,
                     outcome.handedOver() ? null : outcome.elsewhere() ? PlayerListener.NotMoved.STALE
