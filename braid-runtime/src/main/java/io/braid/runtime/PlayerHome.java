@@ -69,9 +69,9 @@ final class PlayerHome<S> {
     /** How long to wait before asking a full lane again to take a deactivation. */
     private static final Duration FULL_LANE_RETRY = Duration.ofMillis(50);
     /** Players handed over together: their offers travel in one message, their outcomes in another. */
-    static final int HANDOFF_BATCH = 128;
+    static final int HANDOFF_BATCH = 256;
     /** Batches of hand-overs under way at once in a round (a drain, a rebalance). */
-    static final int HANDOFF_BATCHES = 4;
+    static final int HANDOFF_BATCHES = 2;
 
     private final Players<S> players;
     private final String nodeId;
