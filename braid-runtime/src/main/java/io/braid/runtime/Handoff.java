@@ -11,11 +11,15 @@ import io.braid.api.Node;
 import io.braid.api.NodeState;
 import io.braid.monitor.internal.NodeCaller;
 import io.braid.runtime.internal.wire.HandoffAnswer;
+import io.braid.runtime.internal.wire.HandoffAnswers;
 import io.braid.runtime.internal.wire.HandoffOffer;
+import io.braid.runtime.internal.wire.HandoffOffers;
 import io.braid.runtime.internal.wire.HandoffOutcome;
+import io.braid.runtime.internal.wire.HandoffOutcomes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,13 +29,15 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Hands players of this node over to other nodes of its service, and takes the players handed to
  * it. Per player, the old owner, in the player's lane (so the player's calls wait behind it and
- * none runs meanwhile):
+ * none runs meanwhile); a drain or a rebalance does this for a batch of players at once
+ * ({@code PlayerMoves}), with one offer message and one outcome message per batch and target:
  * <ol>
  *   <li>snapshots the state and <b>offers</b> it to a target ({@value #OFFER}); the target keeps the
  *       offer for {@link #OUTCOME_WAIT} and holds the player's calls that reach it meanwhile;</li>
@@ -56,8 +62,14 @@ import org.slf4j.LoggerFactory;
  * Thread-safe.
  */
 final class Handoff {
-    static final String OFFER = "braid.players.offer";
-    static final String OUTCOME = "braid.players.outcome";
+    /** Offers of one or more players ({@code HandoffOffers}), answered one by one ({@code HandoffAnswers}). */
+    static final String OFFER = "braid.players.offers";
+    /** The outcomes of one or more offers ({@code HandoffOutcomes}). */
+    static final String OUTCOME = "braid.players.outcomes";
+    /** One offer ({@code HandoffOffer}), as nodes of an earlier version send it: still taken. */
+    static final String OFFER_ONE = "braid.players.offer";
+    /** One outcome ({@code HandoffOutcome}), as nodes of an earlier version send it: still taken. */
+    static final String OUTCOME_ONE = "braid.players.outcome";
     /** How long a target keeps an offer waiting for its outcome (and holds the player's calls). */
     static final Duration OUTCOME_WAIT = Duration.ofSeconds(10);
     /** How long the old owner waits for a target's answer to an offer. */
@@ -70,6 +82,7 @@ final class Handoff {
     static final int TARGETS_PER_PLAYER = 3;
 
     private static final Logger log = LoggerFactory.getLogger(Handoff.class);
+    private static final HandoffAnswer ACCEPTED = HandoffAnswer.newBuilder().setAccepted(true).build();
 
     private final String nodeId;
     private final String service;
@@ -142,30 +155,52 @@ final class Handoff {
 
     private Moved handOverTo(String token, Link from, byte[] snapshot, boolean noState, List<Node> targets,
                              String[] offeredTo) {
+        Offering one = new Offering(token, from, snapshot, noState);
         for (Node target : targets) {
             offeredTo[0] = target.id();
-            if (!offer(target, token, from, snapshot, noState)) {
+            if (!offerAll(target, List.of(one))[0]) {
                 continue;
             }
-            Optional<Optional<Link>> known = moveKnown(token, from, target);
-            if (known.isEmpty()) {
-                return Moved.STAYED; // closing before the outcome was known: the offer expires at the target
-            }
-            Optional<Link> now = known.get();
-            if (now.isEmpty()) {
-                // The link was removed meanwhile (the cluster took this node for gone while Redis
-                // was away, or it lost data): nobody owns the player, and this node holds its latest
-                // state. It is linked to the target, which holds the offer, first writer wins.
-                now = claimFor(token, target);
-            }
-            if (now.isPresent() && now.get().nodeId().equals(target.id())) {
-                tellMoved(target, token, from.epoch(), now.get().epoch());
-                return new Moved(now.get(), false);
-            }
-            tell(target, token, from.epoch(), 0); // best effort: the offer expires anyway
-            return new Moved(now.orElse(null), true);
+            Moved moved = settle(token, from, target);
+            tellAll(target, List.of(one), new Moved[] {moved});
+            return moved;
         }
         return Moved.STAYED;
+    }
+
+    /** A player offered to a target: its token, the link it moves from, its snapshot (empty with {@code noState}). */
+    record Offering(String token, Link from, byte[] snapshot, boolean noState) {
+    }
+
+    /**
+     * The link of {@code token}, offered to {@code target}, which took the offer: moved from
+     * {@code from} to the target ({@link #moveKnown}; a link removed meanwhile is claimed for the
+     * target). Blocks (the player's lane, on its virtual thread).
+     */
+    Moved settle(String token, Link from, Node target) {
+        return settle(token, from, target, null);
+    }
+
+    /**
+     * {@link #settle(String, Link, Node)} whose first compare-and-set is {@code first}, asked
+     * already ({@link #move}) while the player's lane was held for it.
+     */
+    Moved settle(String token, Link from, Node target, CompletableFuture<Optional<Link>> first) {
+        Optional<Optional<Link>> known = moveKnown(token, from, target, first);
+        if (known.isEmpty()) {
+            return Moved.STAYED; // closing before the outcome was known: the offer expires at the target
+        }
+        Optional<Link> now = known.get();
+        if (now.isEmpty()) {
+            // The link was removed meanwhile (the cluster took this node for gone while Redis
+            // was away, or it lost data): nobody owns the player, and this node holds its latest
+            // state. It is linked to the target, which holds the offer, first writer wins.
+            now = claimFor(token, target);
+        }
+        if (now.isPresent() && now.get().nodeId().equals(target.id())) {
+            return new Moved(now.get(), false);
+        }
+        return new Moved(now.orElse(null), true);
     }
 
     /**
@@ -207,37 +242,68 @@ final class Handoff {
         return drawn;
     }
 
-    private boolean offer(Node target, String token, Link from, byte[] snapshot, boolean noState) {
-        HandoffOffer offer = HandoffOffer.newBuilder().setToken(token).setFromNode(nodeId).setFromEpoch(from.epoch())
-                .setSnapshot(ByteString.copyFrom(snapshot)).setNoState(noState).build();
+    /**
+     * Offers {@code players} to {@code target} in one message; which of them it took, in order (none
+     * when the message failed or its answer did not come within {@link #OFFER_TIMEOUT}). Blocks.
+     */
+    boolean[] offerAll(Node target, List<Offering> players) {
+        HandoffOffers.Builder offers = HandoffOffers.newBuilder();
+        for (Offering player : players) {
+            offers.addOffers(HandoffOffer.newBuilder().setToken(player.token()).setFromNode(nodeId)
+                    .setFromEpoch(player.from().epoch()).setSnapshot(ByteString.copyFrom(player.snapshot()))
+                    .setNoState(player.noState()));
+        }
+        boolean[] accepted = new boolean[players.size()];
         try {
-            HandoffAnswer answer = HandoffAnswer.parseFrom(nodes.call(target.id(), OFFER, offer.toByteArray(),
-                    OFFER_TIMEOUT).get(OFFER_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS));
-            if (!answer.getAccepted()) {
-                log.debug("node {} refused player {}: {}", target.id(), token, answer.getReason());
+            HandoffAnswers answers = HandoffAnswers.parseFrom(nodes.call(target.id(), OFFER,
+                    offers.build().toByteArray(), OFFER_TIMEOUT).get(OFFER_TIMEOUT.toMillis() + 500,
+                    TimeUnit.MILLISECONDS));
+            for (int i = 0; i < accepted.length && i < answers.getAnswersCount(); i++) {
+                HandoffAnswer answer = answers.getAnswers(i);
+                accepted[i] = answer.getAccepted();
+                if (!answer.getAccepted()) {
+                    log.debug("node {} refused player {}: {}", target.id(), players.get(i).token(), answer.getReason());
+                }
             }
-            return answer.getAccepted();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
         } catch (ExecutionException | TimeoutException | InvalidProtocolBufferException e) {
-            log.info("offering player {} to node {} failed ({}); trying another", token, target.id(),
+            log.info("offering {} to node {} failed ({}); trying another", players.size() == 1
+                    ? "player " + players.get(0).token() : players.size() + " players", target.id(),
                     BraidException.from(e).getMessage());
-            return false;
+        }
+        return accepted;
+    }
+
+    /**
+     * Asks the compare-and-set of {@code token}'s link from {@code from} to {@code target} once; the
+     * caller holds the player's lane and hands the answer to {@link #settle}. A batch asks its
+     * players' moves one after the other from one thread: on the in-memory plane each takes the
+     * links' lock once without contention, on Redis they leave in one pipeline. Never throws.
+     */
+    CompletableFuture<Optional<Link>> move(String token, Link from, Node target) {
+        try {
+            return links.moveAsync(token, from, target);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
         }
     }
 
     /**
      * Moves the link of {@code token} from {@code from} to {@code target} and returns the link as it
      * is once the outcome is known: the target's (moved), another, or none (removed). Empty while
-     * unknown when the node closes. Blocks (the lane's virtual thread).
+     * unknown when the node closes. {@code first}: the first compare-and-set, asked already (null:
+     * asked here). Blocks (the lane's virtual thread).
      */
-    private Optional<Optional<Link>> moveKnown(String token, Link from, Node target) {
+    private Optional<Optional<Link>> moveKnown(String token, Link from, Node target,
+                                               CompletableFuture<Optional<Link>> first) {
         long pause = 50;
+        CompletableFuture<Optional<Link>> asked = first;
         while (true) {
             try {
-                Optional<Link> moved = links.moveAsync(token, from, target)
-                        .get(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+                CompletableFuture<Optional<Link>> move = asked != null ? asked : links.moveAsync(token, from, target);
+                asked = null;
+                Optional<Link> moved = move.get(STEP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
                 if (moved.isPresent()) {
                     return Optional.of(moved);
                 }
@@ -281,18 +347,43 @@ final class Handoff {
     }
 
     /**
-     * Tells {@code target} the player moved to it under {@code epoch}, in the lane, asking again
-     * (every {@value #TELL_PAUSE_MILLIS} ms) until it answered, the target's offer would have expired,
-     * the target left discovery (it died: the player's next call finds it a new owner), or the node
-     * closes: the player's calls wait at the target until it knows (it activates the
-     * player without the snapshot if it never hears).
+     * Tells {@code target}, in one message, how the moves of the players it took ({@code players},
+     * {@code moved} in the same order) ended: moved to it under an epoch, or void. A move whose
+     * outcome is not known ({@link Moved#STAYED}: the node closed first) is not told (its offer
+     * expires there). When at least one player moved to it, asks again (every
+     * {@value #TELL_PAUSE_MILLIS} ms) until it answered, the target's offers would have expired,
+     * the target left discovery (it died: the players' next calls find them a new owner), or the
+     * node closes: the players' calls wait at the target until it knows (it activates a player
+     * without the snapshot if it never hears). Only void outcomes: told once, best effort (the
+     * offers expire anyway). Blocks.
      */
-    private void tellMoved(Node target, String token, long fromEpoch, long epoch) {
+    void tellAll(Node target, List<Offering> players, Moved[] moved) {
+        HandoffOutcomes.Builder outcomes = HandoffOutcomes.newBuilder();
+        boolean anyMoved = false;
+        for (int i = 0; i < moved.length; i++) {
+            Moved one = moved[i];
+            if (one == null || one == Moved.STAYED) {
+                continue;
+            }
+            long epoch = one.handedOver() ? one.to().epoch() : 0;
+            anyMoved |= epoch > 0;
+            outcomes.addOutcomes(HandoffOutcome.newBuilder().setToken(players.get(i).token())
+                    .setFromEpoch(players.get(i).from().epoch()).setEpoch(epoch));
+        }
+        if (outcomes.getOutcomesCount() == 0) {
+            return;
+        }
+        byte[] request = outcomes.build().toByteArray();
+        if (!anyMoved) {
+            nodes.call(target.id(), OUTCOME, request, OFFER_TIMEOUT); // best effort: the offers expire anyway
+            return;
+        }
         long giveUp = System.nanoTime() + OUTCOME_WAIT.toNanos();
         Throwable last = null;
         while (System.nanoTime() - giveUp < 0 && !closing.getAsBoolean() && listed(target)) {
             try {
-                tell(target, token, fromEpoch, epoch).get(OFFER_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
+                nodes.call(target.id(), OUTCOME, request, OFFER_TIMEOUT)
+                        .get(OFFER_TIMEOUT.toMillis() + 500, TimeUnit.MILLISECONDS);
                 return;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -307,54 +398,95 @@ final class Handoff {
                 break;
             }
         }
-        log.warn("node {} was not told that player {} moved to it under epoch {}; it activates the player without "
-                + "the snapshot once its offer expires", target.id(), token, epoch, last);
+        log.warn("node {} was not told that {} moved to it; it activates {} without the snapshot once its offer "
+                + "expires", target.id(), players.size() == 1 ? "player " + players.get(0).token()
+                : outcomes.getOutcomesCount() + " players", players.size() == 1 ? "it" : "them", last);
     }
 
     private boolean listed(Node target) {
         return discover.nodes(service).stream().anyMatch(node -> node.id().equals(target.id()));
     }
 
-    private CompletableFuture<byte[]> tell(Node target, String token, long fromEpoch, long epoch) {
-        HandoffOutcome outcome = HandoffOutcome.newBuilder().setToken(token).setFromEpoch(fromEpoch).setEpoch(epoch)
-                .build();
-        return nodes.call(target.id(), OUTCOME, outcome.toByteArray(), OFFER_TIMEOUT);
-    }
-
     // ---- the target's side ----------------------------------------------------------------------
 
     /**
-     * An offer reached this node: kept for {@link #OUTCOME_WAIT} unless {@code refusal} names a reason
-     * to refuse it (closing, draining, the player active here).
+     * Offers reached this node ({@value #OFFER}): each kept for {@link #OUTCOME_WAIT} unless
+     * {@code refusal} names a reason to refuse it (closing, draining, the player active here);
+     * answered one by one, in order.
      */
-    byte[] offered(byte[] request, String refusal) throws InvalidProtocolBufferException {
-        HandoffOffer offer = HandoffOffer.parseFrom(request);
+    byte[] offered(byte[] request, Function<String, String> refusal) throws InvalidProtocolBufferException {
+        HandoffOffers offers = HandoffOffers.parseFrom(request);
+        HandoffAnswers.Builder answers = HandoffAnswers.newBuilder();
+        List<Map.Entry<String, Offer>> held = new ArrayList<>(offers.getOffersCount());
+        for (HandoffOffer offer : offers.getOffersList()) {
+            answers.addAnswers(hold(offer, refusal, held));
+        }
+        expireLater(held);
+        return answers.build().toByteArray();
+    }
+
+    /** One offer reached this node ({@value #OFFER_ONE}, from a node of an earlier version), as {@link #offered}. */
+    byte[] offeredOne(byte[] request, Function<String, String> refusal) throws InvalidProtocolBufferException {
+        List<Map.Entry<String, Offer>> held = new ArrayList<>(1);
+        HandoffAnswer answer = hold(HandoffOffer.parseFrom(request), refusal, held);
+        expireLater(held);
+        return answer.toByteArray();
+    }
+
+    private HandoffAnswer hold(HandoffOffer offer, Function<String, String> refusal, List<Map.Entry<String, Offer>> held) {
         if (offer.getToken().isEmpty()) {
             throw new BraidException(Code.INVALID_ARGUMENT, "a handoff offer needs the player's token");
         }
-        if (refusal != null) {
-            return HandoffAnswer.newBuilder().setReason(refusal).build().toByteArray();
+        String reason = refusal.apply(offer.getToken());
+        if (reason != null) {
+            return HandoffAnswer.newBuilder().setReason(reason).build();
         }
-        Offer held = new Offer(offer.getFromEpoch(), offer.getSnapshot().toByteArray(), offer.getNoState(),
+        Offer kept = new Offer(offer.getFromEpoch(), offer.getSnapshot().toByteArray(), offer.getNoState(),
                 new CompletableFuture<>(), ticker.read());
-        Offer replaced = offers.put(offer.getToken(), held);
+        Offer replaced = offers.put(offer.getToken(), kept);
         if (replaced != null) {
             replaced.outcome().complete(0L); // an older offer of the same player: void
         }
+        held.add(Map.entry(offer.getToken(), kept));
+        return ACCEPTED;
+    }
+
+    /** Drops the offers of {@code held} still waiting for their outcome after {@link #OUTCOME_WAIT} (one timer for them all). */
+    private void expireLater(List<Map.Entry<String, Offer>> held) {
+        if (held.isEmpty()) {
+            return;
+        }
         scheduler.schedule(() -> {
-            if (offers.remove(offer.getToken(), held)) {
-                held.outcome().complete(0L);
+            for (Map.Entry<String, Offer> offer : held) {
+                if (offers.remove(offer.getKey(), offer.getValue())) {
+                    offer.getValue().outcome().complete(0L);
+                }
             }
         }, OUTCOME_WAIT.toNanos(), TimeUnit.NANOSECONDS);
-        return HandoffAnswer.newBuilder().setAccepted(true).build().toByteArray();
     }
 
     /**
-     * The outcome of an offer reached this node; returns the token when the player moved here
-     * (the caller activates it in its lane), else null.
+     * The outcomes of offers reached this node ({@value #OUTCOME}); returns the tokens of the players
+     * that moved here (the caller activates each in its lane).
      */
-    String decided(byte[] request) throws InvalidProtocolBufferException {
-        HandoffOutcome outcome = HandoffOutcome.parseFrom(request);
+    List<String> decided(byte[] request) throws InvalidProtocolBufferException {
+        HandoffOutcomes outcomes = HandoffOutcomes.parseFrom(request);
+        List<String> movedHere = new ArrayList<>(outcomes.getOutcomesCount());
+        for (HandoffOutcome outcome : outcomes.getOutcomesList()) {
+            String token = decided(outcome);
+            if (token != null) {
+                movedHere.add(token);
+            }
+        }
+        return movedHere;
+    }
+
+    /** One outcome ({@value #OUTCOME_ONE}, from a node of an earlier version): the token if the player moved here, else null. */
+    String decidedOne(byte[] request) throws InvalidProtocolBufferException {
+        return decided(HandoffOutcome.parseFrom(request));
+    }
+
+    private String decided(HandoffOutcome outcome) {
         Offer held = offers.get(outcome.getToken());
         if (held == null || held.fromEpoch() != outcome.getFromEpoch()) {
             return null;

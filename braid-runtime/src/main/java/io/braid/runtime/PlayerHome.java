@@ -68,8 +68,10 @@ final class PlayerHome<S> {
     private static final Logger log = LoggerFactory.getLogger(PlayerHome.class);
     /** How long to wait before asking a full lane again to take a deactivation. */
     private static final Duration FULL_LANE_RETRY = Duration.ofMillis(50);
-    /** Hand-overs under way at once in a drain. */
-    static final int HANDOFF_CONCURRENCY = 64;
+    /** Players handed over together: their offers travel in one message, their outcomes in another. */
+    static final int HANDOFF_BATCH = 256;
+    /** Batches of hand-overs under way at once in a round (a drain, a rebalance). */
+    static final int HANDOFF_BATCHES = 2;
 
     private final Players<S> players;
     private final String nodeId;
@@ -144,11 +146,18 @@ final class PlayerHome<S> {
         for (Players.Method<S, ?, ?> stream : players.streams) {
             registerStream(server, stream);
         }
-        server.handleBytes(Handoff.OFFER, (ctx, request) -> handoff.offered(request, offerRefusal(request)));
+        server.handleBytes(Handoff.OFFER, (ctx, request) -> handoff.offered(request, this::offerRefusal));
         server.handleBytes(Handoff.OUTCOME, (ctx, request) -> {
-            String token = handoff.decided(request);
+            // Activated now (timers re-armed, present for their first calls) rather than on those calls.
+            for (String token : handoff.decided(request)) {
+                server.runInLane(token, () -> activateReceived(token));
+            }
+            return new byte[0];
+        });
+        server.handleBytes(Handoff.OFFER_ONE, (ctx, request) -> handoff.offeredOne(request, this::offerRefusal));
+        server.handleBytes(Handoff.OUTCOME_ONE, (ctx, request) -> {
+            String token = handoff.decidedOne(request);
             if (token != null) {
-                // Activated now (timers re-armed, present for its first call) rather than on that call.
                 server.runInLane(token, () -> activateReceived(token));
             }
             return new byte[0];
@@ -206,17 +215,12 @@ final class PlayerHome<S> {
         });
     }
 
-    /** Why this node refuses an offer now, or null to take it. */
-    private String offerRefusal(byte[] request) {
+    /** Why this node refuses an offer of {@code token}'s player now, or null to take it. */
+    private String offerRefusal(String token) {
         if (closing || draining) {
             return "node " + nodeId + " is " + (closing ? "closing" : "draining");
         }
-        try {
-            String token = io.braid.runtime.internal.wire.HandoffOffer.parseFrom(request).getToken();
-            return active.containsKey(token) ? "player " + token + " is active on node " + nodeId : null;
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-            return null; // offered() refuses it with the parse error
-        }
+        return active.containsKey(token) ? "player " + token + " is active on node " + nodeId : null;
     }
 
     /**

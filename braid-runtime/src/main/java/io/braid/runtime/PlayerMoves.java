@@ -17,8 +17,14 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -28,13 +34,18 @@ import org.slf4j.LoggerFactory;
  * Moves a node's active players to other nodes of its service: every one of them when the node
  * drains ({@link #drainStarted}, rounds until none is left), or a bounded share toward the other
  * nodes' shares by weight ({@link #rebalance}). Each move is a {@link Handoff} made in the
- * player's lane, {@value PlayerHome#HANDOFF_CONCURRENCY} at a time; one round at a time.
+ * player's lane, in batches ({@link Batch}: one offer message and one outcome message per batch and target);
+ * one round at a time.
  * Thread-safe.
  *
  * @param <S> the state of one player
  */
 final class PlayerMoves<S> {
     private static final Logger log = LoggerFactory.getLogger(PlayerMoves.class);
+    /** How long a batch waits for its players' lanes to take their pieces before it leaves without the late ones. */
+    static final Duration GATHER_WAIT = Duration.ofMillis(200);
+    /** How long the outcomes settled so far wait for the next one before they are told. */
+    static final Duration SETTLE_LINGER = Duration.ofMillis(1);
 
     private final PlayerHome<S> home;
     private final Players<S> players;
@@ -166,7 +177,7 @@ final class PlayerMoves<S> {
     }
 
     /**
-     * Hands every active player over, {@value PlayerHome#HANDOFF_CONCURRENCY} at a time (a drain is no storm):
+     * Hands every active player over, in batches ({@link #runRound}; a drain is no storm):
      * each in its lane, after its running piece, while its later calls wait.
      */
     private void handOverRound(boolean first) {
@@ -185,89 +196,312 @@ final class PlayerMoves<S> {
         }
     }
 
-    /** Runs {@code moves}, {@value PlayerHome#HANDOFF_CONCURRENCY} at a time, as the round under way. */
+    /**
+     * Runs {@code moves} as the round under way: in batches of up to {@value PlayerHome#HANDOFF_BATCH}
+     * players (of one target list each), {@value PlayerHome#HANDOFF_BATCHES} batches at a time.
+     */
     private void runRound(List<Move> moves, String reason) {
         ClusterTimeline.HandoffRound progress = timeline.handoffRound(reason, moves.size());
-        Iterator<Move> next = moves.iterator();
+        Iterator<List<Move>> next = batches(moves).iterator();
         CompletableFuture<Void> round = new CompletableFuture<>();
         AtomicInteger running = new AtomicInteger(1);
         handoffRound = round;
-        for (int i = 0; i < PlayerHome.HANDOFF_CONCURRENCY; i++) {
-            handOverNext(next, running, round, progress);
+        for (int i = 0; i < PlayerHome.HANDOFF_BATCHES; i++) {
+            runNext(next, running, round, progress);
         }
         if (running.decrementAndGet() == 0) {
             round.complete(null);
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private void handOverNext(Iterator<Move> next, AtomicInteger running, CompletableFuture<Void> round,
-                              ClusterTimeline.HandoffRound progress) {
-        Move move;
+    /** {@code moves} cut into batches of up to {@value PlayerHome#HANDOFF_BATCH}, each of moves naming the same targets. */
+    private static List<List<Move>> batches(List<Move> moves) {
+        List<List<Move>> batches = new ArrayList<>();
+        List<Move> batch = new ArrayList<>();
+        for (Move move : moves) {
+            if (batch.size() == PlayerHome.HANDOFF_BATCH
+                    || (!batch.isEmpty() && !Objects.equals(batch.get(0).targets(), move.targets()))) {
+                batches.add(batch);
+                batch = new ArrayList<>();
+            }
+            batch.add(move);
+        }
+        if (!batch.isEmpty()) {
+            batches.add(batch);
+        }
+        return batches;
+    }
+
+    private void runNext(Iterator<List<Move>> next, AtomicInteger running, CompletableFuture<Void> round,
+                         ClusterTimeline.HandoffRound progress) {
+        List<Move> batch;
         synchronized (next) {
-            if (!next.hasNext() || home.isClosing()) {
+            if (!next.hasNext()) {
                 return;
             }
-            move = next.next();
+            batch = next.next();
         }
-        PlayerHome<S>.Active player = (PlayerHome<S>.Active) move.player();
         running.incrementAndGet();
-        handOver(player, move.targets(), move.reason()).whenComplete((moved, failure) -> {
-            if (failure != null) {
-                log.debug("player {} stays on node {}: {}", player.token, nodeId, failure.toString());
-            }
-            progress.finished(failure == null && Boolean.TRUE.equals(moved));
-            handOverNext(next, running, round, progress);
-            if (running.decrementAndGet() == 0) {
-                round.complete(null);
+        Thread.ofVirtual().name("braid-handoff-" + nodeId).start(() -> {
+            try {
+                new Batch(batch, progress).run();
+            } catch (RuntimeException | Error e) {
+                log.warn("a batch of {} hand-overs on node {} failed; its players stay", batch.size(), nodeId, e);
+            } finally {
+                if (!home.isClosing()) {
+                    runNext(next, running, round, progress);
+                }
+                if (running.decrementAndGet() == 0) {
+                    round.complete(null);
+                }
             }
         });
     }
 
-    /** Hands {@code player} over in its lane (to the first of {@code targets}, or any); completes with whether it moved. */
-    private CompletableFuture<Boolean> handOver(PlayerHome<S>.Active player, List<Node> targets, String reason) {
-        RpcServer on = home.server();
-        if (on == null) {
-            return CompletableFuture.completedFuture(false);
+    /**
+     * One batch of hand-overs, run on a virtual thread of its own. Each player's piece, in its lane
+     * (after its running piece, while its later calls wait), snapshots it and waits. Once every
+     * piece is in, or {@link #GATHER_WAIT} has passed (a piece later than that does nothing: its
+     * player stays for the next round), the snapshots go to a target in one offer message; those it
+     * refused go to the next target. Each piece a target took then moves its player's link itself
+     * ({@link Handoff#settle}, a compare-and-set per player) and, moved, ends the activation here and
+     * lets its lane go (the calls that waited go on to the target, which holds them until it hears
+     * the outcome). Each target hears the outcomes of its players as they settle, those settled
+     * meanwhile in one message ({@link Handoff#tellAll}; normally one for the whole batch): a move
+     * that takes long delays only its own. The round hears each player's end exactly once.
+     */
+    private final class Batch {
+        private final List<Move> moves;
+        private final ClusterTimeline.HandoffRound progress;
+        private final CountDownLatch in;
+        /** The pieces in with a snapshot, in arrival order; guarded by this. */
+        private final List<Piece> arrived = new ArrayList<>();
+        /** No piece joins any more; guarded by this. */
+        private boolean sealed;
+        /** The pieces a target took, once their moves settled, for {@link #tellAsTheySettle}. */
+        private final BlockingQueue<Piece> settled = new LinkedBlockingQueue<>();
+
+        Batch(List<Move> moves, ClusterTimeline.HandoffRound progress) {
+            this.moves = moves;
+            this.progress = progress;
+            this.in = new CountDownLatch(moves.size());
         }
-        boolean[] moved = new boolean[1];
-        return on.runInLane(player.token, () -> moved[0] = handOverInLane(player, targets, reason)).thenApply(ok -> moved[0]);
+
+        void run() {
+            List<Piece> pieces = new ArrayList<>(moves.size());
+            List<CompletableFuture<Void>> lanes = new ArrayList<>(moves.size());
+            List<Piece> offered = List.of();
+            Map<Node, List<Piece>> took = new LinkedHashMap<>();
+            try {
+                RpcServer on = home.server();
+                for (Move move : moves) {
+                    @SuppressWarnings("unchecked")
+                    Piece piece = new Piece((PlayerHome<S>.Active) move.player(), move.reason());
+                    pieces.add(piece);
+                    if (on == null || home.isClosing()) {
+                        piece.arrive(this, false);
+                        continue;
+                    }
+                    lanes.add(on.runInLane(piece.player.token, () -> piece.inLane(this))
+                            .whenComplete((ok, failure) -> piece.arrive(this, false)));
+                }
+                awaitPieces();
+                synchronized (this) {
+                    sealed = true;
+                    offered = List.copyOf(arrived);
+                }
+                List<Node> targets = moves.get(0).targets() != null ? moves.get(0).targets()
+                        : handoff.targets(Handoff.TARGETS_PER_PLAYER);
+                List<Piece> left = offered;
+                for (Node target : targets) {
+                    if (left.isEmpty() || home.isClosing()) {
+                        break;
+                    }
+                    List<Handoff.Offering> offerings = new ArrayList<>(left.size());
+                    for (Piece piece : left) {
+                        piece.offeredTo = target.id();
+                        offerings.add(piece.offering);
+                    }
+                    boolean[] accepted = handoff.offerAll(target, offerings);
+                    List<Piece> refused = new ArrayList<>();
+                    for (int i = 0; i < left.size(); i++) {
+                        if (accepted[i]) {
+                            Piece piece = left.get(i);
+                            took.computeIfAbsent(target, t -> new ArrayList<>()).add(piece);
+                            piece.firstMove = handoff.move(piece.player.token, piece.offering.from(), target);
+                            piece.target.complete(target);
+                        } else {
+                            refused.add(left.get(i));
+                        }
+                    }
+                    left = refused;
+                }
+            } finally {
+                for (Piece piece : offered) {
+                    piece.target.complete(null); // no target took it (or the batch failed): it stays
+                }
+            }
+            tellAsTheySettle(took.values().stream().mapToInt(List::size).sum());
+            CompletableFuture.allOf(lanes.toArray(CompletableFuture<?>[]::new)).exceptionally(failure -> null).join();
+            for (Piece piece : pieces) {
+                progress.finished(piece.wentOver);
+            }
+        }
+
+        /**
+         * Tells the targets the outcomes of the {@code taken} pieces a target took, as they settle:
+         * whatever settled meanwhile goes in one message per target, so a move that takes long (Redis
+         * away) delays only its own outcome, never the others' past their offers' expiry.
+         */
+        private void tellAsTheySettle(int taken) {
+            int told = 0;
+            while (told < taken) {
+                List<Piece> ready = new ArrayList<>();
+                try {
+                    ready.add(settled.take());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                // Those settling right after it come along, while they keep coming (at most a
+                // millisecond apart): normally the whole batch, while a slow move waits for no one.
+                try {
+                    Piece next;
+                    while (told + ready.size() < taken
+                            && (next = settled.poll(SETTLE_LINGER.toNanos(), TimeUnit.NANOSECONDS)) != null) {
+                        ready.add(next);
+                        settled.drainTo(ready);
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                told += ready.size();
+                Map<Node, List<Piece>> byTarget = new LinkedHashMap<>();
+                for (Piece piece : ready) {
+                    byTarget.computeIfAbsent(piece.target.join(), t -> new ArrayList<>()).add(piece);
+                }
+                byTarget.forEach((target, players) -> {
+                    List<Handoff.Offering> offerings = new ArrayList<>(players.size());
+                    Handoff.Moved[] moved = new Handoff.Moved[players.size()];
+                    for (int i = 0; i < players.size(); i++) {
+                        offerings.add(players.get(i).offering);
+                        moved[i] = players.get(i).moved;
+                    }
+                    handoff.tellAll(target, offerings, moved);
+                });
+            }
+        }
+
+        /** Waits until every piece is in, at most {@link #GATHER_WAIT}. */
+        private void awaitPieces() {
+            try {
+                if (!in.await(GATHER_WAIT.toNanos(), TimeUnit.NANOSECONDS)) {
+                    log.debug("node {}: {} of {} players of a hand-over batch were not in within {}; they stay for "
+                            + "the next round", nodeId, in.getCount(), moves.size(), GATHER_WAIT);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        /** {@code piece} is in, with a snapshot to offer or not; false when it came too late (or was in already). */
+        private synchronized boolean join(Piece piece, boolean offer) {
+            if (sealed) {
+                return false;
+            }
+            if (offer) {
+                arrived.add(piece);
+            }
+            in.countDown();
+            return offer;
+        }
     }
 
-    private boolean handOverInLane(PlayerHome<S>.Active player, List<Node> targets, String reason) {
-        if (player.ended()) {
-            return false;
+    /** One player of a {@link Batch}. */
+    private final class Piece {
+        final PlayerHome<S>.Active player;
+        final String reason;
+        private final AtomicBoolean in = new AtomicBoolean();
+        /** The target that took the offer, or null: none did. Completed by the batch. */
+        final CompletableFuture<Node> target = new CompletableFuture<>();
+        /** Written in the lane before the piece joins the batch. */
+        Handoff.Offering offering;
+        /** The last target offered the player, for the listener; written by the batch before {@link #target} completes. */
+        volatile String offeredTo;
+        /** The first compare-and-set of its link, asked by the batch; written before {@link #target} completes. */
+        CompletableFuture<Optional<Link>> firstMove;
+        /** How its move ended; null when it was not offered or no target took it. */
+        volatile Handoff.Moved moved;
+        volatile boolean wentOver;
+
+        Piece(PlayerHome<S>.Active player, String reason) {
+            this.player = player;
+            this.reason = reason;
         }
-        byte[] snapshot;
-        try {
-            snapshot = players.states.snapshot(player.state);
-        } catch (RuntimeException | Error e) {
-            log.warn("PlayerStates.snapshot of player {} on node {} threw; the player stays", player.token, nodeId, e);
-            listener.notHandedOver(PlayerListener.NotMoved.FAILED);
-            listener.handOverEnded(player.token, null, PlayerListener.NotMoved.FAILED, Duration.ZERO);
-            return false;
+
+        /** Joins {@code batch} once (false: in already, or too late); a piece that will not be offered joins with {@code offer} false. */
+        boolean arrive(Batch batch, boolean offer) {
+            return in.compareAndSet(false, true) && batch.join(this, offer);
         }
-        if (snapshot == null) {
-            return false; // no state to hand over: the player stays until it leaves or the node closes
+
+        /** In the player's lane: snapshot, wait for the batch's offer, move the link, let go of the player. */
+        void inLane(Batch batch) {
+            if (player.ended()) {
+                arrive(batch, false);
+                return;
+            }
+            byte[] snapshot;
+            try {
+                snapshot = players.states.snapshot(player.state);
+            } catch (RuntimeException | Error e) {
+                arrive(batch, false);
+                log.warn("PlayerStates.snapshot of player {} on node {} threw; the player stays", player.token, nodeId, e);
+                listener.notHandedOver(PlayerListener.NotMoved.FAILED);
+                listener.handOverEnded(player.token, null, PlayerListener.NotMoved.FAILED, Duration.ZERO);
+                return;
+            }
+            if (snapshot == null) {
+                arrive(batch, false); // no state to hand over: the player stays until it leaves or the node closes
+                return;
+            }
+            Link from = new Link(nodeId, player.epoch);
+            offering = new Handoff.Offering(player.token, from, snapshot, false);
+            long started = ticker.read();
+            if (!arrive(batch, true)) {
+                return; // the batch left without it: the player stays for the next round
+            }
+            Node to = target.join();
+            if (to == null) {
+                settledAs(Handoff.Moved.STAYED, started);
+                return;
+            }
+            try {
+                settledAs(handoff.settle(player.token, from, to, firstMove), started);
+            } finally {
+                batch.settled.add(this); // its target hears the outcome (none when not known)
+            }
         }
-        Link from = new Link(nodeId, player.epoch);
-        long started = ticker.read();
-        Handoff.Moved moved = targets == null ? handoff.handOver(player.token, from, snapshot, false)
-                : handoff.handOver(player.token, from, snapshot, false, targets);
-        tellHandOver(moved, started);
-        if (moved.handedOver()) {
-            records.move(player.token, "HANDED_OVER", reason, "from " + nodeId + " (epoch " + player.epoch + ") to "
-                    + moved.to().nodeId() + " under epoch " + moved.to().epoch());
-            home.deactivate(player, Deactivation.MOVED);
-            // Refused here from now on: the calls that waited behind this piece go on to the new owner.
-            ownership.changed(player.token, service, moved.to().nodeId(), moved.to().epoch());
-            handedOver.incrementAndGet();
-            return true;
+
+        /** In the lane: how the player's hand-over ended, told and acted on. */
+        private void settledAs(Handoff.Moved outcome, long started) {
+            moved = outcome;
+            listener.handOverEnded(player.token, outcome.to() != null ? outcome.to().nodeId() : offeredTo,
+                    outcome.handedOver() ? null : outcome.elsewhere() ? PlayerListener.NotMoved.STALE
+                            : PlayerListener.NotMoved.STAYED, Duration.ofNanos(ticker.read() - started));
+            tellHandOver(outcome, started);
+            if (outcome.handedOver()) {
+                records.move(player.token, "HANDED_OVER", reason, "from " + nodeId + " (epoch " + player.epoch
+                        + ") to " + outcome.to().nodeId() + " under epoch " + outcome.to().epoch());
+                home.deactivate(player, Deactivation.MOVED);
+                // Refused here from now on: the calls that waited behind this piece go on to the new owner,
+                // which holds them until it hears the outcome.
+                ownership.changed(player.token, service, outcome.to().nodeId(), outcome.to().epoch());
+                handedOver.incrementAndGet();
+                wentOver = true;
+            } else if (outcome.elsewhere()) {
+                home.deactivate(player, Deactivation.MOVED); // the link changed meanwhile: this activation is stale
+            }
         }
-        if (moved.elsewhere()) {
-            home.deactivate(player, Deactivation.MOVED); // the link changed meanwhile: this activation is stale
-        }
-        return false;
     }
 
     /** Tells the listener how a hand-over begun at {@code started} (the ticker's reading) ended. */

@@ -221,6 +221,36 @@ class HandoffTest {
     }
 
     @Test
+    void aDrainOffersItsPlayersInBatchesAndTellsTheirOutcomesInBatches() throws Exception {
+        int players = 3 * PlayerHome.HANDOFF_BATCH;
+        Braid a = logic("logic-a", true);
+        Braid gateway = gateway();
+        Await.until(WAIT, "the gateway sees logic-a", () -> gateway.discover().nodes("logic").size() == 1);
+        for (int i = 0; i < players; i++) {
+            click(gateway, "player-" + i);
+        }
+        Map<String, AtomicInteger> messages = new ConcurrentHashMap<>();
+        logic("logic-b", true, b -> b.serverInterceptor((call, next) -> {
+            messages.computeIfAbsent(call.method(), m -> new AtomicInteger()).incrementAndGet();
+            return next.proceed(call);
+        }));
+        Await.until(WAIT, "logic-a sees logic-b", () -> a.discover().nodes("logic").size() == 2);
+
+        a.drain().get(30, TimeUnit.SECONDS);
+
+        assertThat(events.stream().filter(e -> e.startsWith("logic-b") && e.endsWith("activate HANDOFF")).count())
+                .as("players logic-b activated from a handoff").isEqualTo(players);
+        // One offer message per batch of players, not one per player; the outcomes are told as the
+        // moves settle, those settled meanwhile together: a few messages per batch at most.
+        assertThat(messages.get(Handoff.OFFER)).as("offer messages").hasValue(3);
+        assertThat(messages.get(Handoff.OUTCOME).get()).as("outcome messages").isBetween(3, players / 16);
+        assertThat(messages).doesNotContainKeys(Handoff.OFFER_ONE, Handoff.OUTCOME_ONE);
+        for (int i = 0; i < players; i++) {
+            assertThat(click(gateway, "player-" + i)).as("player-%d's click came along", i).isEqualTo(2);
+        }
+    }
+
+    @Test
     void playersWithoutASnapshotStayAndTheDrainWaitsForThemAsBefore() throws Exception {
         Braid a = logic("logic-a", false);
         Braid gateway = gateway();
@@ -235,6 +265,9 @@ class HandoffTest {
         assertThat(events).noneMatch(e -> e.startsWith("logic-b"));
         gateway.linkCache().unlinkAsync("player-1").join(); // the player leaves
         drained.get(10, TimeUnit.SECONDS);
+        // logic-a deregistered as it closed; logic-b hears of it through discovery's events (on Redis a
+        // few ms later), so it is awaited, not read at once.
+        Await.until(WAIT, "logic-b sees logic-a gone", () -> b.discover().nodes("logic").size() == 1);
         assertThat(b.discover().nodes("logic")).extracting(n -> n.id()).containsExactly("logic-b");
     }
 

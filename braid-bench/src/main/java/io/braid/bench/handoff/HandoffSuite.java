@@ -57,7 +57,7 @@ public final class HandoffSuite implements Suite {
                 gateway, all braid nodes in this JVM. %,d players are activated on A (one click each), then B \
                 starts; a closed loop of clicks (1x64, tokens round robin over all players, 5 s call timeout) runs \
                 from the gateway: %d ms warm-up, %d ms measured before the drain, then `A.drain()` (which hands \
-                each player over to B, 64 at a time, then closes A) measured until its future completes, then %d ms \
+                each player over to B in batches of 256, 2 at a time, then closes A) measured until its future completes, then %d ms \
                 after. One drain per cell (no repeats), after an unmeasured drain of %,d players (after %d s of \
                 clicks) that compiles the paths first; the Redis cell's redis-server runs on CPU %d. B/op and CPU µs/op count this whole JVM (gateway and both \
                 logic nodes) per successful click. A failed click counts in the phase in which it ended.""",
