@@ -1,6 +1,7 @@
 package io.braid.bench.core;
 
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -99,22 +100,6 @@ public final class Goals {
     }
 
     /**
-     * {@link #atLeast(Report, String, double, double, Unit, Why)} for a goal whose reason is not
-     * written yet: a missed line says so.
-     */
-    public static boolean atLeast(Report report, String goal, double measured, double target, Unit unit) {
-        return atLeast(report, goal, measured, target, unit, null);
-    }
-
-    /**
-     * {@link #atMost(Report, String, double, double, Unit, Why)} for a goal whose reason is not
-     * written yet: a missed line says so.
-     */
-    public static boolean atMost(Report report, String goal, double measured, double target, Unit unit) {
-        return atMost(report, goal, measured, target, unit, null);
-    }
-
-    /**
      * One goal line for a figure the units above do not print (seconds, a count with a comment):
      * {@code met} decided by the caller, {@code measured} and {@code target} as they are to read.
      * Returns {@code met}.
@@ -122,7 +107,7 @@ public final class Goals {
     public static boolean check(Report report, boolean met, String goal, String measured, String target, Why why) {
         String line = "- **" + (met ? "met" : "missed") + "**: " + goal + ": " + measured + " (goal " + target + ")";
         if (!met) {
-            line += " — " + (why == null ? "why: not written yet" : why.text());
+            line += " — " + Objects.requireNonNull(why, "a goal needs its reason").text();
         }
         report.note(GROUP, line);
         return met;

@@ -49,8 +49,10 @@ class ScaleSuiteTest {
         ScaleSuite.goals(report, List.of(linked(121, 101), linked(100, Double.NaN)));
 
         assertThat(report.markdown(""))
-                .contains("- **missed**: Scale: Redis memory per link, 1,000,000 links on one Redis: 121 B")
-                .contains("- **missed**: Scale: near-cache heap per entry, 1,000,000 entries (one Redis): 101 B")
+                .contains("- **missed**: Scale: Redis memory per link, 1,000,000 links on one Redis: 121 B (goal ≤ 120 B)"
+                        + " — " + ScaleSuite.REDIS_LAYOUT.text())
+                .contains("- **missed**: Scale: near-cache heap per entry, 1,000,000 entries (one Redis): 101 B (goal ≤"
+                        + " 100 B) — " + ScaleSuite.NEAR_CACHE_LAYOUT.text())
                 .contains("- **not checked**: Scale: near-cache heap per entry");
     }
 
