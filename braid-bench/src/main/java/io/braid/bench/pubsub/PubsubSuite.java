@@ -247,12 +247,15 @@ public final class PubsubSuite implements Suite {
             + "and an XACK, and a single stall of the bench JVM (50 ms) decides a window's p99: on a shared machine "
             + "the p99 rows swung by 10x between runs, both ways, for both subjects", "pubsub");
 
-    /** The issue's pub-sub goals, checked against this run. */
+    /**
+     * The issues' pub-sub goals, checked against this run: issue 18's (delivered ≥ 0.95x the loop, p99
+     * at 10k msg/s ≤ the loop's) and issue 9's others.
+     */
     static void goals(Report report, List<Row> publish, List<Row> delivered, List<Row> fixed) {
         Row braidChannel = row(delivered, BRAID_CHANNEL);
         Row redisson = row(delivered, REDISSON_RELIABLE);
         Goals.atLeast(report, "Pub-sub delivered+acked 1x64: braid / hand-written Lettuce loop",
-                braidChannel.throughputRatio(), 0.8, Goals.Unit.RATIO, DESIGN_FLOOR);
+                braidChannel.throughputRatio(), 0.95, Goals.Unit.RATIO, DESIGN_FLOOR);
         Goals.atLeast(report, "Pub-sub delivered+acked 1x64: braid / Redisson RReliableTopic",
                 braidChannel.sample().opsPerSecond() / redisson.sample().opsPerSecond(), 3, Goals.Unit.RATIO,
                 DESIGN_FLOOR);
@@ -262,6 +265,8 @@ public final class PubsubSuite implements Suite {
         Goals.atMost(report, String.format(Locale.ROOT, "Pub-sub 10k msg/s: braid end-to-end p99 (p50 %.0f µs, "
                 + "%,.0f msg/s delivered)", atRate.p50Micros(), atRate.opsPerSecond()), atRate.p99Micros(), 1_500,
                 Goals.Unit.MICROS, P99_WHY);
+        Goals.atMost(report, "Pub-sub 10k msg/s: braid end-to-end p99 / the Lettuce loop's p99",
+                row(fixed, BRAID_CHANNEL).p99Ratio(), 1.0, Goals.Unit.RATIO, P99_WHY);
     }
 
     static Row row(List<Row> rows, String subject) {
