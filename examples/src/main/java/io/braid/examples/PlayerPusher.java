@@ -14,15 +14,18 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Pushes {@link PlayerPush}es to players through braid-gateway's {@link GatewayPush}, giving each
- * an id unique to this pusher ({@code <node>-<n>}), and keeps the record the demo's check reads:
- * the ids the gateway accepted (its answer is the push's sequence number in the player's
- * session), the pushes that failed by code, and how many are still in flight. Thread-safe.
+ * an id unique to this pusher ({@code <node>-<pusher>-<n>}, {@code <pusher>} random per pusher, so
+ * that two pushers of one node, or a node restarted under its id, never share an id), and keeps the
+ * record the demo's check reads: the ids the gateway accepted (its answer is the push's sequence
+ * number in the player's session), the pushes that failed by code, and how many are still in
+ * flight. Thread-safe.
  *
  * <p>The id is also the push's {@linkplain GatewayPush#push(String, String, byte[]) push id}, so a
  * push whose outcome is unknown can be asked again: one refused UNAVAILABLE (the player's session
@@ -38,7 +41,8 @@ public final class PlayerPusher {
     private static final long LONGEST_RETRY_MILLIS = 1_000;
 
     private final GatewayPush push;
-    private final String node;
+    /** {@code <node>-<pusher>-}: what every id of this pusher starts with. */
+    private final String prefix;
     private final AtomicLong ids = new AtomicLong();
     private final Set<String> accepted = ConcurrentHashMap.newKeySet();
     private final Map<String, LongAdder> failed = new ConcurrentHashMap<>();
@@ -46,7 +50,7 @@ public final class PlayerPusher {
 
     public PlayerPusher(Braid braid) {
         this.push = GatewayPush.of(braid.client(), GatewayService.SERVICE).withOptions(PUSH_OPTIONS);
-        this.node = braid.node().id();
+        this.prefix = braid.node().id() + "-" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 28, 36) + "-";
     }
 
     /**
@@ -56,7 +60,7 @@ public final class PlayerPusher {
      * session; UNAVAILABLE or DEADLINE_EXCEEDED: still so after {@link #RETRY_FOR}). Never throws.
      */
     public CompletableFuture<Long> push(String token, PlayerPush.Builder body) {
-        String id = node + "-" + ids.incrementAndGet();
+        String id = prefix + ids.incrementAndGet();
         byte[] payload = body.setId(id).build().toByteArray();
         String pushId = id.length() <= GatewayPush.MAX_PUSH_ID_LENGTH ? id
                 : UUID.nameUUIDFromBytes(id.getBytes(StandardCharsets.UTF_8)).toString();

@@ -6,6 +6,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import io.braid.api.CallOptions;
+import io.braid.examples.PlayerPusher;
 import io.braid.examples.bots.Bots;
 import io.braid.examples.gateway.GatewayService;
 import io.braid.examples.proto.ActReply;
@@ -178,8 +179,16 @@ class LogicServiceTest {
         Reward reward = pushes.getFirst().getReward();
         assertThat(reward.getGold()).isEqualTo(LogicService.REWARD_GOLD);
         assertThat(reward.getFromNode()).isEqualTo("logic-1");
-        assertThat(pushes.getFirst().getId()).isEqualTo("logic-1-1");
-        assertThat(logic.pusher().accepted()).containsExactly("logic-1-1");
+        String id = pushes.getFirst().getId();
+        assertThat(id).as("<node>-<pusher>-<n>").matches("logic-1-[0-9a-z]+-1");
+        assertThat(logic.pusher().accepted()).containsExactly(id);
+        // A second pusher on the same node numbers its own pushes: its first id is not the reward's,
+        // so the gateway, which shows a push id once, shows this one too.
+        long seq = new PlayerPusher(logic.braid()).push(GatewayService.token("dee"), PlayerPush.newBuilder()
+                .setReward(Reward.newBuilder().setGold(1))).join();
+        assertThat(seq).as("numbered after the reward").isEqualTo(2);
+        Await.until(WAIT, () -> "the second push shown; pushes " + pushes, () -> pushes.size() == 2);
+        assertThat(pushes.get(1).getId()).isNotEqualTo(id).endsWith("-1");
         LoginReply again = call(dee, Bots.LOGIN_ROUTE, LoginRequest.newBuilder().setPlayer("dee").build(),
                 LoginReply.parser());
         assertThat(again.getGold()).isEqualTo(LogicService.REWARD_GOLD);
