@@ -105,7 +105,11 @@ public final class RedisDiscover implements Discover {
     /** Per service, the store id of the last snapshot (see register.lua); on the loop. */
     private final Map<String, String> storeIds = new HashMap<>();
     private final Map<String, Long> leftRecently = new HashMap<>();
-    private final Set<String> resyncQueued = new HashSet<>();
+    /**
+     * Per service with an announced re-read on its way: whether another announcement came meanwhile
+     * (that re-read may have been answered before the change it announces, so one more follows).
+     */
+    private final Map<String, Boolean> announcedResyncs = new HashMap<>();
     private final Map<String, java.util.concurrent.Future<?>> expiryChecks = new HashMap<>();
     private Set<String> malformed = new HashSet<>();
     private final StatefulRedisPubSubConnection<String, String> pubSub;
@@ -376,13 +380,28 @@ public final class RedisDiscover implements Discover {
                 if (leftId != null) {
                     leftRecently.put(leftId, ticker.read());
                 }
-                if (resyncQueued.add(service)) {
-                    resync(service).whenComplete((x, e) -> resyncQueued.remove(service));
-                }
+                resyncAnnounced(service);
             });
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             // closing
         }
+    }
+
+    /**
+     * On the loop: re-reads a service an announcement named. Announcements that come while a re-read
+     * is on its way fold into one more re-read after it, never into none.
+     */
+    private void resyncAnnounced(String service) {
+        if (announcedResyncs.containsKey(service)) {
+            announcedResyncs.put(service, Boolean.TRUE);
+            return;
+        }
+        announcedResyncs.put(service, Boolean.FALSE);
+        resync(service).whenCompleteAsync((x, e) -> {
+            if (Boolean.TRUE.equals(announcedResyncs.remove(service))) {
+                resyncAnnounced(service);
+            }
+        }, onLoop);
     }
 
     /** On the loop: re-reads every known service. */

@@ -111,6 +111,48 @@ class RedisDiscoverTest extends DiscoverContract {
         }
     }
 
+    /**
+     * The race behind a flaky run of the test above: an announcement that arrives while the re-read
+     * an earlier one started is still on its way must not be dropped as a duplicate, or the watcher
+     * misses the later join until its next periodic resync (20 s here). The watcher's replies are
+     * held while the second node joins, so its first re-read cannot have seen it.
+     */
+    @Test
+    void aJoinAnnouncedWhileTheWatcherIsStillReadingTheLastOneIsNotLost() throws Exception {
+        java.util.concurrent.atomic.AtomicBoolean holding = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        io.braid.testkit.TcpProxy.Tap holdReplies = (connection, direction, bytes, offset, length) -> {
+            boolean push = new String(bytes, offset, length, java.nio.charset.StandardCharsets.US_ASCII).contains("message");
+            if (holding.get() && direction == io.braid.testkit.TcpProxy.Direction.TO_CLIENT && !push) {
+                held.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        try (io.braid.testkit.TcpProxy proxy = io.braid.testkit.TcpProxy.to(
+                new java.net.InetSocketAddress(redis.server().host(), redis.server().port()), holdReplies)) {
+            Discover watcher = slowMember(proxy.uri("redis"));
+            Discover first = slowMember(redis.server().uri());
+            Discover second = slowMember(redis.server().uri());
+
+            holding.set(true);
+            first.register(node("logic-1", "logic", 7001));
+            assertThat(held.await(5, TimeUnit.SECONDS)).as("the watcher's re-read after the first join is held").isTrue();
+            second.register(node("logic-2", "logic", 7002));
+            holding.set(false);
+            release.countDown();
+
+            await("watcher sees both", Duration.ofSeconds(3), () -> watcher.nodes("logic").size() == 2);
+            assertThat(watcher.nodes("logic")).extracting(Node::id).containsExactly("logic-1", "logic-2");
+        } finally {
+            release.countDown();
+        }
+    }
+
     /** A member whose heartbeats and resyncs are seconds apart: nothing happens unless the test does it. */
     private Discover slowMember(String uri) {
         RedisConnector connector = closeAfterMembers(RedisConnector.connect(uri));
