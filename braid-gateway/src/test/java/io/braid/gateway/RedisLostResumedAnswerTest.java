@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -38,8 +39,20 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
      * then Redis stalls while the client resumes on gateway-2, whose claim lands after the client's
      * attempt timed out and moved on. Returns once the store accepts the client's token again.
      */
-    private void stallAResumeUntilTheClientGivesUp(String token, GatewayFixture.GatewayNode one, TcpProxy toOne,
-                                                   TcpProxy toTwo, List<Long> seqs) {
+    private void stallAResumeUntilTheClientGivesUp(String token, GatewayFixture.GatewayNode one,
+                                                   GatewayFixture.GatewayNode two, TcpProxy toOne, TcpProxy toTwo,
+                                                   List<Long> seqs) {
+        stallAResumeUntilTheClientGivesUp(token, one, two, toOne, toTwo, seqs, Duration.ZERO);
+    }
+
+    /**
+     * As above, and Redis stays stalled at least {@code stallAtLeast} after the client reached
+     * gateway-2 (a fault of that length): longer than gateway-2's claim call may take, that call
+     * has failed at gateway-2 before gateway-1's takeover lands.
+     */
+    private void stallAResumeUntilTheClientGivesUp(String token, GatewayFixture.GatewayNode one,
+                                                   GatewayFixture.GatewayNode two, TcpProxy toOne, TcpProxy toTwo,
+                                                   List<Long> seqs, Duration stallAtLeast) {
         assertThat(cluster.pusher().push(token, "p1".getBytes(StandardCharsets.UTF_8)).join()).isEqualTo(1);
         Await.until(WAIT, "push 1", () -> seqs.size() == 1);
         toOne.refuse(true);
@@ -50,14 +63,27 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
 
         // Redis stalls (under the command timeout) while the client resumes on gateway-2: the
         // claim waits, the client's attempt times out and it moves on; then the claim lands, too late.
+        if (!stallAtLeast.isZero()) {
+            // gateway-2 knows where the token is bound before Redis stalls, so its claim reaches
+            // gateway-1 (rather than waiting on Redis for the link) and the takeover is under way.
+            assertThat(two.node().linkCache().targetAsync(token, GatewayFixture.SERVICE).join()).contains(one.id());
+        }
         long acceptedByTwo = toTwo.acceptedConnections();
         long acceptedByOne = toOne.acceptedConnections();
         redis.server().pause();
         try {
             toTwo.refuse(false);
             Await.until(WAIT, "the client to resume on gateway-2", () -> toTwo.acceptedConnections() > acceptedByTwo);
+            long reachedTwo = System.nanoTime();
             toTwo.refuse(true);
             Await.until(WAIT, "the client to give up on gateway-2", () -> toOne.acceptedConnections() > acceptedByOne);
+            long stalledFor = System.nanoTime() - reachedTwo;
+            if (stalledFor < stallAtLeast.toNanos()) {
+                TimeUnit.NANOSECONDS.sleep(stallAtLeast.toNanos() - stalledFor); // the fault lasts this long
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         } finally {
             redis.server().resume();
         }
@@ -65,16 +91,49 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
         // client holds work again; or (on a loaded machine) the claim could not even be sent before
         // its deadline while Redis stalled, so the record never moved and that token works as it is.
         try (RedisProbe probe = redis.server().probe()) {
-            Await.until(WAIT, "the previous secret accepted again, or the record still on gateway-1", () ->
+            Await.until(WAIT, () -> "the previous secret accepted again, or the record still on gateway-1; record "
+                    + probe.command("HGETALL", "braid:{gw:" + token + "}:s") + ", gateway-1 holds "
+                    + one.gateway().sessionCount() + ", gateway-2 holds " + two.gateway().sessionCount()
+                    + ", connections to gateway-2 open " + toTwo.openConnections(), () ->
                     Long.valueOf(1L).equals(probe.command("EXISTS", "braid:{gw:" + token + "}:prev"))
                             || one.id().equals(probe.command("HGET", "braid:{gw:" + token + "}:s", "gw")));
         }
     }
 
+    /** With a long stall the claim reached gateway-1 and its takeover landed: the record names gateway-2. */
+    private static void assertTakeoverLandedWhenItShould(String token, GatewayFixture.GatewayNode two,
+                                                         Duration stallAtLeast) {
+        if (stallAtLeast.isZero()) {
+            return;
+        }
+        try (RedisProbe probe = redis.server().probe()) {
+            Await.until(WAIT, "the late takeover to land", () ->
+                    two.id().equals(probe.command("HGET", "braid:{gw:" + token + "}:s", "gw")));
+        }
+    }
+
     @Test
     void aResumeThatCompletesAfterTheClientGaveUpOnItCanBeAskedAgainWithTheSameToken() {
+        askedAgainWithTheSameToken(Gateway.DEFAULT_CALL_TIMEOUT, Duration.ZERO);
+    }
+
+    /**
+     * The claimant gave up too: gateway-2's claim call timed out while gateway-1's takeover waited on
+     * Redis, which then landed it. The record names gateway-2, which holds no session; the token the
+     * client holds must still work (gateway-1 saw the claim abandoned when the takeover landed).
+     */
+    @Test
+    void aResumeWhoseClaimTimedOutBeforeItsTakeoverLandedCanBeAskedAgainWithTheSameToken() {
+        askedAgainWithTheSameToken(CLAIM_TIMEOUT, CLAIM_TIMEOUT.multipliedBy(5));
+    }
+
+    /** Short enough that a stall of five times it certainly outlasts gateway-2's claim call. */
+    private static final Duration CLAIM_TIMEOUT = Duration.ofMillis(300);
+
+    private void askedAgainWithTheSameToken(Duration twoCallTimeout, Duration stallAtLeast) {
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(LONG_GRACE));
-        GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(LONG_GRACE));
+        GatewayFixture.GatewayNode two = cluster.gateway("gateway-2",
+                builder -> builder.resumeGrace(LONG_GRACE).callTimeout(twoCallTimeout));
         TcpProxy toOne = TcpProxy.to(one.tcp());
         TcpProxy toTwo = TcpProxy.to(two.tcp());
         List<ClientEvent> events = new CopyOnWriteArrayList<>();
@@ -87,7 +146,8 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
                 .onPush((seq, payload) -> seqs.add(seq)).onEvent(events::add).build()) {
             String sessionId = client.connect().join().sessionId();
             String token = "player:slow";
-            stallAResumeUntilTheClientGivesUp(token, one, toOne, toTwo, seqs);
+            stallAResumeUntilTheClientGivesUp(token, one, two, toOne, toTwo, seqs, stallAtLeast);
+            assertTakeoverLandedWhenItShould(token, two, stallAtLeast);
             toTwo.refuse(false);
 
             Await.until(WAIT, () -> "RESUMED; heard " + events,
@@ -103,9 +163,20 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
 
     @Test
     void aResumeThatCompletesAfterTheClientGaveUpAndIsNeverAskedAgainClosesOnceAfterTheGrace() {
+        closesOnceAfterTheGrace(Gateway.DEFAULT_CALL_TIMEOUT, Duration.ZERO);
+    }
+
+    /** As above, when gateway-2's claim call timed out before gateway-1's takeover landed. */
+    @Test
+    void aResumeWhoseClaimTimedOutBeforeItsTakeoverLandedAndIsNeverAskedAgainClosesOnceAfterTheGrace() {
+        closesOnceAfterTheGrace(CLAIM_TIMEOUT, CLAIM_TIMEOUT.multipliedBy(5));
+    }
+
+    private void closesOnceAfterTheGrace(Duration twoCallTimeout, Duration stallAtLeast) {
         Duration grace = Duration.ofSeconds(3);
         GatewayFixture.GatewayNode one = cluster.gateway("gateway-1", builder -> builder.resumeGrace(grace));
-        GatewayFixture.GatewayNode two = cluster.gateway("gateway-2", builder -> builder.resumeGrace(grace));
+        GatewayFixture.GatewayNode two = cluster.gateway("gateway-2",
+                builder -> builder.resumeGrace(grace).callTimeout(twoCallTimeout));
         TcpProxy toOne = TcpProxy.to(one.tcp());
         TcpProxy toTwo = TcpProxy.to(two.tcp());
         List<Long> seqs = new CopyOnWriteArrayList<>();
@@ -117,7 +188,8 @@ class RedisLostResumedAnswerTest extends LostResumedAnswerTest {
                 .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(20))
                 .onPush((seq, payload) -> seqs.add(seq)).build()) {
             String sessionId = client.connect().join().sessionId();
-            stallAResumeUntilTheClientGivesUp(token, one, toOne, toTwo, seqs);
+            stallAResumeUntilTheClientGivesUp(token, one, two, toOne, toTwo, seqs, stallAtLeast);
+            assertTakeoverLandedWhenItShould(token, two, stallAtLeast);
             client.close(); // the player never comes back
 
             // Logic nodes hear the end once, after the grace, from the gateway the record moved to.

@@ -85,6 +85,8 @@ public final class Binder {
     static final String NODE_TOKEN_PREFIX = "braid.gateway.node:";
     private static final long FIRST_RETRY_MILLIS = 5;
     private static final long MAX_RETRY_MILLIS = 200;
+    /** A claim's answer sent with less of its deadline left than this may reach a claimant that gave up. */
+    private static final long ANSWER_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     /** A resume claim whose binder stays unreachable this long (at most half the login timeout) is served from the store. */
     private static final Duration TAKE_OVER_AFTER = Duration.ofSeconds(1);
 
@@ -269,7 +271,13 @@ public final class Binder {
 
     private CompletableFuture<Session> resumeElsewhere(Session fresh, ResumeClaim resume, Deadline deadline) {
         String token = fresh.token();
-        return claim(fresh, deadline, FIRST_RETRY_MILLIS, resume).thenCompose(claimed -> serializer.run(token, () -> {
+        return claim(fresh, deadline, FIRST_RETRY_MILLIS, resume).whenComplete((claimed, failure) -> {
+            if (failure != null && inDoubt(BraidException.from(failure).code())) {
+                // The binder may yet land the takeover, naming this gateway: if nobody resumes the
+                // session here within the grace, it ends here (compare-and-delete; else nothing happens).
+                scheduleRecordGraceEnd(token, fresh.id());
+            }
+        }).thenCompose(claimed -> serializer.run(token, () -> {
             if (sessions.get(token) == fresh && fresh.bindResumed(replay(claimed))) {
                 events.fire(SessionEvent.Type.RESUMED, fresh, "resumed on gateway " + braid.node().id());
                 return CompletableFuture.completedFuture(fresh);
@@ -283,6 +291,12 @@ public final class Binder {
                         + " ended while it was being resumed (" + fresh.state() + ")");
             });
         }));
+    }
+
+    /** Whether a claim that failed with {@code code} may still have been carried out by its binder. */
+    private static boolean inDoubt(Code code) {
+        return code == Code.DEADLINE_EXCEEDED || code == Code.UNAVAILABLE || code == Code.CANCELLED
+                || code == Code.UNKNOWN || code == Code.INTERNAL;
     }
 
     private void scheduleRecordGraceEnd(String token, String sessionId) {
@@ -483,7 +497,7 @@ public final class Binder {
             Claimed.Builder answer = Claimed.newBuilder();
             Session mine = sessions.get(token);
             if (!claim.getResumeSecret().isEmpty()) {
-                return onResumeClaim(token, claim, mine, answer);
+                return onResumeClaim(call, claim, mine, answer);
             }
             boolean selfClaim = self.id().equals(claim.getClaimantNode());
             if (selfClaim && (mine == null || !mine.id().equals(claim.getSessionId()))) {
@@ -515,7 +529,9 @@ public final class Binder {
      * gateway was cleared) takes the session over from the store; then relinks the token to the
      * claimant. Runs as a serialized step of the token.
      */
-    private CompletableFuture<Claimed> onResumeClaim(String token, Claim claim, Session mine, Claimed.Builder answer) {
+    private CompletableFuture<Claimed> onResumeClaim(CallContext call, Claim claim, Session mine,
+                                                     Claimed.Builder answer) {
+        String token = call.token();
         Node claimant = gatewayNode(claim.getClaimantNode());
         byte[] newHash = claim.getNewSecretHash().toByteArray();
         boolean holder = mine != null && mine.id().equals(claim.getSessionId()) && mine.state() != Session.State.PENDING;
@@ -525,7 +541,9 @@ public final class Binder {
                         claimant.id(), newHash);
         return taken.handle((replay, failure) -> {
             if (failure == null) {
-                return braid.linkCache().relinkAsync(token, claimant).thenApply(relinked -> claimed(replay));
+                return braid.linkCache().relinkAsync(token, claimant)
+                        .thenCompose(relinked -> keepPreviousSecretIfAbandoned(call, claim))
+                        .thenApply(kept -> claimed(replay));
             }
             BraidException e = BraidException.from(failure);
             return (sessions.containsKey(token) ? CompletableFuture.<Void>completedFuture(null)
@@ -533,6 +551,32 @@ public final class Binder {
                         throw e;
                     });
         }).thenCompose(next -> next);
+    }
+
+    /**
+     * The takeover of a resume claim landed when the claimant may no longer wait for the answer (the
+     * claim's deadline is passed or all but: the store stalled). The record names the claimant now,
+     * but its resume failed and the client never got the new token: the one it holds is accepted
+     * again, as the claimant would have done had it heard the answer on a closed connection. (When
+     * the claimant does bind it, the session there refuses the old token while its connection is
+     * open and once its client proved the new one; see {@link Session#handOver}.) The claimant ends
+     * the record after its grace unless the client comes back (see {@link #resumeElsewhere}).
+     */
+    private CompletableFuture<Void> keepPreviousSecretIfAbandoned(CallContext call, Claim claim) {
+        if (!call.isCancelled() && call.deadline().remainingNanos() > ANSWER_MARGIN_NANOS) {
+            return CompletableFuture.completedFuture(null);
+        }
+        String token = call.token();
+        return durable.acceptPreviousSecret(token, claim.getSessionId(), claim.getClaimantNode())
+                .handle((accepted, failure) -> {
+                    if (failure != null || !accepted) {
+                        log.warn("gateway {}: a resume claim of token {} from {} was abandoned before its takeover"
+                                + " landed, and its client's resume token cannot be kept ({}): that client logs in"
+                                + " afresh", braid.node().id(), token, claim.getClaimantNode(),
+                                failure != null ? failure.getMessage() : "the record moved on");
+                    }
+                    return null;
+                });
     }
 
     /** The token by which calls reach the gateway node {@code nodeId} itself. */

@@ -66,7 +66,12 @@ final class SessionLog {
      * {@link GatewaySessionStore#takeOver}).
      */
     CompletableFuture<Boolean> acceptPreviousSecret(String token, String sessionId) {
-        return store.acceptPreviousSecret(token, sessionId, gateway, previousSecretWindow);
+        return acceptPreviousSecret(token, sessionId, gateway);
+    }
+
+    /** As {@link #acceptPreviousSecret(String, String)}, for a record that {@code holder} holds. */
+    CompletableFuture<Boolean> acceptPreviousSecret(String token, String sessionId, String holder) {
+        return store.acceptPreviousSecret(token, sessionId, holder, previousSecretWindow);
     }
 
     /** Refreshes the records of {@code sessions}; completes with those the store has no record of any more. */
