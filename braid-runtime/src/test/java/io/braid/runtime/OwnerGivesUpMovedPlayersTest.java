@@ -8,6 +8,7 @@ import io.braid.api.CallOptions;
 import io.braid.api.ClientStream;
 import io.braid.api.Code;
 import io.braid.api.Node;
+import io.braid.linkcache.internal.LinkKeys;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisExtension;
 import io.braid.testkit.RedisProbe;
@@ -111,7 +112,7 @@ class OwnerGivesUpMovedPlayersTest {
                 // The link moves without its invalidation (as if it was published while the pub/sub
                 // connections were down), then the connections drop: the caches cannot know what
                 // they missed, and the owner must look again.
-                probe.command("HSET", tokenKey("player-1"), "logic", other.node().id());
+                handOverUnheard(probe, "player-1", "logic", other.node().id());
                 probe.command("CLIENT", "KILL", "TYPE", "pubsub");
             }
         }, true);
@@ -130,7 +131,7 @@ class OwnerGivesUpMovedPlayersTest {
             Await.until(Duration.ofSeconds(5), "player-1 is served by logic-b", () -> "logic-b".equals(who(gateway)));
             // ...and back to logic-a without an invalidation, then the pub/sub connections drop.
             try (RedisProbe probe = redis.server().probe()) {
-                probe.command("HSET", tokenKey("player-1"), "logic", "logic-a");
+                handOverUnheard(probe, "player-1", "logic", "logic-a");
                 probe.command("CLIENT", "KILL", "TYPE", "pubsub");
             }
             long movedBack = System.nanoTime();
@@ -148,9 +149,15 @@ class OwnerGivesUpMovedPlayersTest {
         }
     }
 
-    /** Where RedisLinkCache keeps a token's links with its default 64 shards (DESIGN.md's Redis layout). */
-    private static String tokenKey(String token) {
-        return "braid:{ls:" + (token.hashCode() & 0x7fffffff) % 64 + "}:tok:" + token;
+    /**
+     * Hands the token's link in a service to another owner behind the link cache's back, under the
+     * same epoch (no invalidation): its field in the bucket where RedisLinkCache keeps it by default.
+     */
+    private static void handOverUnheard(RedisProbe probe, String token, String service, String owner) {
+        String bucket = LinkKeys.DEFAULTS.bucketKey(token);
+        String field = LinkKeys.field(token, service);
+        String value = (String) probe.command("HGET", bucket, field);
+        probe.command("HSET", bucket, field, owner + value.substring(value.indexOf(LinkKeys.SEPARATOR)));
     }
 
     /** {@code movesToOther}: the move gives player-1 to logic-b (else the next call links it anew). */

@@ -31,18 +31,19 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * real redis-server: every command any node sends while the call is made, up to a marker sent
  * after its answer. A cold call is one Redis round trip from the caller (a claim for the picked
  * node that answers the owner either way) and none from the owner before it answers; the claim of
- * a new token runs six commands in Redis (read the owner, the clock, the shard's epoch counter,
- * write the link, the node's set, publish the invalidation), of a linked one two (owner, epoch).
+ * a new token runs six commands in Redis (read the link, the clock, the shard's epoch counter,
+ * write the link, the owner's count, publish the invalidation), of a linked one one (the link's
+ * field in its bucket holds owner and epoch).
  */
 class RedisColdStickyCallTest {
     static final String LOGIC = "logic";
     static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
     /** Cold calls measured; each new token goes to the next node the picker picks. */
     static final int CALLS = 12;
-    /** The commands Redis runs inside the claim of a new token: HGET, TIME, SET (GET), HSET, SADD, PUBLISH. */
+    /** The commands Redis runs inside the claim of a new token: HGET, TIME, SET (GET), HSET, HINCRBY, PUBLISH. */
     static final int NEW_LINK_SCRIPT_COMMANDS = 6;
-    /** The commands Redis runs inside the claim of a token already linked: HGET owner, HGET epoch. */
-    static final int LINKED_SCRIPT_COMMANDS = 2;
+    /** The commands Redis runs inside the claim of a token already linked: HGET of its link (owner and epoch). */
+    static final int LINKED_SCRIPT_COMMANDS = 1;
 
     @RegisterExtension
     static final RedisExtension redis = RedisExtension.single();
@@ -98,6 +99,7 @@ class RedisColdStickyCallTest {
      */
     private static void assertRoundTrip(List<String> seen, String token, int scriptCommands) {
         String quoted = "\"" + token + "\"";
+        String fieldStart = "\"" + token + "\\x00";
         List<String> fromClients = new ArrayList<>();
         List<String> inScript = new ArrayList<>();
         boolean afterClaim = false;
@@ -105,7 +107,8 @@ class RedisColdStickyCallTest {
             boolean lua = line.contains("[0 lua]");
             if (!lua) {
                 afterClaim = false;
-                if (line.contains(quoted) || line.contains(":" + token + "\"")) {
+                // The claim names the token in its link's field, token NUL service ("token\x00...").
+                if (line.contains(quoted) || line.contains(":" + token + "\"") || line.contains(fieldStart)) {
                     fromClients.add(line);
                     afterClaim = true;
                 }

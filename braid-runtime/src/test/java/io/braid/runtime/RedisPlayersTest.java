@@ -9,6 +9,7 @@ import io.braid.api.BraidException;
 import io.braid.api.Code;
 import io.braid.api.Player;
 import io.braid.api.PlayerStates;
+import io.braid.linkcache.internal.LinkKeys;
 import io.braid.testkit.Await;
 import io.braid.testkit.RedisExtension;
 import io.braid.testkit.RedisProbe;
@@ -163,9 +164,15 @@ class RedisPlayersTest {
                 "logic-b player-1 activate FRESH", "logic-b LEFT at 1");
     }
 
-    /** Where RedisLinkCache keeps a token's links with its default 64 shards (DESIGN.md's Redis layout). */
-    private static String tokenKey(String token) {
-        return "braid:{ls:" + (token.hashCode() & 0x7fffffff) % 64 + "}:tok:" + token;
+    /**
+     * Hands the token's link in a service to another owner behind the link cache's back, under the
+     * same epoch (no invalidation): its field in the bucket where RedisLinkCache keeps it by default.
+     */
+    private static void handOverUnheard(RedisProbe probe, String token, String service, String owner) {
+        String bucket = LinkKeys.DEFAULTS.bucketKey(token);
+        String field = LinkKeys.field(token, service);
+        String value = (String) probe.command("HGET", bucket, field);
+        probe.command("HSET", bucket, field, owner + value.substring(value.indexOf(LinkKeys.SEPARATOR)));
     }
 
     @Test
@@ -219,7 +226,7 @@ class RedisPlayersTest {
         gateway.linkCache().relinkAsync("player-1", a.node()).join(); // the gateway's near cache holds it
         try (RedisProbe probe = redis.server().probe()) {
             // The link moves without its invalidation: the gateway's near cache still names logic-a.
-            probe.command("HSET", tokenKey("player-1"), "logic", "logic-b");
+            handOverUnheard(probe, "player-1", "logic", "logic-b");
         }
         assertThat(gateway.linkCache().linkOf("player-1", "logic").orElseThrow().nodeId())
                 .as("the gateway's (stale) view").isEqualTo("logic-a");

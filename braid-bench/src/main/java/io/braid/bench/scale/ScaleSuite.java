@@ -209,10 +209,10 @@ public final class ScaleSuite implements Suite {
     }
 
     /** What limits Redis' bytes per link (the README's "Why the goals are missed"). */
-    static final Goals.Why REDIS_LAYOUT = Goals.why("the key layout: each token is a hash of its own (136 B by "
-            + "MEMORY USAGE) and a member of its owner's reverse-index set (about 72 B), plus the main dictionary; a "
-            + "per-node count instead of the set and links in per-shard bucket hashes small enough to stay listpacks "
-            + "would bring it to some 50-60 B", "scale");
+    static final Goals.Why REDIS_LAYOUT = Goals.why("the key layout: each link is a field of a per-shard bucket "
+            + "hash (token NUL service -> owner NUL epoch) that stays a listpack while it holds at most "
+            + "hash-max-listpack-entries links with fields and values of at most 64 B (some 55-60 B a link); "
+            + "buckets past that turn into hashtables (about 120 B a link): raise bucketsPerShard", "scale");
     /** What limits a near-cache entry. */
     static final Goals.Why NEAR_CACHE_LAYOUT = Goals.why("an entry is a ConcurrentHashMap node (32 B), its table "
             + "slot, a 24 B entry and the Link (24 B); going lower needs a concurrent open-addressing table of our own",

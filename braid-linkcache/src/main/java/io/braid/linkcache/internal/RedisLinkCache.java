@@ -12,6 +12,7 @@ import io.braid.redis.internal.CommandQueue;
 import io.braid.redis.RedisConnector;
 import io.braid.redis.internal.RedisErrors;
 import io.braid.redis.internal.RedisScript;
+import io.lettuce.core.KeyValue;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.ScriptOutputType;
@@ -32,13 +33,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Links on Redis with a near cache in front: a warm lookup makes no Redis round trip.
  *
- * <p>Keys: {@code braid:{ls:K}:tok:T} HASH service to node id (and {@code epoch\0}service to the
- * link's epoch), {@code braid:{ls:K}:node:N} SET of the node's tokens (the reverse index behind
- * {@link #linkCountAsync}), and {@code braid:{ls:K}:epoch} the shard's epoch counter, where K is
- * the token's shard ({@code (token.hashCode() & 0x7fffffff) % shards}). The keys of a change share
+ * <p>Keys ({@link LinkKeys}): {@code braid:{ls:K}:b:J} a bucket HASH of the shard's links, each the
+ * field {@code token\0service} valued {@code owner\0epoch} (one HGET reads both), small enough to
+ * stay a listpack; {@code braid:{ls:K}:count} HASH node id to its links in the shard (behind
+ * {@link #linkCountAsync}, kept exact by every script that adds, moves or removes a link); and
+ * {@code braid:{ls:K}:epoch} the shard's epoch counter. K is the token's shard
+ * ({@code (token.hashCode() & 0x7fffffff) % shards}), J its bucket (a hash of its own, modulo
+ * {@code bucketsPerShard}); Java computes both, Lua never hashes a token. The keys of a change share
  * one hash tag, so every change is one script on one Cluster slot and they never drift apart; a
- * node's tokens are spread over the shards, which {@link #linkCountAsync} and {@link #downAsync}
- * visit (they are rare).
+ * node's links are spread over the shards, which {@link #linkCountAsync} reads (one HMGET each) and
+ * {@link #downAsync} scans bucket by bucket (it is rare: a node died).
  *
  * <p>Epochs: every change of owner (a new link, a relink to another node, a move) takes the
  * shard's next epoch, which is one more than the last and never less than the Redis server's clock
@@ -103,14 +107,13 @@ public final class RedisLinkCache implements LinkCache {
      * The instance that made it skips it (its own answer is already in its cache).
      */
     private static final String NEW_LINK_PREFIX = "new:";
-    private static final char SEPARATOR = '\u0000';
+    private static final char SEPARATOR = LinkKeys.SEPARATOR;
+    /** Most buckets one down script visits; a shard with more is done in several scripts (see downAsync). */
+    static final int DOWN_BUCKETS_PER_SCRIPT = 256;
 
     private static final Logger log = LoggerFactory.getLogger(RedisLinkCache.class);
-    /** The field beside a service's owner in a token's hash that holds the link's epoch: this, then the service. */
-    static final String EPOCH_FIELD_PREFIX = "epoch" + SEPARATOR;
     /** What every link script starts with: the epoch field's name and the shard's epoch counter (epoch.lua). */
     private static final String EPOCHS = RedisScript.resource(RedisLinkCache.class, "epoch.lua").source();
-    private static final RedisScript READ = script("read.lua");
     private static final RedisScript LINK = script("link.lua");
     private static final RedisScript RELINK = script("relink.lua");
     private static final RedisScript MOVE = script("move.lua");
@@ -119,7 +122,9 @@ public final class RedisLinkCache implements LinkCache {
     private static final RedisScript DOWN = script("down.lua");
 
     private final RedisConnector redis;
-    private final int shards;
+    private final LinkKeys keys;
+    /** Buckets one down script visits (a range of a shard's): bounds how long it blocks Redis. */
+    private final int downBucketsPerScript;
     /** (token, service) to its link; never replaced by a link of a lower epoch. */
     private final NearCache near;
     /** The near cache's links share their owner's id (few owners, many tokens). */
@@ -140,7 +145,8 @@ public final class RedisLinkCache implements LinkCache {
 
     private RedisLinkCache(Builder b) {
         this.redis = b.redis;
-        this.shards = b.shards;
+        this.keys = new LinkKeys(b.shards, b.bucketsPerShard);
+        this.downBucketsPerScript = Math.min(b.bucketsPerShard, b.downBucketsPerScript);
         this.listener = b.listener;
         this.watcher = b.watcher;
         this.instance = Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -248,20 +254,24 @@ public final class RedisLinkCache implements LinkCache {
         return cached;
     }
 
-    /** Reads the link from Redis (owner and epoch together, read.lua) and caches it if the trust allows. */
+    /**
+     * Reads the link from Redis (owner and epoch together: one HGET of its bucket field) and caches
+     * it if the trust allows.
+     */
     private CompletableFuture<Optional<Link>> read(String token, String service) {
         long stamp = trust.stamp();
-        return queue.<List<Object>>run("cannot read the link of token " + token,
-                        () -> redis.eval(READ, ScriptOutputType.MULTI, new String[] {tokenKey(token)}, service))
-                .handle((reply, failure) -> {
+        String bucket = keys.bucketKey(token);
+        String field = LinkKeys.field(token, service);
+        return queue.<String>run("cannot read the link of token " + token, () -> redis.async().hget(bucket, field))
+                .handle((value, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot read the link of token " + token, failure);
                     }
-                    if (reply.isEmpty()) {
+                    if (value == null) {
                         listener.lookup(service, LinkCacheListener.Outcome.MISS);
                         return Optional.empty();
                     }
-                    Link link = linkFrom(reply, token, service);
+                    Link link = linkFrom(value, token, service);
                     cache(token, service, link, stamp);
                     listener.lookup(service, LinkCacheListener.Outcome.REDIS_HIT);
                     return Optional.of(link);
@@ -276,8 +286,7 @@ public final class RedisLinkCache implements LinkCache {
         }
         long stamp = trust.stamp();
         return queue.<List<Object>>run("cannot link token " + token, () -> redis.eval(LINK, ScriptOutputType.MULTI,
-                        new String[] {tokenKey(token), nodeKey(token, candidate.id()), epochKey(token)},
-                        candidate.service(), candidate.id(), token, CHANNEL,
+                        changeKeys(token), LinkKeys.field(token, candidate.service()), candidate.id(), CHANNEL,
                         newLinkMessage(token, candidate.service())))
                 .handle((reply, failure) -> {
                     if (failure != null) {
@@ -308,8 +317,7 @@ public final class RedisLinkCache implements LinkCache {
         }
         long stamp = trust.stamp();
         return queue.<List<Object>>run("cannot relink token " + token, () -> redis.eval(RELINK, ScriptOutputType.MULTI,
-                        new String[] {tokenKey(token), nodeKey(token, node.id()), epochKey(token)},
-                        node.service(), node.id(), token, shardPrefix(token), CHANNEL,
+                        changeKeys(token), LinkKeys.field(token, node.service()), node.id(), CHANNEL,
                         tokenMessage(token, node.service())))
                 .handle((reply, failure) -> {
                     if (failure != null) {
@@ -330,9 +338,8 @@ public final class RedisLinkCache implements LinkCache {
         }
         long stamp = trust.stamp();
         return queue.<List<Object>>run("cannot move token " + token, () -> redis.eval(MOVE, ScriptOutputType.MULTI,
-                        new String[] {tokenKey(token), nodeKey(token, to.id()), epochKey(token)},
-                        to.service(), expected.nodeId(), Long.toString(expected.epoch()), to.id(), token,
-                        shardPrefix(token), CHANNEL, tokenMessage(token, to.service())))
+                        changeKeys(token), LinkKeys.field(token, to.service()), expected.nodeId(),
+                        Long.toString(expected.epoch()), to.id(), CHANNEL, tokenMessage(token, to.service())))
                 .handle((reply, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot move token " + token, failure);
@@ -359,13 +366,22 @@ public final class RedisLinkCache implements LinkCache {
         return new Link(ownerIds.canonical(String.valueOf(reply.get(0))), parseEpoch(String.valueOf(reply.get(1)), token, service));
     }
 
-    private static long parseEpoch(String epoch, String token, String service) {
+    /** The link a bucket field holds: owner NUL epoch (no NUL: an owner written by hand, epoch 0). */
+    private Link linkFrom(String value, String token, String service) {
+        int cut = value.indexOf(SEPARATOR);
+        if (cut < 0) {
+            return new Link(ownerIds.canonical(value), 0);
+        }
+        return new Link(ownerIds.canonical(value.substring(0, cut)), parseEpoch(value.substring(cut + 1), token, service));
+    }
+
+    private long parseEpoch(String epoch, String token, String service) {
         try {
             return Long.parseLong(epoch);
         } catch (NumberFormatException e) {
             throw new BraidException(Code.INTERNAL, "the epoch of token " + token + " in service " + service
-                    + " is not a number in Redis: '" + epoch + "' (field " + EPOCH_FIELD_PREFIX.replace(SEPARATOR, '0')
-                    + service + " written by something else than braid?)");
+                    + " is not a number in Redis: '" + epoch + "' (field " + token + "\\0" + service + " of "
+                    + keys.bucketKey(token) + " written by something else than braid?)");
         }
     }
 
@@ -376,8 +392,8 @@ public final class RedisLinkCache implements LinkCache {
             return LinkArguments.refused(bad);
         }
         return queue.<List<Object>>run("cannot unlink token " + token, () -> redis.eval(UNLINK_ALL,
-                        ScriptOutputType.MULTI, new String[] {tokenKey(token)}, token, shardPrefix(token), CHANNEL,
-                        TOKEN_PREFIX + token + SEPARATOR))
+                        ScriptOutputType.MULTI, new String[] {keys.bucketKey(token), keys.countKey(token)},
+                        token + SEPARATOR, CHANNEL, TOKEN_PREFIX + token + SEPARATOR))
                 .handle((removed, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot unlink token " + token, failure);
@@ -397,8 +413,8 @@ public final class RedisLinkCache implements LinkCache {
             return LinkArguments.refused(bad);
         }
         return queue.<Long>run("cannot unlink token " + token, () -> redis.eval(UNLINK_IF, ScriptOutputType.INTEGER,
-                        new String[] {tokenKey(token), nodeKey(token, owner.id())}, owner.service(), owner.id(), token,
-                        CHANNEL, tokenMessage(token, owner.service())))
+                        new String[] {keys.bucketKey(token), keys.countKey(token)},
+                        LinkKeys.field(token, owner.service()), owner.id(), CHANNEL, tokenMessage(token, owner.service())))
                 .handle((removed, failure) -> {
                     if (failure != null) {
                         throw RedisErrors.toBraid("cannot unlink token " + token, failure);
@@ -417,12 +433,17 @@ public final class RedisLinkCache implements LinkCache {
         if (bad != null) {
             return LinkArguments.refused(bad);
         }
-        List<CompletableFuture<Long>> perShard = new ArrayList<>(shards);
-        for (int shard = 0; shard < shards; shard++) {
-            String prefix = shardPrefix(shard);
-            perShard.add(queue.run("cannot remove the links of node " + node.id(), () -> redis.<Long>eval(DOWN,
-                    ScriptOutputType.INTEGER, new String[] {prefix + ":" + NODE_PREFIX + node.id()}, node.service(),
-                    node.id(), prefix)));
+        int buckets = keys.bucketsPerShard();
+        List<CompletableFuture<Long>> perShard = new ArrayList<>();
+        for (int shard = 0; shard < keys.shards(); shard++) {
+            String prefix = LinkKeys.shardPrefix(shard);
+            String[] count = {LinkKeys.countKey(shard)};
+            for (int first = 0; first < buckets; first += downBucketsPerScript) {
+                String from = Integer.toString(first);
+                String to = Integer.toString(Math.min(buckets, first + downBucketsPerScript));
+                perShard.add(queue.run("cannot remove the links of node " + node.id(), () -> redis.<Long>eval(DOWN,
+                        ScriptOutputType.INTEGER, count, node.service(), node.id(), prefix, from, to)));
+            }
         }
         return CompletableFuture.allOf(perShard.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
             // Some shards may have been cleared even if others failed: tell everyone either way.
@@ -441,16 +462,23 @@ public final class RedisLinkCache implements LinkCache {
         if (bad != null) {
             return LinkArguments.refused(bad);
         }
-        List<CompletableFuture<Long>> perShard = new ArrayList<>(shards);
-        for (int shard = 0; shard < shards; shard++) {
-            String key = shardPrefix(shard) + ":" + NODE_PREFIX + nodeId;
-            perShard.add(queue.run("cannot count the links of node " + nodeId, () -> redis.async().scard(key)));
+        // HMGET of one field rather than HGET: a lookup is the only HGET a client sends (braid-runtime's
+        // RedisStickyRoutingContract counts lookups by it), and a node may count its links meanwhile.
+        List<CompletableFuture<List<KeyValue<String, String>>>> perShard = new ArrayList<>(keys.shards());
+        for (int shard = 0; shard < keys.shards(); shard++) {
+            String key = LinkKeys.countKey(shard);
+            perShard.add(queue.run("cannot count the links of node " + nodeId, () -> redis.async().hmget(key, nodeId)));
         }
         return CompletableFuture.allOf(perShard.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
             if (failure != null) {
                 throw RedisErrors.toBraid("cannot count the links of node " + nodeId, failure);
             }
-            return perShard.stream().mapToLong(CompletableFuture::join).sum();
+            long sum = 0;
+            for (CompletableFuture<List<KeyValue<String, String>>> shard : perShard) {
+                KeyValue<String, String> count = shard.join().get(0);
+                sum += count.hasValue() ? Long.parseLong(count.getValue()) : 0;
+            }
+            return sum;
         });
     }
 
@@ -656,29 +684,14 @@ public final class RedisLinkCache implements LinkCache {
         return token + SEPARATOR + service;
     }
 
-    int shardOf(String token) {
-        return (token.hashCode() & 0x7fffffff) % shards;
+    /** Where this cache keeps a token's links (the bucket key and the shard's other keys). */
+    LinkKeys keys() {
+        return keys;
     }
 
-    private String shardPrefix(String token) {
-        return shardPrefix(shardOf(token));
-    }
-
-    private static String shardPrefix(int shard) {
-        return "braid:{ls:" + shard + "}";
-    }
-
-    String tokenKey(String token) {
-        return shardPrefix(token) + ":" + TOKEN_PREFIX + token;
-    }
-
-    private String nodeKey(String token, String nodeId) {
-        return shardPrefix(token) + ":" + NODE_PREFIX + nodeId;
-    }
-
-    /** The epoch counter of the token's shard. */
-    String epochKey(String token) {
-        return shardPrefix(token) + ":epoch";
+    /** The keys of a change of owner: the token's bucket, its shard's counts and epoch counter. */
+    private String[] changeKeys(String token) {
+        return new String[] {keys.bucketKey(token), keys.countKey(token), keys.epochKey(token)};
     }
 
     /** A link script: epoch.lua, then the script itself (one source, one SHA). */
@@ -704,7 +717,9 @@ public final class RedisLinkCache implements LinkCache {
         private long nearCacheSize = 100_000;
         private Duration nearCacheTtl = Duration.ofSeconds(10);
         private boolean nearCache = true;
-        private int shards = 64;
+        private int shards = LinkKeys.DEFAULT_SHARDS;
+        private int bucketsPerShard = LinkKeys.DEFAULT_BUCKETS_PER_SHARD;
+        private int downBucketsPerScript = DOWN_BUCKETS_PER_SCRIPT;
         private Duration stalenessBound = DEFAULT_STALENESS_BOUND;
         private LinkCacheListener listener = LinkCacheListener.NONE;
         private LinkWatcher watcher;
@@ -764,14 +779,43 @@ public final class RedisLinkCache implements LinkCache {
         }
 
         /**
-         * Shards of the reverse index, 1..16384; default 64. Every cluster node must use the same
-         * number: it is part of the key layout.
+         * Shards of the links (each its own hash tag, so its own Cluster slot, epoch counter and
+         * counts), 1..16384; default {@value LinkKeys#DEFAULT_SHARDS}. Every cluster node must use
+         * the same number (and the player store too): it is part of the key layout.
          */
         public Builder shards(int shards) {
-            if (shards < 1 || shards > 16_384) {
-                throw new IllegalArgumentException("shards must be in 1..16384, was " + shards);
+            String bad = LinkKeys.shards(shards);
+            if (bad != null) {
+                throw new IllegalArgumentException(bad);
             }
             this.shards = shards;
+            return this;
+        }
+
+        /**
+         * Bucket hashes per shard, 1..65536; default {@value LinkKeys#DEFAULT_BUCKETS_PER_SHARD}. A
+         * bucket holds about links / (shards × bucketsPerShard) links and stays a compact listpack
+         * while it holds at most Redis' {@code hash-max-listpack-entries} (128 by default) and every
+         * field and value is at most {@code hash-max-listpack-value} bytes (64); past that it turns
+         * into a hashtable, which costs about twice the memory per link (see the README). A node's
+         * down visits every bucket. Every cluster node must use the same number (and the player
+         * store too): it is part of the key layout.
+         */
+        public Builder bucketsPerShard(int buckets) {
+            String bad = LinkKeys.bucketsPerShard(buckets);
+            if (bad != null) {
+                throw new IllegalArgumentException(bad);
+            }
+            this.bucketsPerShard = buckets;
+            return this;
+        }
+
+        /** Most buckets one down script visits (tests: several scripts per shard); default {@value RedisLinkCache#DOWN_BUCKETS_PER_SCRIPT}. */
+        Builder downBucketsPerScript(int buckets) {
+            if (buckets < 1) {
+                throw new IllegalArgumentException("downBucketsPerScript must be at least 1, was " + buckets);
+            }
+            this.downBucketsPerScript = buckets;
             return this;
         }
 

@@ -24,8 +24,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Keys: {@code braid:{ls:K}:st:T} HASH service to the snapshot's bytes, and {@code epoch\0}service
  * to the epoch it was saved under, where K is the token's shard as the link cache computes it
  * ({@code (token.hashCode() & 0x7fffffff) % shards}, with the same {@code shards}). So a token's
- * snapshots share the hash tag, and the Cluster slot, of its links ({@code braid:{ls:K}:tok:T}),
- * and a save is one Lua script ({@code store-save.lua}) that reads the link's epoch, reads the
+ * snapshots share the hash tag, and the Cluster slot, of its links (the field {@code token\0service}
+ * of the bucket {@code braid:{ls:K}:b:J}, valued {@code owner\0epoch}: the same {@code bucketsPerShard}
+ * too), and a save is one Lua script ({@code store-save.lua}) that reads the link's epoch, reads the
  * saved epoch and writes, atomically: no change of owner lands between the check and the write.
  * A delete is one script too; a load is one {@code HMGET} (the bytes and their epoch together).
  * Epochs are compared as decimal text, exactly for every long. Snapshot bytes go to Redis as they
@@ -51,15 +52,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class RedisPlayerStore implements PlayerStore, AutoCloseable {
     /** The link cache's default number of shards ({@link RedisLinkCache.Builder#shards}), part of the key layout. */
-    public static final int DEFAULT_SHARDS = 64;
-    private static final String EPOCH_FIELD_PREFIX = RedisLinkCache.EPOCH_FIELD_PREFIX;
+    public static final int DEFAULT_SHARDS = LinkKeys.DEFAULT_SHARDS;
+    /** The link cache's default buckets per shard ({@link RedisLinkCache.Builder#bucketsPerShard}), part of the layout. */
+    public static final int DEFAULT_BUCKETS_PER_SHARD = LinkKeys.DEFAULT_BUCKETS_PER_SHARD;
+    /** The field beside a service's snapshot that holds the epoch it was saved under: this, then the service. */
+    private static final String EPOCH_FIELD_PREFIX = "epoch" + LinkKeys.SEPARATOR;
     /** What every store script starts with: the epoch field's name and the exact comparison (store-epochs.lua). */
     private static final String EPOCHS = RedisScript.resource(RedisPlayerStore.class, "store-epochs.lua").source();
     private static final RedisScript SAVE = script("store-save.lua");
     private static final RedisScript DELETE = script("store-delete.lua");
 
     private final RedisConnector redis;
-    private final int shards;
+    private final LinkKeys keys;
     private final StatefulConnection<String, byte[]> connection;
     private final RedisClusterAsyncCommands<String, byte[]> commands;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -68,20 +72,29 @@ public final class RedisPlayerStore implements PlayerStore, AutoCloseable {
 
     /**
      * A store on {@code redis} (borrowed: never closed here), keyed by {@code shards} as the link
-     * cache on the same Redis is (every node of a cluster uses the same number).
+     * cache on the same Redis is, with the default buckets per shard.
      *
      * @throws IllegalArgumentException unless {@code shards} is in 1..16384
      * @throws BraidException           {@link Code#UNAVAILABLE} when its connection cannot be made
      */
     public RedisPlayerStore(RedisConnector redis, int shards) {
+        this(redis, shards, DEFAULT_BUCKETS_PER_SHARD);
+    }
+
+    /**
+     * A store on {@code redis} (borrowed: never closed here), keyed by {@code shards} and
+     * {@code bucketsPerShard} as the link cache on the same Redis is (every node of a cluster uses
+     * the same numbers): a save reads the link's epoch in its bucket.
+     *
+     * @throws IllegalArgumentException unless {@code shards} is in 1..16384 and {@code bucketsPerShard} in 1..65536
+     * @throws BraidException           {@link Code#UNAVAILABLE} when its connection cannot be made
+     */
+    public RedisPlayerStore(RedisConnector redis, int shards, int bucketsPerShard) {
         if (redis == null) {
             throw new IllegalArgumentException("redis must not be null");
         }
-        if (shards < 1 || shards > 16_384) {
-            throw new IllegalArgumentException("shards must be in 1..16384, was " + shards);
-        }
+        this.keys = new LinkKeys(shards, bucketsPerShard);
         this.redis = redis;
-        this.shards = shards;
         try {
             this.connection = redis.newBinaryConnection();
         } catch (RuntimeException e) {
@@ -128,8 +141,10 @@ public final class RedisPlayerStore implements PlayerStore, AutoCloseable {
         }
         // Lettuce encodes the arguments when it writes them, later, on its event loop: copy now.
         byte[] bytes = snapshot.clone();
-        String[] keys = {linkKey(token), storeKey(token)};
-        return run("save", token, () -> this.<Long>eval(SAVE, keys, utf8(service), utf8(Long.toString(epoch)), bytes))
+        String[] scriptKeys = {keys.bucketKey(token), storeKey(token)};
+        byte[] linkField = utf8(LinkKeys.field(token, service));
+        return run("save", token, () -> this.<Long>eval(SAVE, scriptKeys, utf8(service), utf8(Long.toString(epoch)), bytes,
+                        linkField))
                 .thenApply(written -> written == 1L);
     }
 
@@ -163,18 +178,9 @@ public final class RedisPlayerStore implements PlayerStore, AutoCloseable {
         return text.getBytes(StandardCharsets.UTF_8);
     }
 
-    private String shardPrefix(String token) {
-        return "braid:{ls:" + ((token.hashCode() & 0x7fffffff) % shards) + "}";
-    }
-
-    /** The token's links, as {@link RedisLinkCache} keys them. */
-    private String linkKey(String token) {
-        return shardPrefix(token) + ":tok:" + token;
-    }
-
     /** The token's snapshots, in the slot of its links. */
     private String storeKey(String token) {
-        return shardPrefix(token) + ":st:" + token;
+        return keys.storeKey(token);
     }
 
     /** A store script: store-epochs.lua, then the script itself (one source, one SHA). */

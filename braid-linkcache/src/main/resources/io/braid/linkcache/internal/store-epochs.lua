@@ -1,6 +1,6 @@
 -- Prepended to every player store script. A snapshot's epoch is kept beside it in the token's snapshot
--- hash, in the field EPOCH_FIELD_PREFIX .. service, as the link's epoch is kept beside its owner in the
--- token's link hash (the same field name, so one name reads both). above(a, b) tells whether epoch a is
+-- hash, in the field EPOCH_FIELD_PREFIX .. service (a link's epoch is in its bucket field's value, after
+-- the owner and a NUL). above(a, b) tells whether epoch a is
 -- above epoch b, both decimal strings without leading zeros (as braid writes them): compared as text,
 -- length first, so every long compares exactly (Lua's numbers lose integers above 2^53).
 local EPOCH_FIELD_PREFIX = 'epoch\0'

@@ -49,7 +49,7 @@ class RedisClusterLinkCacheTest extends LinkCacheContract {
     /** Published on the master of the token's slot, where the scripts publish its changes: it reaches a subscriber after them. */
     @Override
     protected boolean deliverLate(String token, String service, Link older) {
-        try (RedisProbe probe = redis.cluster().masterOf(RedisLinkCacheTest.tokenKey(token)).probe()) {
+        try (RedisProbe probe = redis.cluster().masterOf(RedisLinkCacheTest.bucketKey(token)).probe()) {
             probe.command("PUBLISH", RedisLinkCache.CHANNEL, RedisLinkCacheTest.changeMessage(token, service, older));
         }
         return true;

@@ -43,7 +43,7 @@ class RedisClusterPlayerStoreTest extends PlayerStoreContract {
             assertThat(await(member.store().saveAsync("logic", token, link.epoch(), new byte[] {(byte) i}))).isTrue();
 
             RedisServer master = redis.cluster().masterOf(RedisPlayerStoreTest.storeKey(token));
-            assertThat(master).as(token).isEqualTo(redis.cluster().masterOf(RedisLinkCacheTest.tokenKey(token)));
+            assertThat(master).as(token).isEqualTo(redis.cluster().masterOf(RedisLinkCacheTest.bucketKey(token)));
             try (RedisProbe probe = master.probe()) {
                 assertThat(probe.command("EXISTS", RedisPlayerStoreTest.storeKey(token))).as(token).isEqualTo(1L);
             }

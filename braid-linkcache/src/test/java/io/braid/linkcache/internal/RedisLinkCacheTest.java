@@ -106,16 +106,26 @@ class RedisLinkCacheTest extends LinkCacheContract {
         return "tok:" + token + "\u0000" + service + "\u0000" + link.epoch() + "\u0000" + link.nodeId();
     }
 
-    static String tokenKey(String token) {
-        return "braid:{ls:" + shard(token) + "}:tok:" + token;
+    /** The layout of a cache built with the defaults. */
+    static final LinkKeys KEYS = new LinkKeys(SHARDS, LinkKeys.DEFAULT_BUCKETS_PER_SHARD);
+
+    /** The bucket hash that holds the token's links. */
+    static String bucketKey(String token) {
+        return KEYS.bucketKey(token);
+    }
+
+    /** The token's link in a service: its field in the bucket (token NUL service). */
+    static String field(String token, String service) {
+        return token + "\u0000" + service;
+    }
+
+    /** The shard's counts of links per owner. */
+    static String countKey(String token) {
+        return KEYS.countKey(token);
     }
 
     static String epochKey(String token) {
         return "braid:{ls:" + shard(token) + "}:epoch";
-    }
-
-    static String nodeKey(String token, String nodeId) {
-        return "braid:{ls:" + shard(token) + "}:node:" + nodeId;
     }
 
     static int shard(String token) {
@@ -164,7 +174,8 @@ class RedisLinkCacheTest extends LinkCacheContract {
                     busy.scripts(), failed, (System.nanoTime() - started) / 1_000_000);
             assertThat(failed).as("claims that failed; the first: %s", firstFailure).isZero();
         }
-        assertThat(probe.command("EXISTS", ((RedisLinkCache) cache).tokenKey("burst-" + (burst - 1))))
+        String last = "burst-" + (burst - 1);
+        assertThat(probe.command("HEXISTS", ((RedisLinkCache) cache).keys().bucketKey(last), field(last, "game")))
                 .as("the last claim's link").isEqualTo(1L);
     }
 
@@ -253,18 +264,21 @@ class RedisLinkCacheTest extends LinkCacheContract {
         Link logic = cache.claim("player-1", node("logic-1", "logic"));
         Link chat = cache.claim("player-1", node("chat-1", "chat"));
 
-        assertThat(probe.command("HGETALL", tokenKey("player-1"))).as("each owner with its epoch beside it")
-                .isEqualTo(List.of("logic", "logic-1", "epoch\u0000logic", Long.toString(logic.epoch()),
-                        "chat", "chat-1", "epoch\u0000chat", Long.toString(chat.epoch())));
+        String bucket = bucketKey("player-1");
+        assertThat(probe.command("HGETALL", bucket)).as("each link a field of the token's bucket: its owner and epoch")
+                .isEqualTo(List.of("player-1\u0000logic", "logic-1\u0000" + logic.epoch(),
+                        "player-1\u0000chat", "chat-1\u0000" + chat.epoch()));
         assertThat(probe.command("GET", epochKey("player-1"))).as("the shard's epoch counter")
                 .isEqualTo(Long.toString(chat.epoch()));
-        assertThat(probe.command("SISMEMBER", nodeKey("player-1", "logic-1"), "player-1")).isEqualTo(1L);
-        assertThat(probe.command("SISMEMBER", nodeKey("player-1", "chat-1"), "player-1")).isEqualTo(1L);
+        assertThat(probe.command("HGETALL", countKey("player-1"))).as("the shard's links per owner")
+                .isEqualTo(List.of("logic-1", "1", "chat-1", "1"));
+        assertThat(probe.command("OBJECT", "ENCODING", bucket)).isEqualTo("listpack");
 
         Link moved = cache.relink("player-1", node("logic-2", "logic"));
-        assertThat(probe.command("EXISTS", nodeKey("player-1", "logic-1"))).as("old owner's set emptied").isEqualTo(0L);
-        assertThat(probe.command("HMGET", tokenKey("player-1"), "logic", "epoch\u0000logic"))
-                .isEqualTo(List.of("logic-2", Long.toString(moved.epoch())));
+        assertThat(probe.command("HGETALL", countKey("player-1"))).as("the old owner's count gone at 0")
+                .isEqualTo(List.of("chat-1", "1", "logic-2", "1"));
+        assertThat(probe.command("HGET", bucket, field("player-1", "logic")))
+                .isEqualTo("logic-2\u0000" + moved.epoch());
 
         assertThat(cache.unlink("player-1")).isEqualTo(2);
         assertThat(probe.command("KEYS", "braid:*")).as("nothing left behind but the shard's epoch counter")
@@ -526,7 +540,7 @@ class RedisLinkCacheTest extends LinkCacheContract {
         }
         relink.get(5, TimeUnit.SECONDS);
 
-        assertThat(probe.command("EXISTS", tokenKey("player-1"))).isEqualTo(0L);
+        assertThat(probe.command("HEXISTS", bucketKey("player-1"), field("player-1", "logic"))).isEqualTo(0L);
         Await.until(PROPAGATION, "the gateway sees that player-1 has no owner",
                 () -> gateway.target("player-1", "logic").isEmpty());
     }
@@ -536,8 +550,11 @@ class RedisLinkCacheTest extends LinkCacheContract {
         LinkCache cache = member();
         Node a = node("logic-a", "logic");
         String token = "garbage-token";
-        probe.command("SET", tokenKey(token), "notahash");
-        probe.command("SET", nodeKey("any", "garbage-node"), "notaset");
+        probe.command("SET", bucketKey(token), "notahash");
+        // A shard's counts: in a shard of neither token, so player-1 below links as usual.
+        int garbageShard = java.util.stream.IntStream.range(0, SHARDS)
+                .filter(k -> k != shard(token) && k != shard("player-1")).findFirst().orElseThrow();
+        probe.command("SET", LinkKeys.countKey(garbageShard), "notahash");
 
         Map<String, Supplier<CompletableFuture<?>>> onGarbageToken = new LinkedHashMap<>();
         onGarbageToken.put("targetAsync", () -> cache.targetAsync(token, "logic"));
@@ -550,11 +567,13 @@ class RedisLinkCacheTest extends LinkCacheContract {
         }
         assertClearGarbageError(failureOf("linkCountAsync on a string key", () -> cache.linkCountAsync("garbage-node")),
                 "garbage-node");
+        // A shard's counts are every node's: garbage there fails every linkCount until it is gone.
+        probe.command("DEL", LinkKeys.countKey(garbageShard));
 
         assertThat(cache.link("player-1", a)).isEqualTo("logic-a");
         assertThat(cache.target("player-1", "logic")).contains("logic-a");
         assertThat(cache.linkCount("logic-a")).isEqualTo(1);
-        assertThat(probe.command("GET", tokenKey(token))).as("garbage is reported, not overwritten").isEqualTo("notahash");
+        assertThat(probe.command("GET", bucketKey(token))).as("garbage is reported, not overwritten").isEqualTo("notahash");
     }
 
     private static void assertClearGarbageError(Throwable failure, String subject) {
@@ -573,7 +592,7 @@ class RedisLinkCacheTest extends LinkCacheContract {
         assertThat(cache.target("player-1", "logic")).contains("logic-a");
 
         long start = System.nanoTime();
-        probe.command("HSET", tokenKey("player-1"), "logic", "logic-b"); // behind its back: no broadcast
+        probe.command("HSET", bucketKey("player-1"), field("player-1", "logic"), "logic-b"); // behind its back: no broadcast
 
         Await.until(Duration.ofSeconds(1), "the member sees the new owner once its entry expires",
                 () -> cache.target("player-1", "logic").equals(Optional.of("logic-b")));
@@ -601,8 +620,8 @@ class RedisLinkCacheTest extends LinkCacheContract {
         cache.link("player-2", node("logic-c", "logic"));
         assertThat(cache.target("player-1", "logic")).contains("logic-a");
         assertThat(cache.target("player-2", "logic")).contains("logic-c");
-        probe.command("HSET", tokenKey("player-1"), "logic", "logic-b"); // no broadcast
-        probe.command("HSET", tokenKey("player-2"), "logic", "logic-d");
+        probe.command("HSET", bucketKey("player-1"), field("player-1", "logic"), "logic-b"); // no broadcast
+        probe.command("HSET", bucketKey("player-2"), field("player-2", "logic"), "logic-d");
         assertThat(cache.target("player-1", "logic")).as("served from the near cache").contains("logic-a");
 
         cache.forgetNode("logic-a");
@@ -623,7 +642,8 @@ class RedisLinkCacheTest extends LinkCacheContract {
         cache.close();
 
         Await.until(Duration.ofSeconds(2), "the cache's subscription is gone", () -> numSub() == 0L);
-        assertThat(connector.async().hget(tokenKey("player-1"), "logic").get(2, TimeUnit.SECONDS)).isEqualTo("logic-a");
+        assertThat(connector.async().hget(bucketKey("player-1"), field("player-1", "logic")).get(2, TimeUnit.SECONDS))
+                .startsWith("logic-a\u0000");
     }
 
     private long numSub() {
@@ -635,6 +655,10 @@ class RedisLinkCacheTest extends LinkCacheContract {
         try (RedisConnector connector = RedisConnector.connect(redis.server().uri())) {
             assertThatThrownBy(() -> RedisLinkCache.builder(connector).shards(0).build())
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shards");
+            assertThatThrownBy(() -> RedisLinkCache.builder(connector).bucketsPerShard(0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessage("bucketsPerShard must be in 1..65536, was 0");
+            assertThatThrownBy(() -> RedisLinkCache.builder(connector).bucketsPerShard(65_537))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bucketsPerShard");
             assertThatThrownBy(() -> RedisLinkCache.builder(connector).nearCacheSize(0).build())
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("nearCacheSize");
             assertThatThrownBy(() -> RedisLinkCache.builder(connector).nearCacheTtl(Duration.ZERO).build())
@@ -676,7 +700,7 @@ class RedisLinkCacheTest extends LinkCacheContract {
         List<String> keys = (List<String>) probe.command("KEYS", "braid:*");
         int shard = (token.hashCode() & 0x7fffffff) % 4;
         assertThat(keys).as("the key layout of 4 shards").containsExactlyInAnyOrder(
-                "braid:{ls:" + shard + "}:tok:" + token, "braid:{ls:" + shard + "}:node:logic-a",
+                new LinkKeys(4, LinkKeys.DEFAULT_BUCKETS_PER_SHARD).bucketKey(token), "braid:{ls:" + shard + "}:count",
                 "braid:{ls:" + shard + "}:epoch");
         Await.until(Duration.ofSeconds(10), "the built cache answers from its near cache, by its own clock",
                 () -> cache.target(token, "logic").equals(Optional.of("logic-a")) && first.nearHits.get() > 0);
@@ -695,7 +719,7 @@ class RedisLinkCacheTest extends LinkCacheContract {
         assertThat(second.target("player-7", "logic")).contains("logic-a");
         @SuppressWarnings("unchecked")
         List<String> keys = (List<String>) probe.command("KEYS", "braid:*");
-        assertThat(keys).isNotEmpty().allSatisfy(key -> assertThat(key).matches("braid:\\{ls:[0-3]}:((tok|node):.+|epoch)"));
+        assertThat(keys).isNotEmpty().allSatisfy(key -> assertThat(key).matches("braid:\\{ls:[0-3]}:(b:\\d+|count|epoch)"));
         assertThat(second.down(node("logic-a", "logic"))).isEqualTo(20);
     }
 

@@ -73,7 +73,7 @@ class RedisPlayerStoreTest extends PlayerStoreContract {
         assertThat(probe.command("HGETALL", storeKey("player-1"))).as("each snapshot with its epoch beside it")
                 .isEqualTo(List.of("logic", "state", "epoch\u0000logic", Long.toString(logic.epoch()),
                         "chat", "chat", "epoch\u0000chat", "3"));
-        assertThat(RedisLinkCacheTest.tokenKey("player-1")).startsWith(storeKey("player-1").split(":st:")[0]);
+        assertThat(RedisLinkCacheTest.bucketKey("player-1")).startsWith(storeKey("player-1").split(":st:")[0]);
 
         assertThat(member.links().unlink("player-1")).isEqualTo(1);
         assertThat(probe.command("EXISTS", storeKey("player-1"))).as("a removed link leaves the snapshot").isEqualTo(1L);
