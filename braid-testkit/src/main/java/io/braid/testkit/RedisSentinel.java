@@ -59,7 +59,7 @@ public final class RedisSentinel implements AutoCloseable {
     static final Duration DOWN_AFTER = Duration.ofSeconds(1);
     /** {@code SENTINEL DEBUG info-period}: how often a Sentinel sends INFO to a master and its replicas. */
     static final long INFO_PERIOD_MILLIS = 1_000;
-    /** {@code SENTINEL DEBUG publish-period}: how often a Sentinel says hello to the others (and the wait, four of them). */
+    /** {@code SENTINEL DEBUG publish-period}: how often a Sentinel says hello (a demotion waits four of these). */
     static final long PUBLISH_PERIOD_MILLIS = 500;
     /** {@code failover-timeout}: also how long the Sentinels wait before retrying a failed failover (twice this). */
     static final long FAILOVER_TIMEOUT_MILLIS = 3_000;

@@ -134,7 +134,8 @@ final class PekkoHandoffRun {
                 });
                 leaveAt = times[0];
                 removedAt = times[1];
-                after = measured(loop, servers, () -> TimeUnit.NANOSECONDS.sleep(afterWindow(measure, askTimeout).toNanos()));
+                Duration afterWindow = afterWindow(measure, askTimeout);
+                after = measured(loop, servers, () -> TimeUnit.NANOSECONDS.sleep(afterWindow.toNanos()));
                 // the loop goes on (unmeasured) until every entity has answered from b, or the deadline
                 Await.until(EVERY_FROM_B, "every entity answers from b", () -> firstAnswers.everyFromWatchedAt() != 0
                         || System.nanoTime() - removedAt > EVERY_FROM_B.toNanos() - 1_000_000_000L);

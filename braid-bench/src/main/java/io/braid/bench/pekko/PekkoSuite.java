@@ -257,7 +257,8 @@ public final class PekkoSuite implements Suite {
                 %,d in all; B activated %,d players from a handoff. The ask load's B/op load side \
                 is the caller JVM, serving side nodes a and b; braid's B/op load side is its whole JVM (gateway and \
                 both logic nodes).%s""", entities, seconds(askTimeout), warmup.toMillis(), measure.toMillis(),
-                PekkoHandoffRun.afterWindow(measure, askTimeout).toMillis(), measure.toMillis(), pekko.handOffNanos() / 1e9,
+                PekkoHandoffRun.afterWindow(measure, askTimeout).toMillis(), measure.toMillis(),
+                pekko.handOffNanos() / 1e9,
                 pekko.everyFromBNanos() == 0 ? "never" : String.format(Locale.ROOT, "%.2f s",
                         pekko.everyFromBNanos() / 1e9), pekko.answeredFromB(), entities,
                 failures(pekko.before().failures()), failures(pekko.during().failures()),

@@ -159,7 +159,8 @@ abstract class ElectorDataLossContract {
 
     @Test
     void aRestartWithoutDataNeverCrownsTwoLeadersNorLowersAnEpoch() throws Exception {
-        survivesDataLoss("restarted", restartLease(), restartRounds(), () -> restartWithoutData(leaderKey("restarted")));
+        survivesDataLoss("restarted", restartLease(), restartRounds(),
+                () -> restartWithoutData(leaderKey("restarted")));
     }
 
     @Test
