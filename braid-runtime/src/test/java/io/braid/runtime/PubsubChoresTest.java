@@ -38,8 +38,10 @@ class PubsubChoresTest {
             probe.command("XGROUP", "CREATE", "braid:{topic:mail}", "archive", "0");
             probe.command("SADD", "braid:topics", "rooms", "mail");
 
+            // A 900 ms lease: a new election's first leader leads after one lease, not the default 3 s.
             try (Braid leader = Braid.builder().service("logic").nodeId("logic-1").ioThreads(1)
-                    .redis(redis.server().uri()).trimInterval(Duration.ofMillis(100)).start()) {
+                    .redis(redis.server().uri()).lease(Duration.ofMillis(900)).trimInterval(Duration.ofMillis(100))
+                    .start()) {
                 Await.until(WAIT, "the node leads", () -> leader.elector().isLeader());
                 Await.until(WAIT, "the crashed node's channel removed and its topic trimmed",
                         () -> groups(probe, "braid:{topic:rooms}").equals(List.of("audit"))

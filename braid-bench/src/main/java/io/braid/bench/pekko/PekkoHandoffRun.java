@@ -26,11 +26,10 @@ import org.HdrHistogram.Histogram;
  * first, then A exits), and for a window after ({@link #afterWindow}); then the loop goes on until every entity has
  * answered from B (at most a minute). An ask that fails is counted in the phase in which it ended;
  * those from the leave on are also counted until the loop stopped (an ask the hand-off dropped ends
- * only at its 5 s timeout). Not thread-safe; one run per instance.
+ * only at its timeout). Not thread-safe; one run per instance.
  */
 final class PekkoHandoffRun {
-    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(5);
-    /** Activation is not measured: a cold JVM on a busy machine may take longer than an ask's 5 s. */
+    /** Activation is not measured: a cold JVM on a busy machine may take longer than an ask's timeout. */
     private static final Duration ACTIVATE_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration LEAVE_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration SEE = Duration.ofSeconds(60);
@@ -70,20 +69,27 @@ final class PekkoHandoffRun {
 
     private final int entities;
     private final int inFlight;
+    private final Duration askTimeout;
 
-    PekkoHandoffRun(int entities, int inFlight) {
+    /**
+     * @param askTimeout how long each ask of the loop may take; an ask the hand-off dropped fails
+     *                   only then, so it also sets the window after the hand-off ({@link #afterWindow})
+     */
+    PekkoHandoffRun(int entities, int inFlight, Duration askTimeout) {
         this.entities = entities;
         this.inFlight = inFlight;
+        this.askTimeout = askTimeout;
     }
 
     /**
      * The window after the hand-off: at least an ask's timeout and a second more. Asks the hand-off
      * dropped end only at their timeout, and while all of the loop's asks wait for theirs nothing ends:
-     * a shorter window (2 s at {@code full}, 0.4 s in the smoke) could see no ask end at all, which
-     * reads as a broken harness. This long, the dropped asks fail inside it and the loop goes on.
+     * a shorter window (2 s at {@code full} with its 5 s timeout, 0.4 s in the smoke with its 1 s
+     * timeout) could see no ask end at all, which reads as a broken harness. This long, the dropped
+     * asks fail inside it and the loop goes on.
      */
-    static Duration afterWindow(Duration measure) {
-        Duration least = ASK_TIMEOUT.plusSeconds(1);
+    static Duration afterWindow(Duration measure, Duration askTimeout) {
+        Duration least = askTimeout.plusSeconds(1);
         return measure.compareTo(least) >= 0 ? measure : least;
     }
 
@@ -93,7 +99,7 @@ final class PekkoHandoffRun {
             ServerProcess a = push(opened, ServerProcess.startMain("pekko-a", PekkoNodeMain.class, List.of("a", "0")));
             PekkoMember caller = push(opened, PekkoMember.start("caller", PekkoMember.CALLER_ROLE, a.port()));
             Await.until(SEE, "the caller sees node a Up", () -> caller.upWithRole(PekkoMember.ENTITY_ROLE) == 1);
-            PekkoAskLoad asks = new PekkoAskLoad(caller, entities, new byte[PAYLOAD], ASK_TIMEOUT);
+            PekkoAskLoad asks = new PekkoAskLoad(caller, entities, new byte[PAYLOAD], askTimeout);
             activateAll(asks);
             ServerProcess b = push(opened, ServerProcess.startMain("pekko-b", PekkoNodeMain.class,
                     List.of("b", Integer.toString(a.port()))));
@@ -128,7 +134,8 @@ final class PekkoHandoffRun {
                 });
                 leaveAt = times[0];
                 removedAt = times[1];
-                after = measured(loop, servers, () -> TimeUnit.NANOSECONDS.sleep(afterWindow(measure).toNanos()));
+                Duration afterWindow = afterWindow(measure, askTimeout);
+                after = measured(loop, servers, () -> TimeUnit.NANOSECONDS.sleep(afterWindow.toNanos()));
                 // the loop goes on (unmeasured) until every entity has answered from b, or the deadline
                 Await.until(EVERY_FROM_B, "every entity answers from b", () -> firstAnswers.everyFromWatchedAt() != 0
                         || System.nanoTime() - removedAt > EVERY_FROM_B.toNanos() - 1_000_000_000L);

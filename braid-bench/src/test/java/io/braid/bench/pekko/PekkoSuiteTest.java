@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.braid.bench.core.Report;
 import io.braid.bench.core.Row;
 import io.braid.bench.core.Sample;
+import io.braid.bench.core.Window;
 import io.braid.bench.handoff.HandoffSuite;
 import java.time.Duration;
 import java.util.List;
@@ -84,8 +85,19 @@ class PekkoSuiteTest {
 
     @Test
     void theWindowAfterPekkosHandOffOutlastsAnAsksTimeoutSoADroppedAskEndsInIt() {
-        assertThat(PekkoHandoffRun.afterWindow(Duration.ofMillis(400))).isEqualTo(Duration.ofSeconds(6));
-        assertThat(PekkoHandoffRun.afterWindow(Duration.ofSeconds(2))).isEqualTo(Duration.ofSeconds(6));
-        assertThat(PekkoHandoffRun.afterWindow(Duration.ofSeconds(7))).isEqualTo(Duration.ofSeconds(7));
+        Duration full = PekkoSuite.HANDOFF_ASK_TIMEOUT;
+        assertThat(full).isEqualTo(Duration.ofSeconds(5));
+        assertThat(PekkoHandoffRun.afterWindow(Duration.ofMillis(400), full)).isEqualTo(Duration.ofSeconds(6));
+        assertThat(PekkoHandoffRun.afterWindow(Duration.ofSeconds(2), full)).isEqualTo(Duration.ofSeconds(6));
+        assertThat(PekkoHandoffRun.afterWindow(Duration.ofSeconds(7), full)).isEqualTo(Duration.ofSeconds(7));
+    }
+
+    @Test
+    void theSmokesShorterAskTimeoutShortensTheWindowAfterTheHandOffButItStillOutlastsAnAsk() {
+        Duration smoke = PekkoSuite.SMOKE_HANDOFF_ASK_TIMEOUT;
+        assertThat(smoke).isEqualTo(Duration.ofSeconds(1));
+        assertThat(PekkoHandoffRun.afterWindow(Window.SMOKE.measure(), smoke))
+                .isEqualTo(Duration.ofSeconds(2))
+                .isGreaterThan(smoke);
     }
 }
