@@ -38,16 +38,6 @@ class RedisReplicatedElectorDataLossTest extends ElectorDataLossContract {
         return Duration.ofSeconds(5);
     }
 
-    /**
-     * Two rounds, not three: each takes about 10 s here (the electors reach the restarted master
-     * about 5 s after the loss, then the new leader waits out the 5 s lease), and the third
-     * repeats the second (a loss after a recovery from a loss).
-     */
-    @Override
-    protected int restartRounds() {
-        return 2;
-    }
-
     @Override
     protected void restartWithoutData(String key) {
         redis.cluster().masterOf(key).restart(); // no persistence in the testkit's nodes: SHUTDOWN NOSAVE, back empty
