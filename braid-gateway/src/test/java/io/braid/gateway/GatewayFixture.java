@@ -103,6 +103,16 @@ final class GatewayFixture implements AutoCloseable {
         return start(Braid.builder().service(SERVICE).nodeId(nodeId).monitor(MonitorOptions.port(0)), settings);
     }
 
+    /**
+     * A node of service {@value #SERVICE} without a Gateway (yet): as a gateway node is between its
+     * node's start and its Gateway's, registered but without the gateway's methods.
+     */
+    Braid bareGatewayNode(String nodeId) {
+        Braid node = plane.apply(Braid.builder().service(SERVICE).nodeId(nodeId)).start();
+        toClose.add(0, node);
+        return node;
+    }
+
     private GatewayNode start(Braid.Builder nodeSettings, UnaryOperator<Gateway.Builder> settings) {
         Braid node = plane.apply(nodeSettings).start();
         toClose.add(0, node);

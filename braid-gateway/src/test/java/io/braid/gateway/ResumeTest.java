@@ -102,6 +102,37 @@ class ResumeTest {
         }
     }
 
+    /**
+     * The gateway holding a detached session dies while another gateway node is starting: its node
+     * is registered, its gateway's methods are not yet. A resume's claim, routed by the token whose
+     * owner is gone, is linked to the starting node and refused there ("no method"). That refusal is
+     * no answer about the session: the claim is asked again, and the resume succeeds (the demo's
+     * gateway restart met this: one player logged in afresh).
+     */
+    @Test
+    void aResumeWhoseClaimReachesAGatewayNodeNotYetServingResumes() {
+        GatewayFixture.GatewayNode one = gateway("gateway-1", LONG_GRACE);
+        GatewayFixture.GatewayNode two = gateway("gateway-2", LONG_GRACE);
+        two.node().weight(0); // takes no new links: a token whose owner died is linked to gateway-3
+        cluster.bareGatewayNode("gateway-3");
+        TestClient first = TestClient.tcp(one.tcp());
+        LoginOk login = first.login("player:eve").getLoginOk();
+        push("player:eve", 1, 2);
+        Await.until(TestClient.WAIT, "2 pushes", () -> first.pushes().size() == 2);
+        first.close();
+        awaitDetached(one);
+        cluster.crash(one);
+
+        try (TestClient second = TestClient.tcp(two.tcp())) {
+            ServerFrame resumed = second.resume(login.getResumeToken(), 1);
+            assertThat(resumed.hasResumed()).as("%s", resumed).isTrue();
+            assertThat(resumed.getResumed().getSessionId()).isEqualTo(login.getSessionId());
+            Await.until(TestClient.WAIT, "the replay of push 2", () -> second.pushes().size() == 1);
+            assertThat(second.pushes().getFirst().getPushSeq()).isEqualTo(2);
+            assertThat(cluster.boundTo("player:eve")).isEqualTo("gateway-2");
+        }
+    }
+
     @Test
     void aResumeOnAnotherGatewayMovesTheBindingAndThePushesFollow() {
         GatewayFixture.GatewayNode one = gateway("gateway-1", LONG_GRACE);

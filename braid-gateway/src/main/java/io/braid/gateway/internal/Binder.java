@@ -11,6 +11,7 @@ import io.braid.gateway.GatewayPush;
 import io.braid.gateway.SessionEvent;
 import com.google.protobuf.ByteString;
 import io.braid.api.internal.GatewaySessionStore;
+import io.braid.api.internal.UnknownMethod;
 import io.braid.gateway.internal.proto.BufferedPush;
 import io.braid.gateway.internal.proto.Claim;
 import io.braid.gateway.internal.proto.Claimed;
@@ -423,7 +424,9 @@ public final class Binder {
                         return CompletableFuture.completedFuture(claimed);
                     }
                     BraidException e = BraidException.from(failure);
-                    if (e.code() != Code.UNAVAILABLE || deadline.isExpired()) {
+                    // A gateway node between its start and its gateway's has no claim method yet: not an answer.
+                    boolean notYetServing = UnknownMethod.is(e);
+                    if ((e.code() != Code.UNAVAILABLE && !notYetServing) || deadline.isExpired()) {
                         return CompletableFuture.<Claimed>failedFuture(e);
                     }
                     long since = unreachableSince != 0L ? unreachableSince : System.nanoTime();

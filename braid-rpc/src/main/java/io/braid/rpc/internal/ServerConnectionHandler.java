@@ -3,6 +3,7 @@ package io.braid.rpc.internal;
 import io.braid.api.Code;
 import io.braid.api.Deadline;
 import io.braid.api.internal.NotServedHere;
+import io.braid.api.internal.UnknownMethod;
 import io.braid.rpc.internal.lane.LaneChain;
 import io.braid.rpc.internal.wire.Envelope;
 import io.braid.rpc.internal.wire.GoAway;
@@ -144,7 +145,7 @@ public final class ServerConnectionHandler extends ChannelInboundHandlerAdapter 
         }
         MethodHandler method = config.methods().get(request.getMethod());
         if (method == null) {
-            write(Responses.error(callId, Code.NOT_FOUND, "no method '" + request.getMethod() + "' on this node"));
+            write(Responses.error(callId, Code.NOT_FOUND, UnknownMethod.message(request.getMethod())));
             return;
         }
         if (fenced(request.getToken())) {
