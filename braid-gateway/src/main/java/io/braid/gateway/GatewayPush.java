@@ -1,8 +1,11 @@
 package io.braid.gateway;
 
 import com.google.protobuf.ByteString;
+import io.braid.api.BraidException;
 import io.braid.api.CallOptions;
 import io.braid.api.Client;
+import io.braid.api.Code;
+import io.braid.api.internal.UnknownMethod;
 import io.braid.gateway.internal.proto.PushAccepted;
 import io.braid.gateway.internal.proto.PushRequest;
 import java.util.Objects;
@@ -19,7 +22,7 @@ import java.util.concurrent.CompletableFuture;
  * logged out, its resume grace over, or still logging in; a gateway service with no nodes is
  * NOT_FOUND too), UNAVAILABLE when the gateway cannot be reached, the session is being resumed,
  * or the binding has just moved to another gateway (a new login or a resume elsewhere; asking
- * again reaches the new one), DEADLINE_EXCEEDED when the gateway did not answer in time. A push
+ * again reaches the new one) or names a gateway node that is still starting, DEADLINE_EXCEEDED when the gateway did not answer in time. A push
  * that failed may or may not have been written: a push with an id
  * ({@link #push(String, String, byte[])}) can be asked again safely, it is shown once. A push to a
  * session whose connection dropped (DETACHED) succeeds: "accepted" then means buffered for the resume grace; the player gets it
@@ -88,6 +91,11 @@ public final class GatewayPush {
 
     private CompletableFuture<Long> send(String token, PushRequest request) {
         return client.invoke(gatewayService, Gateway.PUSH_METHOD, token, request, PushAccepted.parser(), options)
+                .exceptionallyCompose(failure -> CompletableFuture.failedFuture(UnknownMethod.is(failure)
+                        // the binding names a gateway node between its start and its gateway's
+                        ? new BraidException(Code.UNAVAILABLE, "the gateway node holding the binding of " + token
+                                + " is still starting (it takes no pushes yet); ask again")
+                        : failure))
                 .thenApply(PushAccepted::getPushSeq);
     }
 }

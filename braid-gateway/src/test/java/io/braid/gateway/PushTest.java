@@ -71,6 +71,22 @@ class PushTest {
         Await.until(TestClient.WAIT, "the stray link to go", () -> cluster.boundTo("player:nobody") == null);
     }
 
+    /**
+     * A push whose token is linked to a gateway node still starting (registered, its gateway's
+     * methods not yet) is refused UNAVAILABLE, to be asked again, not NOT_FOUND: the player may well
+     * have a session, which a resume is about to bring there (the demo's gateway restart lost a
+     * reward so).
+     */
+    @Test
+    void aPushReachingAGatewayNodeNotYetServingFailsUnavailableNotNotFound() {
+        one.node().weight(0);
+        two.node().weight(0); // a token without an owner is linked to gateway-3
+        cluster.bareGatewayNode("gateway-3");
+        assertThatThrownBy(() -> cluster.pusher().push("player:early", new byte[] {1}).join())
+                .cause().satisfies(e -> assertThat(BraidException.from(e).code()).isEqualTo(Code.UNAVAILABLE))
+                .hasMessageContaining("player:early").hasMessageContaining("starting");
+    }
+
     @Test
     void aPushAfterLogoutFailsNotFound() {
         TestClient player = TestClient.tcp(one.tcp());
