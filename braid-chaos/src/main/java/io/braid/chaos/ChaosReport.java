@@ -249,6 +249,13 @@ public final class ChaosReport {
                 .append(Checkers.dataLossGraceMicros(settings) / 1_000).append(" ms after its store came back; counted, ")
                 .append("not violations: an overlap that outlasts its window is one): ").append(inWindows.size()).append('\n');
         inWindows.stream().limit(10).forEach(v -> md.append("- ").append(v.detail()).append('\n'));
+        List<History.Streamed> thawed = Checkers.admittedBeforeAFreeze(history);
+        md.append("\nStream messages handled right after a SIGCONT that the node may have admitted before its SIGSTOP ")
+                .append("took hold (the first of a stream within ").append(Checkers.THAW_SLACK_MICROS / 1_000)
+                .append(" ms of the thaw; counted, not violations: a second one is): ").append(thawed.size()).append('\n');
+        thawed.stream().limit(10).forEach(m -> md.append("- ").append(m.token()).append(" stream ").append(m.stream())
+                .append(" on ").append(m.node()).append(": message ").append(m.seq()).append(" at ").append(m.start())
+                .append(" µs\n"));
         if (!violations.isEmpty()) {
             md.append("\nFirst violations:\n\n");
             violations.stream().limit(30).forEach(v -> md.append("- ").append(v.checker()).append(": ")

@@ -101,6 +101,40 @@ class CheckersTest {
         });
     }
 
+    /**
+     * CI on 2026-12-06: logic-4 was SIGSTOPped (STOP_LEADER) just as message 4 of player-3's stream
+     * arrived; it had passed the token gate when the stop took hold, and its handler began 3 ms after
+     * SIGCONT, after logic-5 had taken the player over. One such message per stream and thaw is
+     * counted, not a violation (for logic-4's stream, nor as work that logic-5's stream outlived);
+     * a second one, or one that starts later than the slack, is a violation.
+     */
+    @Test
+    void theFirstStreamMessageRightAfterAThawIsCountedNotAViolationButASecondOneIs() {
+        History history = new History();
+        history.accept("M logic-4 player-3 25 3 218469 218470");
+        history.frozen.add(new History.Frozen("logic-4", 218568, 221070));
+        history.accept("M logic-5 player-3 26 1 220670 220671");
+        history.accept("M logic-5 player-3 26 2 220771 220772");
+        history.accept("M logic-4 player-3 25 4 221073 221074"); // admitted before the stop
+        history.accept("M logic-5 player-3 26 3 221075 221076");
+        assertThat(Checkers.streamFence(history)).isEmpty();
+        assertThat(Checkers.oneOwner(history)).isEmpty();
+        assertThat(Checkers.admittedBeforeAFreeze(history)).singleElement()
+                .satisfies(m -> assertThat(m.seq()).isEqualTo("4"));
+
+        history.accept("M logic-4 player-3 25 5 221174 221175"); // the gate let one through after the thaw
+        assertThat(Checkers.streamFence(history)).singleElement()
+                .satisfies(v -> assertThat(v.detail()).contains("stream 25 on logic-4", "message 5"));
+
+        History late = new History(); // past the slack: not explained by a stop mid-admission
+        late.accept("M logic-4 player-3 25 3 218469 218470");
+        late.frozen.add(new History.Frozen("logic-4", 218568, 221070));
+        late.accept("M logic-5 player-3 26 1 220670 220671");
+        late.accept("M logic-4 player-3 25 4 " + (221070 + Checkers.THAW_SLACK_MICROS + 1) + " 271200");
+        assertThat(Checkers.admittedBeforeAFreeze(late)).isEmpty();
+        assertThat(Checkers.streamFence(late)).hasSize(1);
+    }
+
     @Test
     void anOldOwnersStreamInsideADataLossWindowIsCountedButNotPastIt() {
         History history = new History();
